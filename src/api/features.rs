@@ -1,0 +1,173 @@
+//! Feature queries: `GET /api/layers/{id}/features` and `.../features/{fid}` as GeoJSON.
+
+use super::layers::unknown_layer;
+use super::{ApiError, AppState};
+use crate::atlas::{BboxWgs84, Filter};
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use geo::Intersects;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 10_000;
+
+#[derive(Debug, Deserialize)]
+pub struct FeatureQuery {
+    bbox: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+    #[serde(rename = "where")]
+    filter: Option<String>,
+}
+
+/// Parses `w,s,e,n` in degrees.
+pub fn parse_bbox(text: &str) -> Result<BboxWgs84, ApiError> {
+    let bad = |why: &str| {
+        ApiError::bad_request(format!(
+            "bbox {text:?}: {why}; expected west,south,east,north in degrees"
+        ))
+    };
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .map_err(|_| bad(&format!("{:?} is not a number", p.trim())))
+        })
+        .collect::<Result<_, _>>()?;
+    let [west, south, east, north] = parts[..] else {
+        return Err(bad(&format!("{} values", parts.len())));
+    };
+    if parts.iter().any(|v| !v.is_finite()) {
+        return Err(bad("values must be finite"));
+    }
+    if !(-180.0..=180.0).contains(&west) || !(-180.0..=180.0).contains(&east) {
+        return Err(bad("longitudes must lie in -180..180"));
+    }
+    if !(-90.0..=90.0).contains(&south) || !(-90.0..=90.0).contains(&north) {
+        return Err(bad("latitudes must lie in -90..90"));
+    }
+    if west > east || south > north {
+        return Err(bad("west must not exceed east, nor south north"));
+    }
+    Ok(BboxWgs84 {
+        west,
+        south,
+        east,
+        north,
+    })
+}
+
+fn parse_count(
+    name: &str,
+    text: Option<&str>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match text {
+        None => Ok(default),
+        Some(t) => t
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("{name} {t:?} must be an integer from 0 to {max}"))
+            }),
+    }
+}
+
+/// `GET /api/layers/{id}/features?bbox=&limit=&offset=&where=`
+pub async fn list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<FeatureQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let layer = state.atlas().layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let limit = parse_count("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
+    let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX)?;
+    let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
+    let filter = q
+        .filter
+        .as_deref()
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| Filter::parse(w, &layer.schema))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+
+    let candidates: Vec<u32> = match bbox {
+        Some(b) => {
+            let rect = b.to_rect();
+            layer
+                .candidates_in(b)
+                .into_iter()
+                .filter(|&fid| layer.features()[fid as usize].geometry.intersects(&rect))
+                .collect()
+        }
+        None => (0..layer.len() as u32).collect(),
+    };
+    let matched: Vec<u32> = match &filter {
+        Some(f) => candidates
+            .into_iter()
+            .filter(|&fid| f.matches(&layer.features()[fid as usize].attrs))
+            .collect(),
+        None => candidates,
+    };
+    let features: Vec<Value> = matched
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .filter_map(|&fid| layer.feature_geojson(fid))
+        .collect();
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched.len(),
+        "numberReturned": features.len(),
+        "features": features,
+    })))
+}
+
+/// `GET /api/layers/{id}/features/{fid}`
+pub async fn one(
+    State(state): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let layer = state.atlas().layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let n: u32 = fid.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "feature id {fid:?} must be a non-negative integer (the fid)"
+        ))
+    })?;
+    layer.feature_geojson(n).map(Json).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "layer {id:?} has no feature {n} (it has {})",
+            layer.len()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_parsing_accepts_four_ordered_numbers_only() {
+        assert!(parse_bbox("105.5, 34.4,106,34.7").is_ok());
+        for bad in [
+            "1,2,3",
+            "a,b,c,d",
+            "1,2,3,4,5",
+            "10,0,5,1",
+            "0,10,1,5",
+            "-200,0,0,1",
+            "0,0,1,95",
+            "NaN,0,1,1",
+            "",
+        ] {
+            assert!(parse_bbox(bad).is_err(), "{bad:?}");
+        }
+    }
+}

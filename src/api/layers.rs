@@ -1,0 +1,95 @@
+//! Catalogue endpoints: health, the layer list, the load report, TileJSON.
+
+use super::{ApiError, AppState, web::base_url};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+pub async fn health(State(state): State<AppState>) -> Json<Value> {
+    let atlas = state.atlas();
+    let failed = state.report().failed().count();
+    Json(json!({
+        "status": if failed == 0 { "ok" } else { "degraded" },
+        "layers": atlas.layers().len(),
+        "features": atlas.feature_count(),
+        "failed_layers": failed,
+    }))
+}
+
+/// `GET /api/layers`: every layer with counts, bbox and fields; failed layers listed too.
+pub async fn catalogue(State(state): State<AppState>) -> Json<Value> {
+    let atlas = state.atlas();
+    let mut layers: Vec<Value> = atlas
+        .layers()
+        .iter()
+        .map(|l| {
+            let report = state.report().layer(l.id.as_str());
+            json!({
+                "id": l.id,
+                "name": l.name,
+                "kind": l.kind,
+                "geometry": l.geometry_class(),
+                "count": l.len(),
+                "rejected": report.map(|r| r.rejected).unwrap_or(0),
+                "bbox": l.bbox(),
+                "fields": l.schema,
+                "status": "loaded",
+            })
+        })
+        .collect();
+    layers.extend(state.report().failed().map(|r| {
+        json!({"id": r.layer, "file": r.file, "count": 0, "rejected": 0, "status": "failed", "error": r.error})
+    }));
+    Json(json!({
+        "name": atlas.name,
+        "attribution": atlas.attribution,
+        "bbox": atlas.bbox(),
+        "layers": layers,
+    }))
+}
+
+/// `GET /api/report`: the full validation report (every refused feature and why).
+pub async fn report(State(state): State<AppState>) -> Json<Value> {
+    Json(serde_json::to_value(state.report()).unwrap_or(Value::Null))
+}
+
+/// `GET /api/layers/{id}`: TileJSON 3.0.0 for one layer.
+pub async fn tilejson(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let layer = state.atlas().layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let base = base_url(&headers, &state);
+    let fields: serde_json::Map<String, Value> = layer
+        .schema
+        .fields()
+        .iter()
+        .map(|f| (f.name.clone(), json!(f.ty.tilejson_name())))
+        .collect();
+    let bounds = layer.bbox().map(|b| b.to_array()).unwrap_or([
+        -180.0,
+        -85.051_128_78,
+        180.0,
+        85.051_128_78,
+    ]);
+    let (cx, cy) = layer.bbox().map(|b| b.center()).unwrap_or((0.0, 0.0));
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": layer.name,
+        "description": format!("{} layer {} of {}", layer.kind, layer.id, state.atlas().name),
+        "attribution": state.atlas().attribution,
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}", layer.id)],
+        "minzoom": 0,
+        "maxzoom": state.tile_options().full_detail_zoom,
+        "bounds": bounds,
+        "center": [cx, cy, 10],
+        "vector_layers": [{"id": layer.id, "fields": fields, "minzoom": 0, "maxzoom": state.tile_options().full_detail_zoom}],
+    })))
+}
+
+pub fn unknown_layer(id: &str) -> ApiError {
+    ApiError::not_found(format!("unknown layer {id:?}; see /api/layers"))
+}

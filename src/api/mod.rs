@@ -1,0 +1,102 @@
+//! The HTTP API: every route in one place, the shared state and the one error type.
+//!
+//! Handlers are thin: parse the request into checked types, call the domain, map the
+//! result. [`router`] is a plain function so tests drive it without a socket.
+
+mod error;
+mod features;
+mod layers;
+mod tiles;
+mod web;
+
+pub use error::ApiError;
+
+use crate::atlas::Atlas;
+use crate::import::LoadReport;
+use crate::tiles::{TileCache, TileOptions};
+use axum::Router;
+use axum::routing::get;
+use std::sync::Arc;
+
+/// Everything a request may need. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    atlas: Atlas,
+    report: LoadReport,
+    tiles: TileCache,
+    tile_options: TileOptions,
+    /// Fallback host for absolute URLs when a request has no usable `Host` header.
+    public_host: String,
+}
+
+/// Default tile-cache budget: 256 MiB.
+pub const DEFAULT_TILE_CACHE_BYTES: u64 = 256 << 20;
+
+impl AppState {
+    pub fn new(atlas: Atlas, report: LoadReport) -> AppState {
+        AppState::with_options(
+            atlas,
+            report,
+            DEFAULT_TILE_CACHE_BYTES,
+            "127.0.0.1:8080".into(),
+        )
+    }
+
+    pub fn with_options(
+        atlas: Atlas,
+        report: LoadReport,
+        tile_cache_bytes: u64,
+        public_host: String,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Shared {
+                atlas,
+                report,
+                tiles: TileCache::new(tile_cache_bytes),
+                tile_options: TileOptions::default(),
+                public_host,
+            }),
+        }
+    }
+
+    pub fn atlas(&self) -> &Atlas {
+        &self.inner.atlas
+    }
+
+    pub fn report(&self) -> &LoadReport {
+        &self.inner.report
+    }
+
+    pub fn tile_cache(&self) -> &TileCache {
+        &self.inner.tiles
+    }
+
+    pub fn tile_options(&self) -> &TileOptions {
+        &self.inner.tile_options
+    }
+
+    pub fn public_host(&self) -> &str {
+        &self.inner.public_host
+    }
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(layers::health))
+        .route("/api/layers", get(layers::catalogue))
+        .route("/api/report", get(layers::report))
+        .route("/api/layers/{id}", get(layers::tilejson))
+        .route("/api/layers/{id}/features", get(features::list))
+        .route("/api/layers/{id}/features/{fid}", get(features::one))
+        .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/style.json", get(web::style))
+        .fallback(web::asset_or_404)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

@@ -1,0 +1,141 @@
+//! `GET /tiles/{ids}/{z}/{x}/{y}`: Mapbox Vector Tiles, gzip, ETag, 204 when empty.
+
+use super::layers::unknown_layer;
+use super::{ApiError, AppState};
+use crate::atlas::Layer;
+use crate::tiles::cache::TileKey;
+use crate::tiles::{TileCoord, render_tile};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// At most this many layers in one composite tile request (bounds work per request).
+pub const MAX_LAYERS_PER_TILE: usize = 64;
+const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+const CACHE_CONTROL: &str = "public, max-age=60";
+
+fn parse_index(name: &str, text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "tile {name} {text:?} must be a non-negative integer"
+        ))
+    })
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut pieces = part.trim().split(';');
+            let coding = pieces.next().unwrap_or("").trim();
+            let q_zero = pieces.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
+        })
+}
+
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((ids, z, x, y)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(&y);
+    let coord = TileCoord::new(
+        parse_index("z", &z)?,
+        parse_index("x", &x)?,
+        parse_index("y", y)?,
+    )
+    .map_err(|e| ApiError::bad_request(format!("tile {z}/{x}/{y}: {e}")))?;
+    let mut names: Vec<&str> = Vec::new();
+    for id in ids.split(',') {
+        if !names.contains(&id) {
+            names.push(id);
+        }
+        if names.len() > MAX_LAYERS_PER_TILE {
+            return Err(ApiError::bad_request(format!(
+                "at most {MAX_LAYERS_PER_TILE} layers per tile"
+            )));
+        }
+    }
+    // Resolve every id before any work, so an unknown layer is a 404 and nothing else.
+    for id in &names {
+        state.atlas().layer(id).ok_or_else(|| unknown_layer(id))?;
+    }
+    let key = TileKey {
+        generation: 0,
+        layers: names.join(",").into(),
+        z: coord.z(),
+        x: coord.x(),
+        y: coord.y(),
+    };
+    let worker = state.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        let layer_names: Vec<String> = key.layers.split(',').map(str::to_string).collect();
+        worker.tile_cache().get_or_render(key, || {
+            let layers: Vec<&Layer> = layer_names
+                .iter()
+                .filter_map(|id| worker.atlas().layer(id))
+                .collect();
+            render_tile(&layers, coord, worker.tile_options()).unwrap_or_default()
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("tile worker failed: {e}")))?;
+
+    let etag = HeaderValue::from_str(&body.etag).expect("ETags are ASCII hex");
+    let mut response = if body.is_empty() {
+        StatusCode::NO_CONTENT.into_response()
+    } else if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == body.etag.as_bytes())
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if accepts_gzip(&headers) {
+        let mut r = Response::new(Body::from(body.gzip.clone()));
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        Response::new(Body::from(body.raw.clone()))
+    };
+    let h = response.headers_mut();
+    if !body.is_empty() {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    }
+    h.insert(header::ETAG, etag);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn gzip_is_chosen_only_when_accepted() {
+        assert!(accepts_gzip(&with("gzip, deflate, br")));
+        assert!(accepts_gzip(&with("br;q=1.0, gzip;q=0.8")));
+        assert!(!accepts_gzip(&with("gzip;q=0")));
+        assert!(!accepts_gzip(&with("br")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+}

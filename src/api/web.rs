@@ -1,0 +1,106 @@
+//! The web map: embedded static files from `web/`, and the generated `/style.json`.
+
+use super::{ApiError, AppState};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use rust_embed::RustEmbed;
+
+/// Everything under `web/`, compiled into the binary so the map works with no network.
+#[derive(RustEmbed)]
+#[folder = "web/"]
+struct WebAssets;
+
+/// `http://host[:port]` as the client addressed us, for absolute URLs in styles and
+/// TileJSON. A `Host` header with characters outside a host name falls back to the
+/// configured address, so a client cannot inject text into the URLs we hand out.
+pub fn base_url(headers: &HeaderMap, state: &AppState) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.len() <= 255)
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+        })
+        .unwrap_or(state.public_host());
+    format!("http://{host}")
+}
+
+pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
+    Json(crate::style::style(
+        state.atlas(),
+        &base_url(&headers, &state),
+    ))
+}
+
+/// Decodes `%XX` escapes; `None` for malformed escapes or non-UTF-8 results.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Serves an embedded file, `index.html` for `/`; JSON 404 for anything else.
+pub async fn asset_or_404(uri: Uri) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found(format!("no such path {:?}", uri.path()));
+    if uri.path().starts_with("/api/") || uri.path().starts_with("/tiles/") {
+        return Err(not_found());
+    }
+    let path = percent_decode(uri.path().trim_start_matches('/')).ok_or_else(not_found)?;
+    let path = if path.is_empty() {
+        "index.html".to_string()
+    } else {
+        path
+    };
+    if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+        return Err(not_found());
+    }
+    let file = WebAssets::get(&path).ok_or_else(not_found)?;
+    let mime = mime_guess::from_path(&path).first_or_octet_stream();
+    let content_type = if path.ends_with(".pbf") {
+        "application/x-protobuf".to_string()
+    } else {
+        mime.to_string()
+    };
+    let mut response = file.data.into_owned().into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).expect("MIME types are ASCII"),
+    );
+    let cache = if path == "index.html" {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_handles_spaces_and_rejects_broken_escapes() {
+        assert_eq!(
+            percent_decode("fonts/Noto%20Sans%20Regular/0-255.pbf").unwrap(),
+            "fonts/Noto Sans Regular/0-255.pbf"
+        );
+        assert!(percent_decode("a%2").is_none());
+        assert!(percent_decode("a%zz").is_none());
+    }
+}

@@ -1,0 +1,370 @@
+//! Layer kinds and their canonical attributes: the data contract of design.md.
+//!
+//! Each kind names the geometries it accepts and its canonical attributes with their
+//! types, whether they are required, and the values they may take. Importers map source
+//! fields onto these names and the validator enforces them; everything past the import
+//! boundary can trust that, say, every `flood` feature has an integer
+//! `return_period_years` and a severity in 1..=4 when it has one at all.
+
+use super::value::FieldType;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// The geometry families a layer may hold. Multi-geometries belong to their family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeometryClass {
+    Point,
+    Line,
+    Polygon,
+}
+
+impl fmt::Display for GeometryClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GeometryClass::Point => "point",
+            GeometryClass::Line => "line",
+            GeometryClass::Polygon => "polygon",
+        })
+    }
+}
+
+/// What values a canonical attribute may take beyond its type.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
+    Any,
+    /// Inclusive integer range (severity 1–4, danger level 1–5).
+    Range(i64, i64),
+    NonNegative,
+    Positive,
+    /// One of these codes; `aliases` maps common source spellings (often Chinese) to them.
+    OneOf {
+        codes: &'static [&'static str],
+        aliases: &'static [(&'static str, &'static str)],
+    },
+    /// Free text with aliases normalised (open vocabularies such as facility types).
+    Aliased(&'static [(&'static str, &'static str)]),
+}
+
+/// A canonical attribute of a kind.
+#[derive(Debug, Clone, Copy)]
+pub struct Attr {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub required: bool,
+    pub rule: Rule,
+}
+
+const fn req(name: &'static str, ty: FieldType, rule: Rule) -> Attr {
+    Attr {
+        name,
+        ty,
+        required: true,
+        rule,
+    }
+}
+
+const fn opt(name: &'static str, ty: FieldType, rule: Rule) -> Attr {
+    Attr {
+        name,
+        ty,
+        required: false,
+        rule,
+    }
+}
+
+use FieldType::{Boolean, Integer, Number, String as Text};
+use Rule::{Any, NonNegative, Positive};
+
+/// One scale everywhere: 1 blue, 2 yellow, 3 orange, 4 red (the national warning colours).
+pub const SEVERITY: Rule = Rule::Range(1, 4);
+pub const SEVERITY_COLOURS: [(&str, &str); 4] = [
+    ("blue", "#1e6fd9"),
+    ("yellow", "#f2c200"),
+    ("orange", "#f28500"),
+    ("red", "#d7191c"),
+];
+
+const NAME: Attr = opt("name", Text, Any);
+const CONTACT_NAME: Attr = opt("contact_name", Text, Any);
+const CONTACT_PHONE: Attr = opt("contact_phone", Text, Any);
+
+const ADMIN: &[Attr] = &[
+    req("code", Text, Any),
+    req("name", Text, Any),
+    req(
+        "level",
+        Text,
+        Rule::OneOf {
+            codes: &["county", "township", "village", "grid"],
+            aliases: &[
+                ("县", "county"),
+                ("区", "county"),
+                ("乡镇", "township"),
+                ("镇", "township"),
+                ("乡", "township"),
+                ("街道", "township"),
+                ("村", "village"),
+                ("社区", "village"),
+                ("网格", "grid"),
+            ],
+        },
+    ),
+    opt("parent_code", Text, Any),
+    CONTACT_NAME,
+    CONTACT_PHONE,
+];
+
+const POPULATION: &[Attr] = &[
+    req("population", Integer, NonNegative),
+    opt("households", Integer, NonNegative),
+    opt("elderly", Integer, NonNegative),
+    opt("children", Integer, NonNegative),
+    opt("disabled", Integer, NonNegative),
+    opt("population_night", Integer, NonNegative),
+    opt("admin_code", Text, Any),
+    NAME,
+];
+
+const LANDSLIDE: &[Attr] = &[
+    opt(
+        "hazard_type",
+        Text,
+        Rule::OneOf {
+            codes: &["landslide", "collapse", "debris_flow", "subsidence"],
+            aliases: &[
+                ("滑坡", "landslide"),
+                ("崩塌", "collapse"),
+                ("泥石流", "debris_flow"),
+                ("地面塌陷", "subsidence"),
+                ("塌陷", "subsidence"),
+            ],
+        },
+    ),
+    opt("threatened_people", Integer, NonNegative),
+    opt("threatened_households", Integer, NonNegative),
+    opt("threat_radius_m", Number, Positive),
+    opt("severity", Integer, SEVERITY),
+    NAME,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+];
+
+const FLOOD: &[Attr] = &[
+    req("return_period_years", Integer, Positive),
+    opt("depth_m", Number, NonNegative),
+    opt("severity", Integer, SEVERITY),
+    NAME,
+];
+
+const WILDFIRE: &[Attr] = &[
+    req("danger_level", Integer, Rule::Range(1, 5)),
+    opt("severity", Integer, SEVERITY),
+    NAME,
+];
+
+const HAZARD: &[Attr] = &[
+    opt("hazard_type", Text, Any),
+    opt("severity", Integer, SEVERITY),
+    NAME,
+];
+
+const SHELTER: &[Attr] = &[
+    req("capacity", Integer, NonNegative),
+    opt("capacity_night", Integer, NonNegative),
+    opt("area_m2", Number, NonNegative),
+    opt("shelter_type", Text, Any),
+    opt(
+        "status",
+        Text,
+        Rule::OneOf {
+            codes: &["open", "closed", "full"],
+            aliases: &[("开放", "open"), ("关闭", "closed"), ("已满", "full")],
+        },
+    ),
+    opt("occupancy", Integer, NonNegative),
+    NAME,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+];
+
+/// Depot stock items the needs profile knows; other numeric columns are kept as extras.
+pub const STOCK_ITEMS: &[&str] = &[
+    "rice_kg",
+    "water_l",
+    "instant_food_kg",
+    "tents",
+    "quilts",
+    "folding_beds",
+    "clothing_sets",
+];
+
+const DEPOT: &[Attr] = &[
+    opt("rice_kg", Number, NonNegative),
+    opt("water_l", Number, NonNegative),
+    opt("instant_food_kg", Number, NonNegative),
+    opt("tents", Integer, NonNegative),
+    opt("quilts", Integer, NonNegative),
+    opt("folding_beds", Integer, NonNegative),
+    opt("clothing_sets", Integer, NonNegative),
+    NAME,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+];
+
+const TEAM: &[Attr] = &[
+    opt("members", Integer, NonNegative),
+    opt("team_type", Text, Any),
+    NAME,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+];
+
+const FACILITY: &[Attr] = &[
+    req(
+        "facility_type",
+        Text,
+        Rule::Aliased(&[
+            ("学校", "school"),
+            ("小学", "school"),
+            ("中学", "school"),
+            ("幼儿园", "kindergarten"),
+            ("医院", "hospital"),
+            ("卫生院", "hospital"),
+            ("养老院", "nursing_home"),
+            ("敬老院", "nursing_home"),
+        ]),
+    ),
+    opt("occupants", Integer, NonNegative),
+    NAME,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+];
+
+const ROAD: &[Attr] = &[
+    opt("road_class", Text, Any),
+    opt("speed_kmh", Number, Positive),
+    opt("oneway", Boolean, Any),
+    NAME,
+];
+
+const DRILL: &[Attr] = &[
+    req("date", Text, Any),
+    opt("admin_code", Text, Any),
+    opt("scenario", Text, Any),
+    NAME,
+];
+
+const BASEMAP: &[Attr] = &[opt("feature_class", Text, Any), NAME];
+
+macro_rules! kinds {
+    ($($variant:ident = $code:literal, $attrs:expr, [$($geom:ident),+];)+) => {
+        /// The kind of a layer: what it means and which attributes it carries.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Kind { $($variant),+ }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $(Kind::$variant => $code),+ }
+            }
+
+            /// Canonical attributes, in the order layers list them.
+            pub fn attrs(self) -> &'static [Attr] {
+                match self { $(Kind::$variant => $attrs),+ }
+            }
+
+            /// The geometry families this kind accepts.
+            pub fn geometries(self) -> &'static [GeometryClass] {
+                match self { $(Kind::$variant => &[$(GeometryClass::$geom),+]),+ }
+            }
+        }
+    };
+}
+
+kinds! {
+    Admin = "admin", ADMIN, [Polygon];
+    Population = "population", POPULATION, [Point, Polygon];
+    Landslide = "landslide", LANDSLIDE, [Point];
+    Flood = "flood", FLOOD, [Polygon];
+    Wildfire = "wildfire", WILDFIRE, [Polygon];
+    Hazard = "hazard", HAZARD, [Polygon, Point];
+    Shelter = "shelter", SHELTER, [Point, Polygon];
+    Depot = "depot", DEPOT, [Point];
+    Team = "team", TEAM, [Point];
+    Facility = "facility", FACILITY, [Point, Polygon];
+    Road = "road", ROAD, [Line];
+    Drill = "drill", DRILL, [Point, Polygon];
+    Basemap = "basemap", BASEMAP, [Point, Line, Polygon];
+}
+
+impl Kind {
+    pub fn attr(self, name: &str) -> Option<&'static Attr> {
+        self.attrs().iter().find(|a| a.name == name)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown layer kind {0:?}; kinds are: {list}", list = Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownKind(pub String);
+
+impl FromStr for Kind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses_from_its_own_code() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.code().parse::<Kind>().unwrap(), *kind);
+        }
+    }
+
+    #[test]
+    fn unknown_kind_error_lists_the_valid_kinds() {
+        let err = "volcano".parse::<Kind>().unwrap_err().to_string();
+        assert!(
+            err.contains("volcano") && err.contains("landslide"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn required_attributes_match_the_design_contract() {
+        let required = |k: Kind| -> Vec<&str> {
+            k.attrs()
+                .iter()
+                .filter(|a| a.required)
+                .map(|a| a.name)
+                .collect()
+        };
+        assert_eq!(required(Kind::Admin), ["code", "name", "level"]);
+        assert_eq!(required(Kind::Population), ["population"]);
+        assert_eq!(required(Kind::Flood), ["return_period_years"]);
+        assert_eq!(required(Kind::Wildfire), ["danger_level"]);
+        assert_eq!(required(Kind::Shelter), ["capacity"]);
+        assert_eq!(required(Kind::Facility), ["facility_type"]);
+        assert_eq!(required(Kind::Drill), ["date"]);
+        assert!(required(Kind::Landslide).is_empty());
+    }
+}

@@ -1,0 +1,410 @@
+//! The in-memory atlas: every layer's features with typed attributes and an R-tree.
+//!
+//! Memory is the query engine: tiles and analyses read from here and never wait on a
+//! store. A [`Layer`] is built once from validated features:
+//!
+//! 1. features arrive validated (see `import`), attributes aligned with the [`Schema`];
+//! 2. each feature's bounding rectangle goes into an rstar R-tree with `bulk_load`,
+//!    the entry carrying the feature's index (its `fid`), so a query returns ids directly;
+//! 3. the layer's bbox and geometry class are derived once for the catalogue.
+
+pub mod filter;
+pub mod kind;
+pub mod value;
+
+pub use filter::Filter;
+pub use kind::{GeometryClass, Kind};
+pub use value::{Field, FieldType, Schema, Value};
+
+use geo::{BoundingRect, Geometry, Rect};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree, RTreeObject};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+
+/// An R-tree entry: a feature's bounding rectangle in lon/lat and its fid.
+pub type IndexEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// A layer id: URL-safe, `[a-z0-9_-]{1,64}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct LayerId(String);
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid layer id {0:?}: use 1 to 64 characters from a-z, 0-9, '_' and '-'")]
+pub struct InvalidLayerId(pub String);
+
+impl LayerId {
+    pub fn parse(s: &str) -> Result<Self, InvalidLayerId> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok {
+            Ok(LayerId(s.to_string()))
+        } else {
+            Err(InvalidLayerId(s.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LayerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One feature: geometry in WGS84 lon/lat, its source id, attributes aligned with the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feature {
+    /// The source's id (GeoJSON `id`, an `id` column) or, failing that, the fid as text.
+    pub id: Box<str>,
+    pub geometry: Geometry<f64>,
+    pub attrs: Box<[Value]>,
+}
+
+/// A bounding box in lon/lat, serialised as `[west, south, east, north]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BboxWgs84 {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+}
+
+impl BboxWgs84 {
+    pub fn from_rect(r: Rect<f64>) -> Self {
+        BboxWgs84 {
+            west: r.min().x,
+            south: r.min().y,
+            east: r.max().x,
+            north: r.max().y,
+        }
+    }
+
+    pub fn to_rect(self) -> Rect<f64> {
+        Rect::new((self.west, self.south), (self.east, self.north))
+    }
+
+    pub fn union(self, other: BboxWgs84) -> BboxWgs84 {
+        BboxWgs84 {
+            west: self.west.min(other.west),
+            south: self.south.min(other.south),
+            east: self.east.max(other.east),
+            north: self.north.max(other.north),
+        }
+    }
+
+    pub fn center(self) -> (f64, f64) {
+        (
+            (self.west + self.east) / 2.0,
+            (self.south + self.north) / 2.0,
+        )
+    }
+
+    pub fn to_array(self) -> [f64; 4] {
+        [self.west, self.south, self.east, self.north]
+    }
+
+    fn envelope(self) -> AABB<[f64; 2]> {
+        AABB::from_corners([self.west, self.south], [self.east, self.north])
+    }
+}
+
+impl Serialize for BboxWgs84 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_array().serialize(s)
+    }
+}
+
+/// A layer of the atlas: one kind, one schema, features and their R-tree.
+#[derive(Debug)]
+pub struct Layer {
+    pub id: LayerId,
+    pub name: String,
+    pub kind: Kind,
+    pub schema: Schema,
+    features: Vec<Feature>,
+    index: RTree<IndexEntry>,
+    bbox: Option<BboxWgs84>,
+    geometry: Option<GeometryClassSummary>,
+    /// One label anchor per feature for admin layers: a point inside the polygon, so a
+    /// unit's name is drawn once rather than once per tile its polygon touches.
+    label_points: Vec<Option<geo::Point<f64>>>,
+}
+
+/// Which geometry families a layer holds, for the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeometryClassSummary {
+    Point,
+    Line,
+    Polygon,
+    Mixed,
+}
+
+impl Layer {
+    /// Builds the layer and its R-tree. Features must already be validated: every
+    /// geometry non-empty with a bounding rectangle, attributes aligned with `schema`.
+    pub fn new(
+        id: LayerId,
+        name: String,
+        kind: Kind,
+        schema: Schema,
+        features: Vec<Feature>,
+    ) -> Self {
+        let entries: Vec<IndexEntry> = features
+            .iter()
+            .enumerate()
+            .filter_map(|(fid, f)| {
+                let r = f.geometry.bounding_rect()?;
+                let fid = u32::try_from(fid).expect("a layer holds fewer than 2^32 features");
+                Some(GeomWithData::new(
+                    Rectangle::from_corners(r.min().into(), r.max().into()),
+                    fid,
+                ))
+            })
+            .collect();
+        let bbox = entries
+            .iter()
+            .map(|e| {
+                let env = e.geom().envelope();
+                BboxWgs84 {
+                    west: env.lower()[0],
+                    south: env.lower()[1],
+                    east: env.upper()[0],
+                    north: env.upper()[1],
+                }
+            })
+            .reduce(BboxWgs84::union);
+        let geometry = features
+            .iter()
+            .map(|f| geometry_class(&f.geometry))
+            .reduce(|a, b| {
+                if a == b {
+                    a
+                } else {
+                    GeometryClassSummary::Mixed
+                }
+            });
+        let index = RTree::bulk_load(entries);
+        let label_points = if kind == Kind::Admin {
+            use geo::InteriorPoint;
+            features
+                .iter()
+                .map(|f| f.geometry.interior_point())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Layer {
+            id,
+            name,
+            kind,
+            schema,
+            features,
+            index,
+            bbox,
+            geometry,
+            label_points,
+        }
+    }
+
+    /// The label anchor of feature `fid`, for layers that have them (admin units).
+    pub fn label_point(&self, fid: u32) -> Option<geo::Point<f64>> {
+        self.label_points.get(fid as usize).copied().flatten()
+    }
+
+    pub fn has_label_points(&self) -> bool {
+        !self.label_points.is_empty()
+    }
+
+    pub fn features(&self) -> &[Feature] {
+        &self.features
+    }
+
+    pub fn feature(&self, fid: u32) -> Option<&Feature> {
+        self.features.get(fid as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    pub fn bbox(&self) -> Option<BboxWgs84> {
+        self.bbox
+    }
+
+    pub fn geometry_class(&self) -> Option<GeometryClassSummary> {
+        self.geometry
+    }
+
+    pub fn index(&self) -> &RTree<IndexEntry> {
+        &self.index
+    }
+
+    /// Fids of features whose bounding rectangle meets `bbox`, in ascending order.
+    /// Candidates only: callers needing exact geometry tests do them on the result.
+    pub fn candidates_in(&self, bbox: BboxWgs84) -> Vec<u32> {
+        let mut fids: Vec<u32> = self
+            .index
+            .locate_in_envelope_intersecting(&bbox.envelope())
+            .map(|e| e.data)
+            .collect();
+        fids.sort_unstable();
+        fids
+    }
+
+    /// Feature `fid` as a GeoJSON Feature: numeric `id` (the fid), the source id as
+    /// `source_id` when it differs, and the non-null attributes as properties.
+    pub fn feature_geojson(&self, fid: u32) -> Option<serde_json::Value> {
+        let f = self.feature(fid)?;
+        let mut props = serde_json::Map::new();
+        for (field, value) in self.schema.fields().iter().zip(f.attrs.iter()) {
+            if !value.is_null() {
+                props.insert(field.name.clone(), value.to_json());
+            }
+        }
+        if *f.id != *fid.to_string() {
+            props.insert(
+                "source_id".into(),
+                serde_json::Value::String(f.id.to_string()),
+            );
+        }
+        let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&f.geometry));
+        Some(
+            serde_json::json!({"type": "Feature", "id": fid, "geometry": geometry, "properties": props}),
+        )
+    }
+
+    /// The value of `field` for feature `fid`, `Null` when the layer has no such field.
+    pub fn value(&self, fid: u32, field: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        match (self.schema.position(field), self.feature(fid)) {
+            (Some(col), Some(f)) => &f.attrs[col],
+            _ => &NULL,
+        }
+    }
+}
+
+fn geometry_class(g: &Geometry<f64>) -> GeometryClassSummary {
+    match g {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => GeometryClassSummary::Point,
+        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+            GeometryClassSummary::Line
+        }
+        Geometry::Polygon(_)
+        | Geometry::MultiPolygon(_)
+        | Geometry::Rect(_)
+        | Geometry::Triangle(_) => GeometryClassSummary::Polygon,
+        Geometry::GeometryCollection(_) => GeometryClassSummary::Mixed,
+    }
+}
+
+/// The whole atlas: layers in manifest order, looked up by id.
+#[derive(Debug, Default)]
+pub struct Atlas {
+    pub name: String,
+    pub attribution: String,
+    layers: Vec<Layer>,
+    by_id: HashMap<LayerId, usize>,
+}
+
+impl Atlas {
+    pub fn new(name: String, attribution: String, layers: Vec<Layer>) -> Self {
+        let by_id = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.clone(), i))
+            .collect();
+        Atlas {
+            name,
+            attribution,
+            layers,
+            by_id,
+        }
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    pub fn layer(&self, id: &str) -> Option<&Layer> {
+        LayerId::parse(id)
+            .ok()
+            .and_then(|id| self.by_id.get(&id))
+            .map(|&i| &self.layers[i])
+    }
+
+    pub fn feature_count(&self) -> usize {
+        self.layers.iter().map(Layer::len).sum()
+    }
+
+    /// The union of all layer bboxes.
+    pub fn bbox(&self) -> Option<BboxWgs84> {
+        self.layers
+            .iter()
+            .filter_map(Layer::bbox)
+            .reduce(BboxWgs84::union)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::point;
+
+    fn points_layer(coords: &[(f64, f64)]) -> Layer {
+        let features = coords
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| Feature {
+                id: i.to_string().into(),
+                geometry: Geometry::Point(point!(x: x, y: y)),
+                attrs: Box::new([]),
+            })
+            .collect();
+        Layer::new(
+            LayerId::parse("pts").unwrap(),
+            "pts".into(),
+            Kind::Hazard,
+            Schema::default(),
+            features,
+        )
+    }
+
+    #[test]
+    fn layer_ids_reject_uppercase_slashes_and_empty() {
+        assert!(LayerId::parse("floods_2024-v1").is_ok());
+        for bad in ["", "Floods", "a/b", "a b", "洪水", &"x".repeat(65)] {
+            assert!(LayerId::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn candidates_are_exactly_the_points_inside_the_box() {
+        let layer = points_layer(&[(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (1.5, 0.5)]);
+        let bbox = BboxWgs84 {
+            west: 0.5,
+            south: 0.0,
+            east: 1.5,
+            north: 1.0,
+        };
+        assert_eq!(layer.candidates_in(bbox), vec![1, 3]);
+    }
+
+    #[test]
+    fn layer_bbox_spans_all_features() {
+        let layer = points_layer(&[(3.0, -1.0), (-2.0, 4.0)]);
+        assert_eq!(layer.bbox().unwrap().to_array(), [-2.0, -1.0, 3.0, 4.0]);
+    }
+}

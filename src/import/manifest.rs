@@ -1,0 +1,243 @@
+//! `atlas.toml`: the manifest of a data folder, parsed into checked layer specs.
+
+use crate::atlas::{Kind, LayerId};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The manifest as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    name: String,
+    #[serde(default)]
+    attribution: String,
+    #[serde(default, rename = "layer")]
+    layers: Vec<RawLayerSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayerSpec {
+    id: String,
+    kind: String,
+    file: PathBuf,
+    name: Option<String>,
+    /// canonical name = source field name
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+    /// CSV: the longitude and latitude columns (auto-detected when absent).
+    lon: Option<String>,
+    lat: Option<String>,
+    /// CSV: the field separator, default ','.
+    delimiter: Option<char>,
+}
+
+/// A checked manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub name: String,
+    pub attribution: String,
+    pub layers: Vec<LayerSpec>,
+}
+
+/// One layer entry, checked: a valid id and kind, a file path resolved against the folder.
+#[derive(Debug, Clone)]
+pub struct LayerSpec {
+    pub id: LayerId,
+    pub kind: Kind,
+    pub name: String,
+    pub file: PathBuf,
+    /// source field name → canonical name
+    pub rename: BTreeMap<String, String>,
+    pub lon: Option<String>,
+    pub lat: Option<String>,
+    pub delimiter: u8,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid manifest: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{path}: layer {index}: {reason}")]
+    Layer {
+        path: PathBuf,
+        index: usize,
+        reason: String,
+    },
+}
+
+impl Manifest {
+    /// Reads `dir/atlas.toml`.
+    pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {
+        let path = dir.join("atlas.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Manifest::parse(&text, dir).map_err(|e| match e {
+            ManifestError::Parse { source, .. } => ManifestError::Parse {
+                path: path.clone(),
+                source,
+            },
+            ManifestError::Layer { index, reason, .. } => ManifestError::Layer {
+                path: path.clone(),
+                index,
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses manifest text; layer files resolve against `dir`.
+    pub fn parse(text: &str, dir: &Path) -> Result<Manifest, ManifestError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|source| ManifestError::Parse {
+            path: "atlas.toml".into(),
+            source,
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        let mut layers = Vec::with_capacity(raw.layers.len());
+        for (index, spec) in raw.layers.into_iter().enumerate() {
+            let fail = |reason: String| ManifestError::Layer {
+                path: "atlas.toml".into(),
+                index,
+                reason,
+            };
+            let id = LayerId::parse(&spec.id).map_err(|e| fail(e.to_string()))?;
+            if !seen.insert(id.clone()) {
+                return Err(fail(format!("duplicate layer id {:?}", spec.id)));
+            }
+            let kind: Kind = spec
+                .kind
+                .parse()
+                .map_err(|e: crate::atlas::kind::UnknownKind| fail(e.to_string()))?;
+            if spec.file.is_absolute()
+                || spec
+                    .file
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(fail(format!(
+                    "file {:?} must be a relative path inside the data folder",
+                    spec.file
+                )));
+            }
+            let delimiter = match spec.delimiter {
+                None => b',',
+                Some(c) if c.is_ascii() => c as u8,
+                Some(c) => {
+                    return Err(fail(format!(
+                        "delimiter {c:?} must be a single ASCII character"
+                    )));
+                }
+            };
+            let mut rename = BTreeMap::new();
+            for (canonical, source) in spec.fields {
+                if LayerId::parse(&canonical).is_err()
+                    && !canonical.chars().all(|c| c.is_alphanumeric() || c == '_')
+                {
+                    return Err(fail(format!(
+                        "field mapping target {canonical:?} is not a valid field name"
+                    )));
+                }
+                if let Some(previous) = rename.insert(source.clone(), canonical.clone()) {
+                    return Err(fail(format!(
+                        "source field {source:?} is mapped twice ({previous}, {canonical})"
+                    )));
+                }
+            }
+            layers.push(LayerSpec {
+                name: spec.name.unwrap_or_else(|| spec.id.clone()),
+                id,
+                kind,
+                file: dir.join(&spec.file),
+                rename,
+                lon: spec.lon,
+                lat: spec.lat,
+                delimiter,
+            });
+        }
+        Ok(Manifest {
+            name: raw.name,
+            attribution: raw.attribution,
+            layers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_with_chinese_field_mapping_parses() {
+        let m = Manifest::parse(
+            r#"
+            name = "Demo"
+            [[layer]]
+            id = "landslides"
+            kind = "landslide"
+            file = "landslides.geojson"
+            [layer.fields]
+            threatened_people = "威胁人数"
+            "#,
+            Path::new("d"),
+        )
+        .unwrap();
+        assert_eq!(
+            m.layers[0].rename.get("威胁人数").map(String::as_str),
+            Some("threatened_people")
+        );
+        assert_eq!(m.layers[0].file, Path::new("d/landslides.geojson"));
+    }
+
+    #[test]
+    fn bad_layer_entries_name_the_layer_and_the_problem() {
+        let cases = [
+            (
+                "id = \"Bad Id\"\nkind = \"flood\"\nfile = \"a.geojson\"",
+                "invalid layer id",
+            ),
+            (
+                "id = \"a\"\nkind = \"volcano\"\nfile = \"a.geojson\"",
+                "unknown layer kind",
+            ),
+            (
+                "id = \"a\"\nkind = \"flood\"\nfile = \"../etc/passwd\"",
+                "relative path",
+            ),
+            (
+                "id = \"a\"\nkind = \"flood\"\nfile = \"a.geojson\"\ncolour = 1",
+                "unknown field",
+            ),
+        ];
+        for (layer, expected) in cases {
+            let text = format!("name = \"x\"\n[[layer]]\n{layer}\n");
+            let err = Manifest::parse(&text, Path::new("."))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err} should contain {expected}");
+        }
+    }
+
+    #[test]
+    fn duplicate_layer_ids_are_refused() {
+        let text = "name = \"x\"\n[[layer]]\nid = \"a\"\nkind = \"flood\"\nfile = \"a.geojson\"\n[[layer]]\nid = \"a\"\nkind = \"road\"\nfile = \"b.geojson\"\n";
+        assert!(
+            Manifest::parse(text, Path::new("."))
+                .unwrap_err()
+                .to_string()
+                .contains("duplicate")
+        );
+    }
+}

@@ -1,0 +1,382 @@
+//! Readers for layer files: GeoJSON and CSV with lon/lat columns.
+//!
+//! A reader turns a file into raw features (geometry plus untyped properties) or
+//! per-feature rejections; typing and kind rules are the validator's job. A reader fails
+//! as a whole only when the file cannot be read or is not the format at all.
+
+use super::geometry::to_geo;
+use geo::{Coord, Geometry, Point};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::path::Path;
+
+/// A feature as read, before validation.
+#[derive(Debug, Clone)]
+pub struct RawFeature {
+    /// 0-based position in the file (CSV: data row, header excluded).
+    pub index: usize,
+    pub id: Option<String>,
+    pub geometry: Geometry<f64>,
+    pub props: Vec<(String, serde_json::Value)>,
+}
+
+/// A feature the reader could not make sense of.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    pub index: usize,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// What a reader got out of a file.
+#[derive(Debug, Default)]
+pub struct SourceRead {
+    pub features: Vec<Result<RawFeature, Unreadable>>,
+    /// CSV cells are text: numeric-looking extra columns may become numbers.
+    pub text_cells: bool,
+    /// Every property name seen, to warn about field mappings that match nothing.
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid GeoJSON: {reason}")]
+    GeoJson { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Csv { path: String, reason: String },
+    #[error("{path}: unsupported file type (use .geojson, .json or .csv)")]
+    UnsupportedFormat { path: String },
+}
+
+/// CSV options from the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct CsvOptions {
+    pub lon: Option<String>,
+    pub lat: Option<String>,
+    pub delimiter: u8,
+}
+
+/// Reads a layer file, choosing the reader by extension.
+pub fn read_file(path: &Path, csv: &CsvOptions) -> Result<SourceRead, SourceError> {
+    let shown = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    match ext.as_str() {
+        "geojson" | "json" => read_geojson(&bytes).map_err(|reason| SourceError::GeoJson {
+            path: shown,
+            reason,
+        }),
+        "csv" | "txt" => read_csv(&bytes, csv).map_err(|reason| SourceError::Csv {
+            path: shown,
+            reason,
+        }),
+        _ => Err(SourceError::UnsupportedFormat { path: shown }),
+    }
+}
+
+#[derive(Deserialize)]
+struct Collection<'a> {
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(borrow)]
+    features: Option<Vec<&'a RawValue>>,
+    crs: Option<serde_json::Value>,
+}
+
+/// CRS names that mean WGS84 lon/lat (CGCS2000 differs by centimetres and is accepted).
+const LONLAT_CRS: &[&str] = &[
+    "CRS84",
+    "EPSG::4326",
+    "EPSG:4326",
+    "EPSG::4490",
+    "EPSG:4490",
+];
+
+/// Reads a GeoJSON FeatureCollection. Each feature is parsed on its own, so one broken
+/// feature is reported with its index while the rest load.
+pub fn read_geojson(bytes: &[u8]) -> Result<SourceRead, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({e})"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let coll: Collection = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if coll.ty != "FeatureCollection" {
+        return Err(format!(
+            "expected a FeatureCollection, found type {:?}",
+            coll.ty
+        ));
+    }
+    if let Some(name) = coll
+        .crs
+        .as_ref()
+        .and_then(|c| c.pointer("/properties/name"))
+        .and_then(|n| n.as_str())
+        && !LONLAT_CRS.iter().any(|c| name.ends_with(c))
+    {
+        return Err(format!(
+            "CRS {name} is not lon/lat; reproject to EPSG:4326 (or import with the gdal feature)"
+        ));
+    }
+    let raw = coll
+        .features
+        .ok_or("a FeatureCollection needs a \"features\" array")?;
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let features = raw
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            let feature: geojson::Feature =
+                serde_json::from_str(raw.get()).map_err(|e| Unreadable {
+                    index,
+                    id: None,
+                    reason: format!("not a GeoJSON Feature: {e}"),
+                })?;
+            let id = feature.id.as_ref().map(|id| match id {
+                geojson::feature::Id::String(s) => s.clone(),
+                geojson::feature::Id::Number(n) => n.to_string(),
+            });
+            let geometry = match &feature.geometry {
+                None => Err("missing geometry".to_string()),
+                Some(g) => to_geo(&g.value),
+            }
+            .map_err(|reason| Unreadable {
+                index,
+                id: id.clone(),
+                reason,
+            })?;
+            let props: Vec<(String, serde_json::Value)> =
+                feature.properties.unwrap_or_default().into_iter().collect();
+            for (k, _) in &props {
+                if seen.insert(k.clone()) {
+                    columns.push(k.clone());
+                }
+            }
+            Ok(RawFeature {
+                index,
+                id,
+                geometry,
+                props,
+            })
+        })
+        .collect();
+    Ok(SourceRead {
+        features,
+        text_cells: false,
+        columns,
+    })
+}
+
+const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x", "经度"];
+const LAT_NAMES: &[&str] = &["lat", "latitude", "y", "纬度"];
+
+fn find_column(
+    headers: &[String],
+    wanted: Option<&str>,
+    candidates: &[&str],
+    what: &str,
+) -> Result<usize, String> {
+    if let Some(name) = wanted {
+        return headers.iter().position(|h| h == name).ok_or_else(|| {
+            format!(
+                "{what} column {name:?} not found; columns are: {}",
+                headers.join(", ")
+            )
+        });
+    }
+    headers
+        .iter()
+        .position(|h| candidates.contains(&h.trim().to_lowercase().as_str()))
+        .ok_or_else(|| {
+            format!(
+                "no {what} column (looked for {}); name it with `{what} = \"...\"` in atlas.toml",
+                candidates.join(", ")
+            )
+        })
+}
+
+/// Reads a CSV with a header row and lon/lat columns into point features.
+pub fn read_csv(bytes: &[u8], opts: &CsvOptions) -> Result<SourceRead, String> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let delimiter = if opts.delimiter == 0 {
+        b','
+    } else {
+        opts.delimiter
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row: {e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let lon = find_column(&headers, opts.lon.as_deref(), LON_NAMES, "lon")?;
+    let lat = find_column(&headers, opts.lat.as_deref(), LAT_NAMES, "lat")?;
+    let id_col = headers.iter().position(|h| h == "id");
+    let mut features = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                features.push(Err(Unreadable {
+                    index,
+                    id: None,
+                    reason: format!("line {line}: {e}"),
+                }));
+                continue;
+            }
+        };
+        if record.len() != headers.len() {
+            features.push(Err(Unreadable {
+                index,
+                id: None,
+                reason: format!(
+                    "line {line}: {} cells, header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+            }));
+            continue;
+        }
+        let id = id_col
+            .map(|c| record[c].to_string())
+            .filter(|s| !s.is_empty());
+        let number = |col: usize, what: &str| -> Result<f64, String> {
+            record[col]
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| format!("line {line}: {what} {:?} is not a number", &record[col]))
+        };
+        let point = number(lon, "longitude").and_then(|x| {
+            let y = number(lat, "latitude")?;
+            if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+                return Err(format!(
+                    "line {line}: position [{x}, {y}] is outside lon/lat range"
+                ));
+            }
+            Ok(Coord { x, y })
+        });
+        match point {
+            Err(reason) => features.push(Err(Unreadable { index, id, reason })),
+            Ok(c) => {
+                let props = headers
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != lon && i != lat && Some(i) != id_col)
+                    .map(|(i, h)| {
+                        let cell = record[i].trim();
+                        let v = if cell.is_empty() {
+                            serde_json::Value::Null
+                        } else {
+                            cell.into()
+                        };
+                        (h.clone(), v)
+                    })
+                    .collect();
+                features.push(Ok(RawFeature {
+                    index,
+                    id,
+                    geometry: Geometry::Point(Point(c)),
+                    props,
+                }));
+            }
+        }
+    }
+    let columns = headers
+        .into_iter()
+        .enumerate()
+        .filter(|&(i, _)| i != lon && i != lat)
+        .map(|(_, h)| h)
+        .collect();
+    Ok(SourceRead {
+        features,
+        text_cells: true,
+        columns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_broken_feature_does_not_stop_the_others() {
+        let json = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"a":1}},
+            {"type":"Feature","geometry":{"type":"Blob","coordinates":[1,2]},"properties":{}},
+            {"type":"Feature","geometry":null,"properties":{}},
+            {"type":"Feature","id":"x7","geometry":{"type":"Point","coordinates":[3,4]}}
+        ]}"#;
+        let read = read_geojson(json.as_bytes()).unwrap();
+        let ok: Vec<usize> = read
+            .features
+            .iter()
+            .filter_map(|f| f.as_ref().ok().map(|f| f.index))
+            .collect();
+        let bad: Vec<usize> = read
+            .features
+            .iter()
+            .filter_map(|f| f.as_ref().err().map(|f| f.index))
+            .collect();
+        assert_eq!(ok, [0, 3]);
+        assert_eq!(bad, [1, 2]);
+        assert_eq!(read.features[3].as_ref().unwrap().id.as_deref(), Some("x7"));
+    }
+
+    #[test]
+    fn projected_crs_is_refused_with_advice() {
+        let json = r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4547"}},"features":[]}"#;
+        assert!(
+            read_geojson(json.as_bytes())
+                .unwrap_err()
+                .contains("reproject")
+        );
+    }
+
+    #[test]
+    fn csv_with_chinese_coordinate_columns_reads_points_and_reports_bad_rows() {
+        let csv = "名称,经度,纬度,人数\n清河村,105.7,34.5,120\n坏行,abc,34.5,3\n远村,105.8,95,7\n";
+        let read = read_csv(csv.as_bytes(), &CsvOptions::default()).unwrap();
+        assert_eq!(read.features.len(), 3);
+        let first = read.features[0].as_ref().unwrap();
+        assert_eq!(
+            first.props[0],
+            ("名称".to_string(), serde_json::json!("清河村"))
+        );
+        assert!(
+            read.features[1]
+                .as_ref()
+                .unwrap_err()
+                .reason
+                .contains("line 3: longitude")
+        );
+        assert!(
+            read.features[2]
+                .as_ref()
+                .unwrap_err()
+                .reason
+                .contains("outside lon/lat")
+        );
+    }
+
+    #[test]
+    fn csv_without_coordinate_columns_names_what_it_looked_for() {
+        let err = read_csv(b"a,b\n1,2\n", &CsvOptions::default()).unwrap_err();
+        assert!(err.contains("no lon column"), "{err}");
+    }
+}

@@ -1,0 +1,568 @@
+//! Validation: raw features → typed features of a kind, and the report of what was refused.
+//!
+//! For every raw feature, in order:
+//! 1. source field names are mapped to canonical names (`[layer.fields]`);
+//! 2. the geometry family must be one the kind accepts;
+//! 3. each canonical attribute is coerced to its type (text cells parse as numbers) and
+//!    checked against its rule (severity 1–4, known codes, non-negative counts);
+//!    a missing required attribute refuses the feature;
+//! 4. ids must be unique within the layer.
+//!
+//! Other properties are kept as extra fields whose type is inferred over the whole layer.
+//! A refused feature is never dropped silently: it becomes a [`Rejection`] with the file,
+//! its index and the reason.
+
+use super::manifest::LayerSpec;
+use super::source::{RawFeature, SourceRead};
+use crate::atlas::kind::{Attr, Rule};
+use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
+use geo::Geometry;
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// A feature refused at import.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Rejection {
+    pub file: String,
+    /// 0-based position in the file (CSV: data row, header excluded).
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// What happened to one layer at load.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct LayerReport {
+    pub layer: String,
+    pub file: String,
+    pub loaded: usize,
+    pub rejected: usize,
+    pub rejections: Vec<Rejection>,
+    pub warnings: Vec<String>,
+    /// Set when the layer could not be loaded at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+struct Accepted {
+    id: Option<String>,
+    geometry: Geometry<f64>,
+    canonical: Vec<Value>,
+    extras: Vec<(String, Json)>,
+}
+
+/// Validates everything a reader produced and builds the layer with its report.
+pub fn build_layer(spec: &LayerSpec, read: SourceRead, file_label: &str) -> (Layer, LayerReport) {
+    let mut report = LayerReport {
+        layer: spec.id.to_string(),
+        file: file_label.to_string(),
+        ..Default::default()
+    };
+    for source in spec.rename.keys() {
+        if !read.columns.iter().any(|c| c == source) {
+            report.warnings.push(format!(
+                "mapped source field {source:?} does not occur in {file_label}"
+            ));
+        }
+    }
+    let mut accepted: Vec<Accepted> = Vec::with_capacity(read.features.len());
+    let mut first_index_of_id: HashMap<String, usize> = HashMap::new();
+    for raw in read.features {
+        let reject = |index: usize, id: Option<String>, reason: String| Rejection {
+            file: file_label.to_string(),
+            index,
+            id,
+            reason,
+        };
+        let outcome = match raw {
+            Err(bad) => Err(reject(bad.index, bad.id, bad.reason)),
+            Ok(raw) => {
+                let (index, id) = (raw.index, raw.id.clone());
+                validate_feature(spec, raw)
+                    .map_err(|reason| reject(index, id, reason))
+                    .and_then(|(index, a)| {
+                        match a
+                            .id
+                            .as_ref()
+                            .map(|id| (id.clone(), first_index_of_id.get(id).copied()))
+                        {
+                            Some((id, Some(first))) => Err(reject(
+                                index,
+                                Some(id.clone()),
+                                format!("duplicate id {id:?} (first at index {first})"),
+                            )),
+                            Some((id, None)) => {
+                                first_index_of_id.insert(id, index);
+                                Ok(a)
+                            }
+                            None => Ok(a),
+                        }
+                    })
+            }
+        };
+        match outcome {
+            Ok(a) => accepted.push(a),
+            Err(r) => report.rejections.push(r),
+        }
+    }
+    report.rejected = report.rejections.len();
+    report.loaded = accepted.len();
+
+    let kind = spec.kind;
+    let attrs = kind.attrs();
+    let canonical_used: Vec<bool> = (0..attrs.len())
+        .map(|i| attrs[i].required || accepted.iter().any(|a| !a.canonical[i].is_null()))
+        .collect();
+    let extra_columns = infer_extra_columns(&accepted, read.text_cells, attrs);
+    let mut fields: Vec<Field> = attrs
+        .iter()
+        .zip(&canonical_used)
+        .filter(|(_, used)| **used)
+        .map(|(a, _)| Field {
+            name: a.name.to_string(),
+            ty: a.ty,
+        })
+        .collect();
+    fields.extend(extra_columns.iter().map(|(name, ty)| Field {
+        name: name.clone(),
+        ty: *ty,
+    }));
+    let extra_pos: HashMap<&str, usize> = extra_columns
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (n.as_str(), i))
+        .collect();
+
+    let features = accepted
+        .into_iter()
+        .enumerate()
+        .map(|(fid, a)| {
+            let mut values: Vec<Value> = a
+                .canonical
+                .into_iter()
+                .zip(&canonical_used)
+                .filter(|(_, used)| **used)
+                .map(|(v, _)| v)
+                .collect();
+            let base = values.len();
+            values.resize(base + extra_columns.len(), Value::Null);
+            for (name, json) in a.extras {
+                if let Some(&i) = extra_pos.get(name.as_str()) {
+                    values[base + i] = typed_extra(&json, extra_columns[i].1, read.text_cells);
+                }
+            }
+            Feature {
+                id: a.id.unwrap_or_else(|| fid.to_string()).into(),
+                geometry: a.geometry,
+                attrs: values.into(),
+            }
+        })
+        .collect();
+    let layer = Layer::new(
+        spec.id.clone(),
+        spec.name.clone(),
+        kind,
+        Schema::new(fields),
+        features,
+    );
+    (layer, report)
+}
+
+fn validate_feature(spec: &LayerSpec, raw: RawFeature) -> Result<(usize, Accepted), String> {
+    let kind = spec.kind;
+    let class = class_of(&raw.geometry);
+    if !kind.geometries().contains(&class) {
+        let allowed: Vec<String> = kind.geometries().iter().map(|g| g.to_string()).collect();
+        return Err(format!(
+            "a {kind} layer takes {} geometries, got a {class}",
+            allowed.join(" or ")
+        ));
+    }
+    let mut id = raw.id;
+    let mut props: Vec<(String, Json)> = raw
+        .props
+        .into_iter()
+        .map(|(name, v)| (spec.rename.get(&name).cloned().unwrap_or(name), v))
+        .collect();
+    if id.is_none()
+        && let Some(pos) = props.iter().position(|(n, _)| n == "id")
+    {
+        id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
+    }
+    let mut canonical = Vec::with_capacity(kind.attrs().len());
+    for attr in kind.attrs() {
+        let found = props
+            .iter()
+            .position(|(n, _)| n == attr.name)
+            .map(|pos| props.remove(pos).1);
+        let value = match found {
+            None | Some(Json::Null) => Value::Null,
+            Some(Json::String(s)) if s.trim().is_empty() => Value::Null,
+            Some(json) => coerce(attr, &json)?,
+        };
+        if value.is_null() && attr.required {
+            return Err(format!("missing required attribute {:?}", attr.name));
+        }
+        canonical.push(value);
+    }
+    Ok((
+        raw.index,
+        Accepted {
+            id,
+            geometry: raw.geometry,
+            canonical,
+            extras: props,
+        },
+    ))
+}
+
+fn class_of(g: &Geometry<f64>) -> GeometryClass {
+    match g {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => GeometryClass::Point,
+        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+            GeometryClass::Line
+        }
+        _ => GeometryClass::Polygon,
+    }
+}
+
+fn json_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Coerces one canonical attribute and applies its rule.
+fn coerce(attr: &Attr, json: &Json) -> Result<Value, String> {
+    let name = attr.name;
+    let shown = || match json {
+        Json::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if name == "severity"
+        && let Some(level) = json.as_str().and_then(severity_from_colour)
+    {
+        return Ok(Value::Int(level));
+    }
+    let value = match attr.ty {
+        FieldType::Integer => {
+            let n = match json {
+                Json::Number(n) => n
+                    .as_i64()
+                    .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+                Json::String(s) => s.trim().parse::<i64>().ok().or_else(|| {
+                    s.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.fract() == 0.0 && f.is_finite())
+                        .map(|f| f as i64)
+                }),
+                _ => None,
+            };
+            Value::Int(
+                n.ok_or_else(|| format!("attribute {name}: expected an integer, got {}", shown()))?,
+            )
+        }
+        FieldType::Number => {
+            let n = match json {
+                Json::Number(n) => n.as_f64(),
+                Json::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+                _ => None,
+            };
+            Value::Float(
+                n.ok_or_else(|| format!("attribute {name}: expected a number, got {}", shown()))?,
+            )
+        }
+        FieldType::Boolean => {
+            let b = match json {
+                Json::Bool(b) => Some(*b),
+                Json::Number(n) => n.as_i64().and_then(|i| match i {
+                    0 => Some(false),
+                    1 => Some(true),
+                    _ => None,
+                }),
+                Json::String(s) => match s.trim().to_lowercase().as_str() {
+                    "true" | "yes" | "1" | "y" | "是" => Some(true),
+                    "false" | "no" | "0" | "n" | "否" => Some(false),
+                    _ => None,
+                },
+                _ => None,
+            };
+            Value::Bool(b.ok_or_else(|| {
+                format!("attribute {name}: expected true or false, got {}", shown())
+            })?)
+        }
+        FieldType::String => match json {
+            Json::String(s) => Value::Text(s.trim().into()),
+            Json::Number(n) => Value::Text(n.to_string().into()),
+            Json::Bool(b) => Value::Text(b.to_string().into()),
+            _ => return Err(format!("attribute {name}: expected text, got {}", shown())),
+        },
+    };
+    apply_rule(attr, value)
+}
+
+fn apply_rule(attr: &Attr, value: Value) -> Result<Value, String> {
+    let name = attr.name;
+    match attr.rule {
+        Rule::Any => Ok(value),
+        Rule::Range(lo, hi) => match value.as_i64() {
+            Some(v) if (lo..=hi).contains(&v) => Ok(value),
+            _ if name == "severity" => Err(format!(
+                "unknown severity value {value}; severity is 1 (blue), 2 (yellow), 3 (orange) or 4 (red)"
+            )),
+            _ => Err(format!("attribute {name}: {value} is outside {lo}..={hi}")),
+        },
+        Rule::NonNegative => match value.as_f64() {
+            Some(v) if v >= 0.0 => Ok(value),
+            _ => Err(format!("attribute {name}: {value} must not be negative")),
+        },
+        Rule::Positive => match value.as_f64() {
+            Some(v) if v > 0.0 => Ok(value),
+            _ => Err(format!(
+                "attribute {name}: {value} must be greater than zero"
+            )),
+        },
+        Rule::OneOf { codes, aliases } => {
+            let text = value.as_str().unwrap_or_default().trim();
+            let lower = text.to_lowercase();
+            if let Some(code) = codes.iter().find(|c| **c == lower) {
+                return Ok(Value::Text((*code).into()));
+            }
+            if let Some((_, code)) = aliases.iter().find(|(alias, _)| *alias == text) {
+                return Ok(Value::Text((*code).into()));
+            }
+            Err(format!(
+                "attribute {name}: unknown value {text:?}; expected one of {}",
+                codes.join(", ")
+            ))
+        }
+        Rule::Aliased(aliases) => {
+            let text = value.as_str().unwrap_or_default().trim();
+            let normal = aliases
+                .iter()
+                .find(|(alias, _)| *alias == text)
+                .map(|(_, c)| *c)
+                .unwrap_or(text);
+            Ok(Value::Text(normal.to_lowercase().into()))
+        }
+    }
+}
+
+fn severity_from_colour(s: &str) -> Option<i64> {
+    match s.trim().to_lowercase().as_str() {
+        "blue" | "蓝" | "蓝色" | "iv" | "ⅳ" => Some(1),
+        "yellow" | "黄" | "黄色" | "iii" | "ⅲ" => Some(2),
+        "orange" | "橙" | "橙色" | "ii" | "ⅱ" => Some(3),
+        "red" | "红" | "红色" | "i" | "ⅰ" => Some(4),
+        _ => None,
+    }
+}
+
+/// A cell that reads as a number and is not a code with a leading zero ("0938").
+fn numeric_cell(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let digits = t.trim_start_matches('-');
+    if digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.") {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Infers each extra column's type over the whole layer: boolean, integer, number or,
+/// when values disagree, string.
+fn infer_extra_columns(
+    accepted: &[Accepted],
+    text_cells: bool,
+    attrs: &[Attr],
+) -> Vec<(String, FieldType)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut types: HashMap<String, Option<FieldType>> = HashMap::new();
+    for a in accepted {
+        for (name, json) in &a.extras {
+            if attrs.iter().any(|at| at.name == name) {
+                continue;
+            }
+            let ty = match json {
+                Json::Null => continue,
+                Json::Bool(_) => FieldType::Boolean,
+                Json::Number(n) if n.is_i64() => FieldType::Integer,
+                Json::Number(_) => FieldType::Number,
+                Json::String(s) if text_cells => match numeric_cell(s) {
+                    Some(f) if f.fract() == 0.0 && !s.contains('.') && f.abs() < 9.0e15 => {
+                        FieldType::Integer
+                    }
+                    Some(_) => FieldType::Number,
+                    None => FieldType::String,
+                },
+                _ => FieldType::String,
+            };
+            let slot = types.entry(name.clone()).or_insert_with(|| {
+                order.push(name.clone());
+                None
+            });
+            *slot = Some(match (*slot, ty) {
+                (None, t) => t,
+                (Some(a), b) if a == b => a,
+                (Some(FieldType::Integer), FieldType::Number)
+                | (Some(FieldType::Number), FieldType::Integer) => FieldType::Number,
+                _ => FieldType::String,
+            });
+        }
+    }
+    order
+        .into_iter()
+        .map(|n| (n.clone(), types[&n].unwrap_or(FieldType::String)))
+        .collect()
+}
+
+fn typed_extra(json: &Json, ty: FieldType, text_cells: bool) -> Value {
+    match (ty, json) {
+        (_, Json::Null) => Value::Null,
+        (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
+        (FieldType::Integer, Json::Number(n)) => n.as_i64().map(Value::Int).unwrap_or(Value::Null),
+        (FieldType::Number, Json::Number(n)) => n.as_f64().map(Value::Float).unwrap_or(Value::Null),
+        (FieldType::Integer, Json::String(s)) if text_cells => numeric_cell(s)
+            .map(|f| Value::Int(f as i64))
+            .unwrap_or(Value::Null),
+        (FieldType::Number, Json::String(s)) if text_cells => {
+            numeric_cell(s).map(Value::Float).unwrap_or(Value::Null)
+        }
+        (_, Json::String(s)) => Value::Text(s.as_str().into()),
+        (_, other) => Value::Text(other.to_string().into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::manifest::Manifest;
+    use crate::import::source::{CsvOptions, read_csv, read_geojson};
+    use std::path::Path;
+
+    fn spec(kind: &str, fields: &str) -> LayerSpec {
+        let text = format!(
+            "name = \"t\"\n[[layer]]\nid = \"t\"\nkind = \"{kind}\"\nfile = \"t.geojson\"\n{fields}"
+        );
+        Manifest::parse(&text, Path::new("."))
+            .unwrap()
+            .layers
+            .remove(0)
+    }
+
+    fn points(props: &[&str]) -> SourceRead {
+        let features: Vec<String> = props
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[105.{i},34.5]}},"properties":{p}}}"#)
+            })
+            .collect();
+        read_geojson(
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                features.join(",")
+            )
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn chinese_source_fields_map_to_canonical_names_with_types() {
+        let spec = spec(
+            "landslide",
+            "[layer.fields]\nthreatened_people = \"威胁人数\"\nhazard_type = \"灾害类型\"",
+        );
+        let (layer, report) = build_layer(
+            &spec,
+            points(&[r#"{"威胁人数":"35","灾害类型":"泥石流","编号":"A1"}"#]),
+            "t",
+        );
+        assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+        assert_eq!(layer.value(0, "threatened_people"), &Value::Int(35));
+        assert_eq!(
+            layer.value(0, "hazard_type"),
+            &Value::Text("debris_flow".into())
+        );
+        assert_eq!(layer.value(0, "编号"), &Value::Text("A1".into()));
+    }
+
+    #[test]
+    fn every_refused_feature_is_reported_with_index_and_reason() {
+        let spec = spec("flood", "");
+        let read = read_geojson(r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"return_period_years":10}},
+            {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{}},
+            {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{"return_period_years":20,"severity":7}},
+            {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{"return_period_years":"50","severity":"橙色"}}
+        ]}"#.as_bytes()).unwrap();
+        let (layer, report) = build_layer(&spec, read, "floods.geojson");
+        assert_eq!(layer.len(), 1);
+        assert_eq!(layer.value(0, "severity"), &Value::Int(3));
+        let reasons: Vec<(usize, &str)> = report
+            .rejections
+            .iter()
+            .map(|r| (r.index, r.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 3);
+        assert!(
+            reasons[0].0 == 0 && reasons[0].1.contains("takes polygon"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[1].0 == 1
+                && reasons[1]
+                    .1
+                    .contains("missing required attribute \"return_period_years\"")
+        );
+        assert!(reasons[2].0 == 2 && reasons[2].1.contains("unknown severity value 7"));
+        assert!(report.rejections.iter().all(|r| r.file == "floods.geojson"));
+    }
+
+    #[test]
+    fn duplicate_ids_keep_the_first_and_report_the_second() {
+        let spec = spec("hazard", "");
+        let (layer, report) = build_layer(
+            &spec,
+            points(&[r#"{"id":"h1"}"#, r#"{"id":"h1"}"#, r#"{"id":"h2"}"#]),
+            "t",
+        );
+        assert_eq!(layer.len(), 2);
+        assert_eq!(report.rejections[0].index, 1);
+        assert!(report.rejections[0].reason.contains("first at index 0"));
+    }
+
+    #[test]
+    fn csv_extra_columns_infer_numbers_but_keep_leading_zero_codes_as_text() {
+        let spec = spec("population", "");
+        let csv =
+            "lon,lat,population,area_km2,code\n105.1,34.1,100,1.5,0938\n105.2,34.2,200,2,1001\n";
+        let (layer, report) = build_layer(
+            &spec,
+            read_csv(csv.as_bytes(), &CsvOptions::default()).unwrap(),
+            "t",
+        );
+        assert_eq!(report.rejected, 0);
+        assert_eq!(
+            layer.schema.field("area_km2").unwrap().ty,
+            FieldType::Number
+        );
+        assert_eq!(layer.schema.field("code").unwrap().ty, FieldType::String);
+        assert_eq!(layer.value(0, "code"), &Value::Text("0938".into()));
+        assert_eq!(layer.value(1, "population"), &Value::Int(200));
+    }
+
+    #[test]
+    fn mapping_a_field_that_never_occurs_is_a_warning() {
+        let spec = spec(
+            "landslide",
+            "[layer.fields]\nthreatened_people = \"威胁人口\"",
+        );
+        let (_, report) = build_layer(&spec, points(&[r#"{"威胁人数":3}"#]), "t");
+        assert!(report.warnings[0].contains("威胁人口"));
+    }
+}

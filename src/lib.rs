@@ -1,0 +1,21 @@
+//! riskatlas: a GIS risk-map and disaster-analysis server.
+//!
+//! A guided tour, in the order a request travels:
+//!
+//! - [`config`]: command line and environment → a checked `Config`.
+//! - [`import`]: a data folder (`atlas.toml` + GeoJSON/CSV layers) → validated features
+//!   and a report of every refused one.
+//! - [`atlas`]: the in-memory model: layers of typed features, each with an R-tree.
+//! - [`tiles`]: tile math, clipping, Mapbox Vector Tile encoding, the byte-budgeted cache.
+//! - [`style`]: the MapLibre style drawn from the atlas (warning colours, offline basemap).
+//! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
+//! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up
+//!   versions for benchmarks).
+
+pub mod api;
+pub mod atlas;
+pub mod config;
+pub mod demo;
+pub mod import;
+pub mod style;
+pub mod tiles;

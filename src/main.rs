@@ -1,0 +1,109 @@
+//! `riskatlas`: parse the command line, set up logging, run the command.
+
+use anyhow::Context;
+use clap::Parser;
+use riskatlas::api::{AppState, router};
+use riskatlas::config::{Cli, Command, ServeArgs};
+use riskatlas::import;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "riskatlas=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Check { dir, json } => check(&dir, json),
+        Command::Demo(args) => {
+            riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let loaded = import::load_folder(dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&loaded.report)?);
+    } else {
+        print!("{}", loaded.report.to_text());
+        println!(
+            "{}: {} layers, {} features loaded, {} rejected, {} layers failed",
+            loaded.atlas.name,
+            loaded.atlas.layers().len(),
+            loaded.atlas.feature_count(),
+            loaded.report.rejected(),
+            loaded.report.failed().count()
+        );
+    }
+    Ok(if loaded.report.failed().next().is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let loaded = import::load_folder(&args.data)
+        .with_context(|| format!("loading data folder {}", args.data.display()))?;
+    tracing::info!(
+        atlas = %loaded.atlas.name,
+        layers = loaded.atlas.layers().len(),
+        features = loaded.atlas.feature_count(),
+        rejected = loaded.report.rejected(),
+        failed_layers = loaded.report.failed().count(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "atlas loaded"
+    );
+    let state = AppState::with_options(
+        loaded.atlas,
+        loaded.report,
+        args.tile_cache_mb << 20,
+        args.bind.to_string(),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("binding {}", args.bind))?;
+        tracing::info!("serving on http://{}", listener.local_addr()?);
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving")?;
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,279 @@
+//! The MapLibre style for an atlas: an offline basemap and every layer drawn by its kind.
+//!
+//! Pure: atlas in, style JSON out. Every style layer made for an atlas layer carries
+//! `metadata` naming that layer (`riskatlas:layer`, `riskatlas:kind`, `riskatlas:title`),
+//! which is how the web page's layer panel toggles them; the first carries the legend.
+//! Severity uses the national warning colours (1 blue, 2 yellow, 3 orange, 4 red).
+
+use crate::atlas::kind::SEVERITY_COLOURS;
+use crate::atlas::{Atlas, Kind, Layer};
+use serde_json::{Value, json};
+
+/// The font stack served from `web/fonts`; CJK glyphs are drawn by the browser from
+/// local fonts (MapLibre's `localIdeographFontFamily`), so no glyph download is needed.
+pub const FONT: &str = "Noto Sans Regular";
+
+const WILDFIRE_COLOURS: [&str; 5] = ["#2e9e44", "#1e6fd9", "#f2c200", "#f28500", "#d7191c"];
+
+fn severity_colour(default: &str) -> Value {
+    json!([
+        "match",
+        ["coalesce", ["get", "severity"], 0],
+        1,
+        SEVERITY_COLOURS[0].1,
+        2,
+        SEVERITY_COLOURS[1].1,
+        3,
+        SEVERITY_COLOURS[2].1,
+        4,
+        SEVERITY_COLOURS[3].1,
+        default
+    ])
+}
+
+fn severity_legend() -> Value {
+    let labels = [
+        "1 blue (一般)",
+        "2 yellow (较大)",
+        "3 orange (重大)",
+        "4 red (特别重大)",
+    ];
+    Value::Array(
+        SEVERITY_COLOURS
+            .iter()
+            .zip(labels)
+            .map(|((_, c), l)| json!({"label": l, "color": c}))
+            .collect(),
+    )
+}
+
+/// Drawing order: area fills first, then lines, points and labels on top.
+fn rank(style_layer: &Value) -> u8 {
+    match style_layer["type"].as_str() {
+        Some("fill") => 0,
+        Some("line") => 1,
+        Some("circle") => 2,
+        _ => 3,
+    }
+}
+
+/// Builds the style; `base_url` is `http://host:port` as the client reached us.
+pub fn style(atlas: &Atlas, base_url: &str) -> Value {
+    let ids: Vec<&str> = atlas.layers().iter().map(|l| l.id.as_str()).collect();
+    let mut layers: Vec<Value> = Vec::new();
+    for layer in atlas.layers() {
+        let mut made = layers_for(layer);
+        for (i, l) in made.iter_mut().enumerate() {
+            l["id"] = json!(format!("{}-{}", layer.id, l["id"].as_str().unwrap_or("x")));
+            l["source"] = json!("atlas");
+            if l.get("source-layer").is_none() {
+                l["source-layer"] = json!(layer.id.as_str());
+            }
+            let mut meta = json!({
+                "riskatlas:layer": layer.id.as_str(),
+                "riskatlas:kind": layer.kind.code(),
+                "riskatlas:title": layer.name,
+            });
+            if i == 0
+                && let Some(legend) = legend_for(layer.kind)
+            {
+                meta["riskatlas:legend"] = legend;
+            }
+            l["metadata"] = meta;
+        }
+        layers.extend(made);
+    }
+    layers.sort_by_key(rank);
+    let mut all = vec![
+        json!({"id": "background", "type": "background", "paint": {"background-color": "#eef0e6"}}),
+    ];
+    all.extend(layers);
+    let center = atlas.bbox().map(|b| b.center()).unwrap_or((0.0, 0.0));
+    json!({
+        "version": 8,
+        "name": atlas.name,
+        "center": [center.0, center.1],
+        "zoom": 10,
+        "glyphs": format!("{base_url}/fonts/{{fontstack}}/{{range}}.pbf"),
+        "sources": {
+            "atlas": {
+                "type": "vector",
+                "tiles": [format!("{base_url}/tiles/{}/{{z}}/{{x}}/{{y}}", ids.join(","))],
+                "minzoom": 0,
+                "maxzoom": 16,
+                "bounds": atlas.bbox().map(|b| b.to_array()).unwrap_or([-180.0, -85.0, 180.0, 85.0]),
+                "attribution": atlas.attribution,
+            }
+        },
+        "layers": all,
+    })
+}
+
+fn label(field: &str, minzoom: u8, size: f64, colour: &str) -> Value {
+    json!({
+        "id": "label", "type": "symbol", "minzoom": minzoom,
+        "layout": {"text-field": ["get", field], "text-font": [FONT], "text-size": size, "text-optional": true},
+        "paint": {"text-color": colour, "text-halo-color": "#ffffff", "text-halo-width": 1.4}
+    })
+}
+
+fn circle(colour: Value, radius: Value) -> Value {
+    json!({"id": "circle", "type": "circle",
+        "paint": {"circle-color": colour, "circle-radius": radius,
+                  "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.2}})
+}
+
+fn layers_for(layer: &Layer) -> Vec<Value> {
+    let zoom_radius =
+        |small: f64, large: f64| json!(["interpolate", ["linear"], ["zoom"], 8, small, 15, large]);
+    match layer.kind {
+        Kind::Admin => vec![
+            json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "level"],
+                "county", "#f7f5ee", "township", "#f3f1e7", "#faf9f3"], "fill-opacity": 0.35}}),
+            json!({"id": "line", "type": "line", "paint": {
+                "line-color": ["match", ["get", "level"], "county", "#5b4a7a", "township", "#8a78a8", "#b9aecb"],
+                "line-width": ["match", ["get", "level"], "county", 2.5, "township", 1.6, 0.7],
+                "line-dasharray": ["match", ["get", "level"], "village", ["literal", [3, 2]], ["literal", [1, 0]]]}}),
+            {
+                // Drawn from the one-point-per-unit label layer, not the polygons.
+                let mut l = label("name", 9, 12.0, "#4a3d63");
+                l["source-layer"] = json!(crate::tiles::render::label_layer_name(layer));
+                l["minzoom"] = json!(if layer.id.as_str().contains("village") {
+                    12
+                } else {
+                    9
+                });
+                l["layout"]["text-size"] =
+                    json!(["match", ["get", "level"], "county", 15, "township", 13, 11]);
+                l
+            },
+        ],
+        Kind::Basemap => vec![
+            json!({"id": "fill", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
+                "paint": {"fill-color": "#a8cdef"}}),
+            json!({"id": "line", "type": "line", "filter": ["==", ["geometry-type"], "LineString"],
+                "paint": {"line-color": "#4a90d9", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 15, 6]}}),
+        ],
+        Kind::Road => vec![
+            json!({"id": "line", "type": "line", "layout": {"line-cap": "round", "line-join": "round"}, "paint": {
+                "line-color": ["match", ["get", "road_class"], "county", "#e8912d", "township", "#f2c46b", "#ffffff"],
+                "line-width": ["interpolate", ["linear"], ["zoom"], 8,
+                    ["match", ["get", "road_class"], "county", 1.5, "township", 1.0, 0.5], 15,
+                    ["match", ["get", "road_class"], "county", 6, "township", 4, 2.5]]}}),
+        ],
+        Kind::Flood => vec![
+            json!({"id": "fill", "type": "fill", "paint": {"fill-color": severity_colour("#1e6fd9"), "fill-opacity": 0.28}}),
+            json!({"id": "line", "type": "line", "paint": {"line-color": severity_colour("#1e6fd9"), "line-width": 0.8}}),
+        ],
+        Kind::Wildfire => vec![
+            json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "danger_level"],
+                1, WILDFIRE_COLOURS[0], 2, WILDFIRE_COLOURS[1], 3, WILDFIRE_COLOURS[2], 4, WILDFIRE_COLOURS[3],
+                WILDFIRE_COLOURS[4]], "fill-opacity": 0.3}}),
+        ],
+        Kind::Hazard => vec![
+            json!({"id": "fill", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
+                "paint": {"fill-color": severity_colour("#888888"), "fill-opacity": 0.3}}),
+            {
+                let mut c = circle(severity_colour("#888888"), zoom_radius(3.0, 8.0));
+                c["filter"] = json!(["==", ["geometry-type"], "Point"]);
+                c
+            },
+        ],
+        Kind::Landslide => vec![circle(
+            severity_colour("#8c510a"),
+            json!([
+                "interpolate",
+                ["linear"],
+                ["zoom"],
+                8,
+                2.5,
+                15,
+                [
+                    "+",
+                    5,
+                    ["/", ["coalesce", ["get", "threatened_people"], 0], 25]
+                ]
+            ]),
+        )],
+        Kind::Shelter => vec![
+            circle(
+                json!([
+                    "match",
+                    ["get", "status"],
+                    "closed",
+                    "#9e9e9e",
+                    "full",
+                    "#b2182b",
+                    "#1a9850"
+                ]),
+                zoom_radius(3.5, 9.0),
+            ),
+            label("name", 13, 11.0, "#14532d"),
+        ],
+        Kind::Facility => vec![
+            circle(
+                json!([
+                    "match",
+                    ["get", "facility_type"],
+                    "school",
+                    "#7b3294",
+                    "hospital",
+                    "#e7298a",
+                    "nursing_home",
+                    "#1b9e77",
+                    "#666666"
+                ]),
+                zoom_radius(3.0, 7.0),
+            ),
+            label("name", 14, 10.0, "#333333"),
+        ],
+        Kind::Population => vec![circle(
+            json!("#6b6b6b"),
+            json!([
+                "interpolate",
+                ["linear"],
+                ["zoom"],
+                8,
+                1.5,
+                15,
+                [
+                    "+",
+                    2,
+                    ["sqrt", ["/", ["coalesce", ["get", "population"], 0], 20]]
+                ]
+            ]),
+        )],
+        Kind::Depot => vec![
+            circle(json!("#5e3c99"), zoom_radius(3.0, 8.0)),
+            label("name", 13, 10.0, "#3f2a66"),
+        ],
+        Kind::Team => vec![circle(json!("#2166ac"), zoom_radius(3.0, 7.0))],
+        Kind::Drill => vec![circle(json!("#fdb863"), zoom_radius(2.0, 5.0))],
+    }
+}
+
+fn legend_for(kind: Kind) -> Option<Value> {
+    Some(match kind {
+        Kind::Flood | Kind::Landslide | Kind::Hazard => severity_legend(),
+        Kind::Wildfire => Value::Array(
+            WILDFIRE_COLOURS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| json!({"label": format!("danger {}", i + 1), "color": c}))
+                .collect(),
+        ),
+        Kind::Shelter => {
+            json!([{"label": "open", "color": "#1a9850"}, {"label": "full", "color": "#b2182b"},
+            {"label": "closed", "color": "#9e9e9e"}])
+        }
+        Kind::Facility => {
+            json!([{"label": "school", "color": "#7b3294"}, {"label": "hospital", "color": "#e7298a"},
+            {"label": "nursing home", "color": "#1b9e77"}])
+        }
+        Kind::Road => {
+            json!([{"label": "county road", "color": "#e8912d"}, {"label": "township road", "color": "#f2c46b"},
+            {"label": "village road", "color": "#ffffff"}])
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,279 @@
+//! One tile from atlas layers: select → project → clip → simplify → quantise → encode.
+//!
+//! Selection is exact: a feature is in a tile if and only if its geometry meets the
+//! tile's buffered bounds in lon/lat (R-tree candidates, then `geo::Intersects`), which is
+//! what the brute-force test checks. A feature that is selected but collapses to nothing
+//! in tile units (a village polygon at zoom 3, say) is kept as a one-unit square or
+//! segment at its position rather than silently vanishing, so every selected feature can
+//! still be clicked and counted.
+
+use super::clip::{ClipRect, clip_line, clip_ring};
+use super::coord::TileCoord;
+use super::mvt::{LayerBuilder, TileGeometry, ring_area2};
+use crate::atlas::Layer;
+use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Rect, Simplify};
+use geozero::mvt::{Message, Tile};
+
+/// Tile parameters. Defaults: extent 4096, buffer 64 units, simplification 1 unit below
+/// `full_detail_zoom` and none from it on.
+#[derive(Debug, Clone, Copy)]
+pub struct TileOptions {
+    pub extent: u32,
+    pub buffer: u32,
+    pub simplify_units: f64,
+    pub full_detail_zoom: u8,
+}
+
+impl Default for TileOptions {
+    fn default() -> Self {
+        TileOptions {
+            extent: 4096,
+            buffer: 64,
+            simplify_units: 1.0,
+            full_detail_zoom: 16,
+        }
+    }
+}
+
+/// The fids of `layer` that belong in `coord` (exact geometry test), ascending.
+pub fn features_in_tile(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> Vec<u32> {
+    let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
+    let rect = bounds.to_rect();
+    layer
+        .candidates_in(bounds)
+        .into_iter()
+        .filter(|&fid| {
+            let g = &layer.features()[fid as usize].geometry;
+            let inside = g.bounding_rect().is_some_and(|b| contains_rect(&rect, &b));
+            inside || g.intersects(&rect)
+        })
+        .collect()
+}
+
+fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
+    outer.min().x <= inner.min().x
+        && outer.min().y <= inner.min().y
+        && outer.max().x >= inner.max().x
+        && outer.max().y >= inner.max().y
+}
+
+/// Encodes the tile; `None` when no layer has a feature there (HTTP 204).
+pub fn render_tile(layers: &[&Layer], coord: TileCoord, opts: &TileOptions) -> Option<Vec<u8>> {
+    let mut tile = Tile::default();
+    for layer in layers {
+        let mut builder = LayerBuilder::new(layer.id.as_str(), opts.extent);
+        for fid in features_in_tile(layer, coord, opts) {
+            let feature = &layer.features()[fid as usize];
+            let geometry = to_tile_geometry(&feature.geometry, coord, opts);
+            builder.add(
+                u64::from(fid),
+                &geometry,
+                layer.schema.fields(),
+                &feature.attrs,
+            );
+        }
+        if !builder.is_empty() {
+            tile.layers.push(builder.finish());
+        }
+        if layer.has_label_points() {
+            let labels = label_layer(layer, coord, opts);
+            if !labels.is_empty() {
+                tile.layers.push(labels.finish());
+            }
+        }
+    }
+    if tile.layers.is_empty() {
+        None
+    } else {
+        Some(tile.encode_to_vec())
+    }
+}
+
+/// The MVT layer name of a layer's label anchors. `:` cannot occur in a layer id, so
+/// it never collides with another layer.
+pub fn label_layer_name(layer: &Layer) -> String {
+    format!("{}:label", layer.id)
+}
+
+/// Label anchors of the features whose anchor lies in the buffered tile; MapLibre
+/// drops the duplicate a neighbouring tile's buffer may carry.
+fn label_layer(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> LayerBuilder {
+    let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
+    let mut builder = LayerBuilder::new(&label_layer_name(layer), opts.extent);
+    for fid in layer.candidates_in(bounds) {
+        let Some(p) = layer.label_point(fid) else {
+            continue;
+        };
+        if (bounds.west..=bounds.east).contains(&p.x())
+            && (bounds.south..=bounds.north).contains(&p.y())
+        {
+            let [x, y] = coord.project(opts.extent, p.x(), p.y());
+            let point = TileGeometry::Points(vec![[x.round() as i32, y.round() as i32]]);
+            let attrs = &layer.features()[fid as usize].attrs;
+            builder.add(u64::from(fid), &point, layer.schema.fields(), attrs);
+        }
+    }
+    builder
+}
+
+struct Projector {
+    coord: TileCoord,
+    extent: u32,
+    clip: ClipRect,
+    tolerance: f64,
+}
+
+impl Projector {
+    fn path(&self, line: &LineString<f64>) -> Vec<[f64; 2]> {
+        line.0
+            .iter()
+            .map(|c| self.coord.project(self.extent, c.x, c.y))
+            .collect()
+    }
+
+    fn simplify(&self, pts: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+        if self.tolerance <= 0.0 || pts.len() < 4 {
+            return pts;
+        }
+        let line: LineString<f64> = pts
+            .into_iter()
+            .map(|p| Coord { x: p[0], y: p[1] })
+            .collect();
+        line.simplify(self.tolerance)
+            .0
+            .into_iter()
+            .map(|c| [c.x, c.y])
+            .collect()
+    }
+
+    fn quantise(&self, pts: &[[f64; 2]]) -> Vec<[i32; 2]> {
+        let mut out: Vec<[i32; 2]> = Vec::with_capacity(pts.len());
+        for p in pts {
+            let q = [p[0].round() as i32, p[1].round() as i32];
+            if out.last() != Some(&q) {
+                out.push(q);
+            }
+        }
+        out
+    }
+
+    fn ring(&self, ring: &LineString<f64>) -> Option<Vec<[i32; 2]>> {
+        let clipped = clip_ring(&self.path(ring), &self.clip);
+        if clipped.len() < 3 {
+            return None;
+        }
+        let mut closed = clipped;
+        closed.push(closed[0]);
+        let mut q = self.quantise(&self.simplify(closed));
+        if q.len() > 1 && q.first() == q.last() {
+            q.pop();
+        }
+        (q.len() >= 3 && ring_area2(&q) != 0).then_some(q)
+    }
+
+    fn lines(&self, line: &LineString<f64>) -> Vec<Vec<[i32; 2]>> {
+        clip_line(&self.path(line), &self.clip)
+            .into_iter()
+            .map(|part| self.quantise(&self.simplify(part)))
+            .filter(|q| q.len() >= 2)
+            .collect()
+    }
+
+    /// Where to put a feature that collapsed: its first vertex, pulled into the tile.
+    fn anchor(&self, g: &Geometry<f64>) -> [i32; 2] {
+        let first = match g {
+            Geometry::Polygon(p) => p.exterior().0.first().copied(),
+            Geometry::MultiPolygon(mp) => {
+                mp.0.first().and_then(|p| p.exterior().0.first().copied())
+            }
+            Geometry::LineString(l) => l.0.first().copied(),
+            Geometry::MultiLineString(ml) => ml.0.first().and_then(|l| l.0.first().copied()),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let p = self
+            .clip
+            .clamp(self.coord.project(self.extent, first.x, first.y));
+        [p[0].round() as i32, p[1].round() as i32]
+    }
+}
+
+/// Projects, clips, simplifies and quantises one geometry for `coord`.
+pub fn to_tile_geometry(g: &Geometry<f64>, coord: TileCoord, opts: &TileOptions) -> TileGeometry {
+    let buffer = f64::from(opts.buffer);
+    let p = Projector {
+        coord,
+        extent: opts.extent,
+        clip: ClipRect {
+            min: -buffer,
+            max: f64::from(opts.extent) + buffer,
+        },
+        tolerance: if coord.z() >= opts.full_detail_zoom {
+            0.0
+        } else {
+            opts.simplify_units
+        },
+    };
+    let polygons =
+        |polys: &mut dyn Iterator<Item = &geo::Polygon<f64>>| -> Vec<Vec<Vec<[i32; 2]>>> {
+            polys
+                .filter_map(|poly| {
+                    let exterior = p.ring(poly.exterior())?;
+                    let mut rings = vec![exterior];
+                    rings.extend(poly.interiors().iter().filter_map(|h| p.ring(h)));
+                    Some(rings)
+                })
+                .collect()
+        };
+    let geometry = match g {
+        Geometry::Point(pt) => TileGeometry::Points(points_inside(&p, std::iter::once(pt))),
+        Geometry::MultiPoint(mp) => TileGeometry::Points(points_inside(&p, mp.0.iter())),
+        Geometry::LineString(l) => TileGeometry::Lines(p.lines(l)),
+        Geometry::MultiLineString(ml) => {
+            TileGeometry::Lines(ml.0.iter().flat_map(|l| p.lines(l)).collect())
+        }
+        Geometry::Polygon(poly) => TileGeometry::Polygons(polygons(&mut std::iter::once(poly))),
+        Geometry::MultiPolygon(mp) => TileGeometry::Polygons(polygons(&mut mp.0.iter())),
+        Geometry::Line(l) => TileGeometry::Lines(p.lines(&LineString::from(vec![l.start, l.end]))),
+        Geometry::Rect(r) => {
+            TileGeometry::Polygons(polygons(&mut std::iter::once(&r.to_polygon())))
+        }
+        Geometry::Triangle(t) => {
+            TileGeometry::Polygons(polygons(&mut std::iter::once(&t.to_polygon())))
+        }
+        // Importers refuse collections; should one arrive, it is drawn as its stand-in point.
+        Geometry::GeometryCollection(_) => TileGeometry::Points(Vec::new()),
+    };
+    let collapsed = match &geometry {
+        TileGeometry::Points(v) => v.is_empty(),
+        TileGeometry::Lines(v) => v.is_empty(),
+        TileGeometry::Polygons(v) => v.is_empty(),
+    };
+    if !collapsed {
+        return geometry;
+    }
+    let [x, y] = p.anchor(g);
+    // Step inwards so the stand-in stays inside the buffered square.
+    let dx = if x >= p.clip.max as i32 { -1 } else { 1 };
+    let dy = if y >= p.clip.max as i32 { -1 } else { 1 };
+    match geometry {
+        TileGeometry::Points(_) => TileGeometry::Points(vec![[x, y]]),
+        TileGeometry::Lines(_) => TileGeometry::Lines(vec![vec![[x, y], [x + dx, y]]]),
+        TileGeometry::Polygons(_) => TileGeometry::Polygons(vec![vec![vec![
+            [x, y],
+            [x + dx, y],
+            [x + dx, y + dy],
+            [x, y + dy],
+        ]]]),
+    }
+}
+
+fn points_inside<'a>(
+    p: &Projector,
+    pts: impl Iterator<Item = &'a geo::Point<f64>>,
+) -> Vec<[i32; 2]> {
+    pts.map(|pt| p.coord.project(p.extent, pt.x(), pt.y()))
+        .filter(|q| p.clip.contains(*q))
+        .map(|q| [q[0].round() as i32, q[1].round() as i32])
+        .collect()
+}

@@ -1,0 +1,100 @@
+//! Shared test helpers: the demo state, requests through the router, an MVT decoder and
+//! tile math written independently of the crate's own.
+#![allow(dead_code)]
+
+pub mod mvt;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use riskatlas::api::{AppState, router};
+use std::path::PathBuf;
+use tower::ServiceExt;
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// The bundled demo county, loaded from `data/demo` as the server would.
+pub fn demo_app() -> Router {
+    let loaded =
+        riskatlas::import::load_folder(&repo_path("data/demo")).expect("the bundled demo loads");
+    router(AppState::new(loaded.atlas, loaded.report))
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+pub async fn request(app: &Router, req: Request<Body>) -> Reply {
+    let resp = app
+        .clone()
+        .oneshot(req)
+        .await
+        .expect("the router never fails");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .expect("body collects")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    request(
+        app,
+        Request::get(uri)
+            .header("host", "127.0.0.1:8080")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// Tile bounds in lon/lat, buffered by `buffer/extent` of a tile per side: the
+/// textbook inverse Web Mercator, written here independently of `riskatlas::tiles`.
+pub fn buffered_tile_bounds(z: u32, x: u32, y: u32, buffer: f64) -> (f64, f64, f64, f64) {
+    let n = 2f64.powi(z as i32);
+    let b = buffer / 4096.0;
+    let lon = |t: f64| t / n * 360.0 - 180.0;
+    let lat = |t: f64| {
+        (std::f64::consts::PI * (1.0 - 2.0 * t / n))
+            .sinh()
+            .atan()
+            .to_degrees()
+    };
+    (
+        lon(x as f64 - b),
+        lat(y as f64 + 1.0 + b),
+        lon(x as f64 + 1.0 + b),
+        lat(y as f64 - b),
+    )
+}
+
+/// The tile at zoom `z` containing lon/lat.
+pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = 2f64.powi(z as i32);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let lat_r = lat.to_radians();
+    let y =
+        ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    (x as u32, y as u32)
+}

@@ -1,0 +1,402 @@
+//! The data contract end to end: folders with good and bad layers, the `check` command,
+//! a real third-party file, and the bundled demo (reproducible and coherent).
+
+mod common;
+
+use common::{get, repo_path, tile_of};
+use geo::{Area, Contains, Geometry, Intersects, Point};
+use riskatlas::atlas::Value;
+use riskatlas::import::load_folder;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Command;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// A folder with one good layer, one half-bad layer, a CSV with Chinese columns and a
+/// layer whose file is missing.
+fn mixed_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "atlas.toml",
+        r#"name = "mixed"
+[[layer]]
+id = "floods"
+kind = "flood"
+file = "floods.geojson"
+
+[[layer]]
+id = "shelters"
+kind = "shelter"
+file = "shelters.csv"
+[layer.fields]
+capacity = "容纳人数"
+name = "名称"
+
+[[layer]]
+id = "ghost"
+kind = "road"
+file = "missing.geojson"
+"#,
+    );
+    write(
+        dir.path(),
+        "floods.geojson",
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,34],[106,34],[106,35],[105,34]]]},"properties":{"return_period_years":50,"severity":2}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,34],[106,34],[106,35],[105,34]]]},"properties":{"severity":2}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,34],[106,34],[106,35],[105,35]]]},"properties":{"return_period_years":10}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,34],[106,34],[106,35],[105,34]]]},"properties":{"return_period_years":10,"severity":"purple"}}
+]}"#,
+    );
+    write(
+        dir.path(),
+        "shelters.csv",
+        "名称,经度,纬度,容纳人数\n一中操场,105.5,34.5,800\n二中操场,105.6,34.5,很多\n",
+    );
+    dir
+}
+
+#[test]
+fn a_folder_loads_what_it_can_and_reports_every_refusal_with_file_index_and_reason() {
+    let dir = mixed_folder();
+    let loaded = load_folder(dir.path()).unwrap();
+    assert_eq!(loaded.atlas.layer("floods").unwrap().len(), 1);
+    assert_eq!(loaded.atlas.layer("shelters").unwrap().len(), 1);
+    assert!(loaded.atlas.layer("ghost").is_none());
+    let floods = loaded.report.layer("floods").unwrap();
+    let refused: Vec<(usize, &str)> = floods
+        .rejections
+        .iter()
+        .map(|r| (r.index, r.reason.as_str()))
+        .collect();
+    assert_eq!(refused.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(refused[0].1.contains("return_period_years"));
+    assert!(refused[1].1.contains("not closed"));
+    assert!(refused[2].1.contains("severity"));
+    assert!(floods.rejections.iter().all(|r| r.file == "floods.geojson"));
+    let shelters = loaded.report.layer("shelters").unwrap();
+    assert_eq!(shelters.rejections[0].index, 1);
+    assert!(
+        shelters.rejections[0].reason.contains("capacity"),
+        "{}",
+        shelters.rejections[0].reason
+    );
+    let ghost = loaded.report.layer("ghost").unwrap();
+    assert!(ghost.error.as_deref().unwrap().contains("missing.geojson"));
+    // Loaded + rejected accounts for every feature in the files: nothing vanished.
+    assert_eq!(floods.loaded + floods.rejected, 4);
+    assert_eq!(shelters.loaded + shelters.rejected, 2);
+}
+
+#[tokio::test]
+async fn the_catalogue_shows_rejected_counts_and_failed_layers() {
+    let dir = mixed_folder();
+    let loaded = load_folder(dir.path()).unwrap();
+    let app = riskatlas::api::router(riskatlas::api::AppState::new(loaded.atlas, loaded.report));
+    let body = get(&app, "/api/layers").await.json();
+    let by_id: BTreeMap<&str, &serde_json::Value> = body["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["id"].as_str().unwrap(), l))
+        .collect();
+    assert_eq!(
+        (
+            by_id["floods"]["count"].as_u64(),
+            by_id["floods"]["rejected"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    assert_eq!(by_id["ghost"]["status"], "failed");
+    assert_eq!(get(&app, "/api/health").await.json()["status"], "degraded");
+    let report = get(&app, "/api/report").await.json();
+    assert_eq!(
+        report["layers"][0]["rejections"].as_array().unwrap().len(),
+        3
+    );
+}
+
+#[test]
+fn check_exits_non_zero_only_when_a_layer_cannot_be_loaded_at_all() {
+    let bin = env!("CARGO_BIN_EXE_riskatlas");
+    let dir = mixed_folder();
+    let out = Command::new(bin)
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rejected floods.geojson#1"), "{text}");
+    assert!(text.contains("ghost") && text.contains("FAILED"), "{text}");
+
+    std::fs::write(
+        dir.path().join("atlas.toml"),
+        "name = \"ok\"\n[[layer]]\nid = \"floods\"\nkind = \"flood\"\nfile = \"floods.geojson\"\n",
+    )
+    .unwrap();
+    let out = Command::new(bin)
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rejected features alone are not fatal"
+    );
+
+    let out = Command::new(bin)
+        .args(["check", "/nonexistent-folder"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("atlas.toml"));
+}
+
+#[tokio::test]
+async fn the_real_usgs_earthquake_week_imports_whole_and_tiles_its_strongest_quake() {
+    let path = repo_path("data/real/usgs-earthquakes-2018-02.geojson");
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let features = raw["features"].as_array().unwrap();
+    let loaded = load_folder(&repo_path("data/real")).unwrap();
+    let quakes = loaded.atlas.layer("earthquakes").unwrap();
+    assert_eq!(quakes.len() + loaded.report.rejected(), features.len());
+    assert_eq!(
+        loaded.report.rejected(),
+        0,
+        "{:?}",
+        loaded.report.layers[0].rejections
+    );
+    // The Hualien M6.4 of 6 February 2018, found in the raw file independently.
+    let (index, hualien) = features
+        .iter()
+        .enumerate()
+        .max_by(|a, b| {
+            a.1["properties"]["mag"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&b.1["properties"]["mag"].as_f64().unwrap_or(0.0))
+        })
+        .unwrap();
+    assert_eq!(hualien["properties"]["mag"], 6.4);
+    let fid = index as u32;
+    assert_eq!(quakes.value(fid, "mag"), &Value::Float(6.4));
+    assert!(
+        quakes
+            .value(fid, "place")
+            .as_str()
+            .unwrap()
+            .contains("Hualian")
+    );
+    let [lon, lat] = [
+        hualien["geometry"]["coordinates"][0].as_f64().unwrap(),
+        hualien["geometry"]["coordinates"][1].as_f64().unwrap(),
+    ];
+    let app = riskatlas::api::router(riskatlas::api::AppState::new(loaded.atlas, loaded.report));
+    let (x, y) = tile_of(lon, lat, 8);
+    let reply = get(&app, &format!("/tiles/earthquakes/8/{x}/{y}")).await;
+    let layer = &common::mvt::decode(&reply.body)[0];
+    let found = layer
+        .features
+        .iter()
+        .find(|f| f.id == u64::from(fid))
+        .expect("the quake is in its tile");
+    assert_eq!(found.props["mag"], 6.4);
+}
+
+#[test]
+fn the_committed_demo_is_exactly_what_the_generator_makes_for_seed_7() {
+    let out = tempfile::tempdir().unwrap();
+    riskatlas::demo::write_demo(out.path(), 7, 1.0).unwrap();
+    let committed = repo_path("data/demo");
+    for entry in std::fs::read_dir(out.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        let fresh = std::fs::read(out.path().join(&name)).unwrap();
+        let bundled = std::fs::read(committed.join(&name)).unwrap_or_default();
+        assert!(
+            fresh == bundled,
+            "data/demo/{} differs from the generator's output: regenerate with `riskatlas demo --out data/demo --seed 7`",
+            name.to_string_lossy()
+        );
+    }
+}
+
+#[test]
+fn the_committed_demo_stays_small() {
+    let total: u64 = std::fs::read_dir(repo_path("data/demo"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(total < 5 << 20, "data/demo is {total} bytes");
+}
+
+fn demo() -> riskatlas::atlas::Atlas {
+    load_folder(&repo_path("data/demo")).unwrap().atlas
+}
+
+fn polygon_of(g: &Geometry<f64>) -> &geo::Polygon<f64> {
+    match g {
+        Geometry::Polygon(p) => p,
+        other => panic!("expected a polygon, got {other:?}"),
+    }
+}
+
+#[test]
+fn demo_villages_tile_the_county_without_gaps_or_overlaps() {
+    let atlas = demo();
+    let area = |id: &str| -> f64 {
+        atlas
+            .layer(id)
+            .unwrap()
+            .features()
+            .iter()
+            .map(|f| f.geometry.unsigned_area())
+            .sum()
+    };
+    let county = area("county");
+    assert!(
+        ((area("villages") - county) / county).abs() < 1e-9,
+        "villages {} vs county {county}",
+        area("villages")
+    );
+    assert!(((area("townships") - county) / county).abs() < 1e-9);
+}
+
+#[test]
+fn demo_population_points_lie_in_their_own_village() {
+    let atlas = demo();
+    let villages = atlas.layer("villages").unwrap();
+    let by_code: HashMap<&str, u32> = (0..villages.len() as u32)
+        .map(|fid| (villages.value(fid, "code").as_str().unwrap(), fid))
+        .collect();
+    let pop = atlas.layer("population").unwrap();
+    for fid in 0..pop.len() as u32 {
+        let code = pop.value(fid, "admin_code").as_str().unwrap();
+        let village = &villages.feature(by_code[code]).unwrap().geometry;
+        let Geometry::Point(p) = pop.feature(fid).unwrap().geometry else {
+            panic!("population points")
+        };
+        assert!(
+            polygon_of(village).contains(&p),
+            "population {fid} outside village {code}"
+        );
+        assert!(
+            pop.value(fid, "elderly").as_i64().unwrap()
+                < pop.value(fid, "population").as_i64().unwrap()
+        );
+    }
+}
+
+#[test]
+fn demo_road_network_is_one_connected_graph() {
+    let atlas = demo();
+    let roads = atlas.layer("roads").unwrap();
+    // Union-find over vertices keyed by their exact coordinates.
+    let mut ids: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for f in roads.features() {
+        let Geometry::LineString(l) = &f.geometry else {
+            panic!("roads are lines")
+        };
+        let mut prev: Option<usize> = None;
+        for c in &l.0 {
+            let next = parent.len();
+            let id = *ids.entry((c.x.to_bits(), c.y.to_bits())).or_insert(next);
+            if id == next {
+                parent.push(id);
+            }
+            if let Some(p) = prev {
+                let (a, b) = (find(&mut parent, p), find(&mut parent, id));
+                parent[a] = b;
+            }
+            prev = Some(id);
+        }
+    }
+    let roots: std::collections::HashSet<usize> =
+        (0..parent.len()).map(|i| find(&mut parent, i)).collect();
+    assert_eq!(
+        roots.len(),
+        1,
+        "the road network falls apart into {} pieces",
+        roots.len()
+    );
+}
+
+#[test]
+fn demo_flood_zones_nest_by_return_period_and_some_shelters_lie_inside() {
+    let atlas = demo();
+    let floods = atlas.layer("floods").unwrap();
+    let mut by_reach: BTreeMap<String, Vec<(i64, u32)>> = BTreeMap::new();
+    for fid in 0..floods.len() as u32 {
+        let name = floods.value(fid, "name").as_str().unwrap();
+        let reach = name[name.find('（').unwrap()..].to_string();
+        by_reach.entry(reach).or_default().push((
+            floods.value(fid, "return_period_years").as_i64().unwrap(),
+            fid,
+        ));
+    }
+    for zones in by_reach.values_mut() {
+        zones.sort();
+        for pair in zones.windows(2) {
+            let inner = polygon_of(&floods.feature(pair[0].1).unwrap().geometry);
+            let outer = polygon_of(&floods.feature(pair[1].1).unwrap().geometry);
+            assert!(inner.unsigned_area() < outer.unsigned_area());
+            assert!(
+                inner.exterior().points().all(|p| outer.intersects(&p)),
+                "{}-year zone leaves the {}-year zone",
+                pair[0].0,
+                pair[1].0
+            );
+        }
+    }
+    let shelters = atlas.layer("shelters").unwrap();
+    let flooded = shelters
+        .features()
+        .iter()
+        .filter(|s| {
+            floods
+                .features()
+                .iter()
+                .any(|f| f.geometry.intersects(&s.geometry))
+        })
+        .count();
+    assert!(
+        flooded > 0 && flooded < shelters.len() / 2,
+        "{flooded} of {} shelters are in flood zones",
+        shelters.len()
+    );
+}
+
+#[test]
+fn demo_landslides_sit_on_steeper_ground_than_villages() {
+    let atlas = demo();
+    let slides = atlas.layer("landslides").unwrap();
+    let mean_slope: f64 = (0..slides.len() as u32)
+        .map(|f| slides.value(f, "slope_deg").as_f64().unwrap())
+        .sum::<f64>()
+        / slides.len() as f64;
+    assert!(mean_slope > 8.0, "mean landslide slope {mean_slope}°");
+    for fid in 0..slides.len() as u32 {
+        let s = slides.value(fid, "severity").as_i64().unwrap();
+        assert!((1..=4).contains(&s));
+        let Geometry::Point(p) = slides.feature(fid).unwrap().geometry else {
+            panic!()
+        };
+        let inside_county = atlas.layer("county").unwrap().features()[0]
+            .geometry
+            .intersects(&Point::from(p.0));
+        assert!(inside_county);
+    }
+}

@@ -1,0 +1,318 @@
+// riskatlas web map: a MapLibre map of every atlas layer, a layer panel, a legend and a
+// feature popup. Plain ES module, no build step; everything is loaded from this server.
+//
+// What the page relies on (see the server's /style.json and /api/layers):
+//  - every style layer drawn for an atlas layer carries metadata "riskatlas:layer" (the
+//    atlas layer id), "riskatlas:kind" and "riskatlas:title";
+//  - the first style layer of an atlas layer may carry "riskatlas:legend":
+//    [{label, color}];
+//  - MVT feature ids are the features' fids, so a click can fetch the full feature.
+
+import * as maplibregl from "/vendor/maplibre-gl.mjs";
+
+// Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
+const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
+
+// The national warning colours; severity 1..4 everywhere.
+const SEVERITY = [
+  { label: "1 Blue 蓝色 (general)", color: "#1e6fd9" },
+  { label: "2 Yellow 黄色 (heavier)", color: "#f2c200" },
+  { label: "3 Orange 橙色 (serious)", color: "#f28500" },
+  { label: "4 Red 红色 (most serious)", color: "#d7191c" },
+];
+
+// Shown only for kinds whose style layers carry no "riskatlas:legend".
+const FALLBACK_LEGENDS = {
+  flood: {
+    title: "Flood return period 洪水重现期",
+    items: [
+      { label: "≤ 10 years", color: "#d7191c" },
+      { label: "20 years", color: "#f28500" },
+      { label: "50 years", color: "#f2c200" },
+      { label: "100 years", color: "#1e6fd9" },
+    ],
+  },
+  wildfire: {
+    title: "Fire danger level 森林火险等级",
+    items: [
+      { label: "5 Extreme", color: "#d7191c" },
+      { label: "4 High", color: "#d7191c" },
+      { label: "3 Moderate", color: "#f28500" },
+      { label: "2 Low", color: "#f2c200" },
+      { label: "1 Very low", color: "#1e6fd9" },
+    ],
+  },
+};
+
+const DEMO_ATTRIBUTION = "Synthetic demo data — not a real county";
+const GEOMETRY_RANK = { circle: 0, symbol: 0, line: 1, fill: 2, "fill-extrusion": 2 };
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "style") node.style.cssText = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function setStatus(text, isError = false) {
+  const status = $("status");
+  status.textContent = text;
+  status.classList.toggle("error", isError);
+}
+
+const meta = (styleLayer, key) => (styleLayer.metadata || {})[`riskatlas:${key}`];
+
+/** Style layers grouped by the atlas layer they draw, in style order. */
+function styleLayersByAtlasLayer(map) {
+  const groups = new Map();
+  for (const styleLayer of map.getStyle().layers) {
+    const id = meta(styleLayer, "layer");
+    if (!id) continue;
+    if (!groups.has(id)) groups.set(id, []);
+    groups.get(id).push(styleLayer);
+  }
+  return groups;
+}
+
+// --- layer panel ---------------------------------------------------------------------------
+
+function buildLayerPanel(map, catalogue, groups) {
+  const list = $("layer-list");
+  list.replaceChildren();
+  for (const layer of catalogue.layers) {
+    const styleLayers = groups.get(layer.id) || [];
+    const visible = styleLayers.some(
+      (l) => (map.getLayoutProperty(l.id, "visibility") ?? "visible") !== "none");
+    const checkbox = el("input", {
+      type: "checkbox",
+      id: `toggle-${layer.id}`,
+      "data-layer": layer.id,
+      onchange: (event) => {
+        const value = event.target.checked ? "visible" : "none";
+        for (const l of styleLayers) map.setLayoutProperty(l.id, "visibility", value);
+      },
+    });
+    checkbox.checked = visible;
+    checkbox.disabled = styleLayers.length === 0;
+    const title = layer.rejected
+      ? `${layer.kind}, ${layer.geometry}; ${layer.rejected} feature(s) rejected at import`
+      : `${layer.kind}, ${layer.geometry}`;
+    list.append(el("li", { title },
+      el("label", { for: checkbox.id },
+        checkbox,
+        el("span", { class: "swatch", style: `background:${layerColor(map, styleLayers)}` }),
+        el("span", { class: "layer-name" }, layer.name || layer.id),
+        el("span", { class: "count" }, Number(layer.count ?? 0).toLocaleString()))));
+  }
+}
+
+/** A swatch for a layer: its literal paint colours (several for data-driven styles). */
+function layerColor(map, styleLayers) {
+  const colours = [];
+  for (const l of styleLayers) {
+    const prop = { fill: "fill-color", line: "line-color", circle: "circle-color", symbol: "text-color" }[l.type];
+    const value = prop && map.getPaintProperty(l.id, prop);
+    const literals = [value].flat(Infinity).filter((v) => typeof v === "string" && /^(#|rgb|hsl)/.test(v));
+    for (const c of literals) if (!colours.includes(c)) colours.push(c);
+    if (colours.length) break;
+  }
+  if (colours.length === 0) return "#888";
+  if (colours.length === 1) return colours[0];
+  return `linear-gradient(90deg, ${colours.slice(0, 5).join(", ")})`;
+}
+
+// --- legend --------------------------------------------------------------------------------
+
+function legendBlock(title, items) {
+  return el("div", { class: "legend-block" },
+    el("h3", {}, title),
+    el("ul", {}, items.map((item) =>
+      el("li", {},
+        el("span", { class: "swatch", style: `background:${item.color}` }),
+        el("span", {}, item.label)))));
+}
+
+function buildLegend(catalogue, groups) {
+  const body = $("legend-body");
+  body.replaceChildren(legendBlock("Warning level 预警等级 (severity)", SEVERITY));
+  const shownFallback = new Set();
+  for (const layer of catalogue.layers) {
+    const styleLayers = groups.get(layer.id) || [];
+    const items = styleLayers.map((l) => meta(l, "legend")).find(Array.isArray);
+    if (items && items.length) {
+      body.append(legendBlock(layer.name || layer.id, items));
+    } else if (FALLBACK_LEGENDS[layer.kind] && !shownFallback.has(layer.kind) && styleLayers.length) {
+      shownFallback.add(layer.kind);
+      body.append(legendBlock(FALLBACK_LEGENDS[layer.kind].title, FALLBACK_LEGENDS[layer.kind].items));
+    }
+  }
+}
+
+// --- popup ---------------------------------------------------------------------------------
+
+function formatValue(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+function attributeTable(properties) {
+  const rows = Object.entries(properties).map(([key, value]) =>
+    el("tr", {}, el("th", { scope: "row" }, key), el("td", {}, formatValue(value))));
+  return el("table", { class: "attributes" }, el("tbody", {}, rows));
+}
+
+function featureTitle(properties, fallback) {
+  return properties.name ?? properties.title ?? fallback;
+}
+
+/** Features under the click, one per (layer, fid), points before lines before polygons. */
+function hitsAt(map, point) {
+  const box = [[point.x - 4, point.y - 4], [point.x + 4, point.y + 4]];
+  const seen = new Set();
+  const hits = [];
+  for (const feature of map.queryRenderedFeatures(box)) {
+    const layerId = meta(feature.layer, "layer");
+    if (!layerId) continue;
+    const key = `${layerId}/${feature.id ?? JSON.stringify(feature.properties)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    hits.push({ layerId, feature, rank: GEOMETRY_RANK[feature.layer.type] ?? 3 });
+  }
+  return hits.sort((a, b) => a.rank - b.rank);
+}
+
+function showFeature(popup, ctx, hits, index) {
+  const { layerId, feature } = hits[index];
+  const layerName = ctx.layerNames.get(layerId) || layerId;
+  const tableHolder = el("div", {}, attributeTable(feature.properties));
+  const others = hits.filter((_, i) => i !== index).slice(0, 6).map((hit) => {
+    const i = hits.indexOf(hit);
+    const label = `${featureTitle(hit.feature.properties, `#${hit.feature.id ?? "?"}`)} · ${ctx.layerNames.get(hit.layerId) || hit.layerId}`;
+    return el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); showFeature(popup, ctx, hits, i); } }, label));
+  });
+  const content = el("div", { class: "feature-popup", "data-layer": layerId, "data-fid": String(feature.id ?? "") },
+    el("h3", {}, layerName),
+    el("p", { class: "feature-name" }, featureTitle(feature.properties, feature.id !== undefined ? `#${feature.id}` : "")),
+    tableHolder,
+    others.length ? el("div", { class: "also-here" }, el("h4", {}, "Also here"), el("ul", {}, others)) : null);
+  popup.setDOMContent(content);
+
+  // The tile carries the attributes; the API has the authoritative, complete record.
+  if (feature.id === undefined || feature.id === null) return;
+  const url = `/api/layers/${encodeURIComponent(layerId)}/features/${encodeURIComponent(feature.id)}`;
+  getJSON(url).then((full) => {
+    if (!content.isConnected || !full || !full.properties) return;
+    const merged = { ...feature.properties, ...full.properties };
+    tableHolder.replaceChildren(attributeTable(merged));
+    content.querySelector(".feature-name").textContent = featureTitle(merged, `#${feature.id}`);
+    content.classList.add("enriched");
+  }).catch((error) => console.warn(`feature details unavailable: ${error.message}`));
+}
+
+/** Opens the popup on the side of the click with the most room, so it never has to
+ *  jump when the full record arrives and the table grows (its height is capped in CSS). */
+function popupAnchor(map, point) {
+  const { clientWidth: w, clientHeight: h } = map.getContainer();
+  const vertical = point.y > h / 2 ? "bottom" : "top";
+  const horizontal = point.x < w / 4 ? "-left" : point.x > (3 * w) / 4 ? "-right" : "";
+  return vertical + horizontal;
+}
+
+function enablePopups(map, ctx) {
+  let popup = null;
+  map.on("click", (event) => {
+    if (popup) popup.remove();
+    popup = null;
+    const hits = hitsAt(map, event.point);
+    if (!hits.length) return;
+    popup = new maplibregl.Popup({ maxWidth: "360px", anchor: popupAnchor(map, event.point) });
+    popup.setLngLat(event.lngLat);
+    showFeature(popup, ctx, hits, 0);
+    popup.addTo(map);
+  });
+  map.on("mousemove", (event) => {
+    map.getCanvas().style.cursor = hitsAt(map, event.point).length ? "pointer" : "";
+  });
+}
+
+// --- start-up ------------------------------------------------------------------------------
+
+/** Signals the browser test once atlas features have actually been drawn. */
+function signalFirstRender(map) {
+  const onIdle = () => {
+    const drawn = map.queryRenderedFeatures().some((f) => meta(f.layer, "layer"));
+    if (!drawn) return;
+    map.off("idle", onIdle);
+    window.__mapIdle = true;
+    setStatus("");
+  };
+  map.on("idle", onIdle);
+}
+
+/** Keeps the fitted atlas clear of the side panel (which floats over the map). */
+function mapPadding() {
+  const sidebar = $("sidebar");
+  const beside = window.innerWidth > 640 && sidebar;
+  return { top: 40, right: 60, bottom: 50, left: beside ? sidebar.offsetWidth + 30 : 40 };
+}
+
+async function main() {
+  let catalogue;
+  try {
+    catalogue = await getJSON("/api/layers");
+  } catch (error) {
+    setStatus(`Could not load the layer catalogue: ${error.message}`, true);
+    throw error;
+  }
+  document.title = `${catalogue.name || "riskatlas"} · riskatlas`;
+  $("atlas-name").textContent = catalogue.name || "riskatlas";
+  $("attribution").textContent = catalogue.attribution && catalogue.attribution.trim()
+    ? catalogue.attribution : DEMO_ATTRIBUTION;
+
+  const [w, s, e, n] = catalogue.bbox || [-180, -85, 180, 85];
+  const map = new maplibregl.Map({
+    container: "map",
+    style: new URL("/style.json", window.location.href).href,
+    bounds: [[w, s], [e, n]],
+    fitBoundsOptions: { padding: mapPadding() },
+    localIdeographFontFamily: LOCAL_CJK_FONTS,
+    attributionControl: false,
+    maxPitch: 0,
+  });
+  window.map = map;
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  map.on("error", (event) => {
+    const message = event.error ? event.error.message : String(event);
+    console.error(`map error: ${message}`);
+    setStatus(`Map error: ${message}`, true);
+  });
+
+  const ctx = { layerNames: new Map(catalogue.layers.map((l) => [l.id, l.name || l.id])) };
+  signalFirstRender(map);
+  map.once("load", () => {
+    const groups = styleLayersByAtlasLayer(map);
+    buildLayerPanel(map, catalogue, groups);
+    buildLegend(catalogue, groups);
+    enablePopups(map, ctx);
+    setStatus("Rendering…");
+  });
+}
+
+main();
