@@ -175,12 +175,22 @@ pub fn roads(
     out
 }
 
+/// A point `lo..hi` metres from `p` in a random direction, drawn again (up to eight
+/// times) when it would fall outside the county, so that two things placed near a
+/// border village do not both end up clamped onto the same spot.
 fn offset(rng: &mut ChaCha8Rng, terrain: &Terrain, p: P, lo: f64, hi: f64) -> P {
-    let (r, a) = (
-        rng.random_range(lo..hi),
-        rng.random_range(0.0..std::f64::consts::TAU),
-    );
-    clamp(terrain, [p[0] + r * a.cos(), p[1] + r * a.sin()])
+    let mut candidate = p;
+    for _ in 0..8 {
+        let (r, a) = (
+            rng.random_range(lo..hi),
+            rng.random_range(0.0..std::f64::consts::TAU),
+        );
+        candidate = [p[0] + r * a.cos(), p[1] + r * a.sin()];
+        if clamp(terrain, candidate) == candidate {
+            return candidate;
+        }
+    }
+    clamp(terrain, candidate)
 }
 
 fn point(p: P, props: Vec<(&'static str, serde_json::Value)>) -> DemoFeature {

@@ -277,3 +277,73 @@ fn points_inside<'a>(
         .map(|q| [q[0].round() as i32, q[1].round() as i32])
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, Polygon};
+    use proptest::prelude::*;
+
+    fn coords_of(g: &TileGeometry) -> Vec<[i32; 2]> {
+        match g {
+            TileGeometry::Points(p) => p.clone(),
+            TileGeometry::Lines(l) => l.iter().flatten().copied().collect(),
+            TileGeometry::Polygons(p) => p.iter().flatten().flatten().copied().collect(),
+        }
+    }
+
+    /// A tile near lon 105.7, lat 34.5 at zoom `z`, and lon/lat spans around it.
+    fn tile_near(z: u8) -> TileCoord {
+        let (wx, wy) = super::super::coord::lonlat_to_world(105.7, 34.5);
+        let n = f64::from(1u32 << z);
+        TileCoord::new(u64::from(z), (wx * n) as u64, (wy * n) as u64).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn clipped_geometry_stays_inside_the_buffered_tile(
+            z in 4u8..=18,
+            pts in prop::collection::vec((-1.5f64..2.5, -1.5f64..2.5), 3..40),
+            closed in any::<bool>(),
+        ) {
+            let coord = tile_near(z);
+            let b = coord.bounds_wgs84(4096, 0);
+            // Points spread over the tile and well beyond it, in tile-size units.
+            let lonlat: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|(u, v)| (b.west + u * (b.east - b.west), b.north - v * (b.north - b.south)))
+                .collect();
+            let line = LineString::from(lonlat.clone());
+            let geometry = if closed {
+                let mut ring = lonlat.clone();
+                ring.push(lonlat[0]);
+                Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
+            } else {
+                Geometry::LineString(line)
+            };
+            let opts = TileOptions::default();
+            let out = to_tile_geometry(&geometry, coord, &opts);
+            for [x, y] in coords_of(&out) {
+                prop_assert!((-64..=4160).contains(&x) && (-64..=4160).contains(&y), "({x}, {y}) escapes the buffer");
+            }
+            prop_assert!(!coords_of(&out).is_empty(), "a geometry never vanishes");
+        }
+    }
+
+    #[test]
+    fn a_polygon_smaller_than_a_tile_unit_becomes_a_one_unit_square_not_nothing() {
+        let coord = tile_near(3);
+        let b = coord.bounds_wgs84(4096, 0);
+        let (x, y) = ((b.west + b.east) / 2.0, (b.south + b.north) / 2.0);
+        let tiny = Polygon::new(
+            LineString::from(vec![(x, y), (x + 1e-6, y), (x + 1e-6, y + 1e-6), (x, y)]),
+            vec![],
+        );
+        let out = to_tile_geometry(&Geometry::Polygon(tiny), coord, &TileOptions::default());
+        let TileGeometry::Polygons(polys) = out else {
+            panic!("still a polygon")
+        };
+        assert_eq!(polys[0][0].len(), 4);
+        assert_eq!(ring_area2(&polys[0][0]).abs(), 2);
+    }
+}
