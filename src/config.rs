@@ -30,6 +30,29 @@ pub enum Command {
     },
     /// Generate the synthetic demo county (seeded, reproducible).
     Demo(DemoArgs),
+    /// Who is affected: run a scenario (JSON file, or - for stdin) and print the report.
+    Impact(ImpactArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImpactArgs {
+    /// The scenario file (JSON, as POST /api/impact takes), or `-` for standard input.
+    pub scenario: PathBuf,
+    /// The data folder.
+    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    pub data: PathBuf,
+    /// Output: the JSON report, GeoJSON of hazards and units, CSV per admin unit, or
+    /// the printable HTML page.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    Geojson,
+    Csv,
+    Html,
 }
 
 #[derive(Debug, clap::Args)]

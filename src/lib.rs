@@ -8,10 +8,12 @@
 //! - [`atlas`]: the in-memory model: layers of typed features, each with an R-tree.
 //! - [`tiles`]: tile math, clipping, Mapbox Vector Tile encoding, the byte-budgeted cache.
 //! - [`style`]: the MapLibre style drawn from the atlas (warning colours, offline basemap).
+//! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs).
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
 //! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up
 //!   versions for benchmarks).
 
+pub mod analysis;
 pub mod api;
 pub mod atlas;
 pub mod config;

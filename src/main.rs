@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use riskatlas::api::{AppState, router};
-use riskatlas::config::{Cli, Command, ServeArgs};
+use riskatlas::config::{Cli, Command, ImpactArgs, OutputFormat, ServeArgs};
 use riskatlas::import;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check { dir, json } => check(&dir, json),
+        Command::Impact(args) => impact(args),
         Command::Demo(args) => {
             riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)
         }
@@ -53,6 +54,31 @@ fn check(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    use riskatlas::analysis::{Scenario, analyse, export};
+    let text = if args.scenario.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .context("reading the scenario from standard input")?
+    } else {
+        std::fs::read_to_string(&args.scenario)
+            .with_context(|| format!("reading {}", args.scenario.display()))?
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).context("the scenario is not JSON")?;
+    let loaded = import::load_folder(&args.data)
+        .with_context(|| format!("loading {}", args.data.display()))?;
+    let scenario = Scenario::parse(&json, &loaded.atlas)?;
+    let result = analyse(&loaded.atlas, &scenario);
+    let out = match args.format {
+        OutputFormat::Json => serde_json::to_string_pretty(&result.report)?,
+        OutputFormat::Geojson => serde_json::to_string(&export::geojson(&result, &loaded.atlas))?,
+        OutputFormat::Csv => export::csv_by_admin(&result),
+        OutputFormat::Html => export::html(&result, &loaded.atlas.name),
+    };
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

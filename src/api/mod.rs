@@ -5,6 +5,7 @@
 
 mod error;
 mod features;
+mod impact;
 mod layers;
 mod tiles;
 mod web;
@@ -15,7 +16,7 @@ use crate::atlas::Atlas;
 use crate::import::LoadReport;
 use crate::tiles::{TileCache, TileOptions};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::sync::Arc;
 
 /// Everything a request may need. Cheap to clone (one `Arc`).
@@ -94,6 +95,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/layers/{id}/features", get(features::list))
         .route("/api/layers/{id}/features/{fid}", get(features::one))
         .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/api/impact", post(impact::impact))
+        .route("/report/impact", get(impact::report))
         .route("/style.json", get(web::style))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)

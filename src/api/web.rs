@@ -56,7 +56,10 @@ fn percent_decode(path: &str) -> Option<String> {
 /// Serves an embedded file, `index.html` for `/`; JSON 404 for anything else.
 pub async fn asset_or_404(uri: Uri) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("no such path {:?}", uri.path()));
-    if uri.path().starts_with("/api/") || uri.path().starts_with("/tiles/") {
+    if ["/api/", "/tiles/", "/report/"]
+        .iter()
+        .any(|p| uri.path().starts_with(p))
+    {
         return Err(not_found());
     }
     let path = percent_decode(uri.path().trim_start_matches('/')).ok_or_else(not_found)?;

@@ -91,6 +91,77 @@ impl Filter {
         Ok(Filter { conditions })
     }
 
+    /// Builds a filter from its JSON form, as scenarios write it:
+    /// `{"return_period_years": {"lte": 50}, "hazard_type": {"in": ["landslide"]}}`,
+    /// with operators `eq`, `ne`, `lt`, `lte`, `gt`, `gte` and `in`. All must hold.
+    pub fn from_json(json: &serde_json::Value, schema: &Schema) -> Result<Filter, FilterError> {
+        let fields = json.as_object().ok_or_else(|| {
+            FilterError::Syntax("a filter is an object of field → {operator: value}".into())
+        })?;
+        let mut conditions = Vec::new();
+        for (field, ops) in fields {
+            let column = schema
+                .position(field)
+                .ok_or_else(|| FilterError::UnknownField {
+                    field: field.clone(),
+                    known: schema.names().collect::<Vec<_>>().join(", "),
+                })?;
+            let ty = schema.fields()[column].ty;
+            let ops = ops.as_object().ok_or_else(|| {
+                FilterError::Syntax(format!("{field:?}: expected {{\"eq\"|\"lte\"|...: value}}"))
+            })?;
+            for (op, value) in ops {
+                let operand = |v: &serde_json::Value| -> Result<Operand, FilterError> {
+                    let token = match v {
+                        serde_json::Value::String(s) => Token::Quoted(s.clone()),
+                        serde_json::Value::Number(n) => Token::Word(n.to_string()),
+                        serde_json::Value::Bool(b) => Token::Word(b.to_string()),
+                        other => {
+                            return Err(FilterError::Syntax(format!(
+                                "{field:?}: {other} is not a value"
+                            )));
+                        }
+                    };
+                    operand_for(field, ty, &token)
+                };
+                let op = match op.as_str() {
+                    "in" => {
+                        let list = value.as_array().ok_or_else(|| {
+                            FilterError::Syntax(format!("{field:?}: \"in\" takes a list"))
+                        })?;
+                        let operands = list.iter().map(operand).collect::<Result<_, _>>()?;
+                        conditions.push(Condition::In { column, operands });
+                        continue;
+                    }
+                    "eq" => Op::Eq,
+                    "ne" => Op::Ne,
+                    "lt" => Op::Lt,
+                    "lte" => Op::Le,
+                    "gt" => Op::Gt,
+                    "gte" => Op::Ge,
+                    other => {
+                        return Err(FilterError::Syntax(format!(
+                            "{field:?}: unknown operator {other:?}; use eq, ne, lt, lte, gt, gte or in"
+                        )));
+                    }
+                };
+                if matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) && !ty.is_numeric() {
+                    return Err(FilterError::WrongType {
+                        field: field.clone(),
+                        ty,
+                        detail: "only numeric fields compare with lt, lte, gt or gte".into(),
+                    });
+                }
+                conditions.push(Condition::Compare {
+                    column,
+                    op,
+                    operand: operand(value)?,
+                });
+            }
+        }
+        Ok(Filter { conditions })
+    }
+
     /// Whether a feature's attributes (aligned with the schema it was parsed against) match.
     pub fn matches(&self, attrs: &[Value]) -> bool {
         self.conditions.iter().all(|c| match c {
@@ -405,6 +476,40 @@ mod tests {
                 Filter::parse(bad, &schema()).is_err(),
                 "{bad:?} should fail"
             );
+        }
+    }
+
+    #[test]
+    fn json_filters_mean_the_same_as_text_filters() {
+        let json = serde_json::json!({"severity": {"gte": 3}, "hazard_type": {"in": ["landslide", "debris_flow"]}});
+        let a = Filter::from_json(&json, &schema()).unwrap();
+        let b = Filter::parse(
+            "severity >= 3 and hazard_type in (landslide, debris_flow)",
+            &schema(),
+        )
+        .unwrap();
+        for r in [
+            row(3, "landslide"),
+            row(2, "landslide"),
+            row(4, "collapse"),
+            row(4, "debris_flow"),
+        ] {
+            assert_eq!(a.matches(&r), b.matches(&r));
+        }
+    }
+
+    #[test]
+    fn json_filters_reject_wrong_types_and_unknown_operators() {
+        let bad = [
+            serde_json::json!({"severity": {"lte": "high"}}),
+            serde_json::json!({"hazard_type": {"gte": 3}}),
+            serde_json::json!({"severity": {"about": 3}}),
+            serde_json::json!({"nope": {"eq": 1}}),
+            serde_json::json!({"severity": 3}),
+            serde_json::json!([1]),
+        ];
+        for b in bad {
+            assert!(Filter::from_json(&b, &schema()).is_err(), "{b}");
         }
     }
 

@@ -1,0 +1,657 @@
+//! Who is affected: the overlay of a scenario's hazard areas on the exposure layer, and
+//! the report built from it.
+//!
+//! 1. hazards are resolved into areas and prepared ([`PreparedArea`]) under an R-tree;
+//! 2. each exposure unit meets the hazards whose bboxes it touches: a point unit counts
+//!    whole when a prepared area contains it; a polygon unit counts the share of its
+//!    area inside the union of the hazards it meets (geodesic areas);
+//! 3. a unit hit by several hazards counts once, with every hazard listed and the
+//!    highest severity;
+//! 4. units are grouped by admin unit (admin code and `parent_code`, else location),
+//!    facilities and shelters inside hazards are listed, the call list is drawn up,
+//!    displaced people and their needs are counted against depot stock.
+
+use super::admin::{AdminIndex, AdminRef};
+use super::geodesy::area_m2;
+use super::hazards::{Contact, HazardArea, anchor, resolve};
+use super::needs::{DisplacementTable, Need, needs_for};
+use super::prepared::PreparedArea;
+use super::scenario::{Period, Scenario};
+use crate::atlas::{Atlas, Kind, Layer};
+use geo::{BooleanOps, BoundingRect, Geometry, Intersects, MultiPolygon};
+use rstar::RTree;
+use rstar::primitives::{GeomWithData, Rectangle};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// People counts; fractional where polygon units are split by area.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub population: f64,
+    pub households: f64,
+    pub elderly: f64,
+    pub children: f64,
+    pub disabled: f64,
+    pub units: usize,
+}
+
+impl Counts {
+    fn add(&mut self, u: &AffectedUnit) {
+        self.population += u.people;
+        self.households += u.households;
+        self.elderly += u.elderly;
+        self.children += u.children;
+        self.disabled += u.disabled;
+        self.units += 1;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AffectedUnit {
+    pub id: String,
+    pub fid: u32,
+    pub name: Option<String>,
+    /// People counted: the share inside the hazards of the period's population.
+    pub people: f64,
+    pub households: f64,
+    pub elderly: f64,
+    pub children: f64,
+    pub disabled: f64,
+    /// Share of the unit inside the hazards (1 for points).
+    pub share: f64,
+    pub admin_code: Option<String>,
+    pub hazards: Vec<String>,
+    pub severity: u8,
+    #[serde(skip)]
+    kinds: Vec<(&'static str, u8)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HazardSummary {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub severity: u8,
+    pub units: usize,
+    pub population: f64,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminSummary {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub contacts: Vec<Contact>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FacilityAtRisk {
+    pub layer: String,
+    pub fid: u32,
+    pub id: String,
+    pub name: Option<String>,
+    /// `shelter`, or the facility type (`school`, `hospital`, `nursing_home`, ...).
+    pub category: String,
+    pub hazards: Vec<String>,
+    pub severity: u8,
+    /// Shelters inside a hazard cannot take evacuees.
+    pub unusable: bool,
+    pub occupants: Option<i64>,
+    pub capacity: Option<i64>,
+    pub contact: Option<Contact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    pub name: String,
+    pub phone: String,
+    pub role: String,
+    /// Whom or what the call is about (village, hazard point, shelter...).
+    pub about: String,
+    pub why: String,
+    pub severity: u8,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Displaced {
+    pub total: f64,
+    pub by_kind: BTreeMap<String, f64>,
+    pub rates: DisplacementTable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Needs {
+    pub days: u32,
+    pub source: String,
+    pub items: Vec<Need>,
+}
+
+/// The impact report (field names are the API contract of design.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpactReport {
+    pub exposure: String,
+    pub group_by: &'static str,
+    pub period: Period,
+    pub totals: Counts,
+    pub by_hazard: Vec<HazardSummary>,
+    pub by_admin: Vec<AdminSummary>,
+    pub units: Vec<AffectedUnit>,
+    pub facilities: Vec<FacilityAtRisk>,
+    pub calls: Vec<Call>,
+    pub displaced: Displaced,
+    pub needs: Needs,
+    pub assumptions: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The report and the hazard areas it was computed from (for maps and GeoJSON).
+pub struct Impact {
+    pub report: ImpactReport,
+    pub hazards: Vec<HazardArea>,
+}
+
+type HazardEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// Hazard areas prepared for point tests, under an R-tree of their bboxes.
+pub struct HazardOverlay {
+    pub areas: Vec<HazardArea>,
+    prepared: Vec<PreparedArea>,
+    index: RTree<HazardEntry>,
+}
+
+impl HazardOverlay {
+    pub fn new(areas: Vec<HazardArea>) -> HazardOverlay {
+        let prepared: Vec<PreparedArea> =
+            areas.iter().map(|h| PreparedArea::new(&h.area)).collect();
+        let entries = prepared
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.bbox().width() > 0.0 || p.bbox().height() > 0.0)
+            .map(|(i, p)| {
+                GeomWithData::new(
+                    Rectangle::from_corners(p.bbox().min().into(), p.bbox().max().into()),
+                    i,
+                )
+            })
+            .collect();
+        HazardOverlay {
+            areas,
+            prepared,
+            index: RTree::bulk_load(entries),
+        }
+    }
+
+    /// Indices of the hazards containing the point, ascending.
+    pub fn hazards_at(&self, p: geo::Coord<f64>) -> Vec<usize> {
+        let mut hits: Vec<usize> = self
+            .index
+            .locate_all_at_point(&[p.x, p.y])
+            .map(|e| e.data)
+            .filter(|&i| self.prepared[i].contains(p))
+            .collect();
+        hits.sort_unstable();
+        hits
+    }
+
+    /// Hazards a geometry meets and the share of it inside them (1 for points).
+    pub fn hits(&self, g: &Geometry<f64>) -> (Vec<usize>, f64) {
+        match g {
+            Geometry::Point(p) => {
+                let hits = self.hazards_at(p.0);
+                let share = if hits.is_empty() { 0.0 } else { 1.0 };
+                (hits, share)
+            }
+            other => {
+                let Some(bb) = other.bounding_rect() else {
+                    return (Vec::new(), 0.0);
+                };
+                let env = rstar::AABB::from_corners(bb.min().into(), bb.max().into());
+                let mut hits: Vec<usize> = self
+                    .index
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|e| e.data)
+                    .filter(|&i| self.areas[i].area.intersects(other))
+                    .collect();
+                hits.sort_unstable();
+                let share = match (other, hits.is_empty()) {
+                    (_, true) => 0.0,
+                    (Geometry::Polygon(_) | Geometry::MultiPolygon(_), false) => {
+                        polygon_share(other, &hits, &self.areas)
+                    }
+                    _ => 1.0,
+                };
+                (hits, share)
+            }
+        }
+    }
+}
+
+/// Share of a polygon unit's area inside the union of the hazards it meets.
+fn polygon_share(unit: &Geometry<f64>, hits: &[usize], areas: &[HazardArea]) -> f64 {
+    let unit: MultiPolygon<f64> = match unit {
+        Geometry::Polygon(p) => MultiPolygon(vec![p.clone()]),
+        Geometry::MultiPolygon(mp) => mp.clone(),
+        _ => return 1.0,
+    };
+    let total = area_m2(&unit);
+    if total <= 0.0 {
+        return 1.0;
+    }
+    let union = hits
+        .iter()
+        .skip(1)
+        .fold(areas[hits[0]].area.clone(), |acc, &i| {
+            acc.union(&areas[i].area)
+        });
+    (area_m2(&unit.intersection(&union)) / total).clamp(0.0, 1.0)
+}
+
+fn number(layer: &Layer, fid: u32, field: &str) -> f64 {
+    layer.value(fid, field).as_f64().unwrap_or(0.0)
+}
+
+/// Runs the overlay and builds the report. The scenario must have been parsed against
+/// this atlas.
+pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
+    let overlay = HazardOverlay::new(resolve(atlas, scenario));
+    let exposure = atlas
+        .layer(scenario.exposure.as_str())
+        .expect("the scenario was checked against this atlas");
+    let admins = AdminIndex::new(atlas);
+    let mut warnings = Vec::new();
+    if admins.is_empty() {
+        warnings.push("the atlas has no admin layer: no grouping by admin unit".to_string());
+    }
+
+    // 1–3: the overlay.
+    let mut units = Vec::new();
+    for (fid, feature) in exposure.features().iter().enumerate() {
+        let fid = fid as u32;
+        let (hits, share) = overlay.hits(&feature.geometry);
+        if hits.is_empty() || share <= 0.0 {
+            continue;
+        }
+        let population = match scenario.period {
+            Period::Night => exposure
+                .value(fid, "population_night")
+                .as_f64()
+                .unwrap_or(number(exposure, fid, "population")),
+            Period::Day => number(exposure, fid, "population"),
+        };
+        let kinds: Vec<(&'static str, u8)> = hits
+            .iter()
+            .map(|&i| (overlay.areas[i].kind, overlay.areas[i].severity))
+            .collect();
+        units.push(AffectedUnit {
+            id: feature.id.to_string(),
+            fid,
+            name: exposure.value(fid, "name").as_str().map(str::to_string),
+            people: population * share,
+            households: number(exposure, fid, "households") * share,
+            elderly: number(exposure, fid, "elderly") * share,
+            children: number(exposure, fid, "children") * share,
+            disabled: number(exposure, fid, "disabled") * share,
+            share,
+            admin_code: exposure
+                .value(fid, "admin_code")
+                .as_str()
+                .map(str::to_string),
+            hazards: hits.iter().map(|&i| overlay.areas[i].id.clone()).collect(),
+            severity: kinds.iter().map(|k| k.1).max().unwrap_or(0),
+            kinds,
+        });
+    }
+
+    let mut totals = Counts::default();
+    units.iter().for_each(|u| totals.add(u));
+
+    let mut by_hazard: Vec<HazardSummary> = overlay
+        .areas
+        .iter()
+        .map(|h| HazardSummary {
+            id: h.id.clone(),
+            name: h.name.clone(),
+            kind: h.kind,
+            severity: h.severity,
+            units: 0,
+            population: 0.0,
+            detail: h.detail.clone(),
+        })
+        .collect();
+    let position: HashMap<&str, usize> = overlay
+        .areas
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.id.as_str(), i))
+        .collect();
+    for u in &units {
+        for h in &u.hazards {
+            let s = &mut by_hazard[position[h.as_str()]];
+            s.units += 1;
+            s.population += u.people;
+        }
+    }
+
+    // 4: grouping by admin unit.
+    let mut groups: BTreeMap<String, (Option<AdminRef>, Counts)> = BTreeMap::new();
+    let mut unplaced = 0usize;
+    for u in &units {
+        let admin = u
+            .admin_code
+            .as_deref()
+            .and_then(|c| admins.at_level(c, scenario.group_by))
+            .or_else(|| {
+                anchor(&exposure.features()[u.fid as usize].geometry)
+                    .and_then(|p| admins.locate(p, scenario.group_by))
+            });
+        if admin.is_none() {
+            unplaced += 1;
+        }
+        let key = admin.map(|a| a.code().to_string()).unwrap_or_default();
+        groups
+            .entry(key)
+            .or_insert((admin, Counts::default()))
+            .1
+            .add(u);
+    }
+    if unplaced > 0 && !admins.is_empty() {
+        warnings.push(format!(
+            "{unplaced} affected units lie in no {} unit",
+            scenario.group_by.code()
+        ));
+    }
+    let mut by_admin: Vec<AdminSummary> = groups
+        .into_iter()
+        .map(|(code, (admin, counts))| AdminSummary {
+            code,
+            name: admin
+                .map(|a| a.name().to_string())
+                .unwrap_or_else(|| "(outside admin units)".into()),
+            level: scenario.group_by.code().to_string(),
+            counts,
+            contacts: admin.and_then(|a| a.contact()).into_iter().collect(),
+        })
+        .collect();
+    by_admin.sort_by(|a, b| {
+        b.counts
+            .population
+            .total_cmp(&a.counts.population)
+            .then(a.code.cmp(&b.code))
+    });
+
+    let facilities = facilities_at_risk(atlas, &overlay);
+    let calls = call_list(&units, &by_admin, &facilities, &overlay, &admins, scenario);
+
+    // Displaced people and their needs.
+    let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
+    let mut displaced_total = 0.0;
+    for u in &units {
+        let (kind, rate) = u
+            .kinds
+            .iter()
+            .map(|(k, s)| (*k, scenario.displacement.rate(k, *s)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("affected units have hazards");
+        let d = u.people * rate;
+        displaced_total += d;
+        *by_kind.entry(kind.to_string()).or_default() += d;
+    }
+    let stock = depot_stock(atlas);
+    let needs = Needs {
+        days: scenario.days,
+        source: scenario.needs.source.clone(),
+        items: needs_for(&scenario.needs, displaced_total, scenario.days, |item| {
+            stock.get(item).copied().unwrap_or(0.0)
+        }),
+    };
+
+    units.sort_by(|a, b| b.people.total_cmp(&a.people).then(a.fid.cmp(&b.fid)));
+    let assumptions = vec![
+        format!("exposure layer {:?}, {} population", exposure.id.as_str(), match scenario.period {
+            Period::Day => "day",
+            Period::Night => "night (population_night where given)",
+        }),
+        "point units count whole when inside a hazard; polygon units count the share of their area inside (geodesic areas)".into(),
+        format!("landslide points without threat_radius_m are buffered by {} m", super::hazards::DEFAULT_THREAT_RADIUS_M),
+        "displaced = people × the highest displacement rate of the unit's hazards (see displaced.rates)".into(),
+    ];
+    let report = ImpactReport {
+        exposure: exposure.id.to_string(),
+        group_by: scenario.group_by.code(),
+        period: scenario.period,
+        totals,
+        by_hazard,
+        by_admin,
+        units,
+        facilities,
+        calls,
+        displaced: Displaced {
+            total: displaced_total,
+            by_kind,
+            rates: scenario.displacement.clone(),
+        },
+        needs,
+        assumptions,
+        warnings,
+    };
+    Impact {
+        report,
+        hazards: overlay.areas,
+    }
+}
+
+/// Shelters and facilities (schools, hospitals, nursing homes, ...) inside hazards.
+fn facilities_at_risk(atlas: &Atlas, overlay: &HazardOverlay) -> Vec<FacilityAtRisk> {
+    let mut out = Vec::new();
+    for layer in atlas
+        .layers()
+        .iter()
+        .filter(|l| matches!(l.kind, Kind::Shelter | Kind::Facility))
+    {
+        for (fid, feature) in layer.features().iter().enumerate() {
+            let fid = fid as u32;
+            let (hits, _) = overlay.hits(&feature.geometry);
+            if hits.is_empty() {
+                continue;
+            }
+            let shelter = layer.kind == Kind::Shelter;
+            out.push(FacilityAtRisk {
+                layer: layer.id.to_string(),
+                fid,
+                id: feature.id.to_string(),
+                name: layer.value(fid, "name").as_str().map(str::to_string),
+                category: if shelter {
+                    "shelter".into()
+                } else {
+                    layer
+                        .value(fid, "facility_type")
+                        .as_str()
+                        .unwrap_or("facility")
+                        .to_string()
+                },
+                hazards: hits.iter().map(|&i| overlay.areas[i].id.clone()).collect(),
+                severity: hits
+                    .iter()
+                    .map(|&i| overlay.areas[i].severity)
+                    .max()
+                    .unwrap_or(0),
+                unusable: shelter,
+                occupants: layer.value(fid, "occupants").as_i64(),
+                capacity: layer.value(fid, "capacity").as_i64(),
+                contact: Contact::of(layer, fid),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.layer.cmp(&b.layer))
+            .then(a.fid.cmp(&b.fid))
+    });
+    out
+}
+
+fn hazard_names(ids: &[String], overlay: &HazardOverlay) -> String {
+    let names: Vec<&str> = ids
+        .iter()
+        .filter_map(|id| overlay.areas.iter().find(|h| &h.id == id))
+        .map(|h| h.name.as_str())
+        .take(3)
+        .collect();
+    let more = ids.len().saturating_sub(3);
+    if more > 0 {
+        format!("{} and {more} more", names.join(", "))
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Whom to call, most urgent first: admin duty officers of affected units, village
+/// officers, hazard-point monitors, and managers of shelters and facilities at risk.
+fn call_list(
+    units: &[AffectedUnit],
+    by_admin: &[AdminSummary],
+    facilities: &[FacilityAtRisk],
+    overlay: &HazardOverlay,
+    admins: &AdminIndex,
+    scenario: &Scenario,
+) -> Vec<Call> {
+    let mut calls: Vec<(f64, Call)> = Vec::new();
+    let severity_of = |ids: &[String]| {
+        ids.iter()
+            .filter_map(|id| overlay.areas.iter().find(|h| &h.id == id))
+            .map(|h| h.severity)
+            .max()
+            .unwrap_or(0)
+    };
+    for a in by_admin {
+        for c in &a.contacts {
+            calls.push((
+                a.counts.population,
+                Call {
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                    role: format!("{} duty officer", a.level),
+                    about: a.name.clone(),
+                    why: format!(
+                        "{:.0} people affected in {} units",
+                        a.counts.population, a.counts.units
+                    ),
+                    severity: 0,
+                },
+            ));
+        }
+    }
+    if scenario.group_by != super::scenario::Level::Village {
+        for u in units {
+            let Some(village) = u
+                .admin_code
+                .as_deref()
+                .and_then(|c| admins.at_level(c, super::scenario::Level::Village))
+            else {
+                continue;
+            };
+            if let Some(c) = village.contact() {
+                calls.push((
+                    u.people,
+                    Call {
+                        name: c.name,
+                        phone: c.phone,
+                        role: "village duty officer".into(),
+                        about: village.name().to_string(),
+                        why: format!(
+                            "{:.0} people affected by {}",
+                            u.people,
+                            hazard_names(&u.hazards, overlay)
+                        ),
+                        severity: u.severity,
+                    },
+                ));
+            }
+        }
+    }
+    for h in overlay.areas.iter().filter(|h| h.kind == "landslide") {
+        if let Some(c) = &h.contact {
+            let threatened = h
+                .detail
+                .get("threatened_people")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0);
+            calls.push((
+                threatened,
+                Call {
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                    role: "hazard-point monitor".into(),
+                    about: h.name.clone(),
+                    why: format!("hazard point in the scenario; threatens {threatened:.0} people"),
+                    severity: h.severity,
+                },
+            ));
+        }
+    }
+    for f in facilities {
+        if let Some(c) = &f.contact {
+            let why = if f.unusable {
+                format!(
+                    "shelter inside {}: unusable, send evacuees elsewhere",
+                    hazard_names(&f.hazards, overlay)
+                )
+            } else {
+                format!(
+                    "{} inside {}",
+                    f.category,
+                    hazard_names(&f.hazards, overlay)
+                )
+            };
+            calls.push((
+                f.occupants.or(f.capacity).unwrap_or(0) as f64,
+                Call {
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                    role: if f.unusable {
+                        "shelter manager".into()
+                    } else {
+                        format!("{} contact", f.category)
+                    },
+                    about: f.name.clone().unwrap_or_else(|| f.id.clone()),
+                    why,
+                    severity: severity_of(&f.hazards),
+                },
+            ));
+        }
+    }
+    // Admin-level calls carry the highest severity of their units.
+    let top = units.iter().map(|u| u.severity).max().unwrap_or(0);
+    for (_, c) in calls.iter_mut().filter(|(_, c)| c.severity == 0) {
+        c.severity = top;
+    }
+    calls.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then(b.0.total_cmp(&a.0)));
+    let mut out: Vec<Call> = Vec::with_capacity(calls.len());
+    for (_, c) in calls {
+        if !out
+            .iter()
+            .any(|o| o.phone == c.phone && o.about == c.about && o.role == c.role)
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Stock per item summed over every depot layer.
+fn depot_stock(atlas: &Atlas) -> HashMap<String, f64> {
+    let mut stock = HashMap::new();
+    for layer in atlas.layers().iter().filter(|l| l.kind == Kind::Depot) {
+        for field in layer.schema.fields().iter().filter(|f| f.ty.is_numeric()) {
+            let sum: f64 = (0..layer.len() as u32)
+                .map(|fid| number(layer, fid, &field.name))
+                .sum();
+            *stock.entry(field.name.clone()).or_default() += sum;
+        }
+    }
+    stock
+}

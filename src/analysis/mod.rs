@@ -1,0 +1,22 @@
+//! Analyses over the atlas: pure functions from data to reports.
+//!
+//! - [`scenario`]: a scenario parsed and checked against the atlas;
+//! - [`hazards`]: scenario hazards → hazard areas (buffers, drawn polygons, earthquake
+//!   intensity rings from [`earthquake`]);
+//! - [`impact`]: who is affected — the overlay and the impact report;
+//! - [`needs`]: displacement rates and the needs profile;
+//! - [`prepared`], [`geodesy`], [`admin`]: point-in-polygon index, metres on the
+//!   ellipsoid, admin-unit lookup.
+
+pub mod admin;
+pub mod earthquake;
+pub mod export;
+pub mod geodesy;
+pub mod hazards;
+pub mod impact;
+pub mod needs;
+pub mod prepared;
+pub mod scenario;
+
+pub use impact::{Impact, ImpactReport, analyse};
+pub use scenario::{Scenario, ScenarioError};

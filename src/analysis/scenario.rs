@@ -1,0 +1,436 @@
+//! Scenarios: what hazards to assume, parsed once into checked types.
+//!
+//! A scenario names hazards (atlas layers with an optional JSON filter and buffer,
+//! polygons drawn by the user, or earthquakes), the exposure layer, the admin level to
+//! group by, the period (day or night population) and how many days of needs to count.
+//! Everything is checked against the atlas here, so the overlay never meets an unknown
+//! layer or field: errors name the hazard (`hazards[2]: ...`) and what is wrong.
+
+use super::needs::{DisplacementTable, NeedsProfile};
+use crate::atlas::{Atlas, Filter, Kind, LayerId};
+use geo::{MultiPolygon, Point, Validation};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// Most vertices a drawn polygon may have: bounds the work one request can cause.
+pub const MAX_DRAWN_VERTICES: usize = 20_000;
+/// Most hazards in one scenario.
+pub const MAX_HAZARDS: usize = 1_000;
+/// Largest buffer around a hazard point.
+pub const MAX_BUFFER_M: f64 = 50_000.0;
+/// Most days of needs.
+pub const MAX_DAYS: u32 = 365;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Day,
+    Night,
+}
+
+/// The admin level a report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    County,
+    Township,
+    Village,
+    Grid,
+}
+
+impl Level {
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::Township => "township",
+            Level::Village => "village",
+            Level::Grid => "grid",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Level> {
+        [Level::County, Level::Township, Level::Village, Level::Grid]
+            .into_iter()
+            .find(|l| l.code() == s)
+    }
+}
+
+/// An earthquake: epicentre, magnitude (Ms) and the least intensity to map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earthquake {
+    pub epicentre: Point<f64>,
+    pub magnitude: f64,
+    pub depth_km: f64,
+    pub min_intensity: u8,
+    pub name: String,
+    /// Zone of the attenuation relation (default: Qinghai-Tibet, which covers most of
+    /// Sichuan and Gansu).
+    pub zone: super::earthquake::Zone,
+    /// Fault strike in degrees from north; `None` draws equal-area circles.
+    pub strike_deg: Option<f64>,
+}
+
+/// One hazard of a scenario, checked.
+#[derive(Debug, Clone)]
+pub enum HazardSpec {
+    /// Features of an atlas layer, optionally filtered; points buffered by `buffer_m`
+    /// or their own `threat_radius_m`.
+    Layer {
+        layer: LayerId,
+        filter: Option<Filter>,
+        buffer_m: Option<f64>,
+    },
+    /// A polygon the user drew, with the repairs made to it.
+    Drawn {
+        area: MultiPolygon<f64>,
+        severity: u8,
+        name: String,
+        repairs: Vec<String>,
+    },
+    Earthquake(Earthquake),
+}
+
+/// A checked scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub hazards: Vec<HazardSpec>,
+    pub exposure: LayerId,
+    pub group_by: Level,
+    pub period: Period,
+    pub days: u32,
+    pub displacement: DisplacementTable,
+    pub needs: NeedsProfile,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{0}")]
+pub struct ScenarioError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
+    Err(ScenarioError(msg.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    hazards: Vec<RawHazard>,
+    exposure: Option<String>,
+    group_by: Option<String>,
+    period: Option<String>,
+    days: Option<u32>,
+    displacement: Option<Json>,
+    needs: Option<Json>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHazard {
+    layer: Option<String>,
+    #[serde(rename = "where")]
+    filter: Option<Json>,
+    buffer_m: Option<f64>,
+    geometry: Option<Json>,
+    severity: Option<i64>,
+    name: Option<String>,
+    earthquake: Option<RawQuake>,
+    min_intensity: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuake {
+    lon: f64,
+    lat: f64,
+    magnitude: f64,
+    #[serde(default = "default_depth")]
+    depth_km: f64,
+    name: Option<String>,
+    region: Option<String>,
+    strike_deg: Option<f64>,
+}
+
+fn default_depth() -> f64 {
+    10.0
+}
+
+impl Scenario {
+    /// Parses scenario JSON against the atlas.
+    pub fn parse(json: &Json, atlas: &Atlas) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario = serde_json::from_value(json.clone())
+            .map_err(|e| ScenarioError(format!("scenario: {e}")))?;
+        if raw.hazards.len() > MAX_HAZARDS {
+            return err(format!(
+                "scenario: {} hazards; at most {MAX_HAZARDS}",
+                raw.hazards.len()
+            ));
+        }
+        let hazards = raw
+            .hazards
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                parse_hazard(h, atlas).map_err(|e| ScenarioError(format!("hazards[{i}]: {}", e.0)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let exposure = match raw.exposure {
+            Some(id) => {
+                let layer = atlas
+                    .layer(&id)
+                    .ok_or_else(|| ScenarioError(format!("exposure: unknown layer {id:?}")))?;
+                if layer.kind != Kind::Population {
+                    return err(format!(
+                        "exposure: layer {id:?} is a {} layer; exposure needs a population layer",
+                        layer.kind
+                    ));
+                }
+                layer.id.clone()
+            }
+            None => atlas
+                .layers()
+                .iter()
+                .find(|l| l.kind == Kind::Population)
+                .map(|l| l.id.clone())
+                .ok_or_else(|| {
+                    ScenarioError("exposure: the atlas has no population layer".into())
+                })?,
+        };
+        let group_by = match raw.group_by.as_deref() {
+            None => Level::Township,
+            Some(s) => Level::parse(s).ok_or_else(|| {
+                ScenarioError(format!(
+                    "group_by: {s:?} is not county, township, village or grid"
+                ))
+            })?,
+        };
+        let period = match raw.period.as_deref() {
+            None | Some("day") => Period::Day,
+            Some("night") => Period::Night,
+            Some(other) => return err(format!("period: {other:?} is not day or night")),
+        };
+        let days = raw.days.unwrap_or(3);
+        if !(1..=MAX_DAYS).contains(&days) {
+            return err(format!("days: {days} is outside 1..={MAX_DAYS}"));
+        }
+        let displacement = match &raw.displacement {
+            None => DisplacementTable::default(),
+            Some(j) => DisplacementTable::from_json(j)
+                .map_err(|e| ScenarioError(format!("displacement: {e}")))?,
+        };
+        let needs = match &raw.needs {
+            None => NeedsProfile::default(),
+            Some(j) => {
+                NeedsProfile::from_json(j).map_err(|e| ScenarioError(format!("needs: {e}")))?
+            }
+        };
+        Ok(Scenario {
+            hazards,
+            exposure,
+            group_by,
+            period,
+            days,
+            displacement,
+            needs,
+        })
+    }
+}
+
+fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioError> {
+    let given = [
+        h.layer.is_some(),
+        h.geometry.is_some(),
+        h.earthquake.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return err("give exactly one of \"layer\", \"geometry\" or \"earthquake\"");
+    }
+    if let Some(id) = &h.layer {
+        let layer = atlas
+            .layer(id)
+            .ok_or_else(|| ScenarioError(format!("unknown layer {id:?}")))?;
+        if !matches!(
+            layer.kind,
+            Kind::Flood | Kind::Landslide | Kind::Wildfire | Kind::Hazard
+        ) {
+            return err(format!(
+                "layer {id:?} is a {} layer, not a hazard (flood, landslide, wildfire or hazard)",
+                layer.kind
+            ));
+        }
+        let filter = h
+            .filter
+            .as_ref()
+            .map(|f| Filter::from_json(f, &layer.schema))
+            .transpose()
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        if let Some(b) = h.buffer_m
+            && !(b.is_finite() && b > 0.0 && b <= MAX_BUFFER_M)
+        {
+            return err(format!(
+                "buffer_m {b} must be above 0 and at most {MAX_BUFFER_M}"
+            ));
+        }
+        if h.severity.is_some() || h.min_intensity.is_some() {
+            return err("\"severity\" and \"min_intensity\" do not apply to layer hazards");
+        }
+        return Ok(HazardSpec::Layer {
+            layer: layer.id.clone(),
+            filter,
+            buffer_m: h.buffer_m,
+        });
+    }
+    if let Some(g) = &h.geometry {
+        let severity = h.severity.unwrap_or(3);
+        if !(1..=4).contains(&severity) {
+            return err(format!(
+                "severity {severity} is outside 1 (blue) ..= 4 (red)"
+            ));
+        }
+        let (area, repairs) = drawn_area(g)?;
+        let name = h.name.clone().unwrap_or_else(|| "drawn area".into());
+        return Ok(HazardSpec::Drawn {
+            area,
+            severity: severity as u8,
+            name,
+            repairs,
+        });
+    }
+    let q = h.earthquake.as_ref().expect("one of the three is set");
+    if !(q.lon.is_finite()
+        && (-180.0..=180.0).contains(&q.lon)
+        && q.lat.is_finite()
+        && (-90.0..=90.0).contains(&q.lat))
+    {
+        return err(format!(
+            "earthquake epicentre [{}, {}] is outside lon/lat range",
+            q.lon, q.lat
+        ));
+    }
+    if !(q.magnitude.is_finite()
+        && (super::earthquake::MIN_MAGNITUDE..=super::earthquake::MAX_MAGNITUDE)
+            .contains(&q.magnitude))
+    {
+        return err(format!(
+            "earthquake magnitude {} is outside {}..={} (the range of the attenuation relation)",
+            q.magnitude,
+            super::earthquake::MIN_MAGNITUDE,
+            super::earthquake::MAX_MAGNITUDE
+        ));
+    }
+    if !(q.depth_km.is_finite() && (0.0..=700.0).contains(&q.depth_km)) {
+        return err(format!(
+            "earthquake depth_km {} is outside 0..=700",
+            q.depth_km
+        ));
+    }
+    let min_intensity = h.min_intensity.unwrap_or(6);
+    if !(6..=12).contains(&min_intensity) {
+        return err(format!("min_intensity {min_intensity} is outside 6..=12"));
+    }
+    let zone = match q.region.as_deref() {
+        None => super::earthquake::QINGHAI_TIBET,
+        Some(r) => super::earthquake::ZONES
+            .into_iter()
+            .find(|z| z.name == r)
+            .ok_or_else(|| {
+                let names: Vec<&str> = super::earthquake::ZONES.iter().map(|z| z.name).collect();
+                ScenarioError(format!(
+                    "earthquake region {r:?} is not one of {}",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    if let Some(s) = q.strike_deg
+        && !(s.is_finite() && (0.0..=360.0).contains(&s))
+    {
+        return err(format!("earthquake strike_deg {s} is outside 0..=360"));
+    }
+    Ok(HazardSpec::Earthquake(Earthquake {
+        zone,
+        strike_deg: q.strike_deg,
+        epicentre: Point::new(q.lon, q.lat),
+        magnitude: q.magnitude,
+        depth_km: q.depth_km,
+        min_intensity: min_intensity as u8,
+        name: q
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("M{} earthquake", q.magnitude)),
+    }))
+}
+
+/// Checks a drawn GeoJSON polygon: structure and ranges as at import, a vertex limit,
+/// and validity. Repeated consecutive vertices are removed (and reported); a
+/// self-intersecting ring is refused, since no repair can know what was meant.
+fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioError> {
+    let g: geojson::Geometry = serde_json::from_value(json.clone())
+        .map_err(|e| ScenarioError(format!("geometry is not GeoJSON: {e}")))?;
+    let vertices = count_positions(&g.value);
+    if vertices > MAX_DRAWN_VERTICES {
+        return err(format!(
+            "drawn geometry has {vertices} vertices; at most {MAX_DRAWN_VERTICES}"
+        ));
+    }
+    let geometry = crate::import::geometry::to_geo(&g.value)
+        .map_err(|e| ScenarioError(format!("geometry: {e}")))?;
+    let mut area = match geometry {
+        geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
+        geo::Geometry::MultiPolygon(mp) => mp,
+        other => {
+            return err(format!(
+                "geometry must be a Polygon or MultiPolygon, got a {}",
+                type_name(&other)
+            ));
+        }
+    };
+    let mut repairs = Vec::new();
+    for (pi, polygon) in area.0.iter_mut().enumerate() {
+        let mut removed = 0;
+        polygon.exterior_mut(|ring| removed += dedup(ring));
+        polygon.interiors_mut(|rings| rings.iter_mut().for_each(|r| removed += dedup(r)));
+        if removed > 0 {
+            repairs.push(format!(
+                "polygon {pi}: removed {removed} repeated consecutive vertices"
+            ));
+        }
+        if polygon.exterior().0.len() < 4 {
+            return err(format!(
+                "geometry: polygon {pi} has fewer than 3 distinct vertices"
+            ));
+        }
+    }
+    if let Err(problem) = area.check_validation() {
+        return err(format!("geometry is not a valid polygon: {problem}"));
+    }
+    Ok((area, repairs))
+}
+
+fn dedup(ring: &mut geo::LineString<f64>) -> usize {
+    let before = ring.0.len();
+    ring.0.dedup();
+    before - ring.0.len()
+}
+
+fn count_positions(v: &geojson::GeometryValue) -> usize {
+    use geojson::GeometryValue as G;
+    match v {
+        G::Point { .. } => 1,
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.len(),
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter().map(Vec::len).sum()
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter().flatten().map(Vec::len).sum(),
+        G::GeometryCollection { geometries } => {
+            geometries.iter().map(|g| count_positions(&g.value)).sum()
+        }
+    }
+}
+
+fn type_name(g: &geo::Geometry<f64>) -> &'static str {
+    match g {
+        geo::Geometry::Point(_) => "Point",
+        geo::Geometry::MultiPoint(_) => "MultiPoint",
+        geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
+        geo::Geometry::MultiLineString(_) => "MultiLineString",
+        _ => "geometry of another type",
+    }
+}

@@ -1,0 +1,93 @@
+//! `POST /api/impact` (who is affected) and `GET /report/impact` (printable report).
+
+use super::{ApiError, AppState};
+use crate::analysis::{self, Impact, Scenario, export};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Format {
+    Json,
+    GeoJson,
+    Csv,
+}
+
+pub fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
+    match f {
+        None | Some("json") => Ok(Format::Json),
+        Some("geojson") => Ok(Format::GeoJson),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "format {other:?} is not json, geojson or csv"
+        ))),
+    }
+}
+
+/// Parses and runs a scenario off the async threads (an overlay can take a while).
+async fn run(state: &AppState, scenario: Value) -> Result<Impact, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let parsed = Scenario::parse(&scenario, state.atlas())
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(analysis::analyse(state.atlas(), &parsed))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("impact worker failed: {e}")))?
+}
+
+pub async fn impact(
+    State(state): State<AppState>,
+    query: Result<Query<FormatQuery>, QueryRejection>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let format = parse_format(q.format.as_deref())?;
+    let Json(scenario) =
+        body.map_err(|e| ApiError::bad_request(format!("scenario: {}", e.body_text())))?;
+    let impact = run(&state, scenario).await?;
+    Ok(match format {
+        Format::Json => {
+            Json(serde_json::to_value(&impact.report).map_err(|e| ApiError::Internal(e.into()))?)
+                .into_response()
+        }
+        Format::GeoJson => Json(export::geojson(&impact, state.atlas())).into_response(),
+        Format::Csv => {
+            let mut r = export::csv_by_admin(&impact).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            r
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    scenario: Option<String>,
+}
+
+/// `GET /report/impact?scenario=<JSON>`: the printable HTML report.
+pub async fn report(
+    State(state): State<AppState>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let text = q
+        .scenario
+        .ok_or_else(|| ApiError::bad_request("give the scenario as ?scenario=<JSON>"))?;
+    let scenario: Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::bad_request(format!("scenario is not JSON: {e}")))?;
+    let impact = run(&state, scenario).await?;
+    Ok(Html(export::html(&impact, &state.atlas().name)).into_response())
+}
