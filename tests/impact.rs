@@ -575,3 +575,54 @@ async fn an_empty_scenario_is_an_empty_report() {
     assert_eq!(r["totals"]["units"], 0);
     assert_eq!(r["units"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn a_scenario_is_served_as_tiles_of_its_hazards_and_affected_units() {
+    let app = demo_app();
+    let body =
+        json!({"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 50}}}]})
+            .to_string();
+    let report = post(&app, "/api/impact", &body).await.json();
+    let key = report["scenario_key"].as_str().unwrap().to_string();
+    let template = report["tiles"].as_str().unwrap();
+    assert_eq!(
+        template,
+        format!("http://127.0.0.1:8080/tiles/impact/{key}/{{z}}/{{x}}/{{y}}")
+    );
+    // The same scenario always gets the same key.
+    assert_eq!(
+        post(&app, "/api/impact", &body).await.json()["scenario_key"],
+        key.as_str()
+    );
+    // One z8 tile holds the whole demo county: every affected unit and hazard is in it.
+    let (x, y) = common::tile_of(105.74, 34.53, 8);
+    let tile = common::get(&app, &format!("/tiles/impact/{key}/8/{x}/{y}")).await;
+    assert_eq!(tile.status, 200);
+    let layers = common::mvt::decode(&tile.body);
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["hazards", "affected"]);
+    let unit_ids: BTreeSet<String> = layers[1]
+        .features
+        .iter()
+        .map(|f| f.props["id"].as_str().unwrap().to_string())
+        .collect();
+    let expected: BTreeSet<String> = report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unit_ids, expected);
+    assert_eq!(
+        layers[0].features.len(),
+        report["by_hazard"].as_array().unwrap().len()
+    );
+    let missing = common::get(&app, "/tiles/impact/0000000000000000/8/0/0").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("POST it")
+    );
+}

@@ -14,6 +14,7 @@ pub mod export;
 pub mod geodesy;
 pub mod hazards;
 pub mod impact;
+pub mod layers;
 pub mod needs;
 pub mod prepared;
 pub mod scenario;

@@ -1,5 +1,6 @@
 //! `POST /api/impact` (who is affected) and `GET /report/impact` (printable report).
 
+use super::web::base_url;
 use super::{ApiError, AppState};
 use crate::analysis::{self, Impact, Scenario, export};
 use axum::Json;
@@ -45,8 +46,18 @@ async fn run(state: &AppState, scenario: Value) -> Result<Impact, ApiError> {
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("impact worker failed: {e}")))?
 }
 
+/// A key for a scenario: a hash of its JSON text (object keys are sorted by
+/// serde_json, so the same scenario always gives the same key).
+fn scenario_key(scenario: &Value) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    scenario.to_string().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 pub async fn impact(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<FormatQuery>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -54,11 +65,20 @@ pub async fn impact(
     let format = parse_format(q.format.as_deref())?;
     let Json(scenario) =
         body.map_err(|e| ApiError::bad_request(format!("scenario: {}", e.body_text())))?;
+    let key = scenario_key(&scenario);
     let impact = run(&state, scenario).await?;
+    let layers = crate::analysis::layers::impact_layers(&impact, state.atlas());
+    let key = state.remember_scenario(key, layers);
     Ok(match format {
         Format::Json => {
-            Json(serde_json::to_value(&impact.report).map_err(|e| ApiError::Internal(e.into()))?)
-                .into_response()
+            let mut report =
+                serde_json::to_value(&impact.report).map_err(|e| ApiError::Internal(e.into()))?;
+            report["scenario_key"] = Value::String(key.clone());
+            report["tiles"] = Value::String(format!(
+                "{}/tiles/impact/{key}/{{z}}/{{x}}/{{y}}",
+                base_url(&headers, &state)
+            ));
+            Json(report).into_response()
         }
         Format::GeoJson => Json(export::geojson(&impact, state.atlas())).into_response(),
         Format::Csv => {

@@ -32,7 +32,12 @@ struct Shared {
     tile_options: TileOptions,
     /// Fallback host for absolute URLs when a request has no usable `Host` header.
     public_host: String,
+    /// Recent scenarios as tile layers, keyed by a hash of the scenario.
+    scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
 }
+
+/// How many analysed scenarios stay available as tile sources.
+pub const SCENARIO_TILE_SOURCES: usize = 64;
 
 /// Default tile-cache budget: 256 MiB.
 pub const DEFAULT_TILE_CACHE_BYTES: u64 = 256 << 20;
@@ -60,6 +65,7 @@ impl AppState {
                 tiles: TileCache::new(tile_cache_bytes),
                 tile_options: TileOptions::default(),
                 public_host,
+                scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
             }),
         }
     }
@@ -80,6 +86,16 @@ impl AppState {
         &self.inner.tile_options
     }
 
+    /// Keeps a scenario's layers for `/tiles/impact/{key}/...`; returns the key.
+    pub fn remember_scenario(&self, key: String, layers: Vec<crate::atlas::Layer>) -> String {
+        self.inner.scenarios.insert(key.clone(), Arc::new(layers));
+        key
+    }
+
+    pub fn scenario_layers(&self, key: &str) -> Option<Arc<Vec<crate::atlas::Layer>>> {
+        self.inner.scenarios.get(key)
+    }
+
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
     }
@@ -95,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/layers/{id}/features", get(features::list))
         .route("/api/layers/{id}/features/{fid}", get(features::one))
         .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/tiles/impact/{key}/{z}/{x}/{y}", get(tiles::impact_tile))
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
         .route("/style.json", get(web::style))

@@ -3,6 +3,7 @@
 use super::layers::unknown_layer;
 use super::{ApiError, AppState};
 use crate::atlas::Layer;
+use crate::tiles::TileBody;
 use crate::tiles::cache::TileKey;
 use crate::tiles::{TileCoord, render_tile};
 use axum::body::Body;
@@ -37,21 +38,25 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(y);
+    TileCoord::new(
+        parse_index("z", z)?,
+        parse_index("x", x)?,
+        parse_index("y", y)?,
+    )
+    .map_err(|e| ApiError::bad_request(format!("tile {z}/{x}/{y}: {e}")))
+}
+
 pub async fn tile(
     State(state): State<AppState>,
     Path((ids, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let y = y
-        .strip_suffix(".mvt")
-        .or_else(|| y.strip_suffix(".pbf"))
-        .unwrap_or(&y);
-    let coord = TileCoord::new(
-        parse_index("z", &z)?,
-        parse_index("x", &x)?,
-        parse_index("y", y)?,
-    )
-    .map_err(|e| ApiError::bad_request(format!("tile {z}/{x}/{y}: {e}")))?;
+    let coord = parse_coord(&z, &x, &y)?;
     let mut names: Vec<&str> = Vec::new();
     for id in ids.split(',') {
         if !names.contains(&id) {
@@ -75,19 +80,65 @@ pub async fn tile(
         y: coord.y(),
     };
     let worker = state.clone();
-    let body = tokio::task::spawn_blocking(move || {
-        let layer_names: Vec<String> = key.layers.split(',').map(str::to_string).collect();
-        worker.tile_cache().get_or_render(key, || {
-            let layers: Vec<&Layer> = layer_names
-                .iter()
-                .filter_map(|id| worker.atlas().layer(id))
-                .collect();
-            render_tile(&layers, coord, worker.tile_options()).unwrap_or_default()
-        })
+    let body = render_cached(&state, key, move |key| {
+        let layers: Vec<&Layer> = key
+            .layers
+            .split(',')
+            .filter_map(|id| worker.atlas().layer(id))
+            .collect();
+        render_tile(&layers, coord, worker.tile_options()).unwrap_or_default()
+    })
+    .await?;
+    Ok(respond(&body, &headers))
+}
+
+/// `GET /tiles/impact/{key}/{z}/{x}/{y}`: a scenario's `hazards` and `affected` layers,
+/// for a key that `POST /api/impact` returned.
+pub async fn impact_tile(
+    State(state): State<AppState>,
+    Path((scenario, z, x, y)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let coord = parse_coord(&z, &x, &y)?;
+    let layers = state.scenario_layers(&scenario).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no scenario {scenario:?}: it expired or never ran; POST it to /api/impact again"
+        ))
+    })?;
+    let key = TileKey {
+        generation: 0,
+        layers: format!("impact:{scenario}").into(),
+        z: coord.z(),
+        x: coord.x(),
+        y: coord.y(),
+    };
+    let options = *state.tile_options();
+    let body = render_cached(&state, key, move |_| {
+        let refs: Vec<&Layer> = layers.iter().collect();
+        render_tile(&refs, coord, &options).unwrap_or_default()
+    })
+    .await?;
+    Ok(respond(&body, &headers))
+}
+
+/// Renders through the tile cache on a blocking thread.
+async fn render_cached(
+    state: &AppState,
+    key: TileKey,
+    render: impl FnOnce(&TileKey) -> Vec<u8> + Send + 'static,
+) -> Result<std::sync::Arc<TileBody>, ApiError> {
+    let worker = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let k = key.clone();
+        worker.tile_cache().get_or_render(key, || render(&k))
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("tile worker failed: {e}")))?;
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("tile worker failed: {e}")))
+}
 
+/// The HTTP response for a cached tile: 204 when empty, 304 on a matching ETag, gzip
+/// when accepted.
+fn respond(body: &TileBody, headers: &HeaderMap) -> Response {
     let etag = HeaderValue::from_str(&body.etag).expect("ETags are ASCII hex");
     let mut response = if body.is_empty() {
         StatusCode::NO_CONTENT.into_response()
@@ -96,7 +147,7 @@ pub async fn tile(
         .is_some_and(|v| v.as_bytes() == body.etag.as_bytes())
     {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if accepts_gzip(&headers) {
+    } else if accepts_gzip(headers) {
         let mut r = Response::new(Body::from(body.gzip.clone()));
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -114,7 +165,7 @@ pub async fn tile(
         HeaderValue::from_static(CACHE_CONTROL),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    Ok(response)
+    response
 }
 
 #[cfg(test)]
