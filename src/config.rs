@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// Tile cache budget in MiB.
     #[arg(long, env = "RISKATLAS_TILE_CACHE_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub tile_cache_mb: u64,
+    /// Serve the web page from this folder instead of the copy built into the binary
+    /// (for working on the page without rebuilding).
+    #[arg(long, env = "RISKATLAS_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

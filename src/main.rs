@@ -99,7 +99,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         loaded.report,
         args.tile_cache_mb << 20,
         args.bind.to_string(),
-    );
+    )
+    .with_web_dir(args.web_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -422,3 +422,20 @@ async fn a_forged_host_header_cannot_inject_into_returned_urls() {
     let tiles = reply.json()["tiles"][0].as_str().unwrap().to_string();
     assert!(tiles.starts_with("http://127.0.0.1:8080/"), "{tiles}");
 }
+
+#[tokio::test]
+async fn a_web_dir_serves_the_page_from_disk_instead_of_the_embedded_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<p>edited page</p>").unwrap();
+    let loaded = riskatlas::import::load_folder(&repo_path("data/demo")).unwrap();
+    let state = riskatlas::api::AppState::new(loaded.atlas, loaded.report)
+        .with_web_dir(Some(dir.path().to_path_buf()));
+    let app = riskatlas::api::router(state);
+    assert_eq!(get(&app, "/").await.body, b"<p>edited page</p>");
+    assert_eq!(
+        get(&app, "/app.js").await.status,
+        404,
+        "only files in the folder are served"
+    );
+    assert_eq!(get(&app, "/..%2F..%2Fetc%2Fpasswd").await.status, 404);
+}

@@ -440,6 +440,9 @@ async fn the_api_answers_json_geojson_csv_and_a_printable_report() {
             .starts_with("text/csv")
     );
     let text = String::from_utf8(csv.body).unwrap();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for spreadsheets");
     assert!(text.starts_with("code,name,level,population"));
     assert_eq!(
         text.lines().count(),

@@ -1,5 +1,6 @@
 // riskatlas web map: a MapLibre map of every atlas layer, a layer panel, a legend and a
-// feature popup. Plain ES module, no build step; everything is loaded from this server.
+// feature popup; the "who is affected" panel lives in impact.js. Plain ES modules, no
+// build step; everything is loaded from this server.
 //
 // What the page relies on (see the server's /style.json and /api/layers):
 //  - every style layer drawn for an atlas layer carries metadata "riskatlas:layer" (the
@@ -9,17 +10,11 @@
 //  - MVT feature ids are the features' fids, so a click can fetch the full feature.
 
 import * as maplibregl from "/vendor/maplibre-gl.mjs";
+import { $, el, getJSON, SEVERITY } from "/dom.js";
+import { initImpactPanel, isDrawing } from "/impact.js";
 
 // Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
 const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
-
-// The national warning colours; severity 1..4 everywhere.
-const SEVERITY = [
-  { label: "1 Blue 蓝色 (general)", color: "#1e6fd9" },
-  { label: "2 Yellow 黄色 (heavier)", color: "#f2c200" },
-  { label: "3 Orange 橙色 (serious)", color: "#f28500" },
-  { label: "4 Red 红色 (most serious)", color: "#d7191c" },
-];
 
 // Shown only for kinds whose style layers carry no "riskatlas:legend".
 const FALLBACK_LEGENDS = {
@@ -46,28 +41,6 @@ const FALLBACK_LEGENDS = {
 
 const DEMO_ATTRIBUTION = "Synthetic demo data — not a real county";
 const GEOMETRY_RANK = { circle: 0, symbol: 0, line: 1, fill: 2, "fill-extrusion": 2 };
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "style") node.style.cssText = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
-
-async function getJSON(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.json();
-}
 
 function setStatus(text, isError = false) {
   const status = $("status");
@@ -239,6 +212,7 @@ function enablePopups(map, ctx) {
   map.on("click", (event) => {
     if (popup) popup.remove();
     popup = null;
+    if (isDrawing()) return; // clicks add corners of the drawn area instead
     const hits = hitsAt(map, event.point);
     if (!hits.length) return;
     popup = new maplibregl.Popup({ maxWidth: "360px", anchor: popupAnchor(map, event.point) });
@@ -247,6 +221,7 @@ function enablePopups(map, ctx) {
     popup.addTo(map);
   });
   map.on("mousemove", (event) => {
+    if (isDrawing()) return; // the drawing tool owns the cursor
     map.getCanvas().style.cursor = hitsAt(map, event.point).length ? "pointer" : "";
   });
 }
@@ -311,6 +286,7 @@ async function main() {
     buildLayerPanel(map, catalogue, groups);
     buildLegend(catalogue, groups);
     enablePopups(map, ctx);
+    initImpactPanel(map, catalogue);
     setStatus("Rendering…");
   });
 }

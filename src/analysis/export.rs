@@ -41,7 +41,8 @@ pub fn geojson(impact: &Impact, atlas: &Atlas) -> Value {
     json!({"type": "FeatureCollection", "features": features})
 }
 
-/// One row per admin unit at the report's grouping level.
+/// One row per admin unit at the report's grouping level. Starts with a UTF-8 byte-order
+/// mark, without which spreadsheet programs on Chinese-locale desktops misread the names.
 pub fn csv_by_admin(impact: &Impact) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -77,8 +78,9 @@ pub fn csv_by_admin(impact: &Impact) -> String {
         ])
         .expect("writing to memory cannot fail");
     }
-    String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
-        .expect("CSV of UTF-8 strings is UTF-8")
+    let csv = String::from_utf8(w.into_inner().expect("flushing memory cannot fail"))
+        .expect("CSV of UTF-8 strings is UTF-8");
+    format!("\u{feff}{csv}")
 }
 
 fn esc(s: &str) -> String {

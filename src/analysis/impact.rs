@@ -18,7 +18,7 @@ use super::needs::{DisplacementTable, Need, needs_for};
 use super::prepared::PreparedArea;
 use super::scenario::{Period, Scenario};
 use crate::atlas::{Atlas, Kind, Layer};
-use geo::{BooleanOps, BoundingRect, Geometry, Intersects, MultiPolygon};
+use geo::{BooleanOps, BoundingRect, Coord, Geometry, Intersects, MultiPolygon};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 use serde::Serialize;
@@ -196,6 +196,58 @@ impl HazardOverlay {
         hits
     }
 
+    /// Every (unit fid, hazard index) pair where an exposure unit meets a hazard, sorted
+    /// by unit. Hazard by hazard: the layer's R-tree gives the units in the hazard's bbox
+    /// and the prepared area tests each point exactly, so no per-point allocation or
+    /// hazard-tree walk is paid by the many points that meet nothing. Hazards are split
+    /// across the available cores.
+    pub fn unit_hits(&self, layer: &Layer) -> Vec<(u32, u32)> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.areas.len().max(1));
+        let chunk = self.areas.len().div_ceil(threads).max(1);
+        let mut pairs: Vec<(u32, u32)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..self.areas.len())
+                .step_by(chunk)
+                .map(|start| {
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for h in start..(start + chunk).min(self.areas.len()) {
+                            let bb = self.prepared[h].bbox();
+                            let env = rstar::AABB::from_corners(bb.min().into(), bb.max().into());
+                            for entry in layer.index().locate_in_envelope_intersecting(&env) {
+                                // A point's index entry is the point itself: testing it there
+                                // saves fetching the feature from memory, which dominates the
+                                // cost per candidate at a million points.
+                                let r = entry.geom();
+                                let hit = if r.lower() == r.upper() {
+                                    self.prepared[h].contains(Coord {
+                                        x: r.lower()[0],
+                                        y: r.lower()[1],
+                                    })
+                                } else {
+                                    self.areas[h]
+                                        .area
+                                        .intersects(&layer.features()[entry.data as usize].geometry)
+                                };
+                                if hit {
+                                    out.push((entry.data, h as u32));
+                                }
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("overlay workers do not panic"))
+                .collect()
+        });
+        pairs.sort_unstable();
+        pairs
+    }
+
     /// Hazards a geometry meets and the share of it inside them (1 for points).
     pub fn hits(&self, g: &Geometry<f64>) -> (Vec<usize>, f64) {
         match g {
@@ -267,11 +319,19 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
     }
 
     // 1–3: the overlay.
+    let pairs = overlay.unit_hits(exposure);
     let mut units = Vec::new();
-    for (fid, feature) in exposure.features().iter().enumerate() {
-        let fid = fid as u32;
-        let (hits, share) = overlay.hits(&feature.geometry);
-        if hits.is_empty() || share <= 0.0 {
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let fid = group[0].0;
+        let feature = &exposure.features()[fid as usize];
+        let hits: Vec<usize> = group.iter().map(|&(_, h)| h as usize).collect();
+        let share = match &feature.geometry {
+            Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
+                polygon_share(&feature.geometry, &hits, &overlay.areas)
+            }
+            _ => 1.0,
+        };
+        if share <= 0.0 {
             continue;
         }
         let population = match scenario.period {
@@ -494,10 +554,10 @@ fn facilities_at_risk(atlas: &Atlas, overlay: &HazardOverlay) -> Vec<FacilityAtR
     out
 }
 
-fn hazard_names(ids: &[String], overlay: &HazardOverlay) -> String {
+fn hazard_names(ids: &[String], areas: &HashMap<&str, &HazardArea>) -> String {
     let names: Vec<&str> = ids
         .iter()
-        .filter_map(|id| overlay.areas.iter().find(|h| &h.id == id))
+        .filter_map(|id| areas.get(id.as_str()))
         .map(|h| h.name.as_str())
         .take(3)
         .collect();
@@ -509,8 +569,9 @@ fn hazard_names(ids: &[String], overlay: &HazardOverlay) -> String {
     }
 }
 
-/// Whom to call, most urgent first: admin duty officers of affected units, village
-/// officers, hazard-point monitors, and managers of shelters and facilities at risk.
+/// Whom to call, most urgent first: admin duty officers of affected units, one call per
+/// affected village, hazard-point monitors, and managers of shelters and facilities at
+/// risk. The same person about the same thing is called once.
 fn call_list(
     units: &[AffectedUnit],
     by_admin: &[AdminSummary],
@@ -519,14 +580,10 @@ fn call_list(
     admins: &AdminIndex,
     scenario: &Scenario,
 ) -> Vec<Call> {
+    let areas: HashMap<&str, &HazardArea> =
+        overlay.areas.iter().map(|h| (h.id.as_str(), h)).collect();
+    let top = units.iter().map(|u| u.severity).max().unwrap_or(0);
     let mut calls: Vec<(f64, Call)> = Vec::new();
-    let severity_of = |ids: &[String]| {
-        ids.iter()
-            .filter_map(|id| overlay.areas.iter().find(|h| &h.id == id))
-            .map(|h| h.severity)
-            .max()
-            .unwrap_or(0)
-    };
     for a in by_admin {
         for c in &a.contacts {
             calls.push((
@@ -537,15 +594,20 @@ fn call_list(
                     role: format!("{} duty officer", a.level),
                     about: a.name.clone(),
                     why: format!(
-                        "{:.0} people affected in {} units",
-                        a.counts.population, a.counts.units
+                        "{:.0} people affected in {} unit{}",
+                        a.counts.population,
+                        a.counts.units,
+                        if a.counts.units == 1 { "" } else { "s" }
                     ),
-                    severity: 0,
+                    // An admin unit carries the highest severity of the scenario's units.
+                    severity: top,
                 },
             ));
         }
     }
     if scenario.group_by != super::scenario::Level::Village {
+        // Several units may lie in one village: one call, with their people summed.
+        let mut villages: BTreeMap<&str, (AdminRef, f64, u8, Vec<String>)> = BTreeMap::new();
         for u in units {
             let Some(village) = u
                 .admin_code
@@ -554,20 +616,31 @@ fn call_list(
             else {
                 continue;
             };
+            let entry = villages
+                .entry(village.code())
+                .or_insert((village, 0.0, 0, Vec::new()));
+            entry.1 += u.people;
+            entry.2 = entry.2.max(u.severity);
+            for h in &u.hazards {
+                if !entry.3.contains(h) {
+                    entry.3.push(h.clone());
+                }
+            }
+        }
+        for (village, people, severity, hazards) in villages.into_values() {
             if let Some(c) = village.contact() {
                 calls.push((
-                    u.people,
+                    people,
                     Call {
                         name: c.name,
                         phone: c.phone,
                         role: "village duty officer".into(),
                         about: village.name().to_string(),
                         why: format!(
-                            "{:.0} people affected by {}",
-                            u.people,
-                            hazard_names(&u.hazards, overlay)
+                            "{people:.0} people affected by {}",
+                            hazard_names(&hazards, &areas)
                         ),
-                        severity: u.severity,
+                        severity,
                     },
                 ));
             }
@@ -595,16 +668,16 @@ fn call_list(
     }
     for f in facilities {
         if let Some(c) = &f.contact {
-            let why = if f.unusable {
-                format!(
-                    "shelter inside {}: unusable, send evacuees elsewhere",
-                    hazard_names(&f.hazards, overlay)
+            let inside = hazard_names(&f.hazards, &areas);
+            let (role, why) = if f.unusable {
+                (
+                    "shelter manager".to_string(),
+                    format!("shelter inside {inside}: unusable, send evacuees elsewhere"),
                 )
             } else {
-                format!(
-                    "{} inside {}",
-                    f.category,
-                    hazard_names(&f.hazards, overlay)
+                (
+                    format!("{} contact", f.category),
+                    format!("{} inside {inside}", f.category),
                 )
             };
             calls.push((
@@ -612,34 +685,21 @@ fn call_list(
                 Call {
                     name: c.name.clone(),
                     phone: c.phone.clone(),
-                    role: if f.unusable {
-                        "shelter manager".into()
-                    } else {
-                        format!("{} contact", f.category)
-                    },
+                    role,
                     about: f.name.clone().unwrap_or_else(|| f.id.clone()),
                     why,
-                    severity: severity_of(&f.hazards),
+                    severity: f.severity,
                 },
             ));
         }
     }
-    // Admin-level calls carry the highest severity of their units.
-    let top = units.iter().map(|u| u.severity).max().unwrap_or(0);
-    for (_, c) in calls.iter_mut().filter(|(_, c)| c.severity == 0) {
-        c.severity = top;
-    }
     calls.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then(b.0.total_cmp(&a.0)));
-    let mut out: Vec<Call> = Vec::with_capacity(calls.len());
-    for (_, c) in calls {
-        if !out
-            .iter()
-            .any(|o| o.phone == c.phone && o.about == c.about && o.role == c.role)
-        {
-            out.push(c);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    calls
+        .into_iter()
+        .filter(|(_, c)| seen.insert((c.phone.clone(), c.about.clone(), c.role.clone())))
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// Stock per item summed over every depot layer.

@@ -13,11 +13,11 @@ use geo::{BoundingRect, Coord, MultiPolygon, Rect};
 #[derive(Debug, Clone)]
 pub struct PreparedArea {
     bbox: Rect<f64>,
-    /// (x1, y1, x2, y2) per edge.
-    edges: Vec<[f64; 4]>,
-    /// Band b holds `band_edges[band_start[b]..band_start[b + 1]]`.
+    /// Band b's edges, (x1, y1, x2, y2), are `band_edges[band_start[b]..band_start[b + 1]]`;
+    /// an edge spanning several bands is copied into each, so a test reads one
+    /// contiguous run of memory.
     band_start: Vec<u32>,
-    band_edges: Vec<u32>,
+    band_edges: Vec<[f64; 4]>,
     y0: f64,
     band_height: f64,
 }
@@ -57,17 +57,16 @@ impl PreparedArea {
         }
         band_start.push(total);
         let mut fill = band_start.clone();
-        let mut band_edges = vec![0u32; total as usize];
-        for (i, e) in edges.iter().enumerate() {
+        let mut band_edges = vec![[0.0; 4]; total as usize];
+        for e in &edges {
             let (lo, hi) = (band_of(e[1].min(e[3])), band_of(e[1].max(e[3])));
             for b in lo..=hi {
-                band_edges[fill[b] as usize] = i as u32;
+                band_edges[fill[b] as usize] = *e;
                 fill[b] += 1;
             }
         }
         PreparedArea {
             bbox,
-            edges,
             band_start,
             band_edges,
             y0,
@@ -82,14 +81,15 @@ impl PreparedArea {
     /// Whether `p` lies inside the area (even-odd rule over all rings).
     pub fn contains(&self, p: Coord<f64>) -> bool {
         let (min, max) = (self.bbox.min(), self.bbox.max());
-        if p.x < min.x || p.x > max.x || p.y < min.y || p.y > max.y || self.edges.is_empty() {
+        if p.x < min.x || p.x > max.x || p.y < min.y || p.y > max.y || self.band_edges.is_empty() {
             return false;
         }
         let bands = self.band_start.len() - 1;
         let b = (((p.y - self.y0) / self.band_height) as usize).min(bands - 1);
         let mut inside = false;
-        for &i in &self.band_edges[self.band_start[b] as usize..self.band_start[b + 1] as usize] {
-            let [x1, y1, x2, y2] = self.edges[i as usize];
+        for &[x1, y1, x2, y2] in
+            &self.band_edges[self.band_start[b] as usize..self.band_start[b + 1] as usize]
+        {
             if (y1 > p.y) != (y2 > p.y) && p.x < x1 + (p.y - y1) * (x2 - x1) / (y2 - y1) {
                 inside = !inside;
             }

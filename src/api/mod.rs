@@ -32,6 +32,8 @@ struct Shared {
     tile_options: TileOptions,
     /// Fallback host for absolute URLs when a request has no usable `Host` header.
     public_host: String,
+    /// Serve the page from this folder instead of the embedded copy (for editing it).
+    web_dir: Option<std::path::PathBuf>,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario.
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
 }
@@ -65,6 +67,7 @@ impl AppState {
                 tiles: TileCache::new(tile_cache_bytes),
                 tile_options: TileOptions::default(),
                 public_host,
+                web_dir: None,
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
             }),
         }
@@ -84,6 +87,19 @@ impl AppState {
 
     pub fn tile_options(&self) -> &TileOptions {
         &self.inner.tile_options
+    }
+
+    /// Serves `web/` files from `dir` (read at each request) instead of the copy built
+    /// into the binary. Call before the state is cloned.
+    pub fn with_web_dir(mut self, dir: Option<std::path::PathBuf>) -> AppState {
+        Arc::get_mut(&mut self.inner)
+            .expect("configured before the state is shared")
+            .web_dir = dir;
+        self
+    }
+
+    pub fn web_dir(&self) -> Option<&std::path::Path> {
+        self.inner.web_dir.as_deref()
     }
 
     /// Keeps a scenario's layers for `/tiles/impact/{key}/...`; returns the key.

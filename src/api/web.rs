@@ -54,7 +54,7 @@ fn percent_decode(path: &str) -> Option<String> {
 }
 
 /// Serves an embedded file, `index.html` for `/`; JSON 404 for anything else.
-pub async fn asset_or_404(uri: Uri) -> Result<Response, ApiError> {
+pub async fn asset_or_404(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("no such path {:?}", uri.path()));
     if ["/api/", "/tiles/", "/report/"]
         .iter()
@@ -71,14 +71,22 @@ pub async fn asset_or_404(uri: Uri) -> Result<Response, ApiError> {
     if path.split('/').any(|seg| seg == ".." || seg.is_empty()) {
         return Err(not_found());
     }
-    let file = WebAssets::get(&path).ok_or_else(not_found)?;
+    let data: Vec<u8> = match state.web_dir() {
+        Some(dir) => tokio::fs::read(dir.join(&path))
+            .await
+            .map_err(|_| not_found())?,
+        None => WebAssets::get(&path)
+            .ok_or_else(not_found)?
+            .data
+            .into_owned(),
+    };
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = if path.ends_with(".pbf") {
         "application/x-protobuf".to_string()
     } else {
         mime.to_string()
     };
-    let mut response = file.data.into_owned().into_response();
+    let mut response = data.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -100,13 +100,7 @@ impl Filter {
         })?;
         let mut conditions = Vec::new();
         for (field, ops) in fields {
-            let column = schema
-                .position(field)
-                .ok_or_else(|| FilterError::UnknownField {
-                    field: field.clone(),
-                    known: schema.names().collect::<Vec<_>>().join(", "),
-                })?;
-            let ty = schema.fields()[column].ty;
+            let (column, ty) = column_of(schema, field)?;
             let ops = ops.as_object().ok_or_else(|| {
                 FilterError::Syntax(format!("{field:?}: expected {{\"eq\"|\"lte\"|...: value}}"))
             })?;
@@ -307,13 +301,7 @@ fn parse_condition<'t>(
             ));
         }
     };
-    let column = schema
-        .position(field)
-        .ok_or_else(|| FilterError::UnknownField {
-            field: field.to_string(),
-            known: schema.names().collect::<Vec<_>>().join(", "),
-        })?;
-    let ty = schema.fields()[column].ty;
+    let (column, ty) = column_of(schema, field)?;
     match rest {
         [Token::Op(op), value, tail @ ..] => {
             let operand = operand_for(field, ty, value)?;
@@ -359,6 +347,17 @@ fn parse_condition<'t>(
             "expected an operator and a value after {field:?}"
         ))),
     }
+}
+
+/// The column and type of `field`, or an error listing the fields there are.
+fn column_of(schema: &Schema, field: &str) -> Result<(usize, FieldType), FilterError> {
+    let column = schema
+        .position(field)
+        .ok_or_else(|| FilterError::UnknownField {
+            field: field.to_string(),
+            known: schema.names().collect::<Vec<_>>().join(", "),
+        })?;
+    Ok((column, schema.fields()[column].ty))
 }
 
 fn operand_for(field: &str, ty: FieldType, token: &Token) -> Result<Operand, FilterError> {

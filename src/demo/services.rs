@@ -197,6 +197,19 @@ fn point(p: P, props: Vec<(&'static str, serde_json::Value)>) -> DemoFeature {
     DemoFeature::new(Shape::Point(p), props)
 }
 
+/// `occupants` is i32 because the generator has always drawn it as one: a wider type
+/// would draw differently from the seeded stream and change every later layer.
+fn facility(p: P, facility_type: &str, name: &str, occupants: i32) -> DemoFeature {
+    point(
+        p,
+        vec![
+            ("facility_type", json!(facility_type)),
+            ("name", json!(name)),
+            ("occupants", json!(occupants)),
+        ],
+    )
+}
+
 /// Schools, hospitals and nursing homes. Returns the features and the school locations
 /// with their village (school yards double as shelters).
 pub fn facilities(
@@ -211,33 +224,22 @@ pub fn facilities(
         let seat = county.villages[township.seat].centre;
         let p = offset(rng, terrain, seat, 80.0, 250.0);
         let name = format!("{}中心小学", township.name);
-        out.push(point(
-            p,
-            vec![
-                ("facility_type", json!("school")),
-                ("name", json!(name)),
-                ("occupants", json!(rng.random_range(300..900))),
-            ],
-        ));
+        out.push(facility(p, "school", &name, rng.random_range(300..900)));
         schools.push((township.seat, p, name));
         let p = offset(rng, terrain, seat, 80.0, 250.0);
-        out.push(point(
+        out.push(facility(
             p,
-            vec![
-                ("facility_type", json!("hospital")),
-                ("name", json!(format!("{}卫生院", township.name))),
-                ("occupants", json!(rng.random_range(15..80))),
-            ],
+            "hospital",
+            &format!("{}卫生院", township.name),
+            rng.random_range(15..80),
         ));
         if t % 2 == 0 {
             let p = offset(rng, terrain, seat, 150.0, 500.0);
-            out.push(point(
+            out.push(facility(
                 p,
-                vec![
-                    ("facility_type", json!("nursing_home")),
-                    ("name", json!(format!("{}敬老院", township.name))),
-                    ("occupants", json!(rng.random_range(20..80))),
-                ],
+                "nursing_home",
+                &format!("{}敬老院", township.name),
+                rng.random_range(20..80),
             ));
         }
     }
@@ -245,14 +247,7 @@ pub fn facilities(
         if county.townships[village.township].seat != v && rng.random_bool(0.3) {
             let p = offset(rng, terrain, village.centre, 60.0, 200.0);
             let name = format!("{}小学", village.name);
-            out.push(point(
-                p,
-                vec![
-                    ("facility_type", json!("school")),
-                    ("name", json!(name)),
-                    ("occupants", json!(rng.random_range(30..200))),
-                ],
-            ));
+            out.push(facility(p, "school", &name, rng.random_range(30..200)));
             schools.push((v, p, name));
         }
     }
@@ -263,14 +258,7 @@ pub fn facilities(
         100.0,
         300.0,
     );
-    out.push(point(
-        p,
-        vec![
-            ("facility_type", json!("hospital")),
-            ("name", json!("县人民医院")),
-            ("occupants", json!(320)),
-        ],
-    ));
+    out.push(facility(p, "hospital", "县人民医院", 320));
     (out, schools)
 }
 
