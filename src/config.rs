@@ -32,6 +32,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Who is affected: run a scenario (JSON file, or - for stdin) and print the report.
     Impact(ImpactArgs),
+    /// Where they evacuate: run a scenario (with evacuation options in the same JSON) and
+    /// print the plan.
+    Evacuate(ImpactArgs),
 }
 
 #[derive(Debug, clap::Args)]

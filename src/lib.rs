@@ -10,6 +10,7 @@
 //! - [`style`]: the MapLibre style drawn from the atlas (warning colours, offline basemap).
 //! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs).
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
+//! - [`routing`]: the road graph, shortest paths and min-cost flow.
 //! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up
 //!   versions for benchmarks).
 
@@ -19,5 +20,6 @@ pub mod atlas;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod routing;
 pub mod style;
 pub mod tiles;

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Check { dir, json } => check(&dir, json),
         Command::Impact(args) => impact(args),
+        Command::Evacuate(args) => evacuate(args),
         Command::Demo(args) => {
             riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)
         }
@@ -56,8 +57,7 @@ fn check(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
-    use riskatlas::analysis::{Scenario, analyse, export};
+fn read_scenario(args: &ImpactArgs) -> anyhow::Result<serde_json::Value> {
     let text = if args.scenario.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
             .context("reading the scenario from standard input")?
@@ -65,8 +65,12 @@ fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         std::fs::read_to_string(&args.scenario)
             .with_context(|| format!("reading {}", args.scenario.display()))?
     };
-    let json: serde_json::Value =
-        serde_json::from_str(&text).context("the scenario is not JSON")?;
+    serde_json::from_str(&text).context("the scenario is not JSON")
+}
+
+fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    use riskatlas::analysis::{Scenario, analyse, export};
+    let json = read_scenario(&args)?;
     let loaded = import::load_folder(&args.data)
         .with_context(|| format!("loading {}", args.data.display()))?;
     let scenario = Scenario::parse(&json, &loaded.atlas)?;
@@ -78,6 +82,29 @@ fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Html => export::html(&result, &loaded.atlas.name),
     };
     println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    use riskatlas::analysis::evacuation::{Options, plan};
+    use riskatlas::analysis::{Scenario, analyse};
+    let mut json = read_scenario(&args)?;
+    let options = Options::take_from(&mut json).map_err(|e| anyhow::anyhow!(e))?;
+    let loaded = import::load_folder(&args.data)
+        .with_context(|| format!("loading {}", args.data.display()))?;
+    let scenario = Scenario::parse(&json, &loaded.atlas)?;
+    let impact = analyse(&loaded.atlas, &scenario);
+    let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas).ok();
+    let result = plan(
+        &loaded.atlas,
+        &impact,
+        graph.as_ref(),
+        &options,
+        scenario.period,
+        &scenario.needs,
+        scenario.days,
+    );
+    println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -101,6 +128,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.bind.to_string(),
     )
     .with_web_dir(args.web_dir);
+    // Build the road graph now rather than on the first evacuation request.
+    state.road_graph();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

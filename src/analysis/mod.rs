@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod earthquake;
+pub mod evacuation;
 pub mod export;
 pub mod geodesy;
 pub mod hazards;

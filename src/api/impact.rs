@@ -13,7 +13,7 @@ use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
 pub struct FormatQuery {
-    format: Option<String>,
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,6 +4,7 @@
 //! result. [`router`] is a plain function so tests drive it without a socket.
 
 mod error;
+mod evacuation;
 mod features;
 mod impact;
 mod layers;
@@ -34,6 +35,8 @@ struct Shared {
     public_host: String,
     /// Serve the page from this folder instead of the embedded copy (for editing it).
     web_dir: Option<std::path::PathBuf>,
+    /// The road graph, built once from the atlas's road layers (`None` without roads).
+    road_graph: std::sync::OnceLock<Option<crate::routing::RoadGraph>>,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario.
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
 }
@@ -68,6 +71,7 @@ impl AppState {
                 tile_options: TileOptions::default(),
                 public_host,
                 web_dir: None,
+                road_graph: std::sync::OnceLock::new(),
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
             }),
         }
@@ -102,6 +106,29 @@ impl AppState {
         self.inner.web_dir.as_deref()
     }
 
+    /// The road graph (built on first use; `serve` builds it at start-up).
+    pub fn road_graph(&self) -> Option<&crate::routing::RoadGraph> {
+        self.inner
+            .road_graph
+            .get_or_init(
+                || match crate::routing::RoadGraph::from_atlas(&self.inner.atlas) {
+                    Ok(g) => {
+                        tracing::info!(
+                            nodes = g.node_count(),
+                            arcs = g.arc_count(),
+                            "road graph built"
+                        );
+                        Some(g)
+                    }
+                    Err(e) => {
+                        tracing::warn!("no road routing: {e}");
+                        None
+                    }
+                },
+            )
+            .as_ref()
+    }
+
     /// Keeps a scenario's layers for `/tiles/impact/{key}/...`; returns the key.
     pub fn remember_scenario(&self, key: String, layers: Vec<crate::atlas::Layer>) -> String {
         self.inner.scenarios.insert(key.clone(), Arc::new(layers));
@@ -130,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tiles/impact/{key}/{z}/{x}/{y}", get(tiles::impact_tile))
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
+        .route("/api/evacuation", post(evacuation::evacuation))
         .route("/style.json", get(web::style))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -1,0 +1,589 @@
+//! Where they evacuate: each affected unit assigned to usable shelters within their
+//! capacity, by road travel time, on routes that avoid the hazard.
+//!
+//! 1. evacuees are the impact's affected units (people rounded to whole persons);
+//!    usable shelters are open, outside every hazard, with room left
+//!    (capacity or capacity_night, minus occupancy);
+//! 2. units and shelters snap to the nearest road node (the snap is walked straight);
+//! 3. one bounded Dijkstra per unit finds its `candidates` nearest usable shelters
+//!    within `max_minutes`, with arcs that meet a hazard closed unless the unit starts
+//!    inside that same hazard; a unit that can reach shelters only through a hazard is
+//!    reported as `through_hazard`, one that reaches none as `unreachable`;
+//! 4. an exact min-cost flow assigns people to candidates minimising person-minutes
+//!    within capacities, with an "unplaced" arc so a plan always exists (`capacity`);
+//! 5. without roads, or with `"routing": "straight_line"`, times are geodesic distance
+//!    × `detour_factor` at the profile's speed, and the plan says so.
+
+use super::hazards::anchor;
+use super::impact::{HazardOverlay, Impact};
+use super::needs::{Need, NeedsProfile, needs_for};
+use super::scenario::Period;
+use crate::atlas::{Atlas, Kind, Layer};
+use crate::routing::flow::{ArcId, FlowNetwork};
+use crate::routing::graph::{NodeId, Profile, RoadGraph};
+use crate::routing::search::{Search, Visit};
+use crate::routing::snap::NodeIndex;
+use geo::{Coord, Distance, Geodesic, Intersects, Line, LineString, Point};
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+pub const DEFAULT_CANDIDATES: usize = 8;
+pub const MAX_CANDIDATES: usize = 50;
+pub const DEFAULT_MAX_MINUTES: f64 = 180.0;
+/// Straight-line detour factor: road distance over straight distance. 1.4 is the usual
+/// planning value for rural road networks (circuity studies find 1.2–1.6).
+pub const DEFAULT_DETOUR_FACTOR: f64 = 1.4;
+/// Cost of leaving one person unplaced: far above any real route (in seconds).
+const UNPLACED_COST_S: i64 = 1_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    Road,
+    StraightLine,
+}
+
+/// Evacuation options, beside the scenario in the request body.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub routing: Option<Routing>,
+    pub profile: Profile,
+    pub detour_factor: f64,
+    pub candidates: usize,
+    pub max_minutes: f64,
+}
+
+/// The request keys that are evacuation options rather than scenario fields.
+pub const OPTION_KEYS: [&str; 7] = [
+    "routing",
+    "profile",
+    "speed_kmh",
+    "detour_factor",
+    "candidates",
+    "max_minutes",
+    "keep_villages_whole",
+];
+
+impl Options {
+    /// Takes the option keys out of a request object, leaving the scenario.
+    pub fn take_from(body: &mut Json) -> Result<Options, String> {
+        let obj = body
+            .as_object_mut()
+            .ok_or("the request must be a JSON object")?;
+        let mut take = |k: &str| obj.remove(k);
+        let routing = match take("routing") {
+            None => None,
+            Some(Json::String(s)) if s == "road" => Some(Routing::Road),
+            Some(Json::String(s)) if s == "straight_line" => Some(Routing::StraightLine),
+            Some(other) => {
+                return Err(format!(
+                    "routing {other} is not \"road\" or \"straight_line\""
+                ));
+            }
+        };
+        let mut profile = match take("profile") {
+            None => Profile::walk(),
+            Some(Json::String(s)) => Profile::by_name(&s)
+                .ok_or_else(|| format!("unknown profile {s:?}; profiles are walk and drive"))?,
+            Some(other) => return Err(format!("profile {other} is not a name")),
+        };
+        let number =
+            |v: Option<Json>, name: &str, lo: f64, hi: f64| -> Result<Option<f64>, String> {
+                match v {
+                    None => Ok(None),
+                    Some(v) => v
+                        .as_f64()
+                        .filter(|x| x.is_finite() && *x >= lo && *x <= hi)
+                        .map(Some)
+                        .ok_or_else(|| format!("{name} {v} must be a number from {lo} to {hi}")),
+                }
+            };
+        if let Some(speed) = number(take("speed_kmh"), "speed_kmh", 0.5, 200.0)? {
+            profile.uniform_kmh = Some(speed);
+        }
+        let detour_factor = number(take("detour_factor"), "detour_factor", 1.0, 5.0)?
+            .unwrap_or(DEFAULT_DETOUR_FACTOR);
+        let candidates = number(take("candidates"), "candidates", 1.0, MAX_CANDIDATES as f64)?
+            .map_or(DEFAULT_CANDIDATES, |k| k as usize);
+        let max_minutes = number(take("max_minutes"), "max_minutes", 1.0, 24.0 * 60.0)?
+            .unwrap_or(DEFAULT_MAX_MINUTES);
+        if let Some(Json::Bool(true)) = take("keep_villages_whole") {
+            return Err(
+                "keep_villages_whole is not supported yet: plans may split a unit between shelters"
+                    .into(),
+            );
+        }
+        Ok(Options {
+            routing,
+            profile,
+            detour_factor,
+            candidates,
+            max_minutes,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assignment {
+    pub unit_id: String,
+    pub shelter_id: String,
+    pub shelter_name: Option<String>,
+    pub people: i64,
+    pub minutes: f64,
+    pub distance_m: f64,
+    /// The route as a GeoJSON LineString: unit → road → shelter.
+    pub route: Json,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShelterLoad {
+    pub id: String,
+    pub name: Option<String>,
+    pub capacity: i64,
+    pub assigned: i64,
+    pub utilisation: f64,
+    pub needs: Vec<Need>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unassigned {
+    pub unit_id: String,
+    pub people: i64,
+    /// `unreachable`, `capacity` or `through_hazard`.
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlanTotals {
+    pub evacuees: i64,
+    pub assigned: i64,
+    pub unassigned: i64,
+    pub mean_minutes: f64,
+    pub max_minutes: f64,
+    pub shelters_used: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvacuationPlan {
+    pub routing: Routing,
+    pub profile: &'static str,
+    pub totals: PlanTotals,
+    pub assignments: Vec<Assignment>,
+    pub shelters: Vec<ShelterLoad>,
+    pub unassigned: Vec<Unassigned>,
+    pub assumptions: Vec<String>,
+}
+
+/// A usable shelter.
+struct Shelter<'a> {
+    layer: &'a Layer,
+    fid: u32,
+    point: Point<f64>,
+    room: i64,
+}
+
+fn usable_shelters<'a>(atlas: &'a Atlas, impact: &Impact, period: Period) -> Vec<Shelter<'a>> {
+    let unusable: std::collections::HashSet<(&str, u32)> = impact
+        .report
+        .facilities
+        .iter()
+        .filter(|f| f.unusable)
+        .map(|f| (f.layer.as_str(), f.fid))
+        .collect();
+    let mut out = Vec::new();
+    for layer in atlas.layers().iter().filter(|l| l.kind == Kind::Shelter) {
+        for (fid, f) in layer.features().iter().enumerate() {
+            let fid = fid as u32;
+            if unusable.contains(&(layer.id.as_str(), fid)) {
+                continue;
+            }
+            if !matches!(layer.value(fid, "status").as_str(), None | Some("open")) {
+                continue;
+            }
+            let capacity = match period {
+                Period::Night => layer
+                    .value(fid, "capacity_night")
+                    .as_i64()
+                    .or(layer.value(fid, "capacity").as_i64()),
+                Period::Day => layer.value(fid, "capacity").as_i64(),
+            }
+            .unwrap_or(0);
+            let room = capacity - layer.value(fid, "occupancy").as_i64().unwrap_or(0);
+            if let (true, Some(point)) = (room > 0, anchor(&f.geometry)) {
+                out.push(Shelter {
+                    layer,
+                    fid,
+                    point,
+                    room,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A reachable shelter for one unit.
+#[derive(Clone)]
+struct Candidate {
+    shelter: usize,
+    seconds: f64,
+    metres: f64,
+    route: Vec<Coord<f64>>,
+}
+
+struct Evacuee {
+    unit_id: String,
+    point: Point<f64>,
+    people: i64,
+    candidates: Vec<Candidate>,
+    only_through_hazard: bool,
+}
+
+/// Builds the plan for an impact (whose scenario was parsed against `atlas`).
+pub fn plan(
+    atlas: &Atlas,
+    impact: &Impact,
+    graph: Option<&RoadGraph>,
+    options: &Options,
+    period: Period,
+    needs: &NeedsProfile,
+    days: u32,
+) -> EvacuationPlan {
+    let routing = match (options.routing, graph) {
+        (Some(Routing::StraightLine), _) | (_, None) => Routing::StraightLine,
+        _ => Routing::Road,
+    };
+    let shelters = usable_shelters(atlas, impact, period);
+    let exposure = atlas.layer(&impact.report.exposure);
+    let mut evacuees: Vec<Evacuee> = impact
+        .report
+        .units
+        .iter()
+        .filter_map(|u| {
+            let point = anchor(&exposure?.feature(u.fid)?.geometry)?;
+            let people = u.people.round() as i64;
+            (people > 0).then(|| Evacuee {
+                unit_id: u.id.clone(),
+                point,
+                people,
+                candidates: Vec::new(),
+                only_through_hazard: false,
+            })
+        })
+        .collect();
+    let overlay = HazardOverlay::new(impact.hazards.clone());
+    let mut assumptions = vec![format!(
+        "evacuees are the affected units' people ({}), rounded to whole persons",
+        match period {
+            Period::Day => "day population",
+            Period::Night => "night population",
+        }
+    )];
+    match (routing, graph) {
+        (Routing::Road, Some(graph)) => {
+            road_candidates(atlas, graph, &overlay, &shelters, &mut evacuees, options);
+            assumptions.push(format!(
+                "travel by road, profile {} ({}); units and shelters walk straight to the nearest road node",
+                options.profile.name,
+                options.profile.uniform_kmh.map_or("speeds by road class".to_string(), |v| format!("{v} km/h on every road"))
+            ));
+            assumptions.push(
+                "roads meeting a hazard are closed, except within the hazard a unit starts in"
+                    .into(),
+            );
+        }
+        _ => {
+            straight_candidates(&shelters, &mut evacuees, options);
+            assumptions.push(format!(
+                "no road routing: straight-line distance × {} at {} km/h{}",
+                options.detour_factor,
+                straight_speed(options),
+                if graph.is_none() {
+                    " (the atlas has no road layer)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    assign(
+        &shelters,
+        &evacuees,
+        routing,
+        options,
+        needs,
+        days,
+        assumptions,
+    )
+}
+
+fn straight_speed(options: &Options) -> f64 {
+    options
+        .profile
+        .uniform_kmh
+        .unwrap_or(options.profile.default_kmh)
+}
+
+fn straight_candidates(shelters: &[Shelter], evacuees: &mut [Evacuee], options: &Options) {
+    let mps = straight_speed(options) / 3.6;
+    for e in evacuees {
+        let mut all: Vec<Candidate> = shelters
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let metres = Geodesic.distance(e.point, s.point) * options.detour_factor;
+                Candidate {
+                    shelter: i,
+                    seconds: metres / mps,
+                    metres,
+                    route: vec![e.point.0, s.point.0],
+                }
+            })
+            .filter(|c| c.seconds <= options.max_minutes * 60.0)
+            .collect();
+        all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        all.truncate(options.candidates);
+        e.candidates = all;
+    }
+}
+
+/// Hazards each arc meets, keyed by (from, to) node.
+fn closed_arcs(
+    graph: &RoadGraph,
+    overlay: &HazardOverlay,
+) -> HashMap<(NodeId, NodeId), Vec<usize>> {
+    let mut closed = HashMap::new();
+    if overlay.areas.is_empty() {
+        return closed;
+    }
+    for (from, arc) in graph.all_arcs() {
+        let line = Line::new(graph.nodes[from as usize], graph.nodes[arc.to as usize]);
+        let hits: Vec<usize> = overlay
+            .areas
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.area.intersects(&line))
+            .map(|(i, _)| i)
+            .collect();
+        if !hits.is_empty() {
+            closed.insert((from, arc.to), hits);
+        }
+    }
+    closed
+}
+
+fn road_candidates(
+    atlas: &Atlas,
+    graph: &RoadGraph,
+    overlay: &HazardOverlay,
+    shelters: &[Shelter],
+    evacuees: &mut [Evacuee],
+    options: &Options,
+) {
+    let index = NodeIndex::new(graph);
+    let walk_mps = 4.0 / 3.6;
+    let mut at_node: HashMap<NodeId, Vec<(usize, f64)>> = HashMap::new();
+    for (i, s) in shelters.iter().enumerate() {
+        if let Some((n, d)) = index.snap(graph, s.point) {
+            at_node.entry(n).or_default().push((i, d));
+        }
+    }
+    // Speeds per road feature, looked up once.
+    let mut speed: HashMap<(u16, u32), f64> = HashMap::new();
+    for (_, arc) in graph.all_arcs() {
+        speed.entry(arc.road).or_insert_with(|| {
+            options
+                .profile
+                .speed_kmh(graph.road_layer(atlas, arc.road.0), arc.road.1)
+                / 3.6
+        });
+    }
+    let closed = closed_arcs(graph, overlay);
+    let mut search = Search::new(graph);
+    let max_s = options.max_minutes * 60.0;
+    for e in evacuees {
+        let Some((start, snap_m)) = index.snap(graph, e.point) else {
+            continue;
+        };
+        let inside = overlay.hazards_at(e.point.0);
+        let start_s = snap_m / walk_mps;
+        for respect_hazards in [true, false] {
+            let mut found: Vec<(usize, NodeId, f64, f64)> = Vec::new();
+            search.run(
+                start,
+                start_s,
+                max_s,
+                |from, arc| {
+                    if respect_hazards
+                        && let Some(hs) = closed.get(&(from, arc.to))
+                        && hs.iter().any(|h| !inside.contains(h))
+                    {
+                        return None;
+                    }
+                    Some(arc.length_m / speed[&arc.road])
+                },
+                |node, cost| {
+                    if let Some(list) = at_node.get(&node) {
+                        for &(s, snap) in list {
+                            found.push((s, node, cost + snap / walk_mps, snap));
+                        }
+                    }
+                    if found.len() >= options.candidates {
+                        Visit::Stop
+                    } else {
+                        Visit::Continue
+                    }
+                },
+            );
+            found.retain(|f| f.2 <= max_s);
+            found.sort_by(|a, b| a.2.total_cmp(&b.2));
+            found.truncate(options.candidates);
+            if found.is_empty() {
+                continue;
+            }
+            e.candidates = found
+                .into_iter()
+                .map(|(s, node, seconds, shelter_snap)| {
+                    let path = search.path(node);
+                    let road_m: f64 = path.iter().map(|(_, a)| a.length_m).sum();
+                    let mut route = vec![e.point.0, graph.nodes[start as usize]];
+                    route.extend(path.iter().map(|(_, a)| graph.nodes[a.to as usize]));
+                    route.push(shelters[s].point.0);
+                    Candidate {
+                        shelter: s,
+                        seconds,
+                        metres: snap_m + road_m + shelter_snap,
+                        route,
+                    }
+                })
+                .collect();
+            e.only_through_hazard = !respect_hazards;
+            break;
+        }
+    }
+}
+
+fn assign(
+    shelters: &[Shelter],
+    evacuees: &[Evacuee],
+    routing: Routing,
+    options: &Options,
+    needs: &NeedsProfile,
+    days: u32,
+    assumptions: Vec<String>,
+) -> EvacuationPlan {
+    let (n, m) = (evacuees.len(), shelters.len());
+    let (source, sink) = (0, n + m + 1);
+    let mut net = FlowNetwork::new(n + m + 2);
+    let mut arcs: Vec<Vec<(usize, ArcId)>> = Vec::with_capacity(n);
+    for (u, e) in evacuees.iter().enumerate() {
+        net.add_arc(source, 1 + u, e.people, 0);
+        net.add_arc(1 + u, sink, e.people, UNPLACED_COST_S);
+        let usable = if e.only_through_hazard {
+            &[][..]
+        } else {
+            &e.candidates[..]
+        };
+        arcs.push(
+            usable
+                .iter()
+                .enumerate()
+                .map(|(ci, c)| {
+                    (
+                        ci,
+                        net.add_arc(1 + u, 1 + n + c.shelter, e.people, c.seconds.round() as i64),
+                    )
+                })
+                .collect(),
+        );
+    }
+    for (j, s) in shelters.iter().enumerate() {
+        net.add_arc(1 + n + j, sink, s.room, 0);
+    }
+    let total: i64 = evacuees.iter().map(|e| e.people).sum();
+    net.min_cost_flow(source, sink, total);
+
+    let mut assignments = Vec::new();
+    let mut unassigned = Vec::new();
+    let mut load = vec![0i64; m];
+    for (u, e) in evacuees.iter().enumerate() {
+        let mut placed = 0;
+        for &(ci, arc) in &arcs[u] {
+            let f = net.flow(arc);
+            if f == 0 {
+                continue;
+            }
+            let c = &e.candidates[ci];
+            let s = &shelters[c.shelter];
+            load[c.shelter] += f;
+            placed += f;
+            let route =
+                geojson::Geometry::new(geojson::GeometryValue::from(&LineString(c.route.clone())));
+            assignments.push(Assignment {
+                unit_id: e.unit_id.clone(),
+                shelter_id: s.layer.features()[s.fid as usize].id.to_string(),
+                shelter_name: s.layer.value(s.fid, "name").as_str().map(str::to_string),
+                people: f,
+                minutes: (c.seconds / 60.0 * 10.0).round() / 10.0,
+                distance_m: c.metres.round(),
+                route: serde_json::to_value(route).unwrap_or(Json::Null),
+            });
+        }
+        if placed < e.people {
+            let reason = if e.only_through_hazard {
+                "through_hazard"
+            } else if e.candidates.is_empty() {
+                "unreachable"
+            } else {
+                "capacity"
+            };
+            unassigned.push(Unassigned {
+                unit_id: e.unit_id.clone(),
+                people: e.people - placed,
+                reason,
+            });
+        }
+    }
+    let assigned: i64 = assignments.iter().map(|a| a.people).sum();
+    let person_minutes: f64 = assignments
+        .iter()
+        .map(|a| a.people as f64 * a.minutes)
+        .sum();
+    let shelters_out: Vec<ShelterLoad> = shelters
+        .iter()
+        .zip(&load)
+        .filter(|(_, l)| **l > 0)
+        .map(|(s, &l)| ShelterLoad {
+            id: s.layer.features()[s.fid as usize].id.to_string(),
+            name: s.layer.value(s.fid, "name").as_str().map(str::to_string),
+            capacity: s.room,
+            assigned: l,
+            utilisation: (l as f64 / s.room as f64 * 1000.0).round() / 1000.0,
+            // Depot stock is compared county-wide in the impact report; here, what each
+            // shelter must receive (stock 0, so the shortfall is the whole need).
+            needs: needs_for(needs, l as f64, days, |_| 0.0),
+        })
+        .collect();
+    let totals = PlanTotals {
+        evacuees: total,
+        assigned,
+        unassigned: total - assigned,
+        mean_minutes: if assigned > 0 {
+            (person_minutes / assigned as f64 * 10.0).round() / 10.0
+        } else {
+            0.0
+        },
+        max_minutes: assignments.iter().map(|a| a.minutes).fold(0.0, f64::max),
+        shelters_used: shelters_out.len(),
+    };
+    EvacuationPlan {
+        routing,
+        profile: options.profile.name,
+        totals,
+        assignments,
+        shelters: shelters_out,
+        unassigned,
+        assumptions,
+    }
+}

@@ -1,0 +1,227 @@
+//! The road graph: road layers → a directed graph in compressed sparse rows, built once.
+//!
+//! Nodes are the distinct vertex positions of the road lines (roads meet where they
+//! share a vertex exactly, as in OpenStreetMap and the demo). Every pair of consecutive
+//! vertices becomes an arc each way, or one way for `oneway` roads. Arcs carry their
+//! length in metres (geodesic) and the road they belong to; travel times come from a
+//! [`Profile`] at query time, so walking and driving share one graph.
+
+use crate::atlas::{Atlas, Kind, Layer};
+use geo::{Coord, Distance, Geodesic, Geometry, LineString, Point};
+use std::collections::HashMap;
+
+/// Index of a node.
+pub type NodeId = u32;
+
+/// A road arc, from the node that owns it (CSR) to `to`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arc {
+    pub to: NodeId,
+    pub length_m: f64,
+    /// The road (layer index in the atlas, fid) the arc lies on.
+    pub road: (u16, u32),
+}
+
+/// Speeds by road class (km/h) and how a profile moves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub name: &'static str,
+    /// One speed for every road, overriding classes (walking, or a request's `speed_kmh`).
+    pub uniform_kmh: Option<f64>,
+    /// Speed by `road_class`; a road's own `speed_kmh` wins when `use_road_speed`.
+    pub class_kmh: Vec<(&'static str, f64)>,
+    pub default_kmh: f64,
+    pub use_road_speed: bool,
+}
+
+impl Profile {
+    /// Walking: 4 km/h on every road — a loaded adult with children and elderly
+    /// people, below the 5 km/h of unhurried walking.
+    pub fn walk() -> Profile {
+        Profile {
+            name: "walk",
+            uniform_kmh: Some(4.0),
+            class_kmh: Vec::new(),
+            default_kmh: 4.0,
+            use_road_speed: false,
+        }
+    }
+
+    /// Driving: the road's `speed_kmh`, else a speed by class (demo classes and
+    /// OpenStreetMap highway values), else 30 km/h.
+    pub fn drive() -> Profile {
+        Profile {
+            name: "drive",
+            uniform_kmh: None,
+            class_kmh: vec![
+                ("motorway", 100.0),
+                ("trunk", 80.0),
+                ("primary", 60.0),
+                ("secondary", 50.0),
+                ("tertiary", 40.0),
+                ("county", 60.0),
+                ("township", 40.0),
+                ("village", 20.0),
+                ("residential", 25.0),
+                ("unclassified", 30.0),
+                ("service", 15.0),
+                ("track", 15.0),
+            ],
+            default_kmh: 30.0,
+            use_road_speed: true,
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<Profile> {
+        match name {
+            "walk" => Some(Profile::walk()),
+            "drive" => Some(Profile::drive()),
+            _ => None,
+        }
+    }
+
+    /// Speed on a road feature in km/h.
+    pub fn speed_kmh(&self, layer: &Layer, fid: u32) -> f64 {
+        if let Some(v) = self.uniform_kmh {
+            return v;
+        }
+        if self.use_road_speed
+            && let Some(v) = layer.value(fid, "speed_kmh").as_f64().filter(|v| *v > 0.0)
+        {
+            return v;
+        }
+        let class = layer.value(fid, "road_class").as_str().unwrap_or("");
+        self.class_kmh
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map_or(self.default_kmh, |(_, v)| *v)
+    }
+}
+
+/// The graph: nodes with positions, arcs in CSR order.
+#[derive(Debug)]
+pub struct RoadGraph {
+    pub nodes: Vec<Coord<f64>>,
+    /// Arcs of node n are `arcs[first[n]..first[n + 1]]`.
+    first: Vec<u32>,
+    arcs: Vec<Arc>,
+    /// The road layers, by the index arcs refer to.
+    pub layers: Vec<usize>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum GraphError {
+    #[error("the atlas has no road layer")]
+    NoRoadLayer,
+    #[error("the road layers hold no usable line (roads need at least two distinct points)")]
+    NoUsableRoads,
+}
+
+fn key(c: Coord<f64>) -> (u64, u64) {
+    (c.x.to_bits(), c.y.to_bits())
+}
+
+impl RoadGraph {
+    /// Builds the graph from every road layer of the atlas.
+    pub fn from_atlas(atlas: &Atlas) -> Result<RoadGraph, GraphError> {
+        let layers: Vec<usize> = atlas
+            .layers()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.kind == Kind::Road)
+            .map(|(i, _)| i)
+            .collect();
+        if layers.is_empty() {
+            return Err(GraphError::NoRoadLayer);
+        }
+        let mut ids: HashMap<(u64, u64), NodeId> = HashMap::new();
+        let mut nodes: Vec<Coord<f64>> = Vec::new();
+        let mut edges: Vec<(NodeId, Arc)> = Vec::new();
+        let mut node = |c: Coord<f64>, nodes: &mut Vec<Coord<f64>>| -> NodeId {
+            *ids.entry(key(c)).or_insert_with(|| {
+                nodes.push(c);
+                (nodes.len() - 1) as NodeId
+            })
+        };
+        for (li, &layer_index) in layers.iter().enumerate() {
+            let layer = &atlas.layers()[layer_index];
+            for (fid, feature) in layer.features().iter().enumerate() {
+                let fid = fid as u32;
+                let lines: Vec<&LineString<f64>> = match &feature.geometry {
+                    Geometry::LineString(l) => vec![l],
+                    Geometry::MultiLineString(ml) => ml.0.iter().collect(),
+                    _ => continue,
+                };
+                let oneway = matches!(layer.value(fid, "oneway"), crate::atlas::Value::Bool(true));
+                for line in lines {
+                    for pair in line.0.windows(2) {
+                        if pair[0] == pair[1] {
+                            continue;
+                        }
+                        let (a, b) = (node(pair[0], &mut nodes), node(pair[1], &mut nodes));
+                        let length_m = Geodesic.distance(Point(pair[0]), Point(pair[1]));
+                        let road = (li as u16, fid);
+                        edges.push((
+                            a,
+                            Arc {
+                                to: b,
+                                length_m,
+                                road,
+                            },
+                        ));
+                        if !oneway {
+                            edges.push((
+                                b,
+                                Arc {
+                                    to: a,
+                                    length_m,
+                                    road,
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if edges.is_empty() {
+            return Err(GraphError::NoUsableRoads);
+        }
+        edges.sort_by_key(|(from, arc)| (*from, arc.to));
+        let mut first = vec![0u32; nodes.len() + 1];
+        for (from, _) in &edges {
+            first[*from as usize + 1] += 1;
+        }
+        for i in 0..nodes.len() {
+            first[i + 1] += first[i];
+        }
+        let arcs = edges.into_iter().map(|(_, a)| a).collect();
+        Ok(RoadGraph {
+            nodes,
+            first,
+            arcs,
+            layers,
+        })
+    }
+
+    pub fn arcs(&self, n: NodeId) -> &[Arc] {
+        &self.arcs[self.first[n as usize] as usize..self.first[n as usize + 1] as usize]
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn arc_count(&self) -> usize {
+        self.arcs.len()
+    }
+
+    /// Every arc as (from, arc), in CSR order.
+    pub fn all_arcs(&self) -> impl Iterator<Item = (NodeId, &Arc)> {
+        (0..self.nodes.len() as NodeId).flat_map(move |n| self.arcs(n).iter().map(move |a| (n, a)))
+    }
+
+    /// The road layer an arc's `road.0` refers to.
+    pub fn road_layer<'a>(&self, atlas: &'a Atlas, index: u16) -> &'a Layer {
+        &atlas.layers()[self.layers[index as usize]]
+    }
+}

@@ -1,0 +1,14 @@
+//! Routing: the road graph, shortest paths and the min-cost-flow solver behind
+//! shelter assignment. Plain Rust over plain data; analyses call it.
+//!
+//! - [`graph`]: road layers → a CSR graph with per-arc lengths, profiles for speeds;
+//! - [`search`]: a bounded, reusable Dijkstra (one multi-target search per unit);
+//! - [`snap`]: nearest road node to a point;
+//! - [`flow`]: exact min-cost flow (successive shortest paths with potentials).
+
+pub mod flow;
+pub mod graph;
+pub mod search;
+pub mod snap;
+
+pub use graph::{GraphError, Profile, RoadGraph};

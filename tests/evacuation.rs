@@ -1,0 +1,288 @@
+//! Where they evacuate: shortest paths against a plain Bellman-Ford, plan invariants
+//! (capacities, everyone accounted for, routes clear of hazards), straight-line mode by
+//! hand, and bad input.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::Request;
+use common::{demo_app, repo_path, request};
+use geo::{Contains, Distance, Geodesic, Geometry, Point};
+use riskatlas::routing::RoadGraph;
+use riskatlas::routing::search::{Search, Visit};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+async fn post(app: &axum::Router, uri: &str, body: &Value) -> common::Reply {
+    let req = Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    request(app, req).await
+}
+
+#[test]
+fn dijkstra_distances_equal_a_plain_bellman_ford() {
+    let atlas = riskatlas::import::load_folder(&repo_path("data/demo"))
+        .unwrap()
+        .atlas;
+    let graph = RoadGraph::from_atlas(&atlas).unwrap();
+    let arcs: Vec<(u32, u32, f64)> = graph
+        .all_arcs()
+        .map(|(f, a)| (f, a.to, a.length_m))
+        .collect();
+    let mut search = Search::new(&graph);
+    for source in [
+        0u32,
+        graph.node_count() as u32 / 2,
+        graph.node_count() as u32 - 1,
+    ] {
+        // Bellman-Ford: relax every arc until nothing changes.
+        let mut dist = vec![f64::INFINITY; graph.node_count()];
+        dist[source as usize] = 0.0;
+        loop {
+            let mut changed = false;
+            for &(f, t, w) in &arcs {
+                if dist[f as usize] + w < dist[t as usize] - 1e-9 {
+                    dist[t as usize] = dist[f as usize] + w;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        search.run(
+            source,
+            0.0,
+            f64::INFINITY,
+            |_, a| Some(a.length_m),
+            |_, _| Visit::Continue,
+        );
+        for n in 0..graph.node_count() as u32 {
+            let (a, b) = (search.cost(n), dist[n as usize]);
+            assert!(
+                (a - b).abs() < 1e-6 || (a.is_infinite() && b.is_infinite()),
+                "node {n}: {a} vs {b}"
+            );
+        }
+        // The demo network is connected: every node is reached.
+        assert!(dist.iter().all(|d| d.is_finite()));
+        // And a reconstructed path adds up to its cost.
+        let far = (0..graph.node_count() as u32)
+            .max_by(|&a, &b| dist[a as usize].total_cmp(&dist[b as usize]))
+            .unwrap();
+        let length: f64 = search.path(far).iter().map(|(_, a)| a.length_m).sum();
+        assert!((length - dist[far as usize]).abs() < 1e-6);
+    }
+}
+
+fn flood_scenario() -> Value {
+    json!({"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 50}}}, {"layer": "landslides"}]})
+}
+
+#[tokio::test]
+async fn a_flood_plan_respects_capacities_and_accounts_for_everyone() {
+    let app = demo_app();
+    let plan = post(&app, "/api/evacuation", &flood_scenario()).await;
+    assert_eq!(plan.status, 200, "{}", String::from_utf8_lossy(&plan.body));
+    let plan = plan.json();
+    assert_eq!(plan["routing"], "road");
+    let t = &plan["totals"];
+    assert!(t["evacuees"].as_i64().unwrap() > 0);
+    let assigned: i64 = plan["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["people"].as_i64().unwrap())
+        .sum();
+    let unassigned: i64 = plan["unassigned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["people"].as_i64().unwrap())
+        .sum();
+    assert_eq!(assigned, t["assigned"].as_i64().unwrap());
+    assert_eq!(
+        assigned + unassigned,
+        t["evacuees"].as_i64().unwrap(),
+        "every evacuee is assigned or listed"
+    );
+    for u in plan["unassigned"].as_array().unwrap() {
+        assert!(
+            ["unreachable", "capacity", "through_hazard"].contains(&u["reason"].as_str().unwrap())
+        );
+    }
+    // No shelter over its capacity, counted from the assignments themselves.
+    let mut load: HashMap<String, i64> = HashMap::new();
+    for a in plan["assignments"].as_array().unwrap() {
+        *load
+            .entry(a["shelter_id"].as_str().unwrap().to_string())
+            .or_default() += a["people"].as_i64().unwrap();
+    }
+    for s in plan["shelters"].as_array().unwrap() {
+        let l = load[s["id"].as_str().unwrap()];
+        assert_eq!(l, s["assigned"].as_i64().unwrap());
+        assert!(
+            l <= s["capacity"].as_i64().unwrap(),
+            "shelter {} over capacity",
+            s["id"]
+        );
+    }
+    // No assignment to a shelter the impact marked unusable.
+    let impact = post(&app, "/api/impact", &flood_scenario()).await.json();
+    let unusable: Vec<String> = impact["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["unusable"] == true)
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!unusable.is_empty());
+    assert!(
+        plan["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| !unusable.contains(&a["shelter_id"].as_str().unwrap().to_string()))
+    );
+    let max = plan["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["minutes"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(t["max_minutes"].as_f64().unwrap(), max);
+}
+
+#[tokio::test]
+async fn routes_stay_out_of_hazards_other_than_the_one_they_start_in() {
+    let app = demo_app();
+    let plan = post(&app, "/api/evacuation", &flood_scenario())
+        .await
+        .json();
+    let hazards = post(&app, "/api/impact?format=geojson", &flood_scenario())
+        .await
+        .json();
+    let areas: Vec<Geometry<f64>> = hazards["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["role"] == "hazard")
+        .map(|f| {
+            serde_json::from_value::<geojson::Geometry>(f["geometry"].clone())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect();
+    let mut checked = 0;
+    for a in plan["assignments"].as_array().unwrap() {
+        let route: geojson::Geometry = serde_json::from_value(a["route"].clone()).unwrap();
+        let Geometry::LineString(line) = Geometry::<f64>::try_from(route).unwrap() else {
+            panic!("routes are lines")
+        };
+        let start = line.0[0];
+        let start_zones: Vec<usize> = (0..areas.len())
+            .filter(|&i| areas[i].contains(&Point(start)))
+            .collect();
+        // Interior vertices (road nodes) must lie outside every hazard the unit did not start in.
+        for c in &line.0[1..line.0.len() - 1] {
+            for (i, area) in areas.iter().enumerate() {
+                if !start_zones.contains(&i) {
+                    assert!(
+                        !area.contains(&Point(*c)),
+                        "route of unit {} enters hazard {i}",
+                        a["unit_id"]
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
+
+#[tokio::test]
+async fn straight_line_plans_use_distance_times_detour_at_the_profile_speed() {
+    let app = demo_app();
+    let mut body = flood_scenario();
+    body["routing"] = json!("straight_line");
+    body["speed_kmh"] = json!(5.0);
+    body["detour_factor"] = json!(1.5);
+    let plan = post(&app, "/api/evacuation", &body).await.json();
+    assert_eq!(plan["routing"], "straight_line");
+    let a = &plan["assignments"][0];
+    let coords = a["route"]["coordinates"].as_array().unwrap();
+    let p = |v: &Value| Point::new(v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+    let metres = Geodesic.distance(p(&coords[0]), p(&coords[1])) * 1.5;
+    // 5 km/h is 83.33 m per minute.
+    assert!(
+        (a["minutes"].as_f64().unwrap() - metres / (5_000.0 / 60.0)).abs() < 0.06,
+        "{a}"
+    );
+    assert!((a["distance_m"].as_f64().unwrap() - metres).abs() < 0.6);
+    assert!(
+        plan["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("straight-line"))
+    );
+}
+
+#[tokio::test]
+async fn an_empty_scenario_is_an_empty_plan() {
+    let plan = post(&demo_app(), "/api/evacuation", &json!({"hazards": []}))
+        .await
+        .json();
+    assert_eq!(plan["totals"]["evacuees"], 0);
+    assert!(plan["assignments"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bad_evacuation_options_are_refused_with_the_reason() {
+    let app = demo_app();
+    let cases = [
+        (json!({"hazards": [], "profile": "fly"}), "unknown profile"),
+        (json!({"hazards": [], "speed_kmh": -3}), "speed_kmh"),
+        (json!({"hazards": [], "candidates": 0}), "candidates"),
+        (json!({"hazards": [], "routing": "teleport"}), "routing"),
+        (
+            json!({"hazards": [], "keep_villages_whole": true}),
+            "not supported",
+        ),
+        (json!({"hazards": [{"layer": "nope"}]}), "unknown layer"),
+        (json!([1, 2]), "JSON object"),
+    ];
+    for (body, needle) in cases {
+        let reply = post(&app, "/api/evacuation", &body).await;
+        assert_eq!(reply.status, 400, "{body}");
+        let e = reply.json()["error"].as_str().unwrap().to_string();
+        assert!(e.contains(needle), "{body}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn plans_export_as_geojson_routes_and_csv_rows() {
+    let app = demo_app();
+    let plan = post(&app, "/api/evacuation", &flood_scenario())
+        .await
+        .json();
+    let geo = post(&app, "/api/evacuation?format=geojson", &flood_scenario())
+        .await
+        .json();
+    assert_eq!(
+        geo["features"].as_array().unwrap().len(),
+        plan["assignments"].as_array().unwrap().len()
+    );
+    assert_eq!(geo["features"][0]["geometry"]["type"], "LineString");
+    let csv = post(&app, "/api/evacuation?format=csv", &flood_scenario()).await;
+    let text = String::from_utf8(csv.body).unwrap();
+    let rows = text.lines().count() - 1;
+    assert_eq!(
+        rows,
+        plan["assignments"].as_array().unwrap().len()
+            + plan["unassigned"].as_array().unwrap().len()
+    );
+}
