@@ -1,6 +1,6 @@
 // riskatlas web map: a MapLibre map of every atlas layer, a layer panel, a legend and a
-// feature popup; the "who is affected" panel lives in impact.js. Plain ES modules, no
-// build step; everything is loaded from this server.
+// feature popup; the "who is affected" panel lives in impact.js, the evacuation panel in
+// evacuation.js. Plain ES modules, no build step; everything is loaded from this server.
 //
 // What the page relies on (see the server's /style.json and /api/layers):
 //  - every style layer drawn for an atlas layer carries metadata "riskatlas:layer" (the
@@ -12,6 +12,7 @@
 import * as maplibregl from "/vendor/maplibre-gl.mjs";
 import { $, el, getJSON, SEVERITY } from "/dom.js";
 import { initImpactPanel, isDrawing } from "/impact.js";
+import { evacuationFeaturesAt, evacuationPopup, initEvacuationPanel } from "/evacuation.js";
 
 // Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
 const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
@@ -213,16 +214,20 @@ function enablePopups(map, ctx) {
     if (popup) popup.remove();
     popup = null;
     if (isDrawing()) return; // clicks add corners of the drawn area instead
-    const hits = hitsAt(map, event.point);
-    if (!hits.length) return;
+    // The evacuation plan's routes, shelters and people not placed come first.
+    const [planned] = evacuationFeaturesAt(map, event.point);
+    const hits = planned ? [] : hitsAt(map, event.point);
+    if (!planned && !hits.length) return;
     popup = new maplibregl.Popup({ maxWidth: "360px", anchor: popupAnchor(map, event.point) });
     popup.setLngLat(event.lngLat);
-    showFeature(popup, ctx, hits, 0);
+    if (planned) popup.setDOMContent(evacuationPopup(planned));
+    else showFeature(popup, ctx, hits, 0);
     popup.addTo(map);
   });
   map.on("mousemove", (event) => {
     if (isDrawing()) return; // the drawing tool owns the cursor
-    map.getCanvas().style.cursor = hitsAt(map, event.point).length ? "pointer" : "";
+    const over = evacuationFeaturesAt(map, event.point).length || hitsAt(map, event.point).length;
+    map.getCanvas().style.cursor = over ? "pointer" : "";
   });
 }
 
@@ -287,6 +292,7 @@ async function main() {
     buildLegend(catalogue, groups);
     enablePopups(map, ctx);
     initImpactPanel(map, catalogue);
+    initEvacuationPanel(map, catalogue, { padding: mapPadding });
     setStatus("Rendering…");
   });
 }

@@ -1,5 +1,5 @@
-// Small helpers shared by the page's modules: element building, JSON fetches, the
-// national warning colours and number formatting. No framework, no build step.
+// Small helpers shared by the page's modules: element building, JSON fetches and posts,
+// downloads, the national warning colours and number formatting. No framework, no build step.
 
 /** The national warning colours; severity 1..4 everywhere. */
 export const SEVERITY = [
@@ -44,4 +44,40 @@ export async function getJSON(url) {
 export function formatCount(value) {
   if (value === null || value === undefined || !Number.isFinite(Number(value))) return "—";
   return Math.round(Number(value)).toLocaleString("en-US");
+}
+
+/** POSTs `body` as JSON to `url`; the parsed JSON answer, or its text when `asText`.
+ *  Throws with the server's `{"error"}` message on a 4xx/5xx. */
+export async function postJSON(url, body, asText = false) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    try {
+      const answer = await response.json();
+      if (answer && answer.error) message = answer.error;
+    } catch { /* not JSON: keep the status */ }
+    throw new Error(message);
+  }
+  return asText ? response.text() : response.json();
+}
+
+/** Saves `text` as a file called `name` through the browser's download. */
+export function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = el("a", { href: url, download: name, style: "display:none" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The local time as "20250131-0942", for file names. */
+export function stamp() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
 }

@@ -38,7 +38,7 @@ const HAZARD_KINDS = {
   hazard: "Other hazard 其他灾害",
 };
 
-const NEEDS = {
+export const NEEDS = {
   rice_kg: ["Rice 大米", "kg"],
   water_l: ["Water 饮用水", "L"],
   instant_food_kg: ["Instant food 方便食品", "kg"],

@@ -6,8 +6,10 @@
 // For the browser test: after each run window.__lastScenario is the scenario sent,
 // window.__lastImpact the report (null after an error, with window.__impactError the
 // message) and window.__impactDone is true.
+//
+// currentScenario() hands the scenario the form describes to the evacuation panel.
 
-import { $, el, SEVERITY } from "/dom.js";
+import { $, el, download, postJSON, SEVERITY, stamp } from "/dom.js";
 import { PolygonDrawer } from "/draw.js";
 import { renderReport } from "/impact-report.js";
 
@@ -17,10 +19,32 @@ const DEFAULT_RETURN_PERIOD = 50;
 const DANGER_LEVELS = [1, 2, 3, 4, 5];
 const DEFAULT_DANGER_LEVEL = 4;
 const DRAWN_NAME = "Drawn area 绘制区域";
+const NO_HAZARD = "Pick a hazard layer or draw an area first 请先选择灾害图层或绘制区域";
 const SOURCE = "impact";
 const EMPTY = { type: "FeatureCollection", features: [] };
 
 let drawer = null;
+let form = null; // { hazardLayers, catalogue } once the panel is built
+let last = null; // { scenario, report, geojson } of the last good run
+
+/** The scenario the impact panel describes now, for other analyses (the evacuation
+ *  panel): `{scenario}`, or `{problem}` saying why there is none. Finishes an area
+ *  being drawn, as Run does. */
+export function currentScenario() {
+  if (!form) return { problem: "The map is still loading 地图加载中" };
+  if (drawer.drawing) {
+    const problem = drawer.finish();
+    if (problem) return { problem };
+  }
+  const scenario = scenarioFromForm(form.hazardLayers, form.catalogue);
+  if (!scenario.hazards.length) return { problem: NO_HAZARD };
+  return { scenario };
+}
+
+/** The GeoJSON (hazard areas, affected units) of the last run when it ran `scenario`. */
+export function impactGeoJSON(scenario) {
+  return last && JSON.stringify(last.scenario) === JSON.stringify(scenario) ? last.geojson : null;
+}
 
 /** True while the user is drawing an area (map clicks add corners, not popups). */
 export const isDrawing = () => Boolean(drawer && drawer.drawing);
@@ -91,37 +115,9 @@ function scenarioFromForm(hazardLayers, catalogue) {
 }
 
 /** POSTs a scenario; throws with the server's `{"error"}` message on a 4xx/5xx. */
-async function post(scenario, format) {
+function post(scenario, format) {
   const url = format ? `/api/impact?format=${format}` : "/api/impact";
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(scenario),
-  });
-  if (!response.ok) {
-    let message = `HTTP ${response.status}`;
-    try {
-      const body = await response.json();
-      if (body && body.error) message = body.error;
-    } catch { /* not JSON: keep the status */ }
-    throw new Error(message);
-  }
-  return format === "csv" ? response.text() : response.json();
-}
-
-function download(name, type, text) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = el("a", { href: url, download: name, style: "display:none" });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-function stamp() {
-  const d = new Date();
-  const p = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+  return postJSON(url, scenario, format === "csv");
 }
 
 // --- map ------------------------------------------------------------------------------------
@@ -163,6 +159,7 @@ function addResultLayers(map) {
 
 export function initImpactPanel(map, catalogue) {
   const hazardLayers = catalogue.layers.filter((l) => HAZARD_KINDS.includes(l.kind));
+  form = { hazardLayers, catalogue };
   const panel = $("analysis-panel");
   panel.querySelector(".hint")?.remove();
 
@@ -237,8 +234,6 @@ export function initImpactPanel(map, catalogue) {
     results));
   updateDrawControls();
 
-  let last = null; // { scenario, report, geojson } of the last good run
-
   async function run() {
     window.__impactDone = false;
     if (drawer.drawing) {
@@ -246,9 +241,7 @@ export function initImpactPanel(map, catalogue) {
       if (problem) return fail(null, problem);
     }
     const scenario = scenarioFromForm(hazardLayers, catalogue);
-    if (!scenario.hazards.length) {
-      return fail(null, "Pick a hazard layer or draw an area first 请先选择灾害图层或绘制区域");
-    }
+    if (!scenario.hazards.length) return fail(null, NO_HAZARD);
     runButton.disabled = true;
     Object.values(exportButtons).forEach((b) => { b.disabled = true; });
     status.classList.remove("error");

@@ -26,6 +26,9 @@ struct RawLayerSpec {
     /// canonical name = source field name
     #[serde(default)]
     fields: BTreeMap<String, String>,
+    /// canonical name = value for features that lack it (reported in the load report)
+    #[serde(default)]
+    defaults: BTreeMap<String, toml::Value>,
     /// CSV: the longitude and latitude columns (auto-detected when absent).
     lon: Option<String>,
     lat: Option<String>,
@@ -50,6 +53,8 @@ pub struct LayerSpec {
     pub file: PathBuf,
     /// source field name → canonical name
     pub rename: BTreeMap<String, String>,
+    /// Values for missing canonical attributes.
+    pub defaults: BTreeMap<String, serde_json::Value>,
     pub lon: Option<String>,
     pub lat: Option<String>,
     pub delimiter: u8,
@@ -156,7 +161,19 @@ impl Manifest {
                     )));
                 }
             }
+            let defaults = spec
+                .defaults
+                .into_iter()
+                .map(|(k, v)| serde_json::to_value(v).map(|j| (k, j)))
+                .collect::<Result<BTreeMap<_, _>, _>>()
+                .map_err(|e| fail(format!("defaults: {e}")))?;
+            if let Some(unknown) = defaults.keys().find(|k| kind.attr(k).is_none()) {
+                return Err(fail(format!(
+                    "default for {unknown:?}, which is not an attribute of a {kind} layer"
+                )));
+            }
             layers.push(LayerSpec {
+                defaults,
                 name: spec.name.unwrap_or_else(|| spec.id.clone()),
                 id,
                 kind,

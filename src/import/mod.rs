@@ -7,6 +7,7 @@
 
 pub mod geometry;
 pub mod manifest;
+pub mod osm;
 pub mod source;
 pub mod validate;
 
@@ -99,7 +100,7 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
             lat: spec.lat.clone(),
             delimiter: spec.delimiter,
         };
-        match source::read_file(&spec.file, &csv) {
+        match source::read_file(&spec.file, &csv, spec.kind) {
             Err(e) => {
                 tracing::error!(layer = %spec.id, "layer not loaded: {e}");
                 report.layers.push(LayerReport {

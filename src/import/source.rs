@@ -50,7 +50,9 @@ pub enum SourceError {
     GeoJson { path: String, reason: String },
     #[error("{path}: {reason}")]
     Csv { path: String, reason: String },
-    #[error("{path}: unsupported file type (use .geojson, .json or .csv)")]
+    #[error("{path}: {reason}")]
+    Osm { path: String, reason: String },
+    #[error("{path}: unsupported file type (use .geojson, .json, .csv or .osm.pbf)")]
     UnsupportedFormat { path: String },
 }
 
@@ -62,14 +64,30 @@ pub struct CsvOptions {
     pub delimiter: u8,
 }
 
-/// Reads a layer file, choosing the reader by extension.
-pub fn read_file(path: &Path, csv: &CsvOptions) -> Result<SourceRead, SourceError> {
+/// Reads a layer file of `kind`, choosing the reader by extension.
+pub fn read_file(
+    path: &Path,
+    csv: &CsvOptions,
+    kind: crate::atlas::Kind,
+) -> Result<SourceRead, SourceError> {
     let shown = path.display().to_string();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    if ext == "pbf" {
+        if !path.exists() {
+            return Err(SourceError::Io {
+                path: shown,
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        return super::osm::read_osm(path, kind).map_err(|reason| SourceError::Osm {
+            path: shown,
+            reason,
+        });
+    }
     let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
         path: shown.clone(),
         source,

@@ -51,6 +51,8 @@ struct Accepted {
     geometry: Geometry<f64>,
     canonical: Vec<Value>,
     extras: Vec<(String, Json)>,
+    /// Canonical attributes filled from `[layer.defaults]`.
+    defaulted: Vec<&'static str>,
 }
 
 /// Validates everything a reader produced and builds the layer with its report.
@@ -108,6 +110,17 @@ pub fn build_layer(spec: &LayerSpec, read: SourceRead, file_label: &str) -> (Lay
         }
     }
     report.rejected = report.rejections.len();
+    for (name, value) in &spec.defaults {
+        let n = accepted
+            .iter()
+            .filter(|a| a.defaulted.contains(&name.as_str()))
+            .count();
+        if n > 0 {
+            report.warnings.push(format!(
+                "{n} features lack {name}: filled with the default {value} from atlas.toml"
+            ));
+        }
+    }
     report.loaded = accepted.len();
 
     let kind = spec.kind;
@@ -192,14 +205,27 @@ fn validate_feature(spec: &LayerSpec, raw: RawFeature) -> Result<(usize, Accepte
         id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
     }
     let mut canonical = Vec::with_capacity(kind.attrs().len());
+    let mut defaulted = Vec::new();
     for attr in kind.attrs() {
         let found = props
             .iter()
             .position(|(n, _)| n == attr.name)
             .map(|pos| props.remove(pos).1);
+        let missing = match &found {
+            None | Some(Json::Null) => true,
+            Some(Json::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        };
+        let found = match (missing, spec.defaults.get(attr.name)) {
+            (true, Some(default)) => {
+                defaulted.push(attr.name);
+                Some(default.clone())
+            }
+            (true, None) => None,
+            (false, _) => found,
+        };
         let value = match found {
-            None | Some(Json::Null) => Value::Null,
-            Some(Json::String(s)) if s.trim().is_empty() => Value::Null,
+            None => Value::Null,
             Some(json) => coerce(attr, &json)?,
         };
         if value.is_null() && attr.required {
@@ -214,6 +240,7 @@ fn validate_feature(spec: &LayerSpec, raw: RawFeature) -> Result<(usize, Accepte
             geometry: raw.geometry,
             canonical,
             extras: props,
+            defaulted,
         },
     ))
 }
