@@ -94,7 +94,7 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("loading {}", args.data.display()))?;
     let scenario = Scenario::parse(&json, &loaded.atlas)?;
     let impact = analyse(&loaded.atlas, &scenario);
-    let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas).ok();
+    let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas);
     let result = plan(
         &loaded.atlas,
         &impact,
@@ -103,7 +103,8 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         scenario.period,
         &scenario.needs,
         scenario.days,
-    );
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -129,7 +130,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     )
     .with_web_dir(args.web_dir);
     // Build the road graph now rather than on the first evacuation request.
-    state.road_graph();
+    let _ = state.road_graph();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

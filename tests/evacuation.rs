@@ -249,8 +249,8 @@ async fn bad_evacuation_options_are_refused_with_the_reason() {
         (json!({"hazards": [], "candidates": 0}), "candidates"),
         (json!({"hazards": [], "routing": "teleport"}), "routing"),
         (
-            json!({"hazards": [], "keep_villages_whole": true}),
-            "not supported",
+            json!({"hazards": [], "keep_villages_whole": "yes"}),
+            "true or false",
         ),
         (json!({"hazards": [{"layer": "nope"}]}), "unknown layer"),
         (json!([1, 2]), "JSON object"),
@@ -285,4 +285,120 @@ async fn plans_export_as_geojson_routes_and_csv_rows() {
         plan["assignments"].as_array().unwrap().len()
             + plan["unassigned"].as_array().unwrap().len()
     );
+}
+
+/// A folder with a population point, a shelter, a drawn-flood-ready area, and a road
+/// layer whose only road has no length.
+fn no_usable_roads_app() -> axum::Router {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "people.csv",
+        "lon,lat,population\n105.700,34.500,120\n".into(),
+    );
+    write(
+        "shelters.geojson",
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [105.72, 34.51]}, "properties": {"capacity": 500, "name": "school yard"}}]}).to_string(),
+    );
+    write(
+        "roads.geojson",
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[105.71, 34.5], [105.71, 34.5]]}, "properties": {}}]}).to_string(),
+    );
+    write(
+        "atlas.toml",
+        "name = \"t\"\n[[layer]]\nid = \"people\"\nkind = \"population\"\nfile = \"people.csv\"\n[[layer]]\nid = \"shelters\"\nkind = \"shelter\"\nfile = \"shelters.geojson\"\n[[layer]]\nid = \"roads\"\nkind = \"road\"\nfile = \"roads.geojson\"\n".into(),
+    );
+    let loaded = riskatlas::import::load_folder(dir.path()).unwrap();
+    riskatlas::api::router(riskatlas::api::AppState::new(loaded.atlas, loaded.report))
+}
+
+#[tokio::test]
+async fn roads_with_no_usable_ways_fall_back_to_straight_lines_and_say_why() {
+    let app = no_usable_roads_app();
+    let flood = json!({"type": "Polygon", "coordinates": [[[105.69, 34.49], [105.71, 34.49], [105.71, 34.505], [105.69, 34.505], [105.69, 34.49]]]});
+    let body = json!({"hazards": [{"geometry": flood}]});
+    let plan = post(&app, "/api/evacuation", &body).await.json();
+    assert_eq!(plan["routing"], "straight_line");
+    assert_eq!(plan["totals"]["assigned"], 120);
+    let notes = plan["assumptions"].to_string();
+    assert!(notes.contains("no usable line"), "{notes}");
+    let mut forced = body.clone();
+    forced["routing"] = json!("road");
+    let reply = post(&app, "/api/evacuation", &forced).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("no usable line")
+    );
+}
+
+#[test]
+fn a_file_that_is_not_osm_fails_its_layer_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("roads.osm.pbf"),
+        b"this is not a protobuf file at all",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("atlas.toml"),
+        "name = \"t\"\n[[layer]]\nid = \"roads\"\nkind = \"road\"\nfile = \"roads.osm.pbf\"\n",
+    )
+    .unwrap();
+    let loaded = riskatlas::import::load_folder(dir.path()).unwrap();
+    let error = loaded
+        .report
+        .layer("roads")
+        .unwrap()
+        .error
+        .clone()
+        .expect("the layer fails");
+    assert!(
+        error.contains("roads.osm.pbf") && error.contains("OSM"),
+        "{error}"
+    );
+    assert!(loaded.atlas.layer("roads").is_none());
+}
+
+#[tokio::test]
+async fn keeping_villages_whole_sends_each_unit_to_one_shelter_and_reports_the_cost() {
+    let app = demo_app();
+    let split = post(&app, "/api/evacuation", &flood_scenario())
+        .await
+        .json();
+    let mut body = flood_scenario();
+    body["keep_villages_whole"] = json!(true);
+    let whole = post(&app, "/api/evacuation", &body).await.json();
+    let mut seen = std::collections::HashSet::new();
+    for a in whole["assignments"].as_array().unwrap() {
+        assert!(
+            seen.insert(a["unit_id"].as_str().unwrap().to_string()),
+            "unit {} split",
+            a["unit_id"]
+        );
+    }
+    for s in whole["shelters"].as_array().unwrap() {
+        assert!(s["assigned"].as_i64().unwrap() <= s["capacity"].as_i64().unwrap());
+    }
+    let note = &whole["keep_villages_whole"];
+    // The split optimum it compares with is the default plan's person-minutes.
+    let split_pm: f64 = split["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["people"].as_f64().unwrap() * a["minutes"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (note["split_person_minutes"].as_f64().unwrap() - split_pm).abs() / split_pm < 0.002,
+        "{note} vs {split_pm}"
+    );
+    assert_eq!(note["split_assigned"], split["totals"]["assigned"]);
+    assert_eq!(note["whole_assigned"], whole["totals"]["assigned"]);
+    assert!(
+        whole["totals"]["assigned"].as_i64().unwrap()
+            <= split["totals"]["assigned"].as_i64().unwrap()
+    );
+    assert!(split.get("keep_villages_whole").is_none());
 }

@@ -37,8 +37,12 @@ export const EVACUATION_LAYERS = [
   { id: "evacuation-shelter-fill", type: "circle", filter: ROLE("shelter"),
     paint: { "circle-color": SHELTER,
       "circle-radius": BY_ZOOM(["*", 7, ["sqrt", ["get", "utilisation"]]], ["*", 12, ["sqrt", ["get", "utilisation"]]]) } },
+  // People not placed: a red target, unlike any atlas point.
+  { id: "evacuation-unassigned-halo", type: "circle", filter: ROLE("unassigned"),
+    paint: { "circle-radius": BY_ZOOM(11, 16), "circle-opacity": 0,
+      "circle-stroke-color": NOT_PLACED, "circle-stroke-width": 2.5 } },
   { id: "evacuation-unassigned", type: "circle", filter: ROLE("unassigned"),
-    paint: { "circle-radius": BY_ZOOM(6, 10), "circle-color": NOT_PLACED, "circle-opacity": 0.9,
+    paint: { "circle-radius": BY_ZOOM(6, 9), "circle-color": NOT_PLACED,
       "circle-stroke-color": "#ffffff", "circle-stroke-width": 2 } },
 ];
 const LAYER_IDS = EVACUATION_LAYERS.map((l) => l.id);
@@ -303,14 +307,15 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
     window.__evacDone = true;
   }
 
-  /** Shows these positions beside the side panel. */
+  /** Shows these positions beside the side panel (a jump: flying there would request,
+   *  and then cancel, the tiles of every zoom on the way). */
   function fit(coordinates) {
     const points = (coordinates || []).filter(Boolean);
     if (!points.length) return;
     const lons = points.map((p) => p[0]);
     const lats = points.map((p) => p[1]);
     map.fitBounds([[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]],
-      { padding: padding(), maxZoom: 14, duration: 600 });
+      { padding: padding(), maxZoom: 14, animate: false });
   }
 
   async function exportAs(format) {

@@ -20,7 +20,7 @@ use super::needs::{Need, NeedsProfile, needs_for};
 use super::scenario::Period;
 use crate::atlas::{Atlas, Kind, Layer};
 use crate::routing::flow::{ArcId, FlowNetwork};
-use crate::routing::graph::{NodeId, Profile, RoadGraph};
+use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::search::{Search, Visit};
 use crate::routing::snap::NodeIndex;
 use geo::{Coord, Distance, Geodesic, Intersects, Line, LineString, Point};
@@ -52,6 +52,8 @@ pub struct Options {
     pub detour_factor: f64,
     pub candidates: usize,
     pub max_minutes: f64,
+    /// Send each unit whole to one shelter (round the optimal split, then repair).
+    pub keep_whole: bool,
 }
 
 /// The request keys that are evacuation options rather than scenario fields.
@@ -108,13 +110,13 @@ impl Options {
             .map_or(DEFAULT_CANDIDATES, |k| k as usize);
         let max_minutes = number(take("max_minutes"), "max_minutes", 1.0, 24.0 * 60.0)?
             .unwrap_or(DEFAULT_MAX_MINUTES);
-        if let Some(Json::Bool(true)) = take("keep_villages_whole") {
-            return Err(
-                "keep_villages_whole is not supported yet: plans may split a unit between shelters"
-                    .into(),
-            );
-        }
+        let keep_whole = match take("keep_villages_whole") {
+            None | Some(Json::Bool(false)) => false,
+            Some(Json::Bool(true)) => true,
+            Some(other) => return Err(format!("keep_villages_whole {other} is not true or false")),
+        };
         Ok(Options {
+            keep_whole,
             routing,
             profile,
             detour_factor,
@@ -172,7 +174,19 @@ pub struct EvacuationPlan {
     pub assignments: Vec<Assignment>,
     pub shelters: Vec<ShelterLoad>,
     pub unassigned: Vec<Unassigned>,
+    /// With `keep_villages_whole`: how far the whole-unit plan is from the split optimum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_villages_whole: Option<WholeUnits>,
     pub assumptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WholeUnits {
+    pub split_person_minutes: f64,
+    pub whole_person_minutes: f64,
+    pub extra_person_minutes_percent: f64,
+    pub split_assigned: i64,
+    pub whole_assigned: i64,
 }
 
 /// A usable shelter.
@@ -244,15 +258,18 @@ struct Evacuee {
 pub fn plan(
     atlas: &Atlas,
     impact: &Impact,
-    graph: Option<&RoadGraph>,
+    graph: Result<&RoadGraph, &GraphError>,
     options: &Options,
     period: Period,
     needs: &NeedsProfile,
     days: u32,
-) -> EvacuationPlan {
-    let routing = match (options.routing, graph) {
-        (Some(Routing::StraightLine), _) | (_, None) => Routing::StraightLine,
-        _ => Routing::Road,
+) -> Result<EvacuationPlan, String> {
+    let routing = match (options.routing, &graph) {
+        (Some(Routing::Road), Err(e)) => {
+            return Err(format!("routing \"road\" is impossible: {e}"));
+        }
+        (Some(Routing::StraightLine), _) | (None, Err(_)) => Routing::StraightLine,
+        (_, Ok(_)) => Routing::Road,
     };
     let shelters = usable_shelters(atlas, impact, period);
     let exposure = atlas.layer(&impact.report.exposure);
@@ -281,7 +298,7 @@ pub fn plan(
         }
     )];
     match (routing, graph) {
-        (Routing::Road, Some(graph)) => {
+        (Routing::Road, Ok(graph)) => {
             road_candidates(atlas, graph, &overlay, &shelters, &mut evacuees, options);
             assumptions.push(format!(
                 "travel by road, profile {} ({}); units and shelters walk straight to the nearest road node",
@@ -293,21 +310,17 @@ pub fn plan(
                     .into(),
             );
         }
-        _ => {
+        (_, graph) => {
             straight_candidates(&shelters, &mut evacuees, options);
             assumptions.push(format!(
                 "no road routing: straight-line distance × {} at {} km/h{}",
                 options.detour_factor,
                 straight_speed(options),
-                if graph.is_none() {
-                    " (the atlas has no road layer)"
-                } else {
-                    ""
-                }
+                graph.err().map(|e| format!(" ({e})")).unwrap_or_default()
             ));
         }
     }
-    assign(
+    Ok(assign(
         &shelters,
         &evacuees,
         routing,
@@ -315,7 +328,7 @@ pub fn plan(
         needs,
         days,
         assumptions,
-    )
+    ))
 }
 
 fn straight_speed(options: &Options) -> f64 {
@@ -503,17 +516,56 @@ fn assign(
     }
     let total: i64 = evacuees.iter().map(|e| e.people).sum();
     net.min_cost_flow(source, sink, total);
+    // flows[u]: (candidate index, people) of the optimal split.
+    let split: Vec<Vec<(usize, i64)>> = arcs
+        .iter()
+        .map(|a| {
+            a.iter()
+                .map(|&(ci, arc)| (ci, net.flow(arc)))
+                .filter(|&(_, f)| f > 0)
+                .collect()
+        })
+        .collect();
+    let person_seconds = |flows: &[Vec<(usize, i64)>]| -> f64 {
+        flows
+            .iter()
+            .zip(evacuees)
+            .flat_map(|(fs, e)| {
+                fs.iter()
+                    .map(move |&(ci, f)| f as f64 * e.candidates[ci].seconds)
+            })
+            .sum()
+    };
+    let mut whole_note = None;
+    let flows = if options.keep_whole {
+        let whole = keep_whole(shelters, evacuees, &split);
+        let (a, b) = (person_seconds(&split) / 60.0, person_seconds(&whole) / 60.0);
+        let (placed_split, placed_whole): (i64, i64) = (
+            split.iter().flatten().map(|f| f.1).sum(),
+            whole.iter().flatten().map(|f| f.1).sum(),
+        );
+        whole_note = Some(WholeUnits {
+            split_person_minutes: a.round(),
+            whole_person_minutes: b.round(),
+            extra_person_minutes_percent: if a > 0.0 {
+                ((b - a) / a * 1000.0).round() / 10.0
+            } else {
+                0.0
+            },
+            split_assigned: placed_split,
+            whole_assigned: placed_whole,
+        });
+        whole
+    } else {
+        split
+    };
 
     let mut assignments = Vec::new();
     let mut unassigned = Vec::new();
     let mut load = vec![0i64; m];
     for (u, e) in evacuees.iter().enumerate() {
         let mut placed = 0;
-        for &(ci, arc) in &arcs[u] {
-            let f = net.flow(arc);
-            if f == 0 {
-                continue;
-            }
+        for &(ci, f) in &flows[u] {
             let c = &e.candidates[ci];
             let s = &shelters[c.shelter];
             load[c.shelter] += f;
@@ -584,6 +636,40 @@ fn assign(
         assignments,
         shelters: shelters_out,
         unassigned,
+        keep_villages_whole: whole_note,
         assumptions,
     }
+}
+
+/// Rounds an optimal split so that each unit goes whole to one shelter, then repairs
+/// capacity: units are placed largest first, each at the shelter that took most of
+/// it in the split if it still has room, else at its next-fastest candidate with room;
+/// a unit that fits nowhere stays unplaced (reason `capacity`).
+fn keep_whole(
+    shelters: &[Shelter],
+    evacuees: &[Evacuee],
+    split: &[Vec<(usize, i64)>],
+) -> Vec<Vec<(usize, i64)>> {
+    let mut room: Vec<i64> = shelters.iter().map(|s| s.room).collect();
+    let mut order: Vec<usize> = (0..evacuees.len()).collect();
+    order.sort_by_key(|&u| std::cmp::Reverse(evacuees[u].people));
+    let mut out = vec![Vec::new(); evacuees.len()];
+    for u in order {
+        let e = &evacuees[u];
+        if e.only_through_hazard {
+            continue;
+        }
+        let preferred = split[u].iter().max_by_key(|&&(_, f)| f).map(|&(ci, _)| ci);
+        let mut by_time: Vec<usize> = (0..e.candidates.len()).collect();
+        by_time.sort_by(|&a, &b| e.candidates[a].seconds.total_cmp(&e.candidates[b].seconds));
+        let choice = preferred
+            .into_iter()
+            .chain(by_time)
+            .find(|&ci| room[e.candidates[ci].shelter] >= e.people);
+        if let Some(ci) = choice {
+            room[e.candidates[ci].shelter] -= e.people;
+            out[u].push((ci, e.people));
+        }
+    }
+    out
 }

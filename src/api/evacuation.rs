@@ -27,7 +27,7 @@ pub async fn evacuation(
         let scenario =
             Scenario::parse(&body, atlas).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let impact = analyse(atlas, &scenario);
-        Ok::<_, ApiError>(plan(
+        plan(
             atlas,
             &impact,
             worker.road_graph(),
@@ -35,7 +35,8 @@ pub async fn evacuation(
             scenario.period,
             &scenario.needs,
             scenario.days,
-        ))
+        )
+        .map_err(ApiError::bad_request)
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("evacuation worker failed: {e}")))??;

@@ -36,7 +36,7 @@ struct Shared {
     /// Serve the page from this folder instead of the embedded copy (for editing it).
     web_dir: Option<std::path::PathBuf>,
     /// The road graph, built once from the atlas's road layers (`None` without roads).
-    road_graph: std::sync::OnceLock<Option<crate::routing::RoadGraph>>,
+    road_graph: std::sync::OnceLock<Result<crate::routing::RoadGraph, crate::routing::GraphError>>,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario.
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
 }
@@ -106,26 +106,23 @@ impl AppState {
         self.inner.web_dir.as_deref()
     }
 
-    /// The road graph (built on first use; `serve` builds it at start-up).
-    pub fn road_graph(&self) -> Option<&crate::routing::RoadGraph> {
+    /// The road graph (built on first use; `serve` builds it at start-up), or why
+    /// there is none.
+    pub fn road_graph(&self) -> Result<&crate::routing::RoadGraph, &crate::routing::GraphError> {
         self.inner
             .road_graph
-            .get_or_init(
-                || match crate::routing::RoadGraph::from_atlas(&self.inner.atlas) {
-                    Ok(g) => {
-                        tracing::info!(
-                            nodes = g.node_count(),
-                            arcs = g.arc_count(),
-                            "road graph built"
-                        );
-                        Some(g)
-                    }
-                    Err(e) => {
-                        tracing::warn!("no road routing: {e}");
-                        None
-                    }
-                },
-            )
+            .get_or_init(|| {
+                let graph = crate::routing::RoadGraph::from_atlas(&self.inner.atlas);
+                match &graph {
+                    Ok(g) => tracing::info!(
+                        nodes = g.node_count(),
+                        arcs = g.arc_count(),
+                        "road graph built"
+                    ),
+                    Err(e) => tracing::warn!("no road routing: {e}"),
+                }
+                graph
+            })
             .as_ref()
     }
 
