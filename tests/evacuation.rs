@@ -402,3 +402,114 @@ async fn keeping_villages_whole_sends_each_unit_to_one_shelter_and_reports_the_c
     );
     assert!(split.get("keep_villages_whole").is_none());
 }
+
+#[tokio::test]
+async fn coverage_minutes_match_a_forward_search_to_every_open_shelter() {
+    use riskatlas::routing::snap::NodeIndex;
+    let app = demo_app();
+    let reply = post(
+        &app,
+        "/api/coverage",
+        &json!({"thresholds": [5, 10, 15, 30]}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let cov = reply.json();
+    let atlas = riskatlas::import::load_folder(&repo_path("data/demo"))
+        .unwrap()
+        .atlas;
+    let graph = RoadGraph::from_atlas(&atlas).unwrap();
+    let index = NodeIndex::new(&graph);
+    let shelters = atlas.layer("shelters").unwrap();
+    let open: Vec<(u32, f64)> = (0..shelters.len() as u32)
+        .filter(|&f| matches!(shelters.value(f, "status").as_str(), None | Some("open")))
+        .map(|f| {
+            let Geometry::Point(p) = shelters.feature(f).unwrap().geometry else {
+                panic!()
+            };
+            index.snap(&graph, p).unwrap()
+        })
+        .collect();
+    let pop = atlas.layer("population").unwrap();
+    let per_m = 60.0 / 4_000.0; // minutes per metre at 4 km/h
+    let mut search = Search::new(&graph);
+    for fid in (0..pop.len() as u32).step_by(23) {
+        let Geometry::Point(p) = pop.feature(fid).unwrap().geometry else {
+            panic!()
+        };
+        let (start, snap) = index.snap(&graph, p).unwrap();
+        search.run(
+            start,
+            0.0,
+            f64::INFINITY,
+            |_, a| Some(a.length_m),
+            |_, _| Visit::Continue,
+        );
+        let best = open
+            .iter()
+            .map(|&(n, d)| (search.cost(n) + d) * per_m)
+            .fold(f64::INFINITY, f64::min)
+            + snap * per_m;
+        let got = cov["units"][fid as usize]["shelter_minutes"]
+            .as_f64()
+            .unwrap();
+        assert!((got - best).abs() <= 0.051, "unit {fid}: {got} vs {best}");
+    }
+    for b in cov["beyond"].as_array().unwrap() {
+        let t = b["minutes"].as_f64().unwrap();
+        let expected: f64 = cov["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["shelter_minutes"].as_f64().is_none_or(|m| m > t))
+            .map(|u| u["people"].as_f64().unwrap())
+            .sum();
+        assert_eq!(b["shelter_population"].as_f64().unwrap(), expected);
+    }
+    let isos = cov["isochrones"]["features"].as_array().unwrap();
+    assert_eq!(isos.len(), 4);
+    let areas: Vec<f64> = isos
+        .iter()
+        .map(|f| {
+            let g: Geometry<f64> =
+                serde_json::from_value::<geojson::Geometry>(f["geometry"].clone())
+                    .unwrap()
+                    .try_into()
+                    .unwrap();
+            geo::Area::unsigned_area(&g)
+        })
+        .collect();
+    assert!(
+        areas.windows(2).all(|w| w[0] <= w[1] + 1e-12),
+        "isochrones grow with time: {areas:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_coverage_requests_are_refused() {
+    let app = demo_app();
+    for (body, needle) in [
+        (json!({"thresholds": []}), "thresholds"),
+        (json!({"thresholds": [0.1]}), "thresholds"),
+        (json!({"profile": "swim"}), "unknown profile"),
+        (
+            json!({"isochrones_from": {"lon": 500, "lat": 1}}),
+            "isochrones_from",
+        ),
+        (json!({"exposure": "shelters"}), "not population"),
+        (json!({"colour": 1}), "unknown field"),
+    ] {
+        let reply = post(&app, "/api/coverage", &body).await;
+        assert!(reply.status.is_client_error(), "{body}");
+        assert!(
+            reply.json()["error"].as_str().unwrap().contains(needle),
+            "{body}: {}",
+            reply.json()
+        );
+    }
+}

@@ -24,10 +24,10 @@ export const REASONS = {
 const ROUTING = { road: "By road 道路", straight_line: "Straight line 直线" };
 const PROFILES = { walk: "walking 步行", drive: "driving 车辆" };
 
-/** Route colours by minutes: green (quick) through blue to purple (long), kept clear of
- *  the warning colours of the hazard areas and the red of people not placed. */
+/** Route colours by minutes, light (quick) to dark (long) magenta: no atlas line uses it,
+ *  and it keeps clear of the hazards' warning colours and the red of people not placed. */
 export const MINUTE_STOPS = [
-  [0, "#1a9850"], [30, "#66bd63"], [60, "#3288bd"], [120, "#5e3c99"], [180, "#2d004b"],
+  [0, "#f9a3c4"], [30, "#f768a1"], [60, "#dd3497"], [120, "#ae017e"], [180, "#7a0177"],
 ];
 
 /** Rows of the assignments table shown before a "Show all" button. */
@@ -56,17 +56,20 @@ function totals(plan) {
   return el("div", { class: "impact-totals evac-totals" }, EVAC_TOTALS.map(([field, en, zh, format]) =>
     el("div", { class: `total total-${field}${field === "unassigned" && t[field] > 0 ? " bad" : ""}` },
       el("span", { class: "value", id: `evac-total-${field}` }, format(t[field])),
-      el("span", { class: "label" }, `${en} ${zh}`))));
+      el("span", { class: "label" }, en, el("br"), zh))));
 }
 
 function legend() {
-  const ramp = MINUTE_STOPS.map(([, c]) => c).join(", ");
+  const last = MINUTE_STOPS[MINUTE_STOPS.length - 1][0];
+  const at = (m) => `${((100 * m) / last).toFixed(1)}%`;
+  const ramp = MINUTE_STOPS.map(([m, c]) => `${c} ${at(m)}`).join(", ");
   return el("div", { class: "evac-legend", "aria-label": "Map legend 图例" },
     el("div", { class: "ramp-row" },
       el("span", {}, "Route 路线"),
       el("span", { class: "ramp-wrap" },
         el("span", { class: "ramp", style: `background:linear-gradient(90deg, ${ramp})` }),
-        el("span", { class: "ramp-labels" }, MINUTE_STOPS.map(([m]) => el("span", {}, String(m))))),
+        el("span", { class: "ramp-labels" }, MINUTE_STOPS.map(([m]) =>
+          el("span", { style: `left:${at(m)}` }, m === last ? `${m}+` : String(m))))),
       el("span", {}, "min 分钟")),
     el("div", { class: "symbols" },
       el("span", {}, el("span", { class: "sym shelter" }), "Shelter, filled share used 场所（填充=使用率）"),
@@ -81,7 +84,8 @@ function shortfallLine(needs) {
     const [label, unit] = NEEDS[n.item] || [n.item, ""];
     return `${label.split(" ").pop()} ${formatCount(n.shortfall)}${unit ? ` ${unit.split(" ")[0]}` : ""}`;
   });
-  return el("div", { class: "sub short" }, `Short 缺口: ${parts.join(" · ")}`);
+  const text = `Short 缺口: ${parts.join(" · ")}`;
+  return el("div", { class: "sub short", title: text }, text);
 }
 
 function shelters(plan, handlers) {

@@ -15,7 +15,7 @@ import { formatKm, formatMinutes, MINUTE_STOPS, REASONS, renderPlan } from "/eva
 const SOURCE = "evacuation";
 const EMPTY = { type: "FeatureCollection", features: [] };
 const NOT_PLACED = "#d7191c";
-const SHELTER = "#0f7b6c";
+const SHELTER = "#14532d"; // the atlas's shelter label colour
 const ROLE = (role) => ["==", ["get", "role"], role];
 const BY_ZOOM = (low, high) => ["interpolate", ["linear"], ["zoom"], 8, low, 14, high];
 
@@ -33,7 +33,7 @@ export const EVACUATION_LAYERS = [
     } },
   { id: "evacuation-shelter-ring", type: "circle", filter: ROLE("shelter"),
     paint: { "circle-radius": BY_ZOOM(7, 12), "circle-color": "#ffffff", "circle-opacity": 0.9,
-      "circle-stroke-color": SHELTER, "circle-stroke-width": 2 } },
+      "circle-stroke-color": SHELTER, "circle-stroke-width": 2.5 } },
   { id: "evacuation-shelter-fill", type: "circle", filter: ROLE("shelter"),
     paint: { "circle-color": SHELTER,
       "circle-radius": BY_ZOOM(["*", 7, ["sqrt", ["get", "utilisation"]]], ["*", 12, ["sqrt", ["get", "utilisation"]]]) } },
@@ -228,9 +228,9 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
         option("road", "Road 道路", hasRoads), option("straight_line", "Straight 直线", !hasRoads))),
       el("label", {}, "Profile 方式", el("select", { id: "evac-profile", "aria-label": "Profile 方式" },
         option("walk", "Walk 步行", true), option("drive", "Drive 车辆"))),
-      numberField("evac-candidates", "Shelters 候选", { min: "1", max: "50", step: "1", value: "8",
+      numberField("evac-candidates", "Candidates 候选场所", { min: "1", max: "50", step: "1", value: "8",
         title: "Nearest usable shelters considered per unit 每个居民点考虑的最近场所数" }),
-      numberField("evac-max-minutes", "Max min 限时", { min: "1", max: "1440", step: "5", value: "180",
+      numberField("evac-max-minutes", "Max minutes 最长用时", { min: "1", max: "1440", step: "5", value: "180",
         title: "Longest trip allowed, minutes 最长用时（分钟）" })),
     el("div", { class: "button-row run-row" }, runButton, status),
     el("div", { class: "button-row exports", role: "group", "aria-label": "Export 导出" }, Object.values(exportButtons)),

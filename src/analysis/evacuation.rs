@@ -428,6 +428,9 @@ fn road_candidates(
                 start_s,
                 max_s,
                 |from, arc| {
+                    if arc.against_oneway && options.profile.respects_oneway {
+                        return None;
+                    }
                     if respect_hazards
                         && let Some(hs) = closed.get(&(from, arc.to))
                         && hs.iter().any(|h| !inside.contains(h))

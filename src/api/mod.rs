@@ -3,6 +3,7 @@
 //! Handlers are thin: parse the request into checked types, call the domain, map the
 //! result. [`router`] is a plain function so tests drive it without a socket.
 
+mod coverage;
 mod error;
 mod evacuation;
 mod features;
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
+        .route("/api/coverage", post(coverage::coverage_handler))
         .route("/style.json", get(web::style))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)

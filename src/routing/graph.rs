@@ -20,6 +20,8 @@ pub struct Arc {
     pub length_m: f64,
     /// The road (layer index in the atlas, fid) the arc lies on.
     pub road: (u16, u32),
+    /// Runs against a one-way street: walkers may, vehicles may not.
+    pub against_oneway: bool,
 }
 
 /// Speeds by road class (km/h) and how a profile moves.
@@ -32,6 +34,8 @@ pub struct Profile {
     pub class_kmh: Vec<(&'static str, f64)>,
     pub default_kmh: f64,
     pub use_road_speed: bool,
+    /// Whether one-way streets bind (they do not bind people on foot).
+    pub respects_oneway: bool,
 }
 
 impl Profile {
@@ -44,6 +48,7 @@ impl Profile {
             class_kmh: Vec::new(),
             default_kmh: 4.0,
             use_road_speed: false,
+            respects_oneway: false,
         }
     }
 
@@ -69,6 +74,7 @@ impl Profile {
             ],
             default_kmh: 30.0,
             use_road_speed: true,
+            respects_oneway: true,
         }
     }
 
@@ -167,18 +173,18 @@ impl RoadGraph {
                                 to: b,
                                 length_m,
                                 road,
+                                against_oneway: false,
                             },
                         ));
-                        if !oneway {
-                            edges.push((
-                                b,
-                                Arc {
-                                    to: a,
-                                    length_m,
-                                    road,
-                                },
-                            ));
-                        }
+                        edges.push((
+                            b,
+                            Arc {
+                                to: a,
+                                length_m,
+                                road,
+                                against_oneway: oneway,
+                            },
+                        ));
                     }
                 }
             }
@@ -201,6 +207,29 @@ impl RoadGraph {
             arcs,
             layers,
         })
+    }
+
+    /// The same roads with every arc turned round: searching it from the shelters gives
+    /// each node's time *to* the nearest shelter.
+    pub fn reversed(&self) -> RoadGraph {
+        let mut edges: Vec<(NodeId, Arc)> = self
+            .all_arcs()
+            .map(|(from, a)| (a.to, Arc { to: from, ..*a }))
+            .collect();
+        edges.sort_by_key(|(from, arc)| (*from, arc.to));
+        let mut first = vec![0u32; self.nodes.len() + 1];
+        for (from, _) in &edges {
+            first[*from as usize + 1] += 1;
+        }
+        for i in 0..self.nodes.len() {
+            first[i + 1] += first[i];
+        }
+        RoadGraph {
+            nodes: self.nodes.clone(),
+            first,
+            arcs: edges.into_iter().map(|(_, a)| a).collect(),
+            layers: self.layers.clone(),
+        }
     }
 
     pub fn arcs(&self, n: NodeId) -> &[Arc] {

@@ -87,6 +87,36 @@ impl<'g> Search<'g> {
             cost: start_cost,
             node: source,
         });
+        self.settle(max_cost, &mut arc_cost, &mut visit);
+    }
+
+    /// Runs from several sources at once (each with its own starting cost), otherwise as
+    /// [`Search::run`]: each node ends with its cost from the nearest source.
+    pub fn run_multi(
+        &mut self,
+        sources: &[(NodeId, f64)],
+        max_cost: f64,
+        mut arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+    ) {
+        self.reset();
+        for &(s, c) in sources {
+            if c < self.cost[s as usize] {
+                if self.cost[s as usize].is_infinite() {
+                    self.touched.push(s);
+                }
+                self.cost[s as usize] = c;
+                self.heap.push(Entry { cost: c, node: s });
+            }
+        }
+        self.settle(max_cost, &mut arc_cost, &mut |_, _| Visit::Continue);
+    }
+
+    fn settle(
+        &mut self,
+        max_cost: f64,
+        arc_cost: &mut impl FnMut(NodeId, &Arc) -> Option<f64>,
+        visit: &mut impl FnMut(NodeId, f64) -> Visit,
+    ) {
         while let Some(Entry { cost, node }) = self.heap.pop() {
             if cost > self.cost[node as usize] {
                 continue;
