@@ -225,7 +225,9 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
     el("p", { class: "hint" }, "Plans the scenario above: who goes to which shelter. 按上方情景规划转移安置。"),
     el("div", { class: "impact-options evac-options" },
       el("label", {}, "Routing 路径", el("select", { id: "evac-routing", "aria-label": "Routing 路径" },
-        option("road", "Road 道路", hasRoads), option("straight_line", "Straight 直线", !hasRoads))),
+        // Road routing needs a road layer (the server refuses it without one).
+        el("option", { value: "road", selected: hasRoads, disabled: !hasRoads }, "Road 道路"),
+        option("straight_line", "Straight 直线", !hasRoads))),
       el("label", {}, "Profile 方式", el("select", { id: "evac-profile", "aria-label": "Profile 方式" },
         option("walk", "Walk 步行", true), option("drive", "Drive 车辆"))),
       numberField("evac-candidates", "Candidates 候选场所", { min: "1", max: "50", step: "1", value: "8",

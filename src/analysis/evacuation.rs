@@ -129,6 +129,7 @@ impl Options {
 #[derive(Debug, Clone, Serialize)]
 pub struct Assignment {
     pub unit_id: String,
+    pub unit_name: Option<String>,
     pub shelter_id: String,
     pub shelter_name: Option<String>,
     pub people: i64,
@@ -142,6 +143,8 @@ pub struct Assignment {
 pub struct ShelterLoad {
     pub id: String,
     pub name: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
     pub capacity: i64,
     pub assigned: i64,
     pub utilisation: f64,
@@ -151,6 +154,10 @@ pub struct ShelterLoad {
 #[derive(Debug, Clone, Serialize)]
 pub struct Unassigned {
     pub unit_id: String,
+    pub unit_name: Option<String>,
+    /// Where the unit evacuates from.
+    pub lon: f64,
+    pub lat: f64,
     pub people: i64,
     /// `unreachable`, `capacity` or `through_hazard`.
     pub reason: &'static str,
@@ -184,7 +191,9 @@ pub struct EvacuationPlan {
 pub struct WholeUnits {
     pub split_person_minutes: f64,
     pub whole_person_minutes: f64,
-    pub extra_person_minutes_percent: f64,
+    /// `None` when the two plans place different numbers of people, so that
+    /// person-minutes do not compare.
+    pub extra_person_minutes_percent: Option<f64>,
     pub split_assigned: i64,
     pub whole_assigned: i64,
 }
@@ -248,6 +257,7 @@ struct Candidate {
 
 struct Evacuee {
     unit_id: String,
+    unit_name: Option<String>,
     point: Point<f64>,
     people: i64,
     candidates: Vec<Candidate>,
@@ -282,6 +292,7 @@ pub fn plan(
             let people = u.people.round() as i64;
             (people > 0).then(|| Evacuee {
                 unit_id: u.id.clone(),
+                unit_name: u.name.clone(),
                 point,
                 people,
                 candidates: Vec::new(),
@@ -466,6 +477,12 @@ fn road_candidates(
                     let mut route = vec![e.point.0, graph.nodes[start as usize]];
                     route.extend(path.iter().map(|(_, a)| graph.nodes[a.to as usize]));
                     route.push(shelters[s].point.0);
+                    // A unit or shelter that sits on its road node has a zero-length walk.
+                    route.dedup();
+                    if route.len() == 1 {
+                        // Unit and shelter at one spot: still a (zero-length) line.
+                        route.push(route[0]);
+                    }
                     Candidate {
                         shelter: s,
                         seconds,
@@ -548,13 +565,11 @@ fn assign(
             whole.iter().flatten().map(|f| f.1).sum(),
         );
         whole_note = Some(WholeUnits {
-            split_person_minutes: a.round(),
-            whole_person_minutes: b.round(),
-            extra_person_minutes_percent: if a > 0.0 {
-                ((b - a) / a * 1000.0).round() / 10.0
-            } else {
-                0.0
-            },
+            // `+ 0.0` turns a rounded -0.0 into 0.
+            split_person_minutes: a.round() + 0.0,
+            whole_person_minutes: b.round() + 0.0,
+            extra_person_minutes_percent: (placed_split == placed_whole && a > 0.0)
+                .then(|| ((b - a) / a * 1000.0).round() / 10.0 + 0.0),
             split_assigned: placed_split,
             whole_assigned: placed_whole,
         });
@@ -577,6 +592,7 @@ fn assign(
                 geojson::Geometry::new(geojson::GeometryValue::from(&LineString(c.route.clone())));
             assignments.push(Assignment {
                 unit_id: e.unit_id.clone(),
+                unit_name: e.unit_name.clone(),
                 shelter_id: s.layer.features()[s.fid as usize].id.to_string(),
                 shelter_name: s.layer.value(s.fid, "name").as_str().map(str::to_string),
                 people: f,
@@ -595,6 +611,9 @@ fn assign(
             };
             unassigned.push(Unassigned {
                 unit_id: e.unit_id.clone(),
+                unit_name: e.unit_name.clone(),
+                lon: e.point.x(),
+                lat: e.point.y(),
                 people: e.people - placed,
                 reason,
             });
@@ -612,6 +631,8 @@ fn assign(
         .map(|(s, &l)| ShelterLoad {
             id: s.layer.features()[s.fid as usize].id.to_string(),
             name: s.layer.value(s.fid, "name").as_str().map(str::to_string),
+            lon: s.point.x(),
+            lat: s.point.y(),
             capacity: s.room,
             assigned: l,
             utilisation: (l as f64 / s.room as f64 * 1000.0).round() / 1000.0,

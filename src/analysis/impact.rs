@@ -206,7 +206,7 @@ impl HazardOverlay {
             .map_or(1, |n| n.get())
             .min(self.areas.len().max(1));
         let chunk = self.areas.len().div_ceil(threads).max(1);
-        let mut pairs: Vec<(u32, u32)> = std::thread::scope(|scope| {
+        let pairs: Vec<(u32, u32)> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..self.areas.len())
                 .step_by(chunk)
                 .map(|start| {
@@ -244,8 +244,22 @@ impl HazardOverlay {
                 .flat_map(|w| w.join().expect("overlay workers do not panic"))
                 .collect()
         });
-        pairs.sort_unstable();
-        pairs
+        // Group by unit with a stable counting sort: linear, and it keeps each unit's
+        // hazards in ascending order (workers hold ascending hazard ranges, joined in
+        // order). A comparison sort here cost a fifth of the whole overlay.
+        let mut start = vec![0u32; layer.len() + 1];
+        for &(u, _) in &pairs {
+            start[u as usize + 1] += 1;
+        }
+        for i in 0..layer.len() {
+            start[i + 1] += start[i];
+        }
+        let mut grouped = vec![(0u32, 0u32); pairs.len()];
+        for &(u, h) in &pairs {
+            grouped[start[u as usize] as usize] = (u, h);
+            start[u as usize] += 1;
+        }
+        grouped
     }
 
     /// Hazards a geometry meets and the share of it inside them (1 for points).
