@@ -4,22 +4,12 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::Request;
-use common::{demo_app, repo_path, request};
+use common::{demo_app, post, repo_path};
 use geo::{Contains, Distance, Geodesic, Geometry, Point};
 use riskatlas::routing::RoadGraph;
 use riskatlas::routing::search::{Search, Visit};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-
-async fn post(app: &axum::Router, uri: &str, body: &Value) -> common::Reply {
-    let req = Request::post(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    request(app, req).await
-}
 
 #[test]
 fn dijkstra_distances_equal_a_plain_bellman_ford() {

@@ -4,9 +4,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::Request;
-use common::{demo_app, repo_path, request};
+use common::{demo_app, post, repo_path};
 use geo::{Contains, Distance, Geodesic, Geometry, Point};
 use riskatlas::analysis::{Scenario, analyse};
 use riskatlas::atlas::Atlas;
@@ -20,14 +18,6 @@ fn demo() -> Atlas {
 
 fn run(atlas: &Atlas, scenario: Value) -> riskatlas::analysis::Impact {
     analyse(atlas, &Scenario::parse(&scenario, atlas).unwrap())
-}
-
-async fn post(app: &axum::Router, uri: &str, body: &str) -> common::Reply {
-    let req = Request::post(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    request(app, req).await
 }
 
 /// A 3×3 grid of 0.01° population squares at the equator, 900 people each, and a

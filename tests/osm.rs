@@ -4,9 +4,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::Request;
-use common::{repo_path, request};
+use common::{post, repo_path};
 use riskatlas::routing::RoadGraph;
 use riskatlas::routing::search::{Search, Visit};
 use serde_json::json;
@@ -176,11 +174,7 @@ async fn an_evacuation_from_a_drawn_harbour_flood_routes_along_osm_ways() {
     let app = riskatlas::api::router(riskatlas::api::AppState::new(loaded.atlas, loaded.report));
     let flood = json!({"type": "Polygon", "coordinates": [[[7.417, 43.7315], [7.4275, 43.7315], [7.4275, 43.7375], [7.417, 43.7375], [7.417, 43.7315]]]});
     let body = json!({"hazards": [{"geometry": flood, "severity": 4, "name": "harbour flood"}], "exposure": "people", "candidates": 4});
-    let req = Request::post("/api/evacuation")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let reply = request(&app, req).await;
+    let reply = post(&app, "/api/evacuation", &body).await;
     assert_eq!(
         reply.status,
         200,

@@ -69,6 +69,15 @@ pub async fn get(app: &Router, uri: &str) -> Reply {
     .await
 }
 
+/// POSTs a JSON body (any text: malformed bodies are tested too).
+pub async fn post(app: &Router, uri: &str, body: impl ToString) -> Reply {
+    let req = Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    request(app, req).await
+}
+
 /// Tile bounds in lon/lat, buffered by `buffer/extent` of a tile per side: the
 /// textbook inverse Web Mercator, written here independently of `riskatlas::tiles`.
 pub fn buffered_tile_bounds(z: u32, x: u32, y: u32, buffer: f64) -> (f64, f64, f64, f64) {
