@@ -86,26 +86,13 @@ fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
-    use riskatlas::analysis::evacuation::{Options, plan};
-    use riskatlas::analysis::{Scenario, analyse};
-    let mut json = read_scenario(&args)?;
-    let options = Options::take_from(&mut json).map_err(|e| anyhow::anyhow!(e))?;
+    let json = read_scenario(&args)?;
     let loaded = import::load_folder(&args.data)
         .with_context(|| format!("loading {}", args.data.display()))?;
-    let scenario = Scenario::parse(&json, &loaded.atlas)?;
-    let impact = analyse(&loaded.atlas, &scenario);
     let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas);
-    let result = plan(
-        &loaded.atlas,
-        &impact,
-        graph.as_ref(),
-        &options,
-        scenario.period,
-        &scenario.needs,
-        scenario.days,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    println!("{}", serde_json::to_string_pretty(&result)?);
+    let (_, plan) = riskatlas::analysis::evacuation::run(&loaded.atlas, graph.as_ref(), json)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    println!("{}", serde_json::to_string_pretty(&plan)?);
     Ok(ExitCode::SUCCESS)
 }
 

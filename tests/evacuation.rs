@@ -503,3 +503,90 @@ async fn bad_coverage_requests_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn village_and_shelter_cards_say_when_who_where_and_whom_to_call() {
+    let app = demo_app();
+    let plan = post(&app, "/api/evacuation", &flood_scenario())
+        .await
+        .json();
+    let impact = post(&app, "/api/impact", &flood_scenario()).await.json();
+    let encoded: String = flood_scenario()
+        .to_string()
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    let page = common::get(&app, &format!("/cards/evacuation?request={encoded}")).await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body).unwrap();
+    assert_eq!(
+        html.matches("class=card").count(),
+        impact["units"].as_array().unwrap().len(),
+        "one card per affected unit"
+    );
+    // The first assigned unit's card names its shelter and its village duty phone.
+    let a = &plan["assignments"][0];
+    assert!(html.contains(a["shelter_name"].as_str().unwrap()));
+    let unit = impact["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == a["unit_id"])
+        .unwrap();
+    let atlas = riskatlas::import::load_folder(&repo_path("data/demo"))
+        .unwrap()
+        .atlas;
+    let villages = atlas.layer("villages").unwrap();
+    let code = unit["admin_code"].as_str().unwrap();
+    let fid = (0..villages.len() as u32)
+        .find(|&f| villages.value(f, "code").as_str() == Some(code))
+        .unwrap();
+    assert!(html.contains(villages.value(fid, "contact_phone").as_str().unwrap()));
+    // Red hazards say "move now".
+    if impact["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["severity"] == 4)
+    {
+        assert!(html.contains("立即转移") && html.contains("Move now"));
+    }
+    let one = common::get(
+        &app,
+        &format!(
+            "/cards/evacuation?request={encoded}&unit={}",
+            a["unit_id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8(one.body)
+            .unwrap()
+            .matches("class=card")
+            .count(),
+        1
+    );
+    let shelters = String::from_utf8(
+        common::get(
+            &app,
+            &format!("/cards/evacuation?request={encoded}&kind=shelter"),
+        )
+        .await
+        .body,
+    )
+    .unwrap();
+    assert_eq!(
+        shelters.matches("class=card").count(),
+        plan["shelters"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        common::get(
+            &app,
+            &format!("/cards/evacuation?request={encoded}&kind=poster")
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(common::get(&app, "/cards/evacuation").await.status, 400);
+}

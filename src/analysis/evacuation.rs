@@ -264,6 +264,28 @@ struct Evacuee {
     only_through_hazard: bool,
 }
 
+/// The whole request: evacuation options and scenario from one JSON body → the
+/// impact it rests on and the plan. Errors are messages for the requester.
+pub fn run(
+    atlas: &Atlas,
+    graph: Result<&RoadGraph, &GraphError>,
+    mut body: Json,
+) -> Result<(Impact, EvacuationPlan), String> {
+    let options = Options::take_from(&mut body)?;
+    let scenario = super::Scenario::parse(&body, atlas).map_err(|e| e.to_string())?;
+    let impact = super::analyse(atlas, &scenario);
+    let plan = plan(
+        atlas,
+        &impact,
+        graph,
+        &options,
+        scenario.period,
+        &scenario.needs,
+        scenario.days,
+    )?;
+    Ok((impact, plan))
+}
+
 /// Builds the plan for an impact (whose scenario was parsed against `atlas`).
 pub fn plan(
     atlas: &Atlas,

@@ -9,6 +9,7 @@
 //!   ellipsoid, admin-unit lookup.
 
 pub mod admin;
+pub mod cards;
 pub mod coverage;
 pub mod earthquake;
 pub mod evacuation;

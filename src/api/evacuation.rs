@@ -2,13 +2,15 @@
 
 use super::impact::{Format, FormatQuery, parse_format};
 use super::{ApiError, AppState};
-use crate::analysis::evacuation::{EvacuationPlan, Options, plan};
-use crate::analysis::{Scenario, analyse};
+use crate::analysis::Impact;
+use crate::analysis::cards;
+use crate::analysis::evacuation::{EvacuationPlan, run};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub async fn evacuation(
@@ -18,28 +20,9 @@ pub async fn evacuation(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
-    let Json(mut body) =
+    let Json(body) =
         body.map_err(|e| ApiError::bad_request(format!("request: {}", e.body_text())))?;
-    let options = Options::take_from(&mut body).map_err(ApiError::bad_request)?;
-    let worker = state.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let atlas = worker.atlas();
-        let scenario =
-            Scenario::parse(&body, atlas).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let impact = analyse(atlas, &scenario);
-        plan(
-            atlas,
-            &impact,
-            worker.road_graph(),
-            &options,
-            scenario.period,
-            &scenario.needs,
-            scenario.days,
-        )
-        .map_err(ApiError::bad_request)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("evacuation worker failed: {e}")))??;
+    let (_, result) = run_blocking(&state, body).await?;
     Ok(match format {
         Format::Json => {
             Json(serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.into()))?)
@@ -55,6 +38,50 @@ pub async fn evacuation(
             r
         }
     })
+}
+
+/// Runs an evacuation request off the async threads.
+async fn run_blocking(state: &AppState, body: Value) -> Result<(Impact, EvacuationPlan), ApiError> {
+    let worker = state.clone();
+    tokio::task::spawn_blocking(move || {
+        run(worker.atlas(), worker.road_graph(), body).map_err(ApiError::bad_request)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("evacuation worker failed: {e}")))?
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CardsQuery {
+    request: Option<String>,
+    kind: Option<String>,
+    unit: Option<String>,
+}
+
+/// `GET /cards/evacuation?request=<JSON>&kind=village|shelter[&unit=ID]`: printable
+/// cards, one page per village (or per shelter).
+pub async fn cards(
+    State(state): State<AppState>,
+    query: Result<Query<CardsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let text = q
+        .request
+        .ok_or_else(|| ApiError::bad_request("give the evacuation request as ?request=<JSON>"))?;
+    let body: Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::bad_request(format!("request is not JSON: {e}")))?;
+    let (impact, plan) = run_blocking(&state, body).await?;
+    let html = match q.kind.as_deref() {
+        None | Some("village") => {
+            cards::village_cards(state.atlas(), &impact, &plan, q.unit.as_deref())
+        }
+        Some("shelter") => cards::shelter_cards(&plan),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "kind {other:?} is not village or shelter"
+            )));
+        }
+    };
+    Ok(Html(html).into_response())
 }
 
 /// Routes as LineStrings, one feature per assignment.

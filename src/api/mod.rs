@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
+        .route("/cards/evacuation", get(evacuation::cards))
         .route("/api/coverage", post(coverage::coverage_handler))
         .route("/style.json", get(web::style))
         .fallback(web::asset_or_404)

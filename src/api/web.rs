@@ -56,7 +56,7 @@ fn percent_decode(path: &str) -> Option<String> {
 /// Serves an embedded file, `index.html` for `/`; JSON 404 for anything else.
 pub async fn asset_or_404(State(state): State<AppState>, uri: Uri) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("no such path {:?}", uri.path()));
-    if ["/api/", "/tiles/", "/report/"]
+    if ["/api/", "/tiles/", "/report/", "/cards/"]
         .iter()
         .any(|p| uri.path().starts_with(p))
     {
