@@ -87,6 +87,11 @@ impl FlowNetwork {
                 if d > dist[v] {
                     continue;
                 }
+                // Stop once the sink is settled: the path is known, and capping every
+                // potential update at dist[t] below keeps reduced costs non-negative.
+                if v == t {
+                    break;
+                }
                 for (i, e) in self.graph[v].iter().enumerate() {
                     if e.cap > 0 {
                         let nd = d + e.cost + potential[v] - potential[e.to];
@@ -101,10 +106,9 @@ impl FlowNetwork {
             if dist[t] == i64::MAX {
                 break;
             }
+            let reached = dist[t];
             for v in 0..n {
-                if dist[v] != i64::MAX {
-                    potential[v] += dist[v];
-                }
+                potential[v] += dist[v].min(reached);
             }
             let mut push = limit - flow;
             let mut v = t;
