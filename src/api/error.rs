@@ -44,6 +44,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON document passed in a query parameter (`?scenario=<JSON>`), parsed or refused
+/// with a message naming the parameter.
+pub fn json_param(text: Option<String>, name: &str) -> Result<serde_json::Value, ApiError> {
+    let text =
+        text.ok_or_else(|| ApiError::bad_request(format!("give the {name} as ?{name}=<JSON>")))?;
+    serde_json::from_str(&text)
+        .map_err(|e| ApiError::bad_request(format!("{name} is not JSON: {e}")))
+}
+
 pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
     ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
 }

@@ -64,11 +64,7 @@ pub async fn cards(
     query: Result<Query<CardsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let text = q
-        .request
-        .ok_or_else(|| ApiError::bad_request("give the evacuation request as ?request=<JSON>"))?;
-    let body: Value = serde_json::from_str(&text)
-        .map_err(|e| ApiError::bad_request(format!("request is not JSON: {e}")))?;
+    let body = super::json_param(q.request, "request")?;
     let (impact, plan) = run_blocking(&state, body).await?;
     let html = match q.kind.as_deref() {
         None | Some("village") => {

@@ -103,11 +103,7 @@ pub async fn report(
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let text = q
-        .scenario
-        .ok_or_else(|| ApiError::bad_request("give the scenario as ?scenario=<JSON>"))?;
-    let scenario: Value = serde_json::from_str(&text)
-        .map_err(|e| ApiError::bad_request(format!("scenario is not JSON: {e}")))?;
+    let scenario = super::json_param(q.scenario, "scenario")?;
     let impact = run(&state, scenario).await?;
     Ok(Html(export::html(&impact, &state.atlas().name)).into_response())
 }

@@ -12,7 +12,7 @@ mod layers;
 mod tiles;
 mod web;
 
-pub use error::ApiError;
+pub use error::{ApiError, json_param};
 
 use crate::atlas::Atlas;
 use crate::import::LoadReport;
