@@ -2,7 +2,8 @@
 //! evacuates (a drawn area over the whole county, with its shelters kept usable and no
 //! road closed), walking, k = 8 candidates.
 //!
-//! Run: `RISKATLAS_BENCH_EVAC_SCALE=52 cargo bench --bench evacuation`.
+//! Run: `RISKATLAS_BENCH_EVAC_SCALE=52 cargo bench --bench evacuation`; add
+//! `RISKATLAS_BENCH_EVAC_SHELTERS=500` to keep only that many shelters.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use riskatlas::analysis::evacuation::{Options, plan};
@@ -18,7 +19,15 @@ fn setup() -> (Atlas, RoadGraph, Impact, Scenario) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(52.0);
-    let atlas = riskatlas::demo::generate(7, scale).into_loaded().atlas;
+    let mut demo = riskatlas::demo::generate(7, scale);
+    // The county has 500 shelters; the demo at scale 52 has ~8,500.
+    if let Some(keep) = std::env::var("RISKATLAS_BENCH_EVAC_SHELTERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        demo.thin("shelters", keep);
+    }
+    let atlas = demo.into_loaded().atlas;
     let started = Instant::now();
     let graph = RoadGraph::from_atlas(&atlas).expect("the demo has roads");
     eprintln!(
@@ -49,6 +58,11 @@ fn setup() -> (Atlas, RoadGraph, Impact, Scenario) {
 }
 
 fn county_plan(c: &mut Criterion) {
+    // RUST_LOG=riskatlas=debug splits each plan's time into searches and assignment.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let (atlas, graph, impact, scenario) = setup();
     let options = Options::take_from(&mut json!({})).expect("defaults");
     let run = || {

@@ -19,9 +19,9 @@ use super::impact::{HazardOverlay, Impact};
 use super::needs::{Need, NeedsProfile, needs_for};
 use super::scenario::Period;
 use crate::atlas::{Atlas, Kind, Layer};
-use crate::routing::flow::{ArcId, FlowNetwork};
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::search::{Search, Visit};
+use crate::routing::simplex::{Arc as FlowArc, NetworkSimplex};
 use crate::routing::snap::NodeIndex;
 use geo::{Coord, Distance, Geodesic, Intersects, Line, LineString, Point};
 use serde::Serialize;
@@ -323,6 +323,7 @@ pub fn plan(
         })
         .collect();
     let overlay = HazardOverlay::new(impact.hazards.clone());
+    let started = std::time::Instant::now();
     let mut assumptions = vec![format!(
         "evacuees are the affected units' people ({}), rounded to whole persons",
         match period {
@@ -353,7 +354,8 @@ pub fn plan(
             ));
         }
     }
-    Ok(assign(
+    let searched = started.elapsed();
+    let plan = assign(
         &shelters,
         &evacuees,
         routing,
@@ -361,7 +363,15 @@ pub fn plan(
         needs,
         days,
         assumptions,
-    ))
+    );
+    tracing::debug!(
+        units = evacuees.len(),
+        shelters = shelters.len(),
+        candidates_ms = searched.as_secs_f64() * 1e3,
+        assignment_ms = (started.elapsed() - searched).as_secs_f64() * 1e3,
+        "evacuation plan"
+    );
+    Ok(plan)
 }
 
 fn straight_speed(options: &Options) -> f64 {
@@ -529,12 +539,15 @@ fn assign(
     assumptions: Vec<String>,
 ) -> EvacuationPlan {
     let (n, m) = (evacuees.len(), shelters.len());
-    let (source, sink) = (0, n + m + 1);
-    let mut net = FlowNetwork::new(n + m + 2);
-    let mut arcs: Vec<Vec<(usize, ArcId)>> = Vec::with_capacity(n);
+    // Units supply their people, the sink takes them all: via a candidate shelter (its
+    // travel time, within the shelter's room) or, at a prohibitive cost, unplaced.
+    let sink = n + m;
+    let mut net = NetworkSimplex::new(n + m + 1);
+    let mut arcs: Vec<Vec<(usize, FlowArc)>> = Vec::with_capacity(n);
     for (u, e) in evacuees.iter().enumerate() {
-        net.add_arc(source, 1 + u, e.people, 0);
-        net.add_arc(1 + u, sink, e.people, UNPLACED_COST_S);
+        net.add_supply(u, e.people);
+        net.add_supply(sink, -e.people);
+        net.add_arc(u, sink, e.people, UNPLACED_COST_S);
         let usable = if e.only_through_hazard {
             &[][..]
         } else {
@@ -547,17 +560,18 @@ fn assign(
                 .map(|(ci, c)| {
                     (
                         ci,
-                        net.add_arc(1 + u, 1 + n + c.shelter, e.people, c.seconds.round() as i64),
+                        net.add_arc(u, n + c.shelter, e.people, c.seconds.round() as i64),
                     )
                 })
                 .collect(),
         );
     }
     for (j, s) in shelters.iter().enumerate() {
-        net.add_arc(1 + n + j, sink, s.room, 0);
+        net.add_arc(n + j, sink, s.room, 0);
     }
     let total: i64 = evacuees.iter().map(|e| e.people).sum();
-    net.min_cost_flow(source, sink, total);
+    net.solve()
+        .expect("balanced, and the unplaced arcs make every instance feasible");
     // flows[u]: (candidate index, people) of the optimal split.
     let split: Vec<Vec<(usize, i64)>> = arcs
         .iter()

@@ -436,6 +436,22 @@ impl Demo {
         Ok(())
     }
 
+    /// Keeps `keep` evenly spaced features of layer `id` (benchmarks use it to vary one
+    /// layer's density, e.g. fewer shelters for the same villages and roads).
+    pub fn thin(&mut self, id: &str, keep: usize) {
+        if let Some(layer) = self.layers.iter_mut().find(|l| l.id == id) {
+            let n = layer.features.len();
+            if keep < n {
+                let mut i = 0;
+                layer.features.retain(|_| {
+                    i += 1;
+                    // Feature i-1 is kept when it starts a new 1/keep share of the layer.
+                    (i - 1) * keep / n != i * keep / n
+                });
+            }
+        }
+    }
+
     /// Loads the generated layers straight into an atlas, through the same validation
     /// as files on disk (benchmarks and tests use this to skip the file round trip).
     pub fn into_loaded(self) -> Loaded {

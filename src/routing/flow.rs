@@ -1,5 +1,7 @@
-//! Minimum-cost flow for capacitated assignment: successive shortest augmenting paths
-//! with Johnson potentials (Dijkstra on reduced costs), exact for integer capacities.
+//! Minimum-cost flow by successive shortest augmenting paths with Johnson potentials
+//! (Dijkstra on reduced costs), exact for integer capacities. The plans use the faster
+//! [`super::simplex`]; this simpler solver, checked against brute force below, is the
+//! independent reference the simplex is tested against.
 //!
 //! The evacuation network is bipartite — source → units (their people) → candidate
 //! shelters (travel time) → sink (shelter capacity), plus a direct unit → sink arc of

@@ -4,11 +4,14 @@
 //! - [`graph`]: road layers → a CSR graph with per-arc lengths, profiles for speeds;
 //! - [`search`]: a bounded, reusable Dijkstra (one multi-target search per unit);
 //! - [`snap`]: nearest road node to a point;
-//! - [`flow`]: exact min-cost flow (successive shortest paths with potentials).
+//! - [`simplex`]: exact min-cost flow by the network simplex method (the assignment);
+//! - [`flow`]: successive shortest paths with potentials, the simpler reference solver
+//!   the simplex is tested against.
 
 pub mod flow;
 pub mod graph;
 pub mod search;
+pub mod simplex;
 pub mod snap;
 
 pub use graph::{GraphError, Profile, RoadGraph};
