@@ -640,11 +640,7 @@ mod tests {
 
     /// A random network with supplies at some nodes and demands at others, plus the
     /// same instance as a source–sink flow for the successive-shortest-paths solver.
-    fn both(
-        n: usize,
-        arcs: &[ArcSpec],
-        supply: &[i64],
-    ) -> (NetworkSimplex, Vec<Arc>, Option<i64>) {
+    fn both(n: usize, arcs: &[ArcSpec], supply: &[i64]) -> (NetworkSimplex, Vec<Arc>, Option<i64>) {
         let mut ns = NetworkSimplex::new(n);
         let handles: Vec<Arc> = arcs
             .iter()
