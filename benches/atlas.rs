@@ -75,7 +75,7 @@ fn rtree_bulk_load(c: &mut Criterion) {
     let entries: Vec<IndexEntry> = atlas
         .layers()
         .iter()
-        .flat_map(|l: &Layer| l.index().iter().cloned())
+        .flat_map(|l| l.index().iter().cloned())
         .map(|e| {
             GeomWithData::new(
                 Rectangle::from_corners(e.geom().lower(), e.geom().upper()),
@@ -93,7 +93,7 @@ fn rtree_bulk_load(c: &mut Criterion) {
 
 fn tile_render(c: &mut Criterion) {
     let atlas = atlas();
-    let layers: Vec<&Layer> = atlas.layers().iter().collect();
+    let layers: Vec<&Layer> = atlas.layers().iter().map(|l| &**l).collect();
     let bbox = atlas.bbox().expect("non-empty");
     let opts = TileOptions::default();
     let mut group = c.benchmark_group("tile_render_cold_all_layers");

@@ -19,6 +19,7 @@ pub mod api;
 pub mod atlas;
 pub mod config;
 pub mod demo;
+pub mod edits;
 pub mod import;
 pub mod routing;
 pub mod style;

@@ -109,15 +109,30 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ms = started.elapsed().as_secs_f64() * 1e3,
         "atlas loaded"
     );
+    // Edits accepted before the last stop: replayed over the layer files.
+    let log_path = args.data.join(riskatlas::edits::LOG_FILE);
+    let (log, recovered) = riskatlas::edits::log::EditLog::open(&log_path)
+        .with_context(|| format!("opening the edit log {}", log_path.display()))?;
+    let (atlas, problems) = riskatlas::edits::replay(&loaded.atlas, &recovered.records);
+    for p in &problems {
+        tracing::error!("edit log: {p}");
+    }
+    tracing::info!(
+        edits = recovered.records.len(),
+        torn_bytes_cut = recovered.truncated_bytes,
+        path = %log_path.display(),
+        "edit log replayed"
+    );
     let state = AppState::with_options(
-        loaded.atlas,
+        atlas,
         loaded.report,
         args.tile_cache_mb << 20,
         args.bind.to_string(),
     )
-    .with_web_dir(args.web_dir);
+    .with_web_dir(args.web_dir)
+    .with_edit_log(log);
     // Build the road graph now rather than on the first evacuation request.
-    let _ = state.road_graph();
+    let _ = state.atlas().road_graph();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -48,6 +48,7 @@ impl<'a> AdminIndex<'a> {
             .layers()
             .iter()
             .filter(|l| l.kind == Kind::Admin)
+            .map(|l| &**l)
             .collect();
         let mut by_code = HashMap::new();
         for layer in &layers {

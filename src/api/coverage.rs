@@ -79,10 +79,10 @@ pub async fn coverage_handler(
             }
         }
     };
+    let atlas = state.atlas();
     let exposure = match req.exposure {
         Some(id) => {
-            let layer = state
-                .atlas()
+            let layer = atlas
                 .layer(&id)
                 .ok_or_else(|| ApiError::not_found(format!("unknown layer {id:?}")))?;
             if layer.kind != Kind::Population {
@@ -93,21 +93,19 @@ pub async fn coverage_handler(
             }
             id
         }
-        None => state
-            .atlas()
+        None => atlas
             .layers()
             .iter()
             .find(|l| l.kind == Kind::Population)
             .map(|l| l.id.to_string())
             .ok_or_else(|| ApiError::bad_request("the atlas has no population layer"))?,
     };
-    let worker = state.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let graph = worker
+        let graph = atlas
             .road_graph()
             .map_err(|e| ApiError::bad_request(format!("coverage needs roads: {e}")))?;
         Ok::<_, ApiError>(coverage(
-            worker.atlas(),
+            &atlas,
             graph,
             &exposure,
             &profile,

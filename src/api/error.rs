@@ -15,6 +15,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The request conflicts with the data (an insert of an id that exists).
+    #[error("{0}")]
+    Conflict(String),
+    /// The server cannot do it now (an edit that could not be made durable).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -35,12 +41,27 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(cause) => {
                 tracing::error!("internal error: {cause:#}");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
         (status, Json(serde_json::json!({"error": self.to_string()}))).into_response()
+    }
+}
+
+impl From<crate::edits::EditError> for ApiError {
+    fn from(e: crate::edits::EditError) -> Self {
+        use crate::edits::EditError;
+        match e {
+            EditError::UnknownLayer(_) | EditError::NotFound { .. } => {
+                ApiError::NotFound(e.to_string())
+            }
+            EditError::Exists { .. } => ApiError::Conflict(e.to_string()),
+            EditError::Invalid(_) => ApiError::BadRequest(e.to_string()),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub async fn evacuation(
     let format = parse_format(q.format.as_deref())?;
     let Json(body) =
         body.map_err(|e| ApiError::bad_request(format!("request: {}", e.body_text())))?;
-    let (_, result) = run_blocking(&state, body).await?;
+    let (_, result, _) = run_blocking(&state, body).await?;
     Ok(match format {
         Format::Json => {
             Json(serde_json::to_value(&result).map_err(|e| ApiError::Internal(e.into()))?)
@@ -41,10 +41,15 @@ pub async fn evacuation(
 }
 
 /// Runs an evacuation request off the async threads.
-async fn run_blocking(state: &AppState, body: Value) -> Result<(Impact, EvacuationPlan), ApiError> {
-    let worker = state.clone();
+async fn run_blocking(
+    state: &AppState,
+    body: Value,
+) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
+    let snapshot = state.atlas();
     tokio::task::spawn_blocking(move || {
-        run(worker.atlas(), worker.road_graph(), body).map_err(ApiError::bad_request)
+        let (impact, plan) =
+            run(&snapshot, snapshot.road_graph(), body).map_err(ApiError::bad_request)?;
+        Ok((impact, plan, snapshot))
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("evacuation worker failed: {e}")))?
@@ -65,11 +70,9 @@ pub async fn cards(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let body = super::json_param(q.request, "request")?;
-    let (impact, plan) = run_blocking(&state, body).await?;
+    let (impact, plan, atlas) = run_blocking(&state, body).await?;
     let html = match q.kind.as_deref() {
-        None | Some("village") => {
-            cards::village_cards(state.atlas(), &impact, &plan, q.unit.as_deref())
-        }
+        None | Some("village") => cards::village_cards(&atlas, &impact, &plan, q.unit.as_deref()),
         Some("shelter") => cards::shelter_cards(&plan),
         Some(other) => {
             return Err(ApiError::bad_request(format!(

@@ -86,7 +86,8 @@ pub async fn list(
     query: Result<Query<FeatureQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let layer = state.atlas().layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let atlas = state.atlas();
+    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let limit = parse_count("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX)?;
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
@@ -135,7 +136,8 @@ pub async fn one(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let layer = state.atlas().layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let atlas = state.atlas();
+    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let n: u32 = fid.parse().map_err(|_| {
         ApiError::bad_request(format!(
             "feature id {fid:?} must be a non-negative integer (the fid)"

@@ -35,12 +35,17 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
 }
 
 /// Parses and runs a scenario off the async threads (an overlay can take a while).
-async fn run(state: &AppState, scenario: Value) -> Result<Impact, ApiError> {
-    let state = state.clone();
+/// Returns the atlas snapshot it ran on: whatever uses the result's fids must use it.
+async fn run(
+    state: &AppState,
+    scenario: Value,
+) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
+    let snapshot = state.atlas();
     tokio::task::spawn_blocking(move || {
-        let parsed = Scenario::parse(&scenario, state.atlas())
+        let parsed = Scenario::parse(&scenario, &snapshot)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        Ok(analysis::analyse(state.atlas(), &parsed))
+        let impact = analysis::analyse(&snapshot, &parsed);
+        Ok((impact, snapshot))
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("impact worker failed: {e}")))?
@@ -66,9 +71,10 @@ pub async fn impact(
     let Json(scenario) =
         body.map_err(|e| ApiError::bad_request(format!("scenario: {}", e.body_text())))?;
     let key = scenario_key(&scenario);
-    let impact = run(&state, scenario).await?;
-    let layers = crate::analysis::layers::impact_layers(&impact, state.atlas());
-    let key = state.remember_scenario(key, layers);
+    let (impact, atlas) = run(&state, scenario).await?;
+    let layers = crate::analysis::layers::impact_layers(&impact, &atlas);
+    // The generation keeps a scenario analysed before an edit apart from one after.
+    let key = state.remember_scenario(format!("{key}-{}", atlas.generation), layers);
     Ok(match format {
         Format::Json => {
             let mut report =
@@ -80,7 +86,7 @@ pub async fn impact(
             ));
             Json(report).into_response()
         }
-        Format::GeoJson => Json(export::geojson(&impact, state.atlas())).into_response(),
+        Format::GeoJson => Json(export::geojson(&impact, &atlas)).into_response(),
         Format::Csv => {
             let mut r = export::csv_by_admin(&impact).into_response();
             r.headers_mut().insert(
@@ -104,6 +110,6 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let scenario = super::json_param(q.scenario, "scenario")?;
-    let impact = run(&state, scenario).await?;
-    Ok(Html(export::html(&impact, &state.atlas().name)).into_response())
+    let (impact, atlas) = run(&state, scenario).await?;
+    Ok(Html(export::html(&impact, &atlas.name)).into_response())
 }

@@ -60,7 +60,8 @@ pub async fn tilejson(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let layer = state.atlas().layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let atlas = state.atlas();
+    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let base = base_url(&headers, &state);
     let fields: serde_json::Map<String, Value> = layer
         .schema
@@ -78,8 +79,8 @@ pub async fn tilejson(
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": layer.name,
-        "description": format!("{} layer {} of {}", layer.kind, layer.id, state.atlas().name),
-        "attribution": state.atlas().attribution,
+        "description": format!("{} layer {} of {}", layer.kind, layer.id, atlas.name),
+        "attribution": atlas.attribution,
         "scheme": "xyz",
         "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}", layer.id)],
         "minzoom": 0,

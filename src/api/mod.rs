@@ -4,6 +4,7 @@
 //! result. [`router`] is a plain function so tests drive it without a socket.
 
 mod coverage;
+mod edits;
 mod error;
 mod evacuation;
 mod features;
@@ -28,7 +29,10 @@ pub struct AppState {
 }
 
 struct Shared {
-    atlas: Atlas,
+    /// The current atlas; an edit installs a new snapshot, readers keep the one they took.
+    current: std::sync::RwLock<Arc<Snapshot>>,
+    /// Where accepted edits are made durable (`None`: this server takes no edits).
+    edit_log: Option<tokio::sync::Mutex<crate::edits::log::EditLog>>,
     report: LoadReport,
     tiles: TileCache,
     tile_options: TileOptions,
@@ -36,10 +40,48 @@ struct Shared {
     public_host: String,
     /// Serve the page from this folder instead of the embedded copy (for editing it).
     web_dir: Option<std::path::PathBuf>,
-    /// The road graph, built once from the atlas's road layers (`None` without roads).
-    road_graph: std::sync::OnceLock<Result<crate::routing::RoadGraph, crate::routing::GraphError>>,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario.
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
+}
+
+type GraphSlot = std::sync::OnceLock<Result<crate::routing::RoadGraph, crate::routing::GraphError>>;
+
+/// One version of the atlas, with what is derived from it.
+pub struct Snapshot {
+    pub atlas: Atlas,
+    /// Bumped by every edit; tile-cache keys carry it, so no stale tile is served.
+    pub generation: u64,
+    /// The road graph, built on first use (shared with the next snapshot when an edit
+    /// leaves the roads alone).
+    road_graph: Arc<GraphSlot>,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Atlas;
+    fn deref(&self) -> &Atlas {
+        &self.atlas
+    }
+}
+
+impl Snapshot {
+    /// The road graph (built on first use; `serve` builds it at start-up), or why
+    /// there is none.
+    pub fn road_graph(&self) -> Result<&crate::routing::RoadGraph, &crate::routing::GraphError> {
+        self.road_graph
+            .get_or_init(|| {
+                let graph = crate::routing::RoadGraph::from_atlas(&self.atlas);
+                match &graph {
+                    Ok(g) => tracing::info!(
+                        nodes = g.node_count(),
+                        arcs = g.arc_count(),
+                        "road graph built"
+                    ),
+                    Err(e) => tracing::warn!("no road routing: {e}"),
+                }
+                graph
+            })
+            .as_ref()
+    }
 }
 
 /// How many analysed scenarios stay available as tile sources.
@@ -66,20 +108,91 @@ impl AppState {
     ) -> AppState {
         AppState {
             inner: Arc::new(Shared {
-                atlas,
+                current: std::sync::RwLock::new(Arc::new(Snapshot {
+                    atlas,
+                    generation: 0,
+                    road_graph: Arc::default(),
+                })),
+                edit_log: None,
                 report,
                 tiles: TileCache::new(tile_cache_bytes),
                 tile_options: TileOptions::default(),
                 public_host,
                 web_dir: None,
-                road_graph: std::sync::OnceLock::new(),
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
             }),
         }
     }
 
-    pub fn atlas(&self) -> &Atlas {
-        &self.inner.atlas
+    /// The current atlas. Take it once per request: an edit may install a new one.
+    pub fn atlas(&self) -> Arc<Snapshot> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Accept edits, made durable in `log`. Call before the state is cloned.
+    pub fn with_edit_log(mut self, log: crate::edits::log::EditLog) -> AppState {
+        Arc::get_mut(&mut self.inner)
+            .expect("configured before the state is shared")
+            .edit_log = Some(tokio::sync::Mutex::new(log));
+        self
+    }
+
+    /// The audit trail: every logged edit, oldest first.
+    pub async fn edit_history(&self) -> Result<Vec<crate::edits::EditRecord>, ApiError> {
+        let Some(log) = &self.inner.edit_log else {
+            return Ok(Vec::new());
+        };
+        let log = log.lock().await;
+        log.read_all().map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    /// Checks an edit, logs it durably, then installs the edited atlas; returns the
+    /// logged record. Edits are serialised: each sees the one before.
+    pub async fn edit(
+        &self,
+        layer: &str,
+        request: crate::edits::Request,
+        who: &str,
+    ) -> Result<crate::edits::EditRecord, ApiError> {
+        let Some(log) = &self.inner.edit_log else {
+            return Err(ApiError::MethodNotAllowed(
+                "this server takes no edits (serve a data folder to edit it)".into(),
+            ));
+        };
+        let mut log = log.lock().await;
+        let current = self.atlas();
+        let (layer, mut record) =
+            crate::edits::prepare(&current.atlas, layer, request).map_err(ApiError::from)?;
+        record.at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        record.who = who.to_string();
+        let touches_roads = layer.kind == crate::atlas::Kind::Road;
+        let record = log.append(record).map_err(|e| {
+            tracing::error!("edit not saved: {e}");
+            ApiError::Unavailable(format!(
+                "the edit could not be saved, so it was not applied: {e}"
+            ))
+        })?;
+        let next = Snapshot {
+            atlas: current.atlas.with_layer(layer),
+            generation: current.generation + 1,
+            road_graph: if touches_roads {
+                Arc::default()
+            } else {
+                current.road_graph.clone()
+            },
+        };
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        // Scenario tiles were computed on the old data.
+        self.inner.scenarios.clear();
+        Ok(record)
     }
 
     pub fn report(&self) -> &LoadReport {
@@ -107,26 +220,6 @@ impl AppState {
         self.inner.web_dir.as_deref()
     }
 
-    /// The road graph (built on first use; `serve` builds it at start-up), or why
-    /// there is none.
-    pub fn road_graph(&self) -> Result<&crate::routing::RoadGraph, &crate::routing::GraphError> {
-        self.inner
-            .road_graph
-            .get_or_init(|| {
-                let graph = crate::routing::RoadGraph::from_atlas(&self.inner.atlas);
-                match &graph {
-                    Ok(g) => tracing::info!(
-                        nodes = g.node_count(),
-                        arcs = g.arc_count(),
-                        "road graph built"
-                    ),
-                    Err(e) => tracing::warn!("no road routing: {e}"),
-                }
-                graph
-            })
-            .as_ref()
-    }
-
     /// Keeps a scenario's layers for `/tiles/impact/{key}/...`; returns the key.
     pub fn remember_scenario(&self, key: String, layers: Vec<crate::atlas::Layer>) -> String {
         self.inner.scenarios.insert(key.clone(), Arc::new(layers));
@@ -149,8 +242,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/layers", get(layers::catalogue))
         .route("/api/report", get(layers::report))
         .route("/api/layers/{id}", get(layers::tilejson))
-        .route("/api/layers/{id}/features", get(features::list))
-        .route("/api/layers/{id}/features/{fid}", get(features::one))
+        .route(
+            "/api/layers/{id}/features",
+            get(features::list).post(edits::insert),
+        )
+        .route(
+            "/api/layers/{id}/features/{fid}",
+            get(features::one).patch(edits::patch).delete(edits::delete),
+        )
+        .route("/api/edits", get(edits::history))
         .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
         .route("/tiles/impact/{key}/{z}/{x}/{y}", get(tiles::impact_tile))
         .route("/api/impact", post(impact::impact))

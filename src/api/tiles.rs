@@ -69,24 +69,25 @@ pub async fn tile(
         }
     }
     // Resolve every id before any work, so an unknown layer is a 404 and nothing else.
+    let atlas = state.atlas();
     for id in &names {
-        state.atlas().layer(id).ok_or_else(|| unknown_layer(id))?;
+        atlas.layer(id).ok_or_else(|| unknown_layer(id))?;
     }
     let key = TileKey {
-        generation: 0,
+        generation: atlas.generation,
         layers: names.join(",").into(),
         z: coord.z(),
         x: coord.x(),
         y: coord.y(),
     };
-    let worker = state.clone();
+    let options = *state.tile_options();
     let body = render_cached(&state, key, move |key| {
         let layers: Vec<&Layer> = key
             .layers
             .split(',')
-            .filter_map(|id| worker.atlas().layer(id))
+            .filter_map(|id| atlas.layer(id))
             .collect();
-        render_tile(&layers, coord, worker.tile_options()).unwrap_or_default()
+        render_tile(&layers, coord, &options).unwrap_or_default()
     })
     .await?;
     Ok(respond(&body, &headers))

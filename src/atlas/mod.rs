@@ -310,12 +310,13 @@ fn geometry_class(g: &Geometry<f64>) -> GeometryClassSummary {
     }
 }
 
-/// The whole atlas: layers in manifest order, looked up by id.
-#[derive(Debug, Default)]
+/// The whole atlas: layers in manifest order, looked up by id. Layers are shared, so a
+/// clone is cheap and an edit rebuilds only the layer it touches.
+#[derive(Debug, Default, Clone)]
 pub struct Atlas {
     pub name: String,
     pub attribution: String,
-    layers: Vec<Layer>,
+    layers: Vec<std::sync::Arc<Layer>>,
     by_id: HashMap<LayerId, usize>,
 }
 
@@ -329,31 +330,40 @@ impl Atlas {
         Atlas {
             name,
             attribution,
-            layers,
+            layers: layers.into_iter().map(std::sync::Arc::new).collect(),
             by_id,
         }
     }
 
-    pub fn layers(&self) -> &[Layer] {
+    pub fn layers(&self) -> &[std::sync::Arc<Layer>] {
         &self.layers
+    }
+
+    /// A copy of the atlas with layer `layer.id` replaced (the others shared).
+    pub fn with_layer(&self, layer: Layer) -> Atlas {
+        let mut next = self.clone();
+        if let Some(&i) = next.by_id.get(&layer.id) {
+            next.layers[i] = std::sync::Arc::new(layer);
+        }
+        next
     }
 
     pub fn layer(&self, id: &str) -> Option<&Layer> {
         LayerId::parse(id)
             .ok()
             .and_then(|id| self.by_id.get(&id))
-            .map(|&i| &self.layers[i])
+            .map(|&i| &*self.layers[i])
     }
 
     pub fn feature_count(&self) -> usize {
-        self.layers.iter().map(Layer::len).sum()
+        self.layers.iter().map(|l| l.len()).sum()
     }
 
     /// The union of all layer bboxes.
     pub fn bbox(&self) -> Option<BboxWgs84> {
         self.layers
             .iter()
-            .filter_map(Layer::bbox)
+            .filter_map(|l| l.bbox())
             .reduce(BboxWgs84::union)
     }
 }

@@ -55,6 +55,74 @@ struct Accepted {
     defaulted: Vec<&'static str>,
 }
 
+/// Validates one feature for an existing layer, as an edit: the import's checks for a
+/// feature given with canonical property names, then its attributes aligned with the
+/// layer's schema. A property the layer has no field for is refused (naming the fields
+/// it has), as is a value of the wrong type for an extra field.
+pub fn validate_for_layer(
+    layer: &Layer,
+    id: &str,
+    geometry: Geometry<f64>,
+    props: Vec<(String, Json)>,
+) -> Result<Feature, String> {
+    if let Some((unknown, _)) = props.iter().find(|(k, _)| layer.schema.field(k).is_none()) {
+        let fields: Vec<&str> = layer.schema.names().collect();
+        return Err(format!(
+            "layer {} has no field {unknown:?} (its fields: {})",
+            layer.id,
+            fields.join(", ")
+        ));
+    }
+    let spec = LayerSpec {
+        id: layer.id.clone(),
+        kind: layer.kind,
+        name: layer.name.clone(),
+        file: std::path::PathBuf::new(),
+        rename: Default::default(),
+        defaults: Default::default(),
+        lon: None,
+        lat: None,
+        delimiter: b',',
+    };
+    let read = SourceRead {
+        features: vec![Ok(RawFeature {
+            index: 0,
+            id: Some(id.to_string()),
+            geometry,
+            props,
+        })],
+        text_cells: false,
+        columns: Vec::new(),
+    };
+    let (one, report) = build_layer(&spec, read, "edit");
+    if let Some(r) = report.rejections.first() {
+        return Err(r.reason.clone());
+    }
+    let attrs = layer
+        .schema
+        .fields()
+        .iter()
+        .map(|f| match (one.value(0, &f.name).clone(), f.ty) {
+            (Value::Int(i), FieldType::Number) => Ok(Value::Float(i as f64)),
+            (v @ Value::Null, _)
+            | (v @ Value::Bool(_), FieldType::Boolean)
+            | (v @ Value::Int(_), FieldType::Integer)
+            | (v @ Value::Float(_), FieldType::Number)
+            | (v @ Value::Text(_), FieldType::String) => Ok(v),
+            (v, ty) => Err(format!(
+                "field {:?} holds {} values, not {v:?}",
+                f.name,
+                ty.tilejson_name()
+            )),
+        })
+        .collect::<Result<Vec<Value>, String>>()?;
+    Ok(Feature {
+        id: id.into(),
+        geometry: one.features()[0].geometry.clone(),
+        attrs: attrs.into(),
+    })
+}
+
 /// Validates everything a reader produced and builds the layer with its report.
 pub fn build_layer(spec: &LayerSpec, read: SourceRead, file_label: &str) -> (Layer, LayerReport) {
     let mut report = LayerReport {

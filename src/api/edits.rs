@@ -1,0 +1,94 @@
+//! Edits: `POST /api/layers/{id}/features`, `PATCH` and `DELETE
+//! /api/layers/{id}/features/{feature id}`, and `GET /api/edits` (the audit trail).
+//!
+//! PATCH and DELETE name the feature by its stable id (the `id` of the edit responses
+//! and of `GET /api/edits`; for features loaded without an id, their position at load),
+//! not by the tile fid, which a deletion shifts. The editor is named by the
+//! `X-Riskatlas-User` header ("anonymous" without it) until access control lands.
+
+use super::{ApiError, AppState};
+use crate::edits::{EditRecord, Request};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+
+fn who(headers: &HeaderMap) -> String {
+    headers
+        .get("x-riskatlas-user")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("anonymous")
+        .to_string()
+}
+
+fn body_json(body: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))
+}
+
+/// `POST /api/layers/{id}/features`: 201 with the logged record.
+pub async fn insert(
+    State(state): State<AppState>,
+    Path(layer): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<(StatusCode, Json<EditRecord>), ApiError> {
+    let body = body_json(&body)?;
+    let record = state
+        .edit(&layer, Request::Insert { body }, &who(&headers))
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// `PATCH /api/layers/{id}/features/{feature id}`
+pub async fn patch(
+    State(state): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<EditRecord>, ApiError> {
+    let body = body_json(&body)?;
+    let record = state
+        .edit(&layer, Request::Patch { id, body }, &who(&headers))
+        .await?;
+    Ok(Json(record))
+}
+
+/// `DELETE /api/layers/{id}/features/{feature id}`
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((layer, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<EditRecord>, ApiError> {
+    let record = state
+        .edit(&layer, Request::Delete { id }, &who(&headers))
+        .await?;
+    Ok(Json(record))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    layer: Option<String>,
+    id: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/edits?layer=&id=&limit=`: the most recent edits first.
+pub async fn history(
+    State(state): State<AppState>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let records = state.edit_history().await?;
+    let limit = q.limit.unwrap_or(100).min(10_000);
+    let edits: Vec<&EditRecord> = records
+        .iter()
+        .rev()
+        .filter(|r| q.layer.as_deref().is_none_or(|l| r.layer == l))
+        .filter(|r| q.id.as_deref().is_none_or(|i| r.id == i))
+        .take(limit)
+        .collect();
+    Ok(Json(serde_json::json!({"edits": edits})))
+}

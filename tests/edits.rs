@@ -1,0 +1,422 @@
+//! Edits through the API, and their durability: the log replayed after a restart, and
+//! `kill -9` of a server in the middle of edits losing no acknowledged edit.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{get, post, repo_path, request};
+use riskatlas::api::{AppState, router};
+use riskatlas::atlas::Atlas;
+use riskatlas::edits::{LOG_FILE, log::EditLog, replay};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A copy of the bundled demo in a temporary folder (edits write next to the data).
+fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo_path("data/demo")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() && entry.file_name() != LOG_FILE {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
+/// What a server on `dir` would hold after start-up: the files plus the replayed log.
+fn reload(dir: &Path) -> Atlas {
+    let loaded = riskatlas::import::load_folder(dir).unwrap();
+    let (_, found) = EditLog::open(&dir.join(LOG_FILE)).unwrap();
+    let (atlas, problems) = replay(&loaded.atlas, &found.records);
+    assert!(problems.is_empty(), "{problems:?}");
+    atlas
+}
+
+fn app_on(dir: &Path) -> axum::Router {
+    let loaded = riskatlas::import::load_folder(dir).unwrap();
+    let (log, found) = EditLog::open(&dir.join(LOG_FILE)).unwrap();
+    let (atlas, _) = replay(&loaded.atlas, &found.records);
+    router(AppState::new(atlas, loaded.report).with_edit_log(log))
+}
+
+async fn send(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> common::Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("x-riskatlas-user", "duty-officer-7")
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .unwrap();
+    request(app, req).await
+}
+
+fn capacity_of(atlas: &Atlas, id: &str) -> Option<Value> {
+    let layer = atlas.layer("shelters").unwrap();
+    let fid = layer.features().iter().position(|f| &*f.id == id)?;
+    Some(layer.feature_geojson(fid as u32).unwrap()["properties"]["capacity"].clone())
+}
+
+#[tokio::test]
+async fn insert_patch_delete_are_served_at_once_logged_and_survive_a_restart() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let before = reload(dir.path());
+    let shelters = before.layer("shelters").unwrap();
+    let n = shelters.len();
+    let (first, second) = (
+        shelters.features()[0].id.to_string(),
+        shelters.features()[1].id.to_string(),
+    );
+    // Somewhere inside the county, away from the generated shelters' exact spots.
+    let b = before.bbox().unwrap();
+    let (lon, lat) = b.center();
+
+    let r = send(
+        &app,
+        "POST",
+        "/api/layers/shelters/features",
+        Some(json!({
+            "id": "S-new", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"name": "新建安置点", "capacity": 450}
+        })),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["who"], "duty-officer-7");
+    assert_eq!(r.json()["before"], Value::Null);
+
+    let r = send(
+        &app,
+        "PATCH",
+        &format!("/api/layers/shelters/features/{first}"),
+        Some(json!({"properties": {"capacity": 9}})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["after"]["properties"]["capacity"], 9);
+    assert_ne!(r.json()["before"]["properties"]["capacity"], 9);
+
+    let r = send(
+        &app,
+        "DELETE",
+        &format!("/api/layers/shelters/features/{second}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Served at once: the catalogue, the feature query and a tile see the new state.
+    let layers = get(&app, "/api/layers").await.json();
+    let count = layers["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "shelters")
+        .map(|l| l["count"].clone())
+        .unwrap();
+    assert_eq!(count, json!(n), "one added, one deleted");
+    let eps = 1e-4;
+    let found = get(
+        &app,
+        &format!(
+            "/api/layers/shelters/features?bbox={},{},{},{}",
+            lon - eps,
+            lat - eps,
+            lon + eps,
+            lat + eps
+        ),
+    )
+    .await
+    .json();
+    assert!(
+        found["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["properties"]["name"] == "新建安置点"),
+        "{found}"
+    );
+    let (x, y) = common::tile_of(lon, lat, 14);
+    let tile = get(&app, &format!("/tiles/shelters/14/{x}/{y}")).await;
+    assert_eq!(tile.status, StatusCode::OK);
+    let decoded = common::mvt::decode(&tile.body);
+    assert!(
+        decoded.iter().any(|l| l
+            .features
+            .iter()
+            .any(|f| f.props.get("name") == Some(&json!("新建安置点")))),
+        "the new shelter is in its tile"
+    );
+
+    // The audit trail, newest first.
+    let history = get(&app, "/api/edits?layer=shelters").await.json();
+    let ops: Vec<&str> = history["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["delete", "update", "insert"]);
+
+    // After a restart (files plus log), the same state.
+    let after = reload(dir.path());
+    assert_eq!(capacity_of(&after, "S-new"), Some(json!(450)));
+    assert_eq!(capacity_of(&after, &first), Some(json!(9)));
+    assert_eq!(capacity_of(&after, &second), None);
+    assert_eq!(after.layer("shelters").unwrap().len(), n);
+}
+
+#[tokio::test]
+async fn bad_edits_are_refused_with_a_4xx_naming_the_problem_and_change_nothing() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let first = reload(dir.path()).layer("shelters").unwrap().features()[0]
+        .id
+        .to_string();
+    let point = json!({"type": "Point", "coordinates": [105.6, 34.5]});
+    let cases = [
+        (
+            "POST",
+            "/api/layers/nope/features".to_string(),
+            Some(json!({"geometry": point})),
+            404,
+            "no layer",
+        ),
+        (
+            "POST",
+            "/api/layers/shelters/features".into(),
+            Some(json!({"geometry": point})),
+            400,
+            "capacity",
+        ),
+        (
+            "POST",
+            "/api/layers/shelters/features".into(),
+            Some(json!({"id": first, "geometry": point, "properties": {"capacity": 1}})),
+            409,
+            "already has",
+        ),
+        (
+            "POST",
+            "/api/layers/shelters/features".into(),
+            Some(json!({"properties": {"capacity": 1}})),
+            400,
+            "no geometry",
+        ),
+        (
+            "PATCH",
+            format!("/api/layers/shelters/features/{first}"),
+            Some(json!({"properties": {"capacity": "many"}})),
+            400,
+            "capacity",
+        ),
+        (
+            "PATCH",
+            format!("/api/layers/shelters/features/{first}"),
+            Some(json!({"colour": 1})),
+            400,
+            "unexpected member",
+        ),
+        (
+            "PATCH",
+            "/api/layers/shelters/features/none-such".into(),
+            Some(json!({"properties": {}})),
+            404,
+            "no feature",
+        ),
+        (
+            "DELETE",
+            "/api/layers/shelters/features/none-such".into(),
+            None,
+            404,
+            "no feature",
+        ),
+    ];
+    for (method, uri, body, status, needle) in cases {
+        let r = send(&app, method, &uri, body.clone()).await;
+        let text = String::from_utf8_lossy(&r.body).to_string();
+        assert_eq!(r.status.as_u16(), status, "{method} {uri} {body:?}: {text}");
+        assert!(text.contains(needle), "{method} {uri}: {text}");
+    }
+    let r = post(&app, "/api/layers/shelters/features", "{not json").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+        0,
+        "nothing logged"
+    );
+    // A server without an edit log refuses edits plainly.
+    let r = post(
+        &common::demo_app(),
+        "/api/layers/shelters/features",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// One HTTP/1.1 request on a fresh connection; the status, or None if the server died.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> Option<u16> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ok()?;
+    reply.split(' ').nth(1)?.parse().ok()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `riskatlas serve` on `dir`; waits until it answers.
+fn start(dir: &Path) -> (std::process::Child, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+        .args(["serve", "--data"])
+        .arg(dir)
+        .args(["--bind", &addr])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http(&addr, "GET", "/api/health", "").is_none() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, addr)
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_no_acknowledged_edit_and_changes_nothing_else() {
+    use rand::{Rng, SeedableRng};
+    let dir = demo_copy();
+    let original = reload(dir.path());
+    let patched = original.layer("shelters").unwrap().features()[0]
+        .id
+        .to_string();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    // Every acknowledged insert, and the last acknowledged capacity of `patched`.
+    let mut acked: Vec<(String, i64)> = Vec::new();
+    let mut in_flight: Vec<(String, i64)> = Vec::new();
+    let mut acked_patch: Option<i64> = None;
+    let mut patch_in_flight: Vec<i64> = Vec::new();
+    let rounds = 12;
+    for round in 0..rounds {
+        let (mut child, addr) = start(dir.path());
+        let kill_after = Duration::from_millis(rng.random_range(20..400));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let killer = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(kill_after);
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            i += 1;
+            let capacity = round * 1000 + i;
+            if i % 3 == 0 {
+                let body = json!({"properties": {"capacity": capacity}}).to_string();
+                patch_in_flight.push(capacity);
+                match http(
+                    &addr,
+                    "PATCH",
+                    &format!("/api/layers/shelters/features/{patched}"),
+                    &body,
+                ) {
+                    Some(200) => acked_patch = Some(capacity),
+                    Some(other) => panic!("PATCH answered {other}"),
+                    None => break,
+                }
+            } else {
+                let id = format!("crash-{round}-{i}");
+                let body = json!({"id": id, "geometry": {"type": "Point", "coordinates": [105.6, 34.5]}, "properties": {"capacity": capacity}}).to_string();
+                in_flight.push((id.clone(), capacity));
+                match http(&addr, "POST", "/api/layers/shelters/features", &body) {
+                    Some(201) => acked.push((id, capacity)),
+                    Some(other) => panic!("POST answered {other}"),
+                    None => break,
+                }
+            }
+        }
+        killer.join().unwrap();
+    }
+    let after = reload(dir.path());
+    assert!(
+        acked.len() > rounds as usize,
+        "edits were acknowledged: {}",
+        acked.len()
+    );
+    for (id, capacity) in &acked {
+        assert_eq!(
+            capacity_of(&after, id),
+            Some(json!(capacity)),
+            "acknowledged insert {id} lost"
+        );
+    }
+    // Anything else present was sent (in flight at a kill), never invented.
+    let layer = after.layer("shelters").unwrap();
+    for f in layer
+        .features()
+        .iter()
+        .filter(|f| f.id.starts_with("crash-"))
+    {
+        let sent = in_flight.iter().find(|(id, _)| **id == *f.id);
+        assert!(sent.is_some(), "{} was never sent", f.id);
+        assert_eq!(capacity_of(&after, &f.id), Some(json!(sent.unwrap().1)));
+    }
+    let final_patch = capacity_of(&after, &patched).unwrap().as_i64().unwrap();
+    let acked_patch = acked_patch.expect("some patch was acknowledged");
+    assert!(
+        final_patch == acked_patch
+            || (patch_in_flight.contains(&final_patch) && final_patch > acked_patch),
+        "patched capacity {final_patch}, last acknowledged {acked_patch}"
+    );
+    // Every other feature of every layer is as it was.
+    for l in original.layers() {
+        let now = after.layer(l.id.as_str()).unwrap();
+        for f in l.features() {
+            if l.id.as_str() == "shelters" && *f.id == *patched {
+                continue;
+            }
+            let same = now.features().iter().find(|g| g.id == f.id);
+            assert_eq!(same, Some(f), "{} {} changed", l.id, f.id);
+        }
+    }
+    eprintln!(
+        "{rounds} kills: {} inserts acknowledged, {} in the log in all",
+        acked.len(),
+        layer
+            .features()
+            .iter()
+            .filter(|f| f.id.starts_with("crash-"))
+            .count()
+    );
+}
