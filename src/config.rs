@@ -28,6 +28,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fold the data folder's edit log into its layer files and archive the log. Run it
+    /// with the server stopped (it refuses while one holds the log).
+    Compact {
+        /// The data folder (holding atlas.toml and edits.log).
+        dir: PathBuf,
+    },
     /// Generate the synthetic demo county (seeded, reproducible).
     Demo(DemoArgs),
     /// Who is affected: run a scenario (JSON file, or - for stdin) and print the report.

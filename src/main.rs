@@ -20,6 +20,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check { dir, json } => check(&dir, json),
+        Command::Compact { dir } => riskatlas::edits::compact::compact(&dir).map(|done| {
+            if done.edits == 0 {
+                eprintln!("nothing to compact: the edit log is empty");
+            } else {
+                eprintln!(
+                    "compacted {} edits into {}; the log is archived in {}",
+                    done.edits,
+                    done.layers.join(", "),
+                    riskatlas::edits::compact::ARCHIVE_FILE
+                );
+            }
+            ExitCode::SUCCESS
+        }),
         Command::Impact(args) => impact(args),
         Command::Evacuate(args) => evacuate(args),
         Command::Demo(args) => {
@@ -111,7 +124,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     // Edits accepted before the last stop: replayed over the layer files.
     let log_path = args.data.join(riskatlas::edits::LOG_FILE);
-    let (log, recovered) = riskatlas::edits::log::EditLog::open(&log_path)
+    let archived = riskatlas::edits::log::EditLog::last_seq_in(
+        &args.data.join(riskatlas::edits::compact::ARCHIVE_FILE),
+    )?;
+    let (log, recovered) = riskatlas::edits::log::EditLog::open_after(&log_path, archived)
         .with_context(|| format!("opening the edit log {}", log_path.display()))?;
     let (atlas, problems) = riskatlas::edits::replay(&loaded.atlas, &recovered.records);
     for p in &problems {

@@ -147,7 +147,13 @@ impl AppState {
             return Ok(Vec::new());
         };
         let log = log.lock().await;
-        log.read_all().map_err(|e| ApiError::Internal(e.into()))
+        let archive = log
+            .path()
+            .with_file_name(crate::edits::compact::ARCHIVE_FILE);
+        let mut records =
+            crate::edits::log::read_records(&archive).map_err(|e| ApiError::Internal(e.into()))?;
+        records.extend(log.read_all().map_err(|e| ApiError::Internal(e.into()))?);
+        Ok(records)
     }
 
     /// Checks an edit, logs it durably, then installs the edited atlas; returns the

@@ -37,6 +37,8 @@ pub enum LogError {
         #[source]
         source: std::io::Error,
     },
+    #[error("edit log {path} is in use by another riskatlas process (a server on this folder?)")]
+    Locked { path: PathBuf },
     #[error(
         "edit log {path} is damaged at line {line}: {reason}; later lines are intact, so this is not a torn append (restore the file or remove the line by hand)"
     )]
@@ -48,8 +50,14 @@ pub enum LogError {
 }
 
 impl EditLog {
-    /// Opens (or creates) the log at `path` and reads back its records.
+    /// Opens (or creates) the log at `path`, locks it against other processes, and
+    /// reads back its records. Sequence numbers continue after `after_seq` at least
+    /// (the last archived edit), so they never repeat after a compaction.
     pub fn open(path: &Path) -> Result<(EditLog, Recovered), LogError> {
+        EditLog::open_after(path, 0)
+    }
+
+    pub fn open_after(path: &Path, after_seq: u64) -> Result<(EditLog, Recovered), LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
             source,
@@ -61,6 +69,14 @@ impl EditLog {
             .write(true)
             .open(path)
             .map_err(io)?;
+        // One writer per log: a second server, or a compaction under a running server,
+        // would interleave appends with a rewrite.
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => LogError::Locked {
+                path: path.to_path_buf(),
+            },
+            std::fs::TryLockError::Error(e) => io(e),
+        })?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
         let (records, good_len) = parse(path, &bytes)?;
@@ -75,7 +91,7 @@ impl EditLog {
             file.sync_all().map_err(io)?;
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
-        let next_seq = records.last().map_or(1, |r| r.seq + 1);
+        let next_seq = records.last().map_or(0, |r| r.seq).max(after_seq) + 1;
         Ok((
             EditLog {
                 path: path.to_path_buf(),
@@ -95,11 +111,7 @@ impl EditLog {
 
     /// Every record in the log, read back from the file.
     pub fn read_all(&self) -> Result<Vec<EditRecord>, LogError> {
-        let bytes = std::fs::read(&self.path).map_err(|source| LogError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        Ok(parse(&self.path, &bytes)?.0)
+        read_records(&self.path)
     }
 
     /// The sequence number the next record will get.
@@ -110,6 +122,11 @@ impl EditLog {
     /// Appends a record (its `seq` set here) and makes it durable before returning.
     pub fn append(&mut self, mut record: EditRecord) -> Result<EditRecord, LogError> {
         record.seq = self.next_seq;
+        self.append_as_is(record)
+    }
+
+    /// Appends a record keeping its `seq` (archiving), durable before returning.
+    pub fn append_as_is(&mut self, record: EditRecord) -> Result<EditRecord, LogError> {
         let json = serde_json::to_string(&record).expect("records serialise");
         let line = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
         let io = |source| LogError::Io {
@@ -119,8 +136,37 @@ impl EditLog {
         self.file.write_all(line.as_bytes()).map_err(io)?;
         // sync_data: the bytes and the new length, which is all a reader needs.
         self.file.sync_data().map_err(io)?;
-        self.next_seq += 1;
+        self.next_seq = self.next_seq.max(record.seq + 1);
         Ok(record)
+    }
+
+    /// Empties the log (after compaction); sequence numbers go on from where they were.
+    pub fn clear(&mut self) -> Result<(), LogError> {
+        let io = |source| LogError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.set_len(0).map_err(io)?;
+        self.file.sync_all().map_err(io)?;
+        self.file.seek(SeekFrom::Start(0)).map_err(io)?;
+        Ok(())
+    }
+
+    /// The last sequence number a log file holds (0 for none or no file).
+    pub fn last_seq_in(path: &Path) -> Result<u64, LogError> {
+        Ok(read_records(path)?.last().map_or(0, |r| r.seq))
+    }
+}
+
+/// The records of a log file (none if it does not exist); a torn last line is ignored.
+pub fn read_records(path: &Path) -> Result<Vec<EditRecord>, LogError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(parse(path, &bytes)?.0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -230,6 +276,15 @@ mod tests {
             assert_eq!(std::fs::read(&path).unwrap(), intact, "cut at {cut}");
             assert_eq!(log.next_seq(), 2);
         }
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_while_the_first_holds_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("edits.log");
+        let (_log, _) = EditLog::open(&path).unwrap();
+        let err = EditLog::open(&path).unwrap_err().to_string();
+        assert!(err.contains("in use"), "{err}");
     }
 
     #[test]

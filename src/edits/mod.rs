@@ -15,6 +15,7 @@
 //! then a fresh R-tree by `bulk_load`): simple and exact, and cheap next to a person
 //! typing; other layers are shared with the previous atlas.
 
+pub mod compact;
 pub mod log;
 
 /// The edit log's file name inside a data folder.
