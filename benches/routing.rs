@@ -168,7 +168,11 @@ fn routing(c: &mut Criterion) {
 
     // The engines agree before anything is timed.
     for &s in &sources {
-        assert_eq!(ours_k_nearest(&mut search, s), plain_k_nearest(s), "k nearest from {s}");
+        assert_eq!(
+            ours_k_nearest(&mut search, s),
+            plain_k_nearest(s),
+            "k nearest from {s}"
+        );
         assert_eq!(ours_iso(&mut search, s), plain_iso(s), "isochrone from {s}");
     }
     for &(s, t) in &pairs[..200] {

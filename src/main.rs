@@ -133,6 +133,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     for p in &problems {
         tracing::error!("edit log: {p}");
     }
+    let mut report = loaded.report;
+    report.edit_log = problems;
     tracing::info!(
         edits = recovered.records.len(),
         torn_bytes_cut = recovered.truncated_bytes,
@@ -141,7 +143,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let state = AppState::with_options(
         atlas,
-        loaded.report,
+        report,
         args.tile_cache_mb << 20,
         args.bind.to_string(),
     )

@@ -274,6 +274,11 @@ async fn bad_edits_are_refused_with_a_4xx_naming_the_problem_and_change_nothing(
 
 /// One HTTP/1.1 request on a fresh connection; the status, or None if the server died.
 fn http(addr: &str, method: &str, path: &str, body: &str) -> Option<u16> {
+    http_full(addr, method, path, body).map(|(status, _)| status)
+}
+
+/// As [`http`], with the response body.
+fn http_full(addr: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let req = format!(
@@ -283,7 +288,9 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> Option<u16> {
     s.write_all(req.as_bytes()).ok()?;
     let mut reply = String::new();
     s.read_to_string(&mut reply).ok()?;
-    reply.split(' ').nth(1)?.parse().ok()
+    let status = reply.split(' ').nth(1)?.parse().ok()?;
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    Some((status, body))
 }
 
 fn free_port() -> u16 {
@@ -538,4 +545,139 @@ async fn compaction_folds_the_log_into_geojson_and_csv_files_and_keeps_the_audit
         .map(|e| e["seq"].as_i64().unwrap())
         .collect();
     assert_eq!(seqs, [5, 4, 3, 2, 1]);
+}
+
+#[tokio::test]
+async fn kill_9_during_compaction_at_random_moments_loses_nothing_and_corrupts_no_file() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let compact_cmd = |dir: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+            .arg("compact")
+            .arg(dir)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut full_run = None;
+    let mut killed_mid_way = 0;
+    for round in 0..10 {
+        let dir = demo_copy();
+        let app = app_on(dir.path());
+        let start = reload(dir.path());
+        let shelters: Vec<String> = start.layer("shelters").unwrap().features()[..6]
+            .iter()
+            .map(|f| f.id.to_string())
+            .collect();
+        let units: Vec<String> = start.layer("population").unwrap().features()[..6]
+            .iter()
+            .map(|f| f.id.to_string())
+            .collect();
+        for i in 0..6 {
+            let r = send(
+                &app,
+                "PATCH",
+                &format!("/api/layers/shelters/features/{}", shelters[i]),
+                Some(json!({"properties": {"capacity": 100 + i}})),
+            )
+            .await;
+            assert!(r.status.is_success());
+            let r = send(
+                &app,
+                "PATCH",
+                &format!("/api/layers/population/features/{}", units[i]),
+                Some(json!({"properties": {"population": 10 + i}})),
+            )
+            .await;
+            assert!(r.status.is_success());
+        }
+        drop(app);
+        let expected = reload(dir.path());
+        let check = |when: &str| {
+            let files = riskatlas::import::load_folder(dir.path()).unwrap();
+            assert_eq!(
+                files.report.rejected(),
+                0,
+                "round {round} {when}: a file is damaged"
+            );
+            assert_eq!(
+                files.report.failed().count(),
+                0,
+                "round {round} {when}: a file is unreadable"
+            );
+            let now = reload(dir.path());
+            for layer in ["shelters", "population"] {
+                assert_eq!(
+                    by_id(&now, layer),
+                    by_id(&expected, layer),
+                    "round {round} {when}: {layer}"
+                );
+            }
+        };
+        let started = Instant::now();
+        let mut child = compact_cmd(dir.path());
+        match full_run {
+            None => {
+                child.wait().unwrap();
+                full_run = Some(started.elapsed());
+            }
+            Some(full) => {
+                let at = full.mul_f64(rng.random_range(0.0..1.2));
+                std::thread::sleep(at);
+                if child.try_wait().unwrap().is_none() {
+                    killed_mid_way += 1;
+                }
+                child.kill().ok(); // SIGKILL (a no-op if it already finished)
+                child.wait().unwrap();
+            }
+        }
+        check("after the kill");
+        assert!(compact_cmd(dir.path()).wait().unwrap().success());
+        check("after compacting again");
+        assert_eq!(
+            std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+            0
+        );
+    }
+    eprintln!("compaction took {full_run:?}; {killed_mid_way} of 9 kills landed mid-way");
+    assert!(
+        killed_mid_way >= 3,
+        "too few kills landed during compaction: {killed_mid_way}"
+    );
+}
+
+#[test]
+fn an_edit_that_no_longer_replays_stays_in_the_log_and_the_server_says_degraded() {
+    let dir = demo_copy();
+    let (mut log, _) = EditLog::open(&dir.path().join(LOG_FILE)).unwrap();
+    log.append(riskatlas::edits::EditRecord {
+        seq: 0,
+        at: "2026-11-24T00:00:00Z".into(),
+        who: "test".into(),
+        layer: "removed_layer".into(),
+        op: riskatlas::edits::Op::Delete,
+        id: "1".into(),
+        before: None,
+        after: None,
+    })
+    .unwrap();
+    drop(log);
+    let before = std::fs::read(dir.path().join(LOG_FILE)).unwrap();
+    let (mut child, addr) = start(dir.path());
+    let (status, body) = http_full(&addr, "GET", "/api/health", "").unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status, 200);
+    // Chunked or not, the JSON object is in the body.
+    let json = &body[body.find('{').unwrap()..=body.rfind('}').unwrap()];
+    let health: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["unreplayed_edits"], 1);
+    assert_eq!(
+        std::fs::read(dir.path().join(LOG_FILE)).unwrap(),
+        before,
+        "the record is kept"
+    );
 }

@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let atlas = state.atlas();
     let failed = state.report().failed().count();
+    let unreplayed = state.report().edit_log.len();
     Json(json!({
-        "status": if failed == 0 { "ok" } else { "degraded" },
+        "status": if failed == 0 && unreplayed == 0 { "ok" } else { "degraded" },
+        "unreplayed_edits": unreplayed,
         "layers": atlas.layers().len(),
         "features": atlas.feature_count(),
         "failed_layers": failed,

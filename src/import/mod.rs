@@ -24,6 +24,9 @@ use std::time::Instant;
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct LoadReport {
     pub layers: Vec<LayerReport>,
+    /// Logged edits that could not be replayed (they stay in the log).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edit_log: Vec<String>,
 }
 
 impl LoadReport {
