@@ -34,6 +34,9 @@ pub enum Command {
         /// The data folder (holding atlas.toml and edits.log).
         dir: PathBuf,
     },
+    /// Import one layer file (GeoJSON, CSV or OSM PBF) into a data folder or PostGIS,
+    /// with the same validation and report as loading.
+    Import(ImportArgs),
     /// Generate the synthetic demo county (seeded, reproducible).
     Demo(DemoArgs),
     /// Who is affected: run a scenario (JSON file, or - for stdin) and print the report.
@@ -65,7 +68,39 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// The layer id to give it.
+    #[arg(long)]
+    pub layer: String,
+    /// The layer's kind (landslide, flood, shelter, population, road, ...).
+    #[arg(long)]
+    pub kind: String,
+    /// A display name (default: the layer id).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Map a source field to a canonical attribute: `--map capacity=容纳人数` (repeatable).
+    #[arg(long = "map", value_name = "CANONICAL=SOURCE")]
+    pub map: Vec<String>,
+    /// CSV: the longitude and latitude columns (auto-detected when absent).
+    #[arg(long)]
+    pub lon: Option<String>,
+    #[arg(long)]
+    pub lat: Option<String>,
+    /// Copy the file into this data folder and add the layer to its atlas.toml.
+    #[arg(long, conflicts_with = "postgis", required_unless_present = "postgis")]
+    pub into: Option<PathBuf>,
+    /// Write the layer into this PostGIS database (postgres://...).
+    #[arg(long, env = "RISKATLAS_POSTGIS")]
+    pub postgis: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
+    /// Load the layers from this PostGIS database (postgres://...) instead of --data.
+    #[arg(long, env = "RISKATLAS_POSTGIS")]
+    pub postgis: Option<String>,
     /// The data folder to serve.
     #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
     pub data: PathBuf,

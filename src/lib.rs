@@ -11,6 +11,8 @@
 //! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs).
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
 //! - [`routing`]: the road graph, shortest paths and min-cost flow.
+//! - [`edits`]: checked edits, the durable edit log, replay and compaction.
+//! - [`store`]: PostGIS as the store (feature `postgis`).
 //! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up
 //!   versions for benchmarks).
 
@@ -22,5 +24,6 @@ pub mod demo;
 pub mod edits;
 pub mod import;
 pub mod routing;
+pub mod store;
 pub mod style;
 pub mod tiles;

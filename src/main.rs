@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check { dir, json } => check(&dir, json),
+        Command::Import(args) => import_file(args),
         Command::Compact { dir } => riskatlas::edits::compact::compact(&dir).map(|done| {
             if done.edits == 0 {
                 eprintln!("nothing to compact: the edit log is empty");
@@ -46,6 +47,182 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn log_loaded(loaded: &import::Loaded, started: Instant) {
+    tracing::info!(
+        atlas = %loaded.atlas.name,
+        layers = loaded.atlas.layers().len(),
+        features = loaded.atlas.feature_count(),
+        rejected = loaded.report.rejected(),
+        failed_layers = loaded.report.failed().count(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "atlas loaded"
+    );
+}
+
+#[cfg(feature = "postgis")]
+async fn load_postgis(url: &str) -> anyhow::Result<import::Loaded> {
+    use riskatlas::store::postgis;
+    let pool = postgis::connect(url).await?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/{len} rows ({per_sec})")
+            .expect("a valid template"),
+    );
+    let loaded = postgis::load(&pool, |p| match p {
+        postgis::Progress::Layer(id, rows) => {
+            tracing::info!(layer = id, rows, "loading from PostGIS");
+            bar.set_message(id.to_string());
+            bar.set_length(rows);
+            bar.set_position(0);
+        }
+        postgis::Progress::Row => bar.inc(1),
+    })
+    .await?;
+    bar.finish_and_clear();
+    Ok(loaded)
+}
+
+#[cfg(not(feature = "postgis"))]
+async fn load_postgis(_url: &str) -> anyhow::Result<import::Loaded> {
+    anyhow::bail!("this riskatlas was built without the `postgis` feature")
+}
+
+/// `riskatlas import`: one file, checked, into a data folder or PostGIS.
+fn import_file(args: riskatlas::config::ImportArgs) -> anyhow::Result<ExitCode> {
+    use riskatlas::import::manifest::LayerSpec;
+    let kind: riskatlas::atlas::Kind = args
+        .kind
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    let id = riskatlas::atlas::LayerId::parse(&args.layer)
+        .map_err(|e| anyhow::anyhow!("--layer: {e}"))?;
+    let mut rename = std::collections::BTreeMap::new();
+    for m in &args.map {
+        let (canonical, source) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--map {m:?}: write it as canonical=source"))?;
+        anyhow::ensure!(
+            kind.attr(canonical).is_some(),
+            "--map {m:?}: {canonical:?} is not an attribute of a {kind} layer"
+        );
+        rename.insert(source.to_string(), canonical.to_string());
+    }
+    let spec = LayerSpec {
+        id,
+        kind,
+        name: args.name.clone().unwrap_or_else(|| args.layer.clone()),
+        file: args.file.clone(),
+        rename,
+        defaults: Default::default(),
+        lon: args.lon.clone(),
+        lat: args.lat.clone(),
+        delimiter: b',',
+    };
+    let csv = riskatlas::import::source::CsvOptions {
+        lon: spec.lon.clone(),
+        lat: spec.lat.clone(),
+        delimiter: spec.delimiter,
+    };
+    let read = riskatlas::import::source::read_file(&args.file, &csv, kind)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let label = args.file.display().to_string();
+    let (layer, report) = riskatlas::import::validate::build_layer(&spec, read, &label);
+    let summary = import::LoadReport {
+        layers: vec![report],
+        edit_log: Vec::new(),
+    };
+    eprint!("{}", summary.to_text());
+    if let Some(url) = &args.postgis {
+        let runtime = tokio::runtime::Runtime::new()?;
+        runtime.block_on(write_postgis(url, &layer))?;
+        eprintln!(
+            "wrote layer {} ({} features) to {}",
+            layer.id,
+            layer.len(),
+            redact(url)
+        );
+    } else if let Some(dir) = &args.into {
+        add_to_folder(dir, &spec, &args)?;
+        eprintln!(
+            "added layer {} to {}",
+            layer.id,
+            dir.join("atlas.toml").display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "postgis")]
+fn redact(url: &str) -> String {
+    riskatlas::store::postgis::redact(url)
+}
+
+#[cfg(not(feature = "postgis"))]
+fn redact(url: &str) -> String {
+    url.to_string()
+}
+
+#[cfg(feature = "postgis")]
+async fn write_postgis(url: &str, layer: &riskatlas::atlas::Layer) -> anyhow::Result<()> {
+    let pool = riskatlas::store::postgis::connect(url).await?;
+    let position = riskatlas::store::postgis::layer_count(&pool).await?;
+    riskatlas::store::postgis::write_layer(&pool, layer, position as i32).await
+}
+
+#[cfg(not(feature = "postgis"))]
+async fn write_postgis(_url: &str, _layer: &riskatlas::atlas::Layer) -> anyhow::Result<()> {
+    anyhow::bail!("this riskatlas was built without the `postgis` feature")
+}
+
+/// Copies the file into `dir` and appends its `[[layer]]` to `dir/atlas.toml`.
+fn add_to_folder(
+    dir: &std::path::Path,
+    spec: &riskatlas::import::manifest::LayerSpec,
+    args: &riskatlas::config::ImportArgs,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let file_name = args
+        .file
+        .file_name()
+        .ok_or_else(|| anyhow::anyhow!("{} is not a file", args.file.display()))?;
+    let manifest = dir.join("atlas.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| {
+        format!(
+            "name = {}\n",
+            toml::Value::String(dir.display().to_string())
+        )
+    });
+    anyhow::ensure!(
+        !riskatlas::import::manifest::Manifest::parse(&text, dir)
+            .map(|m| m.layers.iter().any(|l| l.id == spec.id))
+            .unwrap_or(false),
+        "{} already has a layer {}",
+        manifest.display(),
+        spec.id
+    );
+    std::fs::copy(&args.file, dir.join(file_name))?;
+    let s = |v: &str| toml::Value::String(v.to_string()).to_string();
+    text.push_str(&format!(
+        "\n[[layer]]\nid = {}\nkind = {}\nname = {}\nfile = {}\n",
+        s(spec.id.as_str()),
+        s(spec.kind.code()),
+        s(&spec.name),
+        s(&file_name.to_string_lossy())
+    ));
+    for (key, value) in [("lon", &spec.lon), ("lat", &spec.lat)] {
+        if let Some(v) = value {
+            text.push_str(&format!("{key} = {}\n", s(v)));
+        }
+    }
+    if !spec.rename.is_empty() {
+        text.push_str("[layer.fields]\n");
+        for (source, canonical) in &spec.rename {
+            text.push_str(&format!("{canonical} = {}\n", s(source)));
+        }
+    }
+    std::fs::write(&manifest, text)?;
+    Ok(())
 }
 
 fn check(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
@@ -110,51 +287,57 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    let loaded = import::load_folder(&args.data)
-        .with_context(|| format!("loading data folder {}", args.data.display()))?;
-    tracing::info!(
-        atlas = %loaded.atlas.name,
-        layers = loaded.atlas.layers().len(),
-        features = loaded.atlas.feature_count(),
-        rejected = loaded.report.rejected(),
-        failed_layers = loaded.report.failed().count(),
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        "atlas loaded"
-    );
-    // Edits accepted before the last stop: replayed over the layer files.
-    let log_path = args.data.join(riskatlas::edits::LOG_FILE);
-    let archived = riskatlas::edits::log::EditLog::last_seq_in(
-        &args.data.join(riskatlas::edits::compact::ARCHIVE_FILE),
-    )?;
-    let (log, recovered) = riskatlas::edits::log::EditLog::open_after(&log_path, archived)
-        .with_context(|| format!("opening the edit log {}", log_path.display()))?;
-    let (atlas, problems) = riskatlas::edits::replay(&loaded.atlas, &recovered.records);
-    for p in &problems {
-        tracing::error!("edit log: {p}");
-    }
-    let mut report = loaded.report;
-    report.edit_log = problems;
-    tracing::info!(
-        edits = recovered.records.len(),
-        torn_bytes_cut = recovered.truncated_bytes,
-        path = %log_path.display(),
-        "edit log replayed"
-    );
-    let state = AppState::with_options(
-        atlas,
-        report,
-        args.tile_cache_mb << 20,
-        args.bind.to_string(),
-    )
-    .with_web_dir(args.web_dir)
-    .with_edit_log(log);
-    // Build the road graph now rather than on the first evacuation request.
-    let _ = state.atlas().road_graph();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
+    let started = Instant::now();
+    let state = match &args.postgis {
+        Some(url) => {
+            let loaded = runtime.block_on(load_postgis(url))?;
+            log_loaded(&loaded, started);
+            AppState::with_options(
+                loaded.atlas,
+                loaded.report,
+                args.tile_cache_mb << 20,
+                args.bind.to_string(),
+            )
+        }
+        None => {
+            let loaded = import::load_folder(&args.data)
+                .with_context(|| format!("loading data folder {}", args.data.display()))?;
+            log_loaded(&loaded, started);
+            // Edits accepted before the last stop: replayed over the layer files.
+            let log_path = args.data.join(riskatlas::edits::LOG_FILE);
+            let archived = riskatlas::edits::log::EditLog::last_seq_in(
+                &args.data.join(riskatlas::edits::compact::ARCHIVE_FILE),
+            )?;
+            let (log, recovered) = riskatlas::edits::log::EditLog::open_after(&log_path, archived)
+                .with_context(|| format!("opening the edit log {}", log_path.display()))?;
+            let (atlas, problems) = riskatlas::edits::replay(&loaded.atlas, &recovered.records);
+            for p in &problems {
+                tracing::error!("edit log: {p}");
+            }
+            let mut report = loaded.report;
+            report.edit_log = problems;
+            tracing::info!(
+                edits = recovered.records.len(),
+                torn_bytes_cut = recovered.truncated_bytes,
+                path = %log_path.display(),
+                "edit log replayed"
+            );
+            AppState::with_options(
+                atlas,
+                report,
+                args.tile_cache_mb << 20,
+                args.bind.to_string(),
+            )
+            .with_edit_log(log)
+        }
+    }
+    .with_web_dir(args.web_dir);
+    // Build the road graph now rather than on the first evacuation request.
+    let _ = state.atlas().road_graph();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await

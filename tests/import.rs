@@ -400,3 +400,59 @@ fn demo_landslides_sit_on_steeper_ground_than_villages() {
         assert!(inside_county);
     }
 }
+
+#[test]
+fn riskatlas_import_into_a_folder_adds_a_layer_that_loads_with_the_field_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+            .arg("import")
+            .arg(common::repo_path("data/real/geonames-cn-populated.csv"))
+            .args(args)
+            .arg("--into")
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--layer",
+        "places",
+        "--kind",
+        "population",
+        "--map",
+        "name=name",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("places") && text.contains("loaded"), "{text}");
+    // The real GeoNames file as read directly, against the folder the command made.
+    let loaded = riskatlas::import::load_folder(dir.path()).unwrap();
+    let rows = std::fs::read_to_string(common::repo_path("data/real/geonames-cn-populated.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(
+        loaded.atlas.layer("places").unwrap().len() + loaded.report.rejected(),
+        rows
+    );
+    // Importing the same layer id again is refused, naming it.
+    let again = run(&["--layer", "places", "--kind", "population"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has a layer places"));
+    // A mapping to an attribute the kind does not have is refused before anything runs.
+    let bad = run(&[
+        "--layer",
+        "p2",
+        "--kind",
+        "population",
+        "--map",
+        "colour=name",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an attribute"));
+}

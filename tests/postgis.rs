@@ -1,0 +1,157 @@
+//! The PostGIS store against a real PostgreSQL + PostGIS (`scripts/with-postgis`, which
+//! `scripts/test` wraps around the suite). Without `DATABASE_URL` the test says why it
+//! did not run; with `RISKATLAS_REQUIRE_POSTGIS=1` (set by `scripts/test`) a missing
+//! database is a failure, so CI never skips it.
+#![cfg(feature = "postgis")]
+
+mod common;
+
+use common::repo_path;
+use riskatlas::atlas::Atlas;
+use riskatlas::store::postgis;
+use std::collections::BTreeMap;
+
+fn database_url() -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("RISKATLAS_REQUIRE_POSTGIS").is_err(),
+                "RISKATLAS_REQUIRE_POSTGIS is set but DATABASE_URL is not: run under scripts/with-postgis"
+            );
+            eprintln!(
+                "SKIPPED: the PostGIS store tests need DATABASE_URL (run `scripts/with-postgis cargo test --test postgis`, or the whole suite with scripts/test)"
+            );
+            None
+        }
+    }
+}
+
+fn by_id(atlas: &Atlas, layer: &str) -> BTreeMap<String, riskatlas::atlas::Feature> {
+    atlas
+        .layer(layer)
+        .unwrap()
+        .features()
+        .iter()
+        .map(|f| (f.id.to_string(), f.clone()))
+        .collect()
+}
+
+/// One test, run in order, because the checks share one database.
+#[tokio::test]
+async fn the_postgis_store_holds_what_the_data_folder_holds() {
+    let Some(url) = database_url() else { return };
+    let pool = postgis::connect(&url).await.expect("connects and migrates");
+    // Migrations are versioned: connecting again applies nothing twice.
+    postgis::connect(&url)
+        .await
+        .expect("migrations are idempotent");
+    sqlx::query("TRUNCATE riskatlas_layers CASCADE")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // Contract: the demo written to PostGIS loads back as the same atlas.
+    let folder = riskatlas::import::load_folder(&repo_path("data/demo")).unwrap();
+    for (i, layer) in folder.atlas.layers().iter().enumerate() {
+        postgis::write_layer(&pool, layer, i as i32).await.unwrap();
+    }
+    let mut layers_seen = Vec::new();
+    let mut rows = 0u64;
+    let loaded = postgis::load(&pool, |p| match p {
+        postgis::Progress::Layer(id, _) => layers_seen.push(id.to_string()),
+        postgis::Progress::Row => rows += 1,
+    })
+    .await
+    .unwrap();
+    let ids: Vec<String> = folder
+        .atlas
+        .layers()
+        .iter()
+        .map(|l| l.id.to_string())
+        .collect();
+    assert_eq!(layers_seen, ids, "layers come back in manifest order");
+    assert_eq!(rows as usize, folder.atlas.feature_count());
+    assert_eq!(loaded.report.rejected(), 0, "{}", loaded.report.to_text());
+    for l in folder.atlas.layers() {
+        let back = loaded.atlas.layer(l.id.as_str()).unwrap();
+        assert_eq!(back.kind, l.kind);
+        assert_eq!(
+            by_id(&loaded.atlas, l.id.as_str()),
+            by_id(&folder.atlas, l.id.as_str()),
+            "layer {}",
+            l.id
+        );
+    }
+
+    // The database agrees on geometry: PostGIS's own count of shelters inside the
+    // atlas's bbox of the villages layer equals the R-tree's.
+    let villages = folder.atlas.layer("villages").unwrap().bbox().unwrap();
+    let in_db: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM riskatlas_features WHERE layer = 'shelters'
+         AND geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)",
+    )
+    .bind(villages.west)
+    .bind(villages.south)
+    .bind(villages.east)
+    .bind(villages.north)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let in_memory = loaded
+        .atlas
+        .layer("shelters")
+        .unwrap()
+        .candidates_in(villages)
+        .len();
+    assert_eq!(in_db as usize, in_memory);
+
+    // A bad row is reported, not dropped silently.
+    sqlx::query(
+        "UPDATE riskatlas_features SET props = jsonb_set(props, '{capacity}', '-5')
+         WHERE layer = 'shelters' AND id = (SELECT min(id) FROM riskatlas_features WHERE layer = 'shelters')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let loaded = postgis::load(&pool, |_| {}).await.unwrap();
+    let report = loaded.report.layer("shelters").unwrap();
+    assert_eq!(report.rejected, 1);
+    assert!(
+        report.rejections[0].reason.contains("capacity"),
+        "{:?}",
+        report.rejections
+    );
+    assert_eq!(report.rejections[0].file, "postgis:shelters");
+
+    // `riskatlas import` writes a real third-party file (the Monaco OSM extract) into
+    // PostGIS, and it loads back with as many roads as reading the file directly.
+    let pbf = repo_path("data/real/monaco/monaco.osm.pbf");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+        .args(["import"])
+        .arg(&pbf)
+        .args([
+            "--layer",
+            "monaco_roads",
+            "--kind",
+            "road",
+            "--postgis",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let direct = riskatlas::import::source::read_file(
+        &pbf,
+        &Default::default(),
+        riskatlas::atlas::Kind::Road,
+    )
+    .unwrap();
+    let direct_ok = direct.features.iter().filter(|f| f.is_ok()).count();
+    let loaded = postgis::load(&pool, |_| {}).await.unwrap();
+    assert_eq!(loaded.atlas.layer("monaco_roads").unwrap().len(), direct_ok);
+}
