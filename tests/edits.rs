@@ -432,20 +432,6 @@ fn kill_9_at_random_moments_loses_no_acknowledged_edit_and_changes_nothing_else(
     );
 }
 
-/// Features by id, for comparing atlases whose fids may differ.
-fn by_id(
-    atlas: &Atlas,
-    layer: &str,
-) -> std::collections::BTreeMap<String, riskatlas::atlas::Feature> {
-    atlas
-        .layer(layer)
-        .unwrap()
-        .features()
-        .iter()
-        .map(|f| (f.id.to_string(), f.clone()))
-        .collect()
-}
-
 #[tokio::test]
 async fn compaction_folds_the_log_into_geojson_and_csv_files_and_keeps_the_audit_trail() {
     use riskatlas::edits::compact::{ARCHIVE_FILE, compact};
@@ -510,8 +496,8 @@ async fn compaction_folds_the_log_into_geojson_and_csv_files_and_keeps_the_audit
     assert_eq!(files_only.report.rejected(), 0);
     for layer in ["shelters", "population"] {
         assert_eq!(
-            by_id(&files_only.atlas, layer),
-            by_id(&edited, layer),
+            common::by_id(&files_only.atlas, layer),
+            common::by_id(&edited, layer),
             "{layer}"
         );
     }
@@ -525,7 +511,11 @@ async fn compaction_folds_the_log_into_geojson_and_csv_files_and_keeps_the_audit
     let (again, problems) = replay(&files_only.atlas, &archived);
     assert!(problems.is_empty(), "{problems:?}");
     for layer in ["shelters", "population"] {
-        assert_eq!(by_id(&again, layer), by_id(&edited, layer), "{layer}");
+        assert_eq!(
+            common::by_id(&again, layer),
+            common::by_id(&edited, layer),
+            "{layer}"
+        );
     }
     // The audit trail spans the archive and the log, and numbering goes on.
     let app = app_on(dir.path());
@@ -610,8 +600,8 @@ async fn kill_9_during_compaction_at_random_moments_loses_nothing_and_corrupts_n
             let now = reload(dir.path());
             for layer in ["shelters", "population"] {
                 assert_eq!(
-                    by_id(&now, layer),
-                    by_id(&expected, layer),
+                    common::by_id(&now, layer),
+                    common::by_id(&expected, layer),
                     "round {round} {when}: {layer}"
                 );
             }

@@ -7,9 +7,7 @@
 mod common;
 
 use common::repo_path;
-use riskatlas::atlas::Atlas;
 use riskatlas::store::postgis;
-use std::collections::BTreeMap;
 
 fn database_url() -> Option<String> {
     match std::env::var("DATABASE_URL") {
@@ -25,16 +23,6 @@ fn database_url() -> Option<String> {
             None
         }
     }
-}
-
-fn by_id(atlas: &Atlas, layer: &str) -> BTreeMap<String, riskatlas::atlas::Feature> {
-    atlas
-        .layer(layer)
-        .unwrap()
-        .features()
-        .iter()
-        .map(|f| (f.id.to_string(), f.clone()))
-        .collect()
 }
 
 /// One test, run in order, because the checks share one database.
@@ -77,8 +65,8 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         let back = loaded.atlas.layer(l.id.as_str()).unwrap();
         assert_eq!(back.kind, l.kind);
         assert_eq!(
-            by_id(&loaded.atlas, l.id.as_str()),
-            by_id(&folder.atlas, l.id.as_str()),
+            common::by_id(&loaded.atlas, l.id.as_str()),
+            common::by_id(&folder.atlas, l.id.as_str()),
             "layer {}",
             l.id
         );

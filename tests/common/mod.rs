@@ -107,3 +107,17 @@ pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
         ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
     (x as u32, y as u32)
 }
+
+/// A layer's features by their stable id, for comparing atlases whose fids may differ.
+pub fn by_id(
+    atlas: &riskatlas::atlas::Atlas,
+    layer: &str,
+) -> std::collections::BTreeMap<String, riskatlas::atlas::Feature> {
+    atlas
+        .layer(layer)
+        .unwrap()
+        .features()
+        .iter()
+        .map(|f| (f.id.to_string(), f.clone()))
+        .collect()
+}
