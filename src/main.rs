@@ -61,10 +61,14 @@ fn log_loaded(loaded: &import::Loaded, started: Instant) {
     );
 }
 
+/// Loads the atlas from PostGIS and sets the state up to take edits there and to follow
+/// the edits of every other server on the database.
 #[cfg(feature = "postgis")]
-async fn load_postgis(url: &str) -> anyhow::Result<import::Loaded> {
+async fn postgis_state(url: &str, args: &ServeArgs, started: Instant) -> anyhow::Result<AppState> {
     use riskatlas::store::postgis;
     let pool = postgis::connect(url).await?;
+    // Read before loading: edits committed during the load are replayed after it.
+    let applied = postgis::last_edit_seq(&pool).await?;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/{len} rows ({per_sec})")
             .expect("a valid template"),
@@ -80,11 +84,63 @@ async fn load_postgis(url: &str) -> anyhow::Result<import::Loaded> {
     })
     .await?;
     bar.finish_and_clear();
-    Ok(loaded)
+    log_loaded(&loaded, started);
+    let state = AppState::with_options(
+        loaded.atlas,
+        loaded.report,
+        args.tile_cache_mb << 20,
+        args.bind.to_string(),
+    )
+    .with_web_dir(args.web_dir.clone())
+    .with_postgis_edits(pool.clone(), applied);
+    tokio::spawn(follow_edits(pool, state.clone()));
+    Ok(state)
+}
+
+/// Applies the edits other servers commit: woken by NOTIFY, and every few seconds in
+/// case a notification was missed while the connection was down.
+#[cfg(feature = "postgis")]
+async fn follow_edits(pool: riskatlas::store::postgis::PgPool, state: AppState) {
+    let catch_up = || async {
+        if let Err(e) = state.catch_up().await {
+            tracing::warn!("cannot read edits from PostGIS: {e:#}");
+        }
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        let listener = async {
+            let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            l.listen(riskatlas::store::postgis::EDITS_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        match listener.await {
+            Ok(mut listener) => {
+                catch_up().await;
+                loop {
+                    tokio::select! {
+                        n = listener.recv() => match n {
+                            Ok(_) => catch_up().await,
+                            Err(e) => {
+                                tracing::warn!("edit notifications interrupted: {e}");
+                                break;
+                            }
+                        },
+                        _ = tick.tick() => catch_up().await,
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot listen for edits on PostGIS: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 #[cfg(not(feature = "postgis"))]
-async fn load_postgis(_url: &str) -> anyhow::Result<import::Loaded> {
+async fn postgis_state(
+    _url: &str,
+    _args: &ServeArgs,
+    _started: Instant,
+) -> anyhow::Result<AppState> {
     anyhow::bail!("this riskatlas was built without the `postgis` feature")
 }
 
@@ -293,16 +349,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("starting the runtime")?;
     let started = Instant::now();
     let state = match &args.postgis {
-        Some(url) => {
-            let loaded = runtime.block_on(load_postgis(url))?;
-            log_loaded(&loaded, started);
-            AppState::with_options(
-                loaded.atlas,
-                loaded.report,
-                args.tile_cache_mb << 20,
-                args.bind.to_string(),
-            )
-        }
+        Some(url) => runtime.block_on(postgis_state(url, &args, started))?,
         None => {
             let loaded = import::load_folder(&args.data)
                 .with_context(|| format!("loading data folder {}", args.data.display()))?;
@@ -334,8 +381,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             )
             .with_edit_log(log)
         }
-    }
-    .with_web_dir(args.web_dir);
+    };
     // Build the road graph now rather than on the first evacuation request.
     let _ = state.atlas().road_graph();
     runtime.block_on(async move {

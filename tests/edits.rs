@@ -5,12 +5,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::server::http;
 use common::{get, post, repo_path, request};
 use riskatlas::api::{AppState, router};
 use riskatlas::atlas::Atlas;
 use riskatlas::edits::{LOG_FILE, log::EditLog, replay};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -272,53 +272,9 @@ async fn bad_edits_are_refused_with_a_4xx_naming_the_problem_and_change_nothing(
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-/// One HTTP/1.1 request on a fresh connection; the status, or None if the server died.
-fn http(addr: &str, method: &str, path: &str, body: &str) -> Option<u16> {
-    http_full(addr, method, path, body).map(|(status, _)| status)
-}
-
-/// As [`http`], with the response body.
-fn http_full(addr: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
-    let status = reply.split(' ').nth(1)?.parse().ok()?;
-    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
-    Some((status, body))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `riskatlas serve` on `dir`; waits until it answers.
 fn start(dir: &Path) -> (std::process::Child, String) {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
-        .args(["serve", "--data"])
-        .arg(dir)
-        .args(["--bind", &addr])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http(&addr, "GET", "/api/health", "").is_none() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (child, addr)
+    common::server::start(&["--data".as_ref(), dir.as_os_str()])
 }
 
 #[test]
@@ -656,7 +612,7 @@ fn an_edit_that_no_longer_replays_stays_in_the_log_and_the_server_says_degraded(
     drop(log);
     let before = std::fs::read(dir.path().join(LOG_FILE)).unwrap();
     let (mut child, addr) = start(dir.path());
-    let (status, body) = http_full(&addr, "GET", "/api/health", "").unwrap();
+    let (status, body) = common::server::http_full(&addr, "GET", "/api/health", "").unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(status, 200);

@@ -142,4 +142,60 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
     let direct_ok = direct.features.iter().filter(|f| f.is_ok()).count();
     let loaded = postgis::load(&pool, |_| {}).await.unwrap();
     assert_eq!(loaded.atlas.layer("monaco_roads").unwrap().len(), direct_ok);
+
+    // Several servers, one database: an edit through one appears in the other within a
+    // second, logged once, in one transaction with the feature change.
+    sqlx::query("UPDATE riskatlas_features SET props = jsonb_set(props, '{capacity}', '10') WHERE layer = 'shelters' AND props->>'capacity' = '-5'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let args = ["--postgis".as_ref(), std::ffi::OsStr::new(&url)];
+    let (mut a, addr_a) = common::server::start(&args);
+    let (mut b, addr_b) = common::server::start(&args);
+    let body = serde_json::json!({"id": "replica-1", "geometry": {"type": "Point", "coordinates": [105.7, 34.5]}, "properties": {"name": "备用点", "capacity": 321}}).to_string();
+    let (status, reply) =
+        common::server::http_full(&addr_a, "POST", "/api/layers/shelters/features", &body).unwrap();
+    assert_eq!(status, 201, "{reply}");
+    let started = std::time::Instant::now();
+    let seen_by_b = loop {
+        let (status, body) =
+            common::server::http_full(&addr_b, "GET", "/api/edits?id=replica-1", "").unwrap();
+        assert_eq!(status, 200);
+        if body.contains("replica-1")
+            && common::server::http_full(&addr_b, "GET", "/api/layers", "")
+                .unwrap()
+                .1
+                .contains("\"count\":162")
+        {
+            break started.elapsed();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "server B never saw the edit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    a.kill().unwrap();
+    b.kill().unwrap();
+    a.wait().unwrap();
+    b.wait().unwrap();
+    eprintln!(
+        "server B served the edit {} ms after server A acknowledged it",
+        seen_by_b.as_millis()
+    );
+    assert!(
+        seen_by_b < std::time::Duration::from_secs(1),
+        "{seen_by_b:?}"
+    );
+    let in_db: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM riskatlas_edits WHERE id = 'replica-1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(in_db, 1);
+    let cap: String = sqlx::query_scalar("SELECT props->>'capacity' FROM riskatlas_features WHERE layer = 'shelters' AND id = 'replica-1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(cap, "321");
 }

@@ -32,7 +32,10 @@ struct Shared {
     /// The current atlas; an edit installs a new snapshot, readers keep the one they took.
     current: std::sync::RwLock<Arc<Snapshot>>,
     /// Where accepted edits are made durable (`None`: this server takes no edits).
-    edit_log: Option<tokio::sync::Mutex<crate::edits::log::EditLog>>,
+    edit_log: Option<EditSink>,
+    /// With PostGIS: the last edit (by `seq`) this server has applied.
+    #[cfg(feature = "postgis")]
+    applied_seq: std::sync::atomic::AtomicU64,
     report: LoadReport,
     tiles: TileCache,
     tile_options: TileOptions,
@@ -42,6 +45,19 @@ struct Shared {
     web_dir: Option<std::path::PathBuf>,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario.
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
+}
+
+/// Where accepted edits go.
+enum EditSink {
+    /// The data folder's edit log.
+    Log(tokio::sync::Mutex<crate::edits::log::EditLog>),
+    /// PostGIS: one transaction per edit, announced to every server on the database.
+    #[cfg(feature = "postgis")]
+    Postgis {
+        pool: crate::store::postgis::PgPool,
+        /// Serialises this server's edits and catch-ups.
+        lock: tokio::sync::Mutex<()>,
+    },
 }
 
 type GraphSlot = std::sync::OnceLock<Result<crate::routing::RoadGraph, crate::routing::GraphError>>;
@@ -114,6 +130,8 @@ impl AppState {
                     road_graph: Arc::default(),
                 })),
                 edit_log: None,
+                #[cfg(feature = "postgis")]
+                applied_seq: Default::default(),
                 report,
                 tiles: TileCache::new(tile_cache_bytes),
                 tile_options: TileOptions::default(),
@@ -137,14 +155,99 @@ impl AppState {
     pub fn with_edit_log(mut self, log: crate::edits::log::EditLog) -> AppState {
         Arc::get_mut(&mut self.inner)
             .expect("configured before the state is shared")
-            .edit_log = Some(tokio::sync::Mutex::new(log));
+            .edit_log = Some(EditSink::Log(tokio::sync::Mutex::new(log)));
         self
+    }
+
+    /// Accept edits into PostGIS, whose edits up to `applied_seq` the atlas already
+    /// holds. Call before the state is cloned.
+    #[cfg(feature = "postgis")]
+    pub fn with_postgis_edits(
+        mut self,
+        pool: crate::store::postgis::PgPool,
+        applied_seq: u64,
+    ) -> AppState {
+        let shared = Arc::get_mut(&mut self.inner).expect("configured before the state is shared");
+        shared.edit_log = Some(EditSink::Postgis {
+            pool,
+            lock: tokio::sync::Mutex::new(()),
+        });
+        shared.applied_seq = applied_seq.into();
+        self
+    }
+
+    /// With PostGIS: applies the edits committed since the last one applied (by any
+    /// server on the database); returns how many. Replay is idempotent, so a
+    /// notification that arrives twice changes nothing.
+    #[cfg(feature = "postgis")]
+    pub async fn catch_up(&self) -> anyhow::Result<usize> {
+        let Some(EditSink::Postgis { pool, lock }) = &self.inner.edit_log else {
+            return Ok(0);
+        };
+        let _serial = lock.lock().await;
+        self.catch_up_locked(pool).await
+    }
+
+    #[cfg(feature = "postgis")]
+    async fn catch_up_locked(&self, pool: &crate::store::postgis::PgPool) -> anyhow::Result<usize> {
+        use std::sync::atomic::Ordering;
+        let after = self.inner.applied_seq.load(Ordering::SeqCst);
+        let records = crate::store::postgis::edits_after(pool, after).await?;
+        let Some(last) = records.last().map(|r| r.seq) else {
+            return Ok(0);
+        };
+        let current = self.atlas();
+        let (atlas, problems) = crate::edits::replay(&current.atlas, &records);
+        for p in problems {
+            tracing::error!("edit from PostGIS not applied: {p}");
+        }
+        let touches_roads = records.iter().any(|r| {
+            current
+                .atlas
+                .layer(&r.layer)
+                .is_some_and(|l| l.kind == crate::atlas::Kind::Road)
+        });
+        self.install(&current, atlas, touches_roads);
+        self.inner.applied_seq.store(last, Ordering::SeqCst);
+        tracing::info!(
+            edits = records.len(),
+            through_seq = last,
+            "applied edits from PostGIS"
+        );
+        Ok(records.len())
+    }
+
+    /// Installs `atlas` as the next snapshot after `current`.
+    fn install(&self, current: &Snapshot, atlas: Atlas, touches_roads: bool) {
+        let next = Snapshot {
+            atlas,
+            generation: current.generation + 1,
+            road_graph: if touches_roads {
+                Arc::default()
+            } else {
+                current.road_graph.clone()
+            },
+        };
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        // Scenario tiles were computed on the old data.
+        self.inner.scenarios.clear();
     }
 
     /// The audit trail: every logged edit, oldest first.
     pub async fn edit_history(&self) -> Result<Vec<crate::edits::EditRecord>, ApiError> {
-        let Some(log) = &self.inner.edit_log else {
-            return Ok(Vec::new());
+        let log = match &self.inner.edit_log {
+            None => return Ok(Vec::new()),
+            #[cfg(feature = "postgis")]
+            Some(EditSink::Postgis { pool, .. }) => {
+                return crate::store::postgis::edits_after(pool, 0)
+                    .await
+                    .map_err(ApiError::Internal);
+            }
+            Some(EditSink::Log(log)) => log,
         };
         let log = log.lock().await;
         let archive = log
@@ -164,41 +267,50 @@ impl AppState {
         request: crate::edits::Request,
         who: &str,
     ) -> Result<crate::edits::EditRecord, ApiError> {
-        let Some(log) = &self.inner.edit_log else {
-            return Err(ApiError::MethodNotAllowed(
-                "this server takes no edits (serve a data folder to edit it)".into(),
-            ));
+        let stamp = |mut record: crate::edits::EditRecord| {
+            record.at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+            record.who = who.to_string();
+            record
         };
-        let mut log = log.lock().await;
-        let current = self.atlas();
-        let (layer, mut record) =
-            crate::edits::prepare(&current.atlas, layer, request).map_err(ApiError::from)?;
-        record.at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        record.who = who.to_string();
-        let touches_roads = layer.kind == crate::atlas::Kind::Road;
-        let record = log.append(record).map_err(|e| {
+        let unsaved = |e: String| {
             tracing::error!("edit not saved: {e}");
             ApiError::Unavailable(format!(
                 "the edit could not be saved, so it was not applied: {e}"
             ))
-        })?;
-        let next = Snapshot {
-            atlas: current.atlas.with_layer(layer),
-            generation: current.generation + 1,
-            road_graph: if touches_roads {
-                Arc::default()
-            } else {
-                current.road_graph.clone()
-            },
         };
-        *self
-            .inner
-            .current
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
-        // Scenario tiles were computed on the old data.
-        self.inner.scenarios.clear();
-        Ok(record)
+        match &self.inner.edit_log {
+            None => Err(ApiError::MethodNotAllowed(
+                "this server takes no edits (serve a data folder or PostGIS to edit it)".into(),
+            )),
+            Some(EditSink::Log(log)) => {
+                let mut log = log.lock().await;
+                let current = self.atlas();
+                let (layer, record) = crate::edits::prepare(&current.atlas, layer, request)
+                    .map_err(ApiError::from)?;
+                let touches_roads = layer.kind == crate::atlas::Kind::Road;
+                let record = log
+                    .append(stamp(record))
+                    .map_err(|e| unsaved(e.to_string()))?;
+                self.install(&current, current.atlas.with_layer(layer), touches_roads);
+                Ok(record)
+            }
+            #[cfg(feature = "postgis")]
+            Some(EditSink::Postgis { pool, lock }) => {
+                let _serial = lock.lock().await;
+                let current = self.atlas();
+                let (_, record) = crate::edits::prepare(&current.atlas, layer, request)
+                    .map_err(ApiError::from)?;
+                let record = crate::store::postgis::commit_edit(pool, &stamp(record))
+                    .await
+                    .map_err(|e| unsaved(format!("{e:#}")))?;
+                // Apply everything committed up to it, in order, so that edits from other
+                // servers to the same feature land in the same order everywhere.
+                if let Err(e) = self.catch_up_locked(pool).await {
+                    tracing::warn!("edit {} committed; catching up failed: {e:#}", record.seq);
+                }
+                Ok(record)
+            }
+        }
     }
 
     pub fn report(&self) -> &LoadReport {

@@ -2,6 +2,8 @@
 //! tile math written independently of the crate's own.
 #![allow(dead_code)]
 
+pub mod server;
+
 pub mod mvt;
 
 use axum::Router;
