@@ -102,8 +102,9 @@ async fn postgis_state(url: &str, args: &ServeArgs, started: Instant) -> anyhow:
 #[cfg(feature = "postgis")]
 async fn follow_edits(pool: riskatlas::store::postgis::PgPool, state: AppState) {
     let catch_up = || async {
-        if let Err(e) = state.catch_up().await {
-            tracing::warn!("cannot read edits from PostGIS: {e:#}");
+        match state.catch_up().await {
+            Ok(_) => state.set_store_problem(None),
+            Err(e) => state.set_store_problem(Some(format!("cannot read edits: {e:#}"))),
         }
     };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -121,7 +122,9 @@ async fn follow_edits(pool: riskatlas::store::postgis::PgPool, state: AppState) 
                         n = listener.recv() => match n {
                             Ok(_) => catch_up().await,
                             Err(e) => {
-                                tracing::warn!("edit notifications interrupted: {e}");
+                                state.set_store_problem(Some(format!(
+                                    "edit notifications interrupted: {e}"
+                                )));
                                 break;
                             }
                         },
@@ -129,7 +132,7 @@ async fn follow_edits(pool: riskatlas::store::postgis::PgPool, state: AppState) 
                     }
                 }
             }
-            Err(e) => tracing::warn!("cannot listen for edits on PostGIS: {e}"),
+            Err(e) => state.set_store_problem(Some(format!("cannot listen for edits: {e}"))),
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }

@@ -198,4 +198,115 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         .await
         .unwrap();
     assert_eq!(cap, "321");
+
+    // The database goes away and comes back: the server keeps serving from memory, says
+    // it is degraded, and catches up with what was edited meanwhile. The outage is real:
+    // the server reaches PostgreSQL through a TCP relay that the test cuts.
+    let relay = Relay::start(std::env::var("PGPORT").unwrap().parse().unwrap());
+    let relayed = url.replace(
+        &format!(":{}/", std::env::var("PGPORT").unwrap()),
+        &format!(":{}/", relay.port),
+    );
+    let (mut c, addr_c) =
+        common::server::start(&["--postgis".as_ref(), std::ffi::OsStr::new(&relayed)]);
+    let health = |addr: &str| -> serde_json::Value {
+        let (_, body) = common::server::http_full(addr, "GET", "/api/health", "").unwrap();
+        serde_json::from_str(&body[body.find('{').unwrap()..=body.rfind('}').unwrap()]).unwrap()
+    };
+    assert_eq!(health(&addr_c)["status"], "ok");
+    relay.cut();
+    let wait_for = |what: &str, f: &dyn Fn() -> bool| {
+        let t = std::time::Instant::now();
+        while !f() {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(30),
+                "{what} never happened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("degraded health", &|| {
+        health(&addr_c)["status"] == "degraded"
+    });
+    assert_eq!(
+        common::server::http(&addr_c, "GET", "/api/layers/shelters/features?limit=1", ""),
+        Some(200),
+        "still serving from memory"
+    );
+    // Meanwhile another server edits.
+    let record = riskatlas::edits::EditRecord {
+        seq: 0,
+        at: String::new(),
+        who: "another-server".into(),
+        layer: "shelters".into(),
+        op: riskatlas::edits::Op::Delete,
+        id: "replica-1".into(),
+        before: None,
+        after: None,
+    };
+    postgis::commit_edit(&pool, &record).await.unwrap();
+    relay.restore();
+    wait_for("recovery", &|| health(&addr_c)["status"] == "ok");
+    wait_for("the missed edit", &|| {
+        common::server::http_full(&addr_c, "GET", "/api/layers", "")
+            .unwrap()
+            .1
+            .contains("\"count\":161")
+    });
+    c.kill().unwrap();
+    c.wait().unwrap();
+}
+
+/// A TCP relay to PostgreSQL that can be cut (every connection closed, new ones refused)
+/// and restored.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn start(target: u16) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up2, open2) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let mut list = open2.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Relay { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -10,9 +10,11 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let atlas = state.atlas();
     let failed = state.report().failed().count();
     let unreplayed = state.report().edit_log.len();
+    let store = state.store_problem();
     Json(json!({
-        "status": if failed == 0 && unreplayed == 0 { "ok" } else { "degraded" },
+        "status": if failed == 0 && unreplayed == 0 && store.is_none() { "ok" } else { "degraded" },
         "unreplayed_edits": unreplayed,
+        "store": store.unwrap_or_else(|| "ok".into()),
         "layers": atlas.layers().len(),
         "features": atlas.feature_count(),
         "failed_layers": failed,

@@ -36,6 +36,8 @@ struct Shared {
     /// With PostGIS: the last edit (by `seq`) this server has applied.
     #[cfg(feature = "postgis")]
     applied_seq: std::sync::atomic::AtomicU64,
+    /// Why the store is unreachable, while it is (the server keeps serving from memory).
+    store_problem: std::sync::Mutex<Option<String>>,
     report: LoadReport,
     tiles: TileCache,
     tile_options: TileOptions,
@@ -132,6 +134,7 @@ impl AppState {
                 edit_log: None,
                 #[cfg(feature = "postgis")]
                 applied_seq: Default::default(),
+                store_problem: Default::default(),
                 report,
                 tiles: TileCache::new(tile_cache_bytes),
                 tile_options: TileOptions::default(),
@@ -215,6 +218,30 @@ impl AppState {
             "applied edits from PostGIS"
         );
         Ok(records.len())
+    }
+
+    /// Records that the store is unreachable (`Some(why)`) or back (`None`).
+    pub fn set_store_problem(&self, problem: Option<String>) {
+        let mut slot = self
+            .inner
+            .store_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *slot != problem {
+            match &problem {
+                Some(why) => tracing::warn!("store unreachable, serving from memory: {why}"),
+                None => tracing::info!("store reachable again"),
+            }
+            *slot = problem;
+        }
+    }
+
+    pub fn store_problem(&self) -> Option<String> {
+        self.inner
+            .store_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Installs `atlas` as the next snapshot after `current`.

@@ -25,7 +25,7 @@ use sqlx::postgres::PgPoolOptions;
 pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(4)
-        .acquire_timeout(std::time::Duration::from_secs(10))
+        .acquire_timeout(std::time::Duration::from_secs(3))
         .connect(url)
         .await
         .with_context(|| format!("connecting to {}", redact(url)))?;
