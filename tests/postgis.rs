@@ -233,6 +233,15 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         Some(200),
         "still serving from memory"
     );
+    // An edit cannot be made durable, so it is refused and not applied.
+    let (status, reply) = common::server::http_full(
+        &addr_c,
+        "PATCH",
+        "/api/layers/shelters/features/replica-1",
+        r#"{"properties": {"capacity": 1}}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 503, "{reply}");
     // Meanwhile another server edits.
     let record = riskatlas::edits::EditRecord {
         seq: 0,
