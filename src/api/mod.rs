@@ -312,11 +312,12 @@ impl AppState {
             Some(EditSink::Log(log)) => {
                 let mut log = log.lock().await;
                 let current = self.atlas();
-                let (layer, record) = crate::edits::prepare(&current.atlas, layer, request)
+                let prepared = crate::edits::prepare(&current.atlas, layer, request)
                     .map_err(ApiError::from)?;
+                let layer = prepared.layer(&current.atlas);
                 let touches_roads = layer.kind == crate::atlas::Kind::Road;
                 let record = log
-                    .append(stamp(record))
+                    .append(stamp(prepared.record))
                     .map_err(|e| unsaved(e.to_string()))?;
                 self.install(&current, current.atlas.with_layer(layer), touches_roads);
                 Ok(record)
@@ -325,9 +326,9 @@ impl AppState {
             Some(EditSink::Postgis { pool, lock }) => {
                 let _serial = lock.lock().await;
                 let current = self.atlas();
-                let (_, record) = crate::edits::prepare(&current.atlas, layer, request)
+                let prepared = crate::edits::prepare(&current.atlas, layer, request)
                     .map_err(ApiError::from)?;
-                let record = crate::store::postgis::commit_edit(pool, &stamp(record))
+                let record = crate::store::postgis::commit_edit(pool, &stamp(prepared.record))
                     .await
                     .map_err(|e| unsaved(format!("{e:#}")))?;
                 // Apply everything committed up to it, in order, so that edits from other

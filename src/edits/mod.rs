@@ -116,13 +116,27 @@ pub enum Request {
     },
 }
 
-/// Checks a request against the current atlas: the layer to install and the record to
-/// log (with `seq`, `at` and `who` still to fill).
-pub fn prepare(
-    atlas: &Atlas,
-    layer_id: &str,
-    request: Request,
-) -> Result<(Layer, EditRecord), EditError> {
+/// A checked edit: the record to log (with `seq`, `at` and `who` still to fill) and the
+/// validated feature it puts in place.
+#[derive(Debug)]
+pub struct Prepared {
+    pub record: EditRecord,
+    after: Option<Feature>,
+}
+
+impl Prepared {
+    /// The edited layer, for a server that applies the edit itself (one R-tree rebuild;
+    /// the PostGIS path skips it and replays the committed record instead).
+    pub fn layer(&self, atlas: &Atlas) -> Layer {
+        let layer = atlas
+            .layer(&self.record.layer)
+            .expect("prepared against this atlas");
+        rebuilt(layer, [(self.record.id.clone(), self.after.clone())])
+    }
+}
+
+/// Checks a request against the current atlas.
+pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepared, EditError> {
     let layer = atlas
         .layer(layer_id)
         .ok_or_else(|| EditError::UnknownLayer(layer_id.to_string()))?;
@@ -176,8 +190,7 @@ pub fn prepare(
         before,
         after: after_json,
     };
-    let next = rebuilt(layer, [(id, after)]);
-    Ok((next, record))
+    Ok(Prepared { record, after })
 }
 
 /// `old` with a patch body's geometry and properties merged in.
@@ -313,7 +326,7 @@ mod tests {
         let atlas = demo();
         let shelters = atlas.layer("shelters").unwrap();
         let first = &shelters.features()[0];
-        let (layer, record) = prepare(
+        let prepared = prepare(
             &atlas,
             "shelters",
             Request::Patch {
@@ -322,7 +335,8 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(layer.len(), shelters.len());
+        assert_eq!(prepared.layer(&atlas).len(), shelters.len());
+        let record = prepared.record;
         let after = record.after.unwrap();
         let before = record.before.unwrap();
         assert_eq!(after["properties"]["capacity"], 7);
@@ -375,6 +389,7 @@ mod tests {
         ];
         for (request, want) in cases {
             let err = prepare(&atlas, "shelters", request.clone())
+                .map(|p| p.record)
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(want), "{request:?}: {err}");
@@ -404,7 +419,9 @@ mod tests {
         .into_iter()
         .enumerate()
         {
-            let (layer, mut record) = prepare(&current, "shelters", request).unwrap();
+            let prepared = prepare(&current, "shelters", request).unwrap();
+            let layer = prepared.layer(&current);
+            let mut record = prepared.record;
             record.seq = i as u64 + 1;
             current = current.with_layer(layer);
             records.push(record);

@@ -7,9 +7,7 @@
 //! shelters (travel time) → sink (shelter capacity), plus a direct unit → sink arc of
 //! very high cost for the people who cannot be placed — so a feasible flow always
 //! exists and the optimum minimises total person-seconds first and unplaced people
-//! second. Written here because no maintained pure-Rust min-cost-flow crate offers
-//! capacities, costs and residual inspection together; it is checked against brute force
-//! in the tests.
+//! second.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
