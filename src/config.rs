@@ -88,7 +88,21 @@ pub struct ImportArgs {
     pub lon: Option<String>,
     #[arg(long)]
     pub lat: Option<String>,
-    /// Copy the file into this data folder and add the layer to its atlas.toml.
+    /// GDAL formats: the attribute encoding of a Shapefile without a .cpg (GBK, GB18030, ...).
+    /// Without it, text that is not UTF-8 is read as GB18030 and the report says so.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// GDAL formats: the source CRS when the file names none or a wrong one (EPSG:4544, ...).
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// GDAL formats: which layer of a multi-layer file (GeoPackage, FileGDB).
+    #[arg(long)]
+    pub source_layer: Option<String>,
+    /// Rasters: one polygon per cell instead of a point at each cell's centre.
+    #[arg(long)]
+    pub cells: bool,
+    /// Copy the file into this data folder and add the layer to its atlas.toml
+    /// (files read through GDAL are written there as GeoJSON).
     #[arg(long, conflicts_with = "postgis", required_unless_present = "postgis")]
     pub into: Option<PathBuf>,
     /// Write the layer into this PostGIS database (postgres://...).

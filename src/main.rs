@@ -183,8 +183,27 @@ fn import_file(args: riskatlas::config::ImportArgs) -> anyhow::Result<ExitCode> 
         lat: spec.lat.clone(),
         delimiter: spec.delimiter,
     };
-    let read = riskatlas::import::source::read_file(&args.file, &csv, kind)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let through_gdal = !riskatlas::import::source::is_native(&args.file);
+    let read = if through_gdal {
+        read_with_gdal(&args)?
+    } else {
+        anyhow::ensure!(
+            args.encoding.is_none()
+                && args.crs.is_none()
+                && args.source_layer.is_none()
+                && !args.cells,
+            "--encoding, --crs, --source-layer and --cells apply to files read through GDAL, \
+             not to GeoJSON, CSV or OSM PBF"
+        );
+        riskatlas::import::source::read_file(&args.file, &csv, kind)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?
+    };
+    // A GDAL-read file goes into a data folder as GeoJSON, source fields and all, so the
+    // folder loads without GDAL; the manifest keeps the field mapping.
+    let converted = match (&args.into, through_gdal) {
+        (Some(_), true) => Some(raw_geojson(&read)),
+        _ => None,
+    };
     let label = args.file.display().to_string();
     let (layer, report) = riskatlas::import::validate::build_layer(&spec, read, &label);
     let summary = import::LoadReport {
@@ -202,7 +221,7 @@ fn import_file(args: riskatlas::config::ImportArgs) -> anyhow::Result<ExitCode> 
             redact(url)
         );
     } else if let Some(dir) = &args.into {
-        add_to_folder(dir, &spec, &args)?;
+        add_to_folder(dir, &spec, &args, converted)?;
         eprintln!(
             "added layer {} to {}",
             layer.id,
@@ -234,17 +253,82 @@ async fn write_postgis(_url: &str, _layer: &riskatlas::atlas::Layer) -> anyhow::
     anyhow::bail!("this riskatlas was built without the `postgis` feature")
 }
 
-/// Copies the file into `dir` and appends its `[[layer]]` to `dir/atlas.toml`.
+#[cfg(feature = "gdal")]
+fn read_with_gdal(
+    args: &riskatlas::config::ImportArgs,
+) -> anyhow::Result<riskatlas::import::source::SourceRead> {
+    use riskatlas::import::ogr;
+    let opts = ogr::OgrOptions {
+        encoding: args.encoding.clone(),
+        source_layer: args.source_layer.clone(),
+        crs: args.crs.clone(),
+        raster: if args.cells {
+            ogr::RasterShape::Cells
+        } else {
+            ogr::RasterShape::Points
+        },
+    };
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({eta})")
+            .expect("a valid template"),
+    );
+    bar.set_message(format!("reading {}", args.file.display()));
+    let read = ogr::read(&args.file, &opts, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    read.map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))
+}
+
+#[cfg(not(feature = "gdal"))]
+fn read_with_gdal(
+    args: &riskatlas::config::ImportArgs,
+) -> anyhow::Result<riskatlas::import::source::SourceRead> {
+    anyhow::bail!(
+        "{}: riskatlas reads GeoJSON, CSV and OSM PBF itself; for Shapefile, GeoPackage, \
+         rasters and other GDAL formats build it with `--features gdal` (needs libgdal-dev)",
+        args.file.display()
+    )
+}
+
+/// The readable features of `read` as GeoJSON text, with their source properties.
+fn raw_geojson(read: &riskatlas::import::source::SourceRead) -> String {
+    let features: Vec<serde_json::Value> = read
+        .features
+        .iter()
+        .filter_map(|f| f.as_ref().ok())
+        .map(|f| {
+            let props: serde_json::Map<_, _> = f.props.iter().cloned().collect();
+            let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&f.geometry));
+            let mut feature =
+                serde_json::json!({"type": "Feature", "geometry": geometry, "properties": props});
+            if let Some(id) = &f.id {
+                feature["id"] = id.clone().into();
+            }
+            feature
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+/// Copies the file (or writes `converted` as `<layer>.geojson`) into `dir` and appends its
+/// `[[layer]]` to `dir/atlas.toml`.
 fn add_to_folder(
     dir: &std::path::Path,
     spec: &riskatlas::import::manifest::LayerSpec,
     args: &riskatlas::config::ImportArgs,
+    converted: Option<String>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let file_name = args
-        .file
-        .file_name()
-        .ok_or_else(|| anyhow::anyhow!("{} is not a file", args.file.display()))?;
+    let converted_name = std::ffi::OsString::from(format!("{}.geojson", spec.id));
+    let file_name = match converted {
+        Some(_) => converted_name.as_os_str(),
+        None => args
+            .file
+            .file_name()
+            .ok_or_else(|| anyhow::anyhow!("{} is not a file", args.file.display()))?,
+    };
     let manifest = dir.join("atlas.toml");
     let mut text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| {
         format!(
@@ -260,7 +344,16 @@ fn add_to_folder(
         manifest.display(),
         spec.id
     );
-    std::fs::copy(&args.file, dir.join(file_name))?;
+    let target = dir.join(file_name);
+    anyhow::ensure!(
+        !target.exists(),
+        "{} already exists; choose another --layer id or remove it",
+        target.display()
+    );
+    match converted {
+        Some(text) => std::fs::write(&target, text)?,
+        None => std::fs::copy(&args.file, &target).map(drop)?,
+    }
     let s = |v: &str| toml::Value::String(v.to_string()).to_string();
     text.push_str(&format!(
         "\n[[layer]]\nid = {}\nkind = {}\nname = {}\nfile = {}\n",

@@ -456,3 +456,54 @@ fn riskatlas_import_into_a_folder_adds_a_layer_that_loads_with_the_field_mapping
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not an attribute"));
 }
+
+#[test]
+fn riskatlas_import_refuses_gdal_options_on_files_it_reads_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shelters.csv");
+    std::fs::write(&file, "name,lon,lat,capacity\nschool,105.5,34.5,800\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+        .arg("import")
+        .arg(&file)
+        .args([
+            "--layer",
+            "shelters",
+            "--kind",
+            "shelter",
+            "--encoding",
+            "GBK",
+            "--into",
+        ])
+        .arg(dir.path().join("atlas"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--encoding") && stderr.contains("GDAL"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("atlas/atlas.toml").exists(),
+        "nothing was written"
+    );
+}
+
+/// Without the `gdal` feature a Shapefile is refused with the way to read it.
+#[cfg(not(feature = "gdal"))]
+#[test]
+fn riskatlas_import_without_gdal_names_the_feature_to_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("villages.shp");
+    std::fs::write(&file, b"not read").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+        .arg("import")
+        .arg(&file)
+        .args(["--layer", "villages", "--kind", "population", "--into"])
+        .arg(dir.path().join("atlas"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--features gdal"), "{stderr}");
+}

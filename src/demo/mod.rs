@@ -487,6 +487,7 @@ impl Demo {
                 features,
                 text_cells: false,
                 columns,
+                warnings: Vec::new(),
             };
             let (built, layer_report) = validate::build_layer(spec, read, &layer.file());
             layers.push(built);

@@ -7,6 +7,8 @@
 
 pub mod geometry;
 pub mod manifest;
+#[cfg(feature = "gdal")]
+pub mod ogr;
 pub mod osm;
 pub mod source;
 pub mod validate;

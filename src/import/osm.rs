@@ -247,6 +247,7 @@ pub fn read_osm(path: &Path, kind: Kind) -> Result<SourceRead, String> {
         features,
         text_cells: false,
         columns,
+        warnings: Vec::new(),
     })
 }
 

@@ -36,6 +36,9 @@ pub struct SourceRead {
     pub text_cells: bool,
     /// Every property name seen, to warn about field mappings that match nothing.
     pub columns: Vec<String>,
+    /// What the reader had to guess or change (an assumed CRS, a guessed encoding, ...);
+    /// they end up in the layer's report.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +55,11 @@ pub enum SourceError {
     Csv { path: String, reason: String },
     #[error("{path}: {reason}")]
     Osm { path: String, reason: String },
-    #[error("{path}: unsupported file type (use .geojson, .json, .csv or .osm.pbf)")]
+    #[error("{path}: {reason}")]
+    Gdal { path: String, reason: String },
+    #[error(
+        "{path}: unsupported file type (use .geojson, .json, .csv or .osm.pbf; other formats need a riskatlas built with the `gdal` feature)"
+    )]
     UnsupportedFormat { path: String },
 }
 
@@ -88,6 +95,9 @@ pub fn read_file(
             reason,
         });
     }
+    if !matches!(ext.as_str(), "geojson" | "json" | "csv" | "txt") {
+        return read_other(path, shown);
+    }
     let bytes = std::fs::read(path).map_err(|source| SourceError::Io {
         path: shown.clone(),
         source,
@@ -103,6 +113,30 @@ pub fn read_file(
         }),
         _ => Err(SourceError::UnsupportedFormat { path: shown }),
     }
+}
+
+/// Whether riskatlas reads `path` itself (GeoJSON, CSV, OSM PBF) rather than through GDAL.
+pub fn is_native(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(ext.as_str(), "geojson" | "json" | "csv" | "txt" | "pbf")
+}
+
+/// Formats riskatlas does not read itself go to GDAL when it is built in.
+#[cfg(feature = "gdal")]
+fn read_other(path: &Path, shown: String) -> Result<SourceRead, SourceError> {
+    super::ogr::read(path, &Default::default(), &|_, _| {}).map_err(|reason| SourceError::Gdal {
+        path: shown,
+        reason,
+    })
+}
+
+#[cfg(not(feature = "gdal"))]
+fn read_other(_path: &Path, shown: String) -> Result<SourceRead, SourceError> {
+    Err(SourceError::UnsupportedFormat { path: shown })
 }
 
 #[derive(Deserialize)]
@@ -193,6 +227,7 @@ pub fn read_geojson(bytes: &[u8]) -> Result<SourceRead, String> {
         features,
         text_cells: false,
         columns,
+        warnings: Vec::new(),
     })
 }
 
@@ -325,6 +360,7 @@ pub fn read_csv(bytes: &[u8], opts: &CsvOptions) -> Result<SourceRead, String> {
         features,
         text_cells: true,
         columns,
+        warnings: Vec::new(),
     })
 }
 

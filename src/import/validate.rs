@@ -93,6 +93,7 @@ pub fn validate_for_layer(
         })],
         text_cells: false,
         columns: Vec::new(),
+        warnings: Vec::new(),
     };
     let (one, report) = build_layer(&spec, read, "edit");
     if let Some(r) = report.rejections.first() {
@@ -128,6 +129,7 @@ pub fn build_layer(spec: &LayerSpec, read: SourceRead, file_label: &str) -> (Lay
     let mut report = LayerReport {
         layer: spec.id.to_string(),
         file: file_label.to_string(),
+        warnings: read.warnings.clone(),
         ..Default::default()
     };
     for source in spec.rename.keys() {

@@ -170,6 +170,7 @@ pub async fn load(pool: &PgPool, mut progress: impl FnMut(Progress<'_>)) -> anyh
             features,
             text_cells: false,
             columns: columns.into_iter().collect(),
+            warnings: Vec::new(),
         };
         let (layer, layer_report) = build_layer(&spec, read, &label);
         built.push(layer);
