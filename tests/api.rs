@@ -317,6 +317,12 @@ const BAD_REQUESTS: &[(&str, u16, &str)] = &[
     ("/api/layers/roads/features?limit=-1", 400, "limit"),
     ("/api/layers/roads/features?offset=x", 400, "offset"),
     (
+        "/api/layers/roads/features?filter=speed_kmh%3E1",
+        400,
+        "unknown field `filter`",
+    ),
+    ("/api/edits?layr=roads", 400, "unknown field `layr`"),
+    (
         "/api/layers/roads/features?where=nope%3D1",
         400,
         "unknown field",

@@ -9,6 +9,7 @@
 use super::{ApiError, AppState};
 use crate::edits::{EditRecord, Request};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -70,6 +71,8 @@ pub async fn delete(
 }
 
 #[derive(Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     layer: Option<String>,
     id: Option<String>,
@@ -79,8 +82,9 @@ pub struct HistoryQuery {
 /// `GET /api/edits?layer=&id=&limit=`: the most recent edits first.
 pub async fn history(
     State(state): State<AppState>,
-    Query(q): Query<HistoryQuery>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let records = state.edit_history().await?;
     let limit = q.limit.unwrap_or(100).min(10_000);
     let edits: Vec<&EditRecord> = records

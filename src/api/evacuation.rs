@@ -56,6 +56,8 @@ async fn run_blocking(
 }
 
 #[derive(Debug, Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct CardsQuery {
     request: Option<String>,
     kind: Option<String>,

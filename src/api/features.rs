@@ -14,6 +14,8 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 
 #[derive(Debug, Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct FeatureQuery {
     bbox: Option<String>,
     limit: Option<String>,

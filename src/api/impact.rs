@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct FormatQuery {
     pub format: Option<String>,
 }
@@ -99,6 +101,8 @@ pub async fn impact(
 }
 
 #[derive(Debug, Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     scenario: Option<String>,
 }
