@@ -12,7 +12,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use riskatlas::routing::RoadGraph;
-use riskatlas::routing::graph::Arc;
+use riskatlas::routing::graph::{Arc, Profile};
+use riskatlas::routing::hierarchy::{arc_seconds, step_arc};
 use riskatlas::routing::search::{Search, Visit};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -182,6 +183,43 @@ fn routing(c: &mut Criterion) {
         assert_eq!(ours_p2p(&mut search, s, t), ch, "{s} -> {t}");
     }
 
+    // The engine behind /api/route: riskatlas's drive-profile hierarchy (fast_paths
+    // inside, with a pool of query buffers and node ids mapped back), against fast_paths
+    // called directly on the same millisecond drive-time weights.
+    let drive = Profile::drive();
+    let started = Instant::now();
+    let hierarchy = graph
+        .hierarchy(&atlas, &drive)
+        .expect("drive has a hierarchy");
+    eprintln!(
+        "riskatlas drive hierarchy preparation: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let ms = |seconds: f64| ((seconds * 1000.0).round() as usize).max(1);
+    let mut drive_input = fast_paths::InputGraph::new();
+    for (from, arc) in graph.all_arcs() {
+        if from != arc.to
+            && let Some(s) = arc_seconds(&atlas, &graph, &drive, arc)
+        {
+            drive_input.add_edge(from as usize, arc.to as usize, ms(s));
+        }
+    }
+    drive_input.freeze();
+    let drive_fast = fast_paths::prepare(&drive_input);
+    let mut drive_calc = fast_paths::create_calculator(&drive_fast);
+    for &(s, t) in &pairs[..200] {
+        let ours = hierarchy.route(s, t).map(|nodes| {
+            nodes
+                .windows(2)
+                .map(|w| ms(step_arc(&atlas, &graph, &drive, w[0], w[1]).unwrap().1))
+                .sum::<usize>()
+        });
+        let direct = drive_calc
+            .calc_path(&drive_fast, s as usize, t as usize)
+            .map(|p| p.get_weight());
+        assert_eq!(ours, direct, "{s} -> {t}");
+    }
+
     let mut group = c.benchmark_group("routing");
     group.sample_size(10);
     group.bench_function("k_nearest_200_sources/riskatlas", |b| {
@@ -216,6 +254,20 @@ fn routing(c: &mut Criterion) {
         b.iter(|| {
             for &(s, t) in &pairs {
                 black_box(ours_p2p(&mut search, s, t));
+            }
+        })
+    });
+    group.bench_function("point_to_point_1000/riskatlas_route_hierarchy", |b| {
+        b.iter(|| {
+            for &(s, t) in &pairs {
+                black_box(hierarchy.route(s, t));
+            }
+        })
+    });
+    group.bench_function("point_to_point_1000/fast_paths_direct_same_weights", |b| {
+        b.iter(|| {
+            for &(s, t) in &pairs {
+                black_box(drive_calc.calc_path(&drive_fast, s as usize, t as usize));
             }
         })
     });

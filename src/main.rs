@@ -70,17 +70,21 @@ async fn postgis_state(url: &str, args: &ServeArgs, started: Instant) -> anyhow:
     // Read before loading: edits committed during the load are replayed after it.
     let applied = postgis::last_edit_seq(&pool).await?;
     let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/{len} rows ({per_sec})")
+        indicatif::ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/~{len} rows ({per_sec})")
             .expect("a valid template"),
     );
     let loaded = postgis::load(&pool, |p| match p {
-        postgis::Progress::Layer(id, rows) => {
-            tracing::info!(layer = id, rows, "loading from PostGIS");
-            bar.set_message(id.to_string());
-            bar.set_length(rows);
-            bar.set_position(0);
+        postgis::Progress::Start(rows) => {
+            tracing::info!(rows_estimated = rows, "loading from PostGIS");
+            if let Some(rows) = rows {
+                bar.set_length(rows);
+            }
         }
-        postgis::Progress::Row => bar.inc(1),
+        postgis::Progress::Layer(id, rows) => {
+            tracing::info!(layer = id, rows_estimated = rows, "loading layer");
+            bar.set_message(id.to_string());
+        }
+        postgis::Progress::Rows(n) => bar.inc(n),
     })
     .await?;
     bar.finish_and_clear();

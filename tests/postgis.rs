@@ -47,8 +47,9 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
     let mut layers_seen = Vec::new();
     let mut rows = 0u64;
     let loaded = postgis::load(&pool, |p| match p {
+        postgis::Progress::Start(_) => {}
         postgis::Progress::Layer(id, _) => layers_seen.push(id.to_string()),
-        postgis::Progress::Row => rows += 1,
+        postgis::Progress::Rows(n) => rows += n,
     })
     .await
     .unwrap();

@@ -112,13 +112,13 @@ pub fn coverage(
     isochrones_from: IsochroneFrom,
 ) -> Coverage {
     let reversed = graph.reversed();
-    let index = NodeIndex::new(graph);
+    let index = graph.node_index();
     let horizon = thresholds.iter().copied().fold(0.0, f64::max).max(60.0) * 4.0;
     let shelters = points_of(atlas, Kind::Shelter, true);
     let teams = points_of(atlas, Kind::Team, false);
     let to_shelter =
-        minutes_to_nearest(graph, &reversed, &index, &shelters, profile, atlas, horizon);
-    let to_team = minutes_to_nearest(graph, &reversed, &index, &teams, profile, atlas, horizon);
+        minutes_to_nearest(graph, &reversed, index, &shelters, profile, atlas, horizon);
+    let to_team = minutes_to_nearest(graph, &reversed, index, &teams, profile, atlas, horizon);
     let walk_min_per_m = 60.0 / (SNAP_WALK_KMH * 1_000.0);
     let layer = atlas.layer(exposure);
     let units: Vec<UnitCoverage> = layer

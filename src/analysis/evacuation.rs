@@ -22,7 +22,6 @@ use crate::atlas::{Atlas, Kind, Layer};
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::search::{Search, Visit};
 use crate::routing::simplex::{Arc as FlowArc, NetworkSimplex};
-use crate::routing::snap::NodeIndex;
 use geo::{Coord, Distance, Geodesic, Intersects, Line, LineString, Point};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -405,7 +404,7 @@ fn straight_candidates(shelters: &[Shelter], evacuees: &mut [Evacuee], options: 
 }
 
 /// Hazards each arc meets, keyed by (from, to) node.
-fn closed_arcs(
+pub(crate) fn closed_arcs(
     graph: &RoadGraph,
     overlay: &HazardOverlay,
 ) -> HashMap<(NodeId, NodeId), Vec<usize>> {
@@ -437,7 +436,7 @@ fn road_candidates(
     evacuees: &mut [Evacuee],
     options: &Options,
 ) {
-    let index = NodeIndex::new(graph);
+    let index = graph.node_index();
     let walk_mps = 4.0 / 3.6;
     let mut at_node: HashMap<NodeId, Vec<(usize, f64)>> = HashMap::new();
     for (i, s) in shelters.iter().enumerate() {

@@ -20,6 +20,7 @@ pub mod impact;
 pub mod layers;
 pub mod needs;
 pub mod prepared;
+pub mod route;
 pub mod scenario;
 
 pub use impact::{Impact, ImpactReport, analyse};

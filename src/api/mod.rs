@@ -10,6 +10,7 @@ mod evacuation;
 mod features;
 mod impact;
 mod layers;
+mod route;
 mod tiles;
 mod web;
 
@@ -404,6 +405,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/evacuation", post(evacuation::evacuation))
         .route("/cards/evacuation", get(evacuation::cards))
         .route("/api/coverage", post(coverage::coverage_handler))
+        .route("/api/route", post(route::route_handler))
         .route("/style.json", get(web::style))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -13,7 +13,7 @@
 //! its index and the reason.
 
 use super::manifest::LayerSpec;
-use super::source::{RawFeature, SourceRead};
+use super::source::{RawFeature, SourceRead, Unreadable};
 use crate::atlas::kind::{Attr, Rule};
 use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
 use geo::Geometry;
@@ -47,6 +47,8 @@ pub struct LayerReport {
 }
 
 struct Accepted {
+    /// Position in the source, for messages.
+    index: usize,
     id: Option<String>,
     geometry: Geometry<f64>,
     canonical: Vec<Value>,
@@ -126,154 +128,263 @@ pub fn validate_for_layer(
 
 /// Validates everything a reader produced and builds the layer with its report.
 pub fn build_layer(spec: &LayerSpec, read: SourceRead, file_label: &str) -> (Layer, LayerReport) {
-    let mut report = LayerReport {
-        layer: spec.id.to_string(),
-        file: file_label.to_string(),
-        warnings: read.warnings.clone(),
-        ..Default::default()
-    };
-    for source in spec.rename.keys() {
-        if !read.columns.iter().any(|c| c == source) {
-            report.warnings.push(format!(
-                "mapped source field {source:?} does not occur in {file_label}"
-            ));
+    let mut builder = LayerBuilder::new(spec, file_label, read.features.len());
+    for raw in read.features {
+        builder.push(raw);
+    }
+    builder.finish(&read.columns, read.text_cells, read.warnings)
+}
+
+/// [`build_layer`] fed one feature at a time, so that a reader streaming from a database
+/// validates while the next rows are still on their way.
+pub struct LayerBuilder<'a> {
+    spec: &'a LayerSpec,
+    file_label: &'a str,
+    accepted: Vec<Accepted>,
+    rejections: Vec<Rejection>,
+    /// The source guarantees unique ids (a primary key), so they are not checked again.
+    ids_unique: bool,
+}
+
+impl<'a> LayerBuilder<'a> {
+    pub fn new(spec: &'a LayerSpec, file_label: &'a str, expected: usize) -> Self {
+        LayerBuilder {
+            spec,
+            file_label,
+            accepted: Vec::with_capacity(expected),
+            rejections: Vec::new(),
+            ids_unique: false,
         }
     }
-    let mut accepted: Vec<Accepted> = Vec::with_capacity(read.features.len());
-    let mut first_index_of_id: HashMap<String, usize> = HashMap::new();
-    for raw in read.features {
+
+    /// For sources whose ids are unique by construction (a database primary key): skips
+    /// the repeated-id check, a hash of every id (about a second at ten million).
+    pub fn ids_unique_by_construction(mut self) -> Self {
+        self.ids_unique = true;
+        self
+    }
+
+    fn reject(&self, index: usize, id: Option<String>, reason: String) -> Rejection {
+        Rejection {
+            file: self.file_label.to_string(),
+            index,
+            id,
+            reason,
+        }
+    }
+
+    /// Validates one feature as read.
+    pub fn push(&mut self, raw: Result<RawFeature, Unreadable>) {
+        let outcome = match raw {
+            Err(bad) => Err(self.reject(bad.index, bad.id, bad.reason)),
+            Ok(raw) => validate_feature(self.spec, raw)
+                .map_err(|(index, id, reason)| self.reject(index, id, reason)),
+        };
+        match outcome {
+            Ok(a) => self.accepted.push(a),
+            Err(r) => self.rejections.push(r),
+        }
+    }
+
+    /// Builds the layer: ids checked for repeats, extra columns typed, the R-tree built.
+    /// `columns` are the property names the reader saw (to warn about mappings that match
+    /// nothing); `warnings` are the reader's own.
+    pub fn finish(
+        self,
+        columns: &[String],
+        text_cells: bool,
+        warnings: Vec<String>,
+    ) -> (Layer, LayerReport) {
+        let LayerBuilder {
+            spec,
+            file_label,
+            mut accepted,
+            rejections,
+            ids_unique,
+        } = self;
+        let mut report = LayerReport {
+            layer: spec.id.to_string(),
+            file: file_label.to_string(),
+            warnings,
+            rejections,
+            ..Default::default()
+        };
+        for source in spec.rename.keys() {
+            if !columns.iter().any(|c| c == source) {
+                report.warnings.push(format!(
+                    "mapped source field {source:?} does not occur in {file_label}"
+                ));
+            }
+        }
         let reject = |index: usize, id: Option<String>, reason: String| Rejection {
             file: file_label.to_string(),
             index,
             id,
             reason,
         };
-        let outcome = match raw {
-            Err(bad) => Err(reject(bad.index, bad.id, bad.reason)),
-            Ok(raw) => {
-                let (index, id) = (raw.index, raw.id.clone());
-                validate_feature(spec, raw)
-                    .map_err(|reason| reject(index, id, reason))
-                    .and_then(|(index, a)| {
-                        match a
-                            .id
-                            .as_ref()
-                            .map(|id| (id.clone(), first_index_of_id.get(id).copied()))
-                        {
-                            Some((id, Some(first))) => Err(reject(
-                                index,
-                                Some(id.clone()),
-                                format!("duplicate id {id:?} (first at index {first})"),
-                            )),
-                            Some((id, None)) => {
-                                first_index_of_id.insert(id, index);
-                                Ok(a)
-                            }
-                            None => Ok(a),
-                        }
-                    })
-            }
-        };
-        match outcome {
-            Ok(a) => accepted.push(a),
-            Err(r) => report.rejections.push(r),
+        // A repeated id keeps its first feature. Checked after validation with borrowed keys
+        // and a fast hash: at ten million features, cloning every id into a SipHash map
+        // was the single largest cost of a load.
+        let mut first_index_of_id: foldhash::HashMap<&str, usize> = Default::default();
+        if !ids_unique {
+            first_index_of_id.reserve(accepted.len());
         }
-    }
-    report.rejected = report.rejections.len();
-    for (name, value) in &spec.defaults {
-        let n = accepted
+        let duplicates: Vec<(usize, usize)> = accepted
             .iter()
-            .filter(|a| a.defaulted.contains(&name.as_str()))
-            .count();
-        if n > 0 {
-            report.warnings.push(format!(
-                "{n} features lack {name}: filled with the default {value} from atlas.toml"
-            ));
-        }
-    }
-    report.loaded = accepted.len();
-
-    let kind = spec.kind;
-    let attrs = kind.attrs();
-    let canonical_used: Vec<bool> = (0..attrs.len())
-        .map(|i| attrs[i].required || accepted.iter().any(|a| !a.canonical[i].is_null()))
-        .collect();
-    let extra_columns = infer_extra_columns(&accepted, read.text_cells, attrs);
-    let mut fields: Vec<Field> = attrs
-        .iter()
-        .zip(&canonical_used)
-        .filter(|(_, used)| **used)
-        .map(|(a, _)| Field {
-            name: a.name.to_string(),
-            ty: a.ty,
-        })
-        .collect();
-    fields.extend(extra_columns.iter().map(|(name, ty)| Field {
-        name: name.clone(),
-        ty: *ty,
-    }));
-    let extra_pos: HashMap<&str, usize> = extra_columns
-        .iter()
-        .enumerate()
-        .map(|(i, (n, _))| (n.as_str(), i))
-        .collect();
-
-    let features = accepted
-        .into_iter()
-        .enumerate()
-        .map(|(fid, a)| {
-            let mut values: Vec<Value> = a
-                .canonical
-                .into_iter()
-                .zip(&canonical_used)
-                .filter(|(_, used)| **used)
-                .map(|(v, _)| v)
-                .collect();
-            let base = values.len();
-            values.resize(base + extra_columns.len(), Value::Null);
-            for (name, json) in a.extras {
-                if let Some(&i) = extra_pos.get(name.as_str()) {
-                    values[base + i] = typed_extra(&json, extra_columns[i].1, read.text_cells);
+            .take(if ids_unique { 0 } else { usize::MAX })
+            .enumerate()
+            .filter_map(|(pos, a)| {
+                let id = a.id.as_deref()?;
+                match first_index_of_id.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(first) => Some((pos, *first.get())),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(a.index);
+                        None
+                    }
                 }
+            })
+            .collect();
+        drop(first_index_of_id);
+        if !duplicates.is_empty() {
+            let mut keep = vec![true; accepted.len()];
+            for &(pos, first) in &duplicates {
+                keep[pos] = false;
+                let a = &accepted[pos];
+                let id = a.id.clone().expect("duplicates have ids");
+                report.rejections.push(reject(
+                    a.index,
+                    Some(id.clone()),
+                    format!("duplicate id {id:?} (first at index {first})"),
+                ));
             }
-            Feature {
-                id: a.id.unwrap_or_else(|| fid.to_string()).into(),
-                geometry: a.geometry,
-                attrs: values.into(),
+            let mut keep = keep.into_iter();
+            accepted.retain(|_| keep.next().expect("one flag per feature"));
+            report.rejections.sort_by_key(|r| r.index);
+        }
+        report.rejected = report.rejections.len();
+        for (name, value) in &spec.defaults {
+            let n = accepted
+                .iter()
+                .filter(|a| a.defaulted.contains(&name.as_str()))
+                .count();
+            if n > 0 {
+                report.warnings.push(format!(
+                    "{n} features lack {name}: filled with the default {value} from atlas.toml"
+                ));
             }
-        })
-        .collect();
-    let layer = Layer::new(
-        spec.id.clone(),
-        spec.name.clone(),
-        kind,
-        Schema::new(fields),
-        features,
-    );
-    (layer, report)
+        }
+        report.loaded = accepted.len();
+
+        let kind = spec.kind;
+        let attrs = kind.attrs();
+        let canonical_used: Vec<bool> = (0..attrs.len())
+            .map(|i| attrs[i].required || accepted.iter().any(|a| !a.canonical[i].is_null()))
+            .collect();
+        let extra_columns = infer_extra_columns(&accepted, text_cells, attrs);
+        let mut fields: Vec<Field> = attrs
+            .iter()
+            .zip(&canonical_used)
+            .filter(|(_, used)| **used)
+            .map(|(a, _)| Field {
+                name: a.name.to_string(),
+                ty: a.ty,
+            })
+            .collect();
+        fields.extend(extra_columns.iter().map(|(name, ty)| Field {
+            name: name.clone(),
+            ty: *ty,
+        }));
+        let extra_pos: HashMap<&str, usize> = extra_columns
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.as_str(), i))
+            .collect();
+
+        let features = accepted
+            .into_iter()
+            .enumerate()
+            .map(|(fid, a)| {
+                let mut values: Vec<Value> = a
+                    .canonical
+                    .into_iter()
+                    .zip(&canonical_used)
+                    .filter(|(_, used)| **used)
+                    .map(|(v, _)| v)
+                    .collect();
+                let base = values.len();
+                values.resize(base + extra_columns.len(), Value::Null);
+                for (name, json) in a.extras {
+                    if let Some(&i) = extra_pos.get(name.as_str()) {
+                        values[base + i] = typed_extra(&json, extra_columns[i].1, text_cells);
+                    }
+                }
+                Feature {
+                    id: a.id.unwrap_or_else(|| fid.to_string()).into(),
+                    geometry: a.geometry,
+                    attrs: values.into(),
+                }
+            })
+            .collect();
+        let layer = Layer::new(
+            spec.id.clone(),
+            spec.name.clone(),
+            kind,
+            Schema::new(fields),
+            features,
+        );
+        (layer, report)
+    }
 }
 
-fn validate_feature(spec: &LayerSpec, raw: RawFeature) -> Result<(usize, Accepted), String> {
+/// Checks one feature against its kind; a refusal gives back the index and id with why.
+fn validate_feature(
+    spec: &LayerSpec,
+    raw: RawFeature,
+) -> Result<Accepted, (usize, Option<String>, String)> {
     let kind = spec.kind;
+    let mut id = raw.id;
     let class = class_of(&raw.geometry);
     if !kind.geometries().contains(&class) {
         let allowed: Vec<String> = kind.geometries().iter().map(|g| g.to_string()).collect();
-        return Err(format!(
+        let reason = format!(
             "a {kind} layer takes {} geometries, got a {class}",
             allowed.join(" or ")
-        ));
+        );
+        return Err((raw.index, id, reason));
     }
-    let mut id = raw.id;
-    let mut props: Vec<(String, Json)> = raw
-        .props
-        .into_iter()
-        .map(|(name, v)| (spec.rename.get(&name).cloned().unwrap_or(name), v))
-        .collect();
+    let mut props: Vec<(String, Json)> = if spec.rename.is_empty() {
+        raw.props
+    } else {
+        raw.props
+            .into_iter()
+            .map(|(name, v)| (spec.rename.get(&name).cloned().unwrap_or(name), v))
+            .collect()
+    };
     if id.is_none()
         && let Some(pos) = props.iter().position(|(n, _)| n == "id")
     {
         id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
     }
+    match canonical_attributes(spec, &mut props) {
+        Ok((canonical, defaulted)) => Ok(Accepted {
+            index: raw.index,
+            id,
+            geometry: raw.geometry,
+            canonical,
+            extras: props,
+            defaulted,
+        }),
+        Err(reason) => Err((raw.index, id, reason)),
+    }
+}
+
+/// Takes the kind's attributes out of `props` (what is left are extras), typed, checked
+/// and defaulted; also names the ones filled from defaults.
+fn canonical_attributes(
+    spec: &LayerSpec,
+    props: &mut Vec<(String, Json)>,
+) -> Result<(Vec<Value>, Vec<&'static str>), String> {
+    let kind = spec.kind;
     let mut canonical = Vec::with_capacity(kind.attrs().len());
     let mut defaulted = Vec::new();
     for attr in kind.attrs() {
@@ -303,16 +414,7 @@ fn validate_feature(spec: &LayerSpec, raw: RawFeature) -> Result<(usize, Accepte
         }
         canonical.push(value);
     }
-    Ok((
-        raw.index,
-        Accepted {
-            id,
-            geometry: raw.geometry,
-            canonical,
-            extras: props,
-            defaulted,
-        },
-    ))
+    Ok((canonical, defaulted))
 }
 
 fn class_of(g: &Geometry<f64>) -> GeometryClass {

@@ -6,9 +6,12 @@
 //! length in metres (geodesic) and the road they belong to; travel times come from a
 //! [`Profile`] at query time, so walking and driving share one graph.
 
+use super::hierarchy::Hierarchy;
+use super::snap::NodeIndex;
 use crate::atlas::{Atlas, Kind, Layer};
 use geo::{Coord, Distance, Geodesic, Geometry, LineString, Point};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Index of a node.
 pub type NodeId = u32;
@@ -113,6 +116,26 @@ pub struct RoadGraph {
     arcs: Vec<Arc>,
     /// The road layers, by the index arcs refer to.
     pub layers: Vec<usize>,
+    derived: Derived,
+}
+
+/// What is derived from a graph on first use and kept with it: the node index for
+/// snapping, and a contraction hierarchy per named profile.
+#[derive(Default)]
+struct Derived {
+    node_index: OnceLock<NodeIndex>,
+    walk: OnceLock<Hierarchy>,
+    drive: OnceLock<Hierarchy>,
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Derived")
+            .field("node_index", &self.node_index.get().is_some())
+            .field("walk", &self.walk.get().is_some())
+            .field("drive", &self.drive.get().is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -206,6 +229,7 @@ impl RoadGraph {
             first,
             arcs,
             layers,
+            derived: Derived::default(),
         })
     }
 
@@ -229,7 +253,28 @@ impl RoadGraph {
             first,
             arcs: edges.into_iter().map(|(_, a)| a).collect(),
             layers: self.layers.clone(),
+            derived: Derived::default(),
         }
+    }
+
+    /// The index that snaps points to nodes, built on first use.
+    pub fn node_index(&self) -> &NodeIndex {
+        self.derived.node_index.get_or_init(|| NodeIndex::new(self))
+    }
+
+    /// The contraction hierarchy for a named profile as defined (`walk`, `drive`),
+    /// prepared on first use; None for a profile with changed speeds. `atlas` must be
+    /// the atlas the graph was built from.
+    pub fn hierarchy(&self, atlas: &Atlas, profile: &Profile) -> Option<&Hierarchy> {
+        let slot = match profile.name {
+            "walk" => &self.derived.walk,
+            "drive" => &self.derived.drive,
+            _ => return None,
+        };
+        if Profile::by_name(profile.name).as_ref() != Some(profile) {
+            return None;
+        }
+        Some(slot.get_or_init(|| Hierarchy::prepare(atlas, self, profile)))
     }
 
     pub fn arcs(&self, n: NodeId) -> &[Arc] {

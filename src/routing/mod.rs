@@ -3,6 +3,7 @@
 //!
 //! - [`graph`]: road layers → a CSR graph with per-arc lengths, profiles for speeds;
 //! - [`search`]: a bounded, reusable Dijkstra (one multi-target search per unit);
+//! - [`hierarchy`]: point-to-point routes by contraction hierarchies (`fast_paths`);
 //! - [`snap`]: nearest road node to a point;
 //! - [`simplex`]: exact min-cost flow by the network simplex method (the assignment);
 //! - [`flow`]: successive shortest paths with potentials, the simpler reference solver
@@ -10,6 +11,7 @@
 
 pub mod flow;
 pub mod graph;
+pub mod hierarchy;
 pub mod search;
 pub mod simplex;
 pub mod snap;

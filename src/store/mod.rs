@@ -3,4 +3,6 @@
 //! store a bureau runs in production (cargo feature `postgis`, on by default).
 
 #[cfg(feature = "postgis")]
+pub mod copy;
+#[cfg(feature = "postgis")]
 pub mod postgis;
