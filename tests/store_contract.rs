@@ -110,13 +110,30 @@ fn served_shelters(addr: &str) -> Shelters {
         .collect()
 }
 
+/// A server that is killed when the test ends, failed assertions included.
+struct Server(std::process::Child);
+
+impl Server {
+    fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
 /// The contract, against a server started with `serve_args`.
 fn contract(store: &str, serve_args: &[OsString]) {
     let args: Vec<&std::ffi::OsStr> = serve_args.iter().map(OsString::as_os_str).collect();
     let mut expected = fixture_shelters();
 
     // Load: every layer, every feature.
-    let (mut server, addr) = start(&args);
+    let (child, addr) = start(&args);
+    let server = Server(child);
     let catalogue = get(&addr, "/api/layers");
     let count = |id: &str| {
         catalogue["layers"]
@@ -211,9 +228,9 @@ fn contract(store: &str, serve_args: &[OsString]) {
     );
 
     // Reload: killed without warning, started again, the same state.
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let (mut server, addr) = start(&args);
+    server.kill();
+    let (child, addr) = start(&args);
+    let server = Server(child);
     assert_eq!(
         served_shelters(&addr),
         expected,
@@ -227,8 +244,7 @@ fn contract(store: &str, serve_args: &[OsString]) {
         history, 3,
         "{store}: three accepted edits in the audit trail"
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }
 
 #[test]
