@@ -285,3 +285,99 @@ async fn bad_route_requests_are_refused_with_the_reason() {
         );
     }
 }
+
+/// One straight road, 9.6 km between its only two vertices, with a village and a shelter
+/// beside it, 4 km apart.
+fn one_long_road() -> (tempfile::TempDir, axum::Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "atlas.toml",
+        "name = \"one road\"\n\
+         [[layer]]\nid = \"roads\"\nkind = \"road\"\nfile = \"roads.geojson\"\n\
+         [[layer]]\nid = \"villages\"\nkind = \"population\"\nfile = \"villages.csv\"\n\
+         [[layer]]\nid = \"shelters\"\nkind = \"shelter\"\nfile = \"shelters.csv\"\n\
+         [[layer]]\nid = \"floods\"\nkind = \"flood\"\nfile = \"floods.geojson\"\n",
+    );
+    write(
+        "roads.geojson",
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"LineString","coordinates":[[105.0,30.0],[105.1,30.0]]},"properties":{"name":"long road"}}]}"#,
+    );
+    write(
+        "villages.csv",
+        "id,name,lon,lat,population\nv1,东村,105.03,30.001,40\n",
+    );
+    write(
+        "shelters.csv",
+        "id,name,lon,lat,capacity\ns1,学校,105.07,30.001,100\n",
+    );
+    // A flood around the village only, so that the village is affected.
+    write(
+        "floods.geojson",
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105.025,30.0005],[105.035,30.0005],[105.035,30.0015],[105.025,30.0015],[105.025,30.0005]]]},"properties":{"return_period_years":20}}]}"#,
+    );
+    let loaded = riskatlas::import::load_folder(dir.path()).unwrap();
+    assert_eq!(loaded.report.rejected(), 0, "{}", loaded.report.to_text());
+    let app = riskatlas::api::router(riskatlas::api::AppState::new(loaded.atlas, loaded.report));
+    (dir, app)
+}
+
+/// Worked by hand: each point walks 0.001° of latitude (≈ 111 m) straight to the road,
+/// then the road is followed 4 km between them; snapping to the road's two vertices
+/// instead would walk 3 km and 3 km.
+#[tokio::test]
+async fn points_beside_a_long_road_join_it_where_they_are_not_at_its_ends() {
+    use geo::{Distance, Geodesic, Point};
+    let (_dir, app) = one_long_road();
+    let snap = Geodesic.distance(Point::new(105.03, 30.001), Point::new(105.03, 30.0));
+    let road = 0.4 * Geodesic.distance(Point::new(105.0, 30.0), Point::new(105.1, 30.0));
+    assert!(
+        (road - Geodesic.distance(Point::new(105.03, 30.0), Point::new(105.07, 30.0))).abs() < 0.01
+    );
+    let walk_m_per_min = 4000.0 / 60.0;
+
+    let r = post(
+        &app,
+        "/api/route",
+        json!({"from": [105.03, 30.001], "to": [105.07, 30.001]}),
+    )
+    .await
+    .json();
+    assert_eq!(r["reachable"], true, "{r}");
+    let snap_m = r["snap_m"].as_array().unwrap();
+    assert!((snap_m[0].as_f64().unwrap() - snap).abs() < 1e-6, "{r}");
+    let distance = r["distance_m"].as_f64().unwrap();
+    assert!(
+        (distance - (2.0 * snap + road)).abs() < 1e-6,
+        "{distance} vs {}",
+        2.0 * snap + road
+    );
+    let minutes = r["minutes"].as_f64().unwrap();
+    assert!((minutes - distance / walk_m_per_min).abs() < 1e-9);
+    assert_eq!(
+        r["route"]["coordinates"],
+        json!([
+            [105.03, 30.001],
+            [105.03, 30.0],
+            [105.07, 30.0],
+            [105.07, 30.001]
+        ])
+    );
+
+    // The evacuation plan places the village by the same reckoning.
+    let plan = post(
+        &app,
+        "/api/evacuation",
+        json!({"hazards": [{"layer": "floods"}]}),
+    )
+    .await
+    .json();
+    let a = &plan["assignments"][0];
+    assert_eq!(a["shelter_id"], "s1", "{plan}");
+    assert_eq!(a["people"], 40);
+    // The plan reports whole metres and tenths of minutes.
+    let expected = 2.0 * snap + road;
+    assert_eq!(a["distance_m"].as_f64(), Some(expected.round()), "{a}");
+    let minutes = a["minutes"].as_f64().unwrap();
+    assert!((minutes - expected / walk_m_per_min).abs() <= 0.05, "{a}");
+}

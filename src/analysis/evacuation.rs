@@ -4,7 +4,8 @@
 //! 1. evacuees are the impact's affected units (people rounded to whole persons);
 //!    usable shelters are open, outside every hazard, with room left
 //!    (capacity or capacity_night, minus occupancy);
-//! 2. units and shelters snap to the nearest road node (the snap is walked straight);
+//! 2. units and shelters snap to the nearest point on a road (the snap is walked
+//!    straight) and join the graph at both ends of that road segment;
 //! 3. one bounded Dijkstra per unit finds its `candidates` nearest usable shelters
 //!    within `max_minutes`, with arcs that meet a hazard closed unless the unit starts
 //!    inside that same hazard; a unit that can reach shelters only through a hazard is
@@ -22,6 +23,7 @@ use crate::atlas::{Atlas, Kind, Layer};
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::search::{Search, Visit};
 use crate::routing::simplex::{Arc as FlowArc, NetworkSimplex};
+use crate::routing::snap::{Leg, RoadSnap};
 use geo::{Coord, Distance, Geodesic, Intersects, Line, LineString, Point};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -428,6 +430,11 @@ pub(crate) fn closed_arcs(
     closed
 }
 
+/// A shelter a unit's search reached: (shelter, the node the road part ends at (None:
+/// straight along the unit's own arc), seconds, metres after that node (or all the road
+/// metres), where the shelter meets the road).
+type Found = (usize, Option<NodeId>, f64, f64, Coord<f64>);
+
 fn road_candidates(
     atlas: &Atlas,
     graph: &RoadGraph,
@@ -436,14 +443,8 @@ fn road_candidates(
     evacuees: &mut [Evacuee],
     options: &Options,
 ) {
-    let index = graph.node_index();
+    let index = graph.segment_index();
     let walk_mps = 4.0 / 3.6;
-    let mut at_node: HashMap<NodeId, Vec<(usize, f64)>> = HashMap::new();
-    for (i, s) in shelters.iter().enumerate() {
-        if let Some((n, d)) = index.snap(graph, s.point) {
-            at_node.entry(n).or_default().push((i, d));
-        }
-    }
     // Speeds per road feature, looked up once.
     let mut speed: HashMap<(u16, u32), f64> = HashMap::new();
     for (_, arc) in graph.all_arcs() {
@@ -455,60 +456,150 @@ fn road_candidates(
         });
     }
     let closed = closed_arcs(graph, overlay);
+    // Whether `arc` (leaving `from`) may be used: one-way rules and, when hazards are
+    // respected, closures except those of a hazard in `inside`; its seconds per metre.
+    let usable =
+        |from: NodeId, arc: &crate::routing::graph::Arc, respect: bool, inside: &[usize]| {
+            if arc.against_oneway && options.profile.respects_oneway {
+                return None;
+            }
+            if respect
+                && let Some(hs) = closed.get(&(from, arc.to))
+                && hs.iter().any(|h| !inside.contains(h))
+            {
+                return None;
+            }
+            Some(1.0 / speed[&arc.road])
+        };
+    // Shelters are reached from the nodes at either end of their road segment.
+    struct Arrival {
+        shelter: usize,
+        leg: Leg,
+        snap: RoadSnap,
+    }
+    let mut at_node: HashMap<NodeId, Vec<Arrival>> = HashMap::new();
+    // The same arrivals by the arc they run along: a unit on that arc may go straight.
+    let mut on_arc: HashMap<(NodeId, NodeId), Vec<Arrival>> = HashMap::new();
+    for (i, s) in shelters.iter().enumerate() {
+        if let Some(snap) = index.snap(graph, s.point) {
+            for &leg in &snap.exits {
+                let arrival = Arrival {
+                    shelter: i,
+                    leg,
+                    snap: snap.clone(),
+                };
+                on_arc
+                    .entry((leg.from, leg.arc.to))
+                    .or_default()
+                    .push(Arrival {
+                        snap: snap.clone(),
+                        ..arrival
+                    });
+                at_node.entry(leg.node).or_default().push(arrival);
+            }
+        }
+    }
     let mut search = Search::new(graph);
     let max_s = options.max_minutes * 60.0;
     for e in evacuees {
-        let Some((start, snap_m)) = index.snap(graph, e.point) else {
+        let Some(start) = index.snap(graph, e.point) else {
             continue;
         };
         let inside = overlay.hazards_at(e.point.0);
-        let start_s = snap_m / walk_mps;
+        let start_s = start.distance_m / walk_mps;
         for respect_hazards in [true, false] {
-            let mut found: Vec<(usize, NodeId, f64, f64)> = Vec::new();
-            search.run(
-                start,
-                start_s,
+            // The unit walks to the road, then along it to either end of its segment.
+            let mut entry_m: HashMap<NodeId, f64> = HashMap::new();
+            let sources: Vec<(NodeId, f64)> = start
+                .entries
+                .iter()
+                .filter_map(|leg| {
+                    let per_m = usable(leg.from, &leg.arc, respect_hazards, &inside)?;
+                    entry_m.insert(leg.node, leg.metres);
+                    Some((leg.node, start_s + leg.metres * per_m))
+                })
+                .collect();
+            let mut found: Vec<Found> = Vec::new();
+            for entry in &start.entries {
+                for a in on_arc
+                    .get(&(entry.from, entry.arc.to))
+                    .into_iter()
+                    .flatten()
+                {
+                    let (Some(metres), Some(per_m)) = (
+                        Leg::direct(entry, &a.leg),
+                        usable(entry.from, &entry.arc, respect_hazards, &inside),
+                    ) else {
+                        continue;
+                    };
+                    let seconds = start_s + metres * per_m + a.snap.distance_m / walk_mps;
+                    found.push((
+                        a.shelter,
+                        None,
+                        seconds,
+                        metres + a.snap.distance_m,
+                        a.snap.on_road,
+                    ));
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            search.run_from(
+                &sources,
                 max_s,
                 |from, arc| {
-                    if arc.against_oneway && options.profile.respects_oneway {
-                        return None;
-                    }
-                    if respect_hazards
-                        && let Some(hs) = closed.get(&(from, arc.to))
-                        && hs.iter().any(|h| !inside.contains(h))
-                    {
-                        return None;
-                    }
-                    Some(arc.length_m / speed[&arc.road])
+                    usable(from, arc, respect_hazards, &inside).map(|per_m| arc.length_m * per_m)
                 },
                 |node, cost| {
                     if let Some(list) = at_node.get(&node) {
-                        for &(s, snap) in list {
-                            found.push((s, node, cost + snap / walk_mps, snap));
+                        for a in list {
+                            let Some(per_m) =
+                                usable(a.leg.from, &a.leg.arc, respect_hazards, &inside)
+                            else {
+                                continue;
+                            };
+                            let seconds =
+                                cost + a.leg.metres * per_m + a.snap.distance_m / walk_mps;
+                            found.push((
+                                a.shelter,
+                                Some(node),
+                                seconds,
+                                a.leg.metres + a.snap.distance_m,
+                                a.snap.on_road,
+                            ));
+                            seen.insert(a.shelter);
                         }
                     }
-                    if found.len() >= options.candidates {
+                    if seen.len() >= options.candidates {
                         Visit::Stop
                     } else {
                         Visit::Continue
                     }
                 },
             );
-            found.retain(|f| f.2 <= max_s);
+            // A shelter reached from both ends of its segment keeps the quicker arrival.
             found.sort_by(|a, b| a.2.total_cmp(&b.2));
+            let mut kept = std::collections::HashSet::new();
+            found.retain(|f| f.2 <= max_s && kept.insert(f.0));
             found.truncate(options.candidates);
             if found.is_empty() {
                 continue;
             }
             e.candidates = found
                 .into_iter()
-                .map(|(s, node, seconds, shelter_snap)| {
-                    let path = search.path(node);
-                    let road_m: f64 = path.iter().map(|(_, a)| a.length_m).sum();
-                    let mut route = vec![e.point.0, graph.nodes[start as usize]];
-                    route.extend(path.iter().map(|(_, a)| graph.nodes[a.to as usize]));
+                .map(|(s, node, seconds, shelter_m, shelter_on_road)| {
+                    let mut route = vec![e.point.0, start.on_road];
+                    let (mut first, mut road_m) = (None, 0.0);
+                    if let Some(node) = node {
+                        let path = search.path(node);
+                        let from = path.first().map_or(node, |(from, _)| *from);
+                        route.push(graph.nodes[from as usize]);
+                        route.extend(path.iter().map(|(_, a)| graph.nodes[a.to as usize]));
+                        road_m = path.iter().map(|(_, a)| a.length_m).sum();
+                        first = Some(from);
+                    }
+                    route.push(shelter_on_road);
                     route.push(shelters[s].point.0);
-                    // A unit or shelter that sits on its road node has a zero-length walk.
+                    // A unit or shelter that sits on its road has a zero-length walk.
                     route.dedup();
                     if route.len() == 1 {
                         // Unit and shelter at one spot: still a (zero-length) line.
@@ -517,7 +608,10 @@ fn road_candidates(
                     Candidate {
                         shelter: s,
                         seconds,
-                        metres: snap_m + road_m + shelter_snap,
+                        metres: start.distance_m
+                            + first.and_then(|f| entry_m.get(&f)).copied().unwrap_or(0.0)
+                            + road_m
+                            + shelter_m,
                         route,
                     }
                 })

@@ -1,8 +1,8 @@
 //! One road route between two points: `POST /api/route`.
 //!
 //! A duty officer asks "how long from this village to that school, and which way?". Both
-//! points snap to the nearest road node (the snap is walked straight, at 4 km/h, as in the
-//! evacuation plan). Without a scenario, and with a named profile, the route comes from
+//! points snap to the nearest point on a road (the snap is walked straight, at 4 km/h, as
+//! in the evacuation plan) and join the graph at either end of that road segment. Without a scenario, and with a named profile, the route comes from
 //! the profile's contraction hierarchy; with a scenario, roads meeting its hazards are
 //! closed (except inside the hazard the route starts in), or with custom speeds, it
 //! comes from a Dijkstra search that stops at the target. A route that exists only
@@ -13,6 +13,7 @@ use crate::atlas::Atlas;
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::hierarchy::{arc_seconds, step_arc};
 use crate::routing::search::{Search, Visit};
+use crate::routing::snap::{Leg, RoadSnap};
 use geo::{Coord, Point};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -123,35 +124,40 @@ pub fn route(
     req: &RouteRequest,
 ) -> Result<Route, String> {
     let graph = graph.map_err(|e| format!("no road routing on this atlas: {e}"))?;
-    let index = graph.node_index();
-    let (Some((start, snap_from)), Some((end, snap_to))) =
-        (index.snap(graph, req.from), index.snap(graph, req.to))
-    else {
-        return Err("the road graph has no nodes".into());
+    let index = graph.segment_index();
+    let (Some(start), Some(end)) = (index.snap(graph, req.from), index.snap(graph, req.to)) else {
+        return Err("the road graph has no segments".into());
     };
     let hierarchy = match &req.overlay {
         None => graph.hierarchy(atlas, &req.profile),
         Some(_) => None,
     };
-    let (nodes, through_hazard, engine) = match (hierarchy, &req.overlay) {
-        (Some(h), _) => (h.route(start, end), None, Engine::ContractionHierarchy),
-        (None, None) => (
-            dijkstra(atlas, graph, &req.profile, start, end, |_, _| false),
+    let legs = Legs {
+        atlas,
+        graph,
+        profile: &req.profile,
+        start: &start,
+        end: &end,
+    };
+    let (best, through_hazard, engine) = match (hierarchy, &req.overlay) {
+        (Some(h), _) => (
+            legs.best(|s, t| h.route(s, t), &|_, _| false),
             None,
-            Engine::Dijkstra,
+            Engine::ContractionHierarchy,
         ),
+        (None, None) => (legs.dijkstra(&|_, _| false), None, Engine::Dijkstra),
         (None, Some(overlay)) => {
             let closed = super::evacuation::closed_arcs(graph, overlay);
             let inside = overlay.hazards_at(req.from.0);
-            let avoiding = dijkstra(atlas, graph, &req.profile, start, end, |from, to| {
+            let shut = |from: NodeId, to: NodeId| {
                 closed
                     .get(&(from, to))
                     .is_some_and(|hs| hs.iter().any(|h| !inside.contains(h)))
-            });
-            match avoiding {
-                Some(path) => (Some(path), Some(false), Engine::Dijkstra),
+            };
+            match legs.dijkstra(&shut) {
+                Some(best) => (Some(best), Some(false), Engine::Dijkstra),
                 None => {
-                    let any = dijkstra(atlas, graph, &req.profile, start, end, |_, _| false);
+                    let any = legs.dijkstra(&|_, _| false);
                     let through = any.is_some().then_some(true);
                     (any, through, Engine::Dijkstra)
                 }
@@ -159,77 +165,199 @@ pub fn route(
         }
     };
     let mut route = Route {
-        reachable: nodes.is_some(),
+        reachable: best.is_some(),
         profile: req.profile.name,
         engine,
         minutes: None,
         distance_m: None,
-        snap_m: [snap_from, snap_to],
+        snap_m: [start.distance_m, end.distance_m],
         through_hazard: through_hazard.or(req.overlay.as_ref().map(|_| false)),
         route: None,
         nodes: Vec::new(),
     };
-    let Some(nodes) = nodes else {
+    let Some(best) = best else {
         return Ok(route);
     };
-    let (mut seconds, mut metres) = (0.0, 0.0);
-    for pair in nodes.windows(2) {
-        let (arc, s) = step_arc(atlas, graph, &req.profile, pair[0], pair[1])
-            .expect("every step of a route is an arc the profile may use");
-        seconds += s;
-        metres += arc.length_m;
-    }
-    seconds += (snap_from + snap_to) / SNAP_WALK_MPS;
-    metres += snap_from + snap_to;
-    let mut line: Vec<Coord<f64>> = vec![req.from.0];
-    line.extend(nodes.iter().map(|&n| graph.nodes[n as usize]));
+    let walk_m = start.distance_m + end.distance_m;
+    let mut line: Vec<Coord<f64>> = vec![req.from.0, start.on_road];
+    line.extend(best.nodes.iter().map(|&n| graph.nodes[n as usize]));
+    line.push(end.on_road);
     line.push(req.to.0);
     line.dedup();
     if line.len() == 1 {
         line.push(line[0]);
     }
     let coords: Vec<[f64; 2]> = line.iter().map(|c| [c.x, c.y]).collect();
-    route.minutes = Some(seconds / 60.0);
-    route.distance_m = Some(metres);
+    route.minutes = Some((best.seconds + walk_m / SNAP_WALK_MPS) / 60.0);
+    route.distance_m = Some(best.metres + walk_m);
     route.route = Some(serde_json::json!({"type": "LineString", "coordinates": coords}));
-    route.nodes = nodes;
+    route.nodes = best.nodes;
     Ok(route)
 }
 
-/// A Dijkstra search from `start` that stops when `end` is settled; `closed(from, to)`
-/// shuts arcs. The path as nodes, or None when `end` cannot be reached.
-fn dijkstra(
-    atlas: &Atlas,
-    graph: &RoadGraph,
-    profile: &Profile,
-    start: NodeId,
-    end: NodeId,
-    closed: impl Fn(NodeId, NodeId) -> bool,
-) -> Option<Vec<NodeId>> {
-    let mut search = Search::new(graph);
-    let mut reached = false;
-    search.run(
-        start,
-        0.0,
-        f64::INFINITY,
-        |from, arc| {
-            if closed(from, arc.to) {
-                return None;
+/// The road part of a route: its nodes, and its seconds and metres from the snapped
+/// start to the snapped end (the straight walks excluded).
+struct RoadPart {
+    nodes: Vec<NodeId>,
+    seconds: f64,
+    metres: f64,
+}
+
+/// The two snaps of a request, and how to cost the stretches between them and the graph.
+struct Legs<'a> {
+    atlas: &'a Atlas,
+    graph: &'a RoadGraph,
+    profile: &'a Profile,
+    start: &'a RoadSnap,
+    end: &'a RoadSnap,
+}
+
+type Shut<'s> = &'s dyn Fn(NodeId, NodeId) -> bool;
+
+impl Legs<'_> {
+    /// Seconds for a leg, or None where the profile may not go or the arc is shut.
+    fn seconds(&self, leg: &Leg, shut: Shut) -> Option<f64> {
+        if shut(leg.from, leg.arc.to) {
+            return None;
+        }
+        arc_seconds(self.atlas, self.graph, self.profile, &leg.arc).map(|s| s * leg.fraction())
+    }
+
+    /// Seconds and metres along a path of nodes.
+    fn along(&self, nodes: &[NodeId]) -> (f64, f64) {
+        nodes.windows(2).fold((0.0, 0.0), |(s, m), w| {
+            let (arc, secs) = step_arc(self.atlas, self.graph, self.profile, w[0], w[1])
+                .expect("every step of a route is an arc the profile may use");
+            (s + secs, m + arc.length_m)
+        })
+    }
+
+    /// Straight along one arc, when both points are on it in that order.
+    fn direct(&self, shut: Shut) -> Option<RoadPart> {
+        let mut best: Option<RoadPart> = None;
+        for entry in &self.start.entries {
+            for exit in &self.end.exits {
+                let Some(metres) = Leg::direct(entry, exit) else {
+                    continue;
+                };
+                let stretch = Leg { metres, ..*exit };
+                let Some(seconds) = self.seconds(&stretch, shut) else {
+                    continue;
+                };
+                if best.as_ref().is_none_or(|b| seconds < b.seconds) {
+                    best = Some(RoadPart {
+                        nodes: Vec::new(),
+                        seconds,
+                        metres,
+                    });
+                }
             }
-            arc_seconds(atlas, graph, profile, arc)
-        },
-        |node, _| {
-            reached = node == end;
-            if reached {
-                Visit::Stop
-            } else {
-                Visit::Continue
+        }
+        best
+    }
+
+    /// The quicker of two answers.
+    fn quicker(a: Option<RoadPart>, b: Option<RoadPart>) -> Option<RoadPart> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.seconds < a.seconds { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The quickest of the (at most four) entry × exit combinations, each node-to-node
+    /// part answered by `path`, and the direct stretch.
+    fn best(
+        &self,
+        path: impl Fn(NodeId, NodeId) -> Option<Vec<NodeId>>,
+        shut: Shut,
+    ) -> Option<RoadPart> {
+        let mut best: Option<RoadPart> = self.direct(shut);
+        for entry in &self.start.entries {
+            let Some(entry_s) = self.seconds(entry, shut) else {
+                continue;
+            };
+            for exit in &self.end.exits {
+                let Some(exit_s) = self.seconds(exit, shut) else {
+                    continue;
+                };
+                let Some(nodes) = path(entry.node, exit.node) else {
+                    continue;
+                };
+                let (s, m) = self.along(&nodes);
+                let part = RoadPart {
+                    nodes,
+                    seconds: entry_s + s + exit_s,
+                    metres: entry.metres + m + exit.metres,
+                };
+                if best.as_ref().is_none_or(|b| part.seconds < b.seconds) {
+                    best = Some(part);
+                }
             }
-        },
-    );
-    reached.then(|| {
-        let mut nodes = vec![start];
-        nodes.extend(search.path(end).iter().map(|(_, a)| a.to));
-        nodes
-    })
+        }
+        best
+    }
+
+    /// One Dijkstra from both entries, stopping once both exit nodes are settled; or the
+    /// direct stretch, if quicker.
+    fn dijkstra(&self, shut: Shut) -> Option<RoadPart> {
+        Self::quicker(self.direct(shut), self.dijkstra_via_nodes(shut))
+    }
+
+    fn dijkstra_via_nodes(&self, shut: Shut) -> Option<RoadPart> {
+        let sources: Vec<(NodeId, f64)> = self
+            .start
+            .entries
+            .iter()
+            .filter_map(|e| self.seconds(e, shut).map(|s| (e.node, s)))
+            .collect();
+        let mut search = Search::new(self.graph);
+        let mut waiting: Vec<NodeId> = self.end.exits.iter().map(|x| x.node).collect();
+        search.run_from(
+            &sources,
+            f64::INFINITY,
+            |from, arc| {
+                if shut(from, arc.to) {
+                    return None;
+                }
+                arc_seconds(self.atlas, self.graph, self.profile, arc)
+            },
+            |node, _| {
+                waiting.retain(|&n| n != node);
+                if waiting.is_empty() {
+                    Visit::Stop
+                } else {
+                    Visit::Continue
+                }
+            },
+        );
+        let entry_m = |node: NodeId| {
+            self.start
+                .entries
+                .iter()
+                .filter(|e| e.node == node)
+                .map(|e| e.metres)
+                .next()
+                .unwrap_or(0.0)
+        };
+        self.end
+            .exits
+            .iter()
+            .filter_map(|x| {
+                let exit_s = self.seconds(x, shut)?;
+                let cost = search.cost(x.node);
+                cost.is_finite().then(|| {
+                    let arcs = search.path(x.node);
+                    let first = arcs.first().map_or(x.node, |(from, _)| *from);
+                    let mut nodes = vec![first];
+                    nodes.extend(arcs.iter().map(|(_, a)| a.to));
+                    let road_m: f64 = arcs.iter().map(|(_, a)| a.length_m).sum();
+                    RoadPart {
+                        nodes,
+                        seconds: cost + exit_s,
+                        metres: entry_m(first) + road_m + x.metres,
+                    }
+                })
+            })
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+    }
 }

@@ -7,7 +7,7 @@
 //! [`Profile`] at query time, so walking and driving share one graph.
 
 use super::hierarchy::Hierarchy;
-use super::snap::NodeIndex;
+use super::snap::{NodeIndex, SegmentIndex};
 use crate::atlas::{Atlas, Kind, Layer};
 use geo::{Coord, Distance, Geodesic, Geometry, LineString, Point};
 use std::collections::HashMap;
@@ -124,6 +124,7 @@ pub struct RoadGraph {
 #[derive(Default)]
 struct Derived {
     node_index: OnceLock<NodeIndex>,
+    segment_index: OnceLock<SegmentIndex>,
     walk: OnceLock<Hierarchy>,
     drive: OnceLock<Hierarchy>,
 }
@@ -260,6 +261,13 @@ impl RoadGraph {
     /// The index that snaps points to nodes, built on first use.
     pub fn node_index(&self) -> &NodeIndex {
         self.derived.node_index.get_or_init(|| NodeIndex::new(self))
+    }
+
+    /// The index that snaps points onto road segments, built on first use.
+    pub fn segment_index(&self) -> &SegmentIndex {
+        self.derived
+            .segment_index
+            .get_or_init(|| SegmentIndex::new(self))
     }
 
     /// The contraction hierarchy for a named profile as defined (`walk`, `drive`),

@@ -77,28 +77,27 @@ impl<'g> Search<'g> {
         source: NodeId,
         start_cost: f64,
         max_cost: f64,
-        mut arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
-        mut visit: impl FnMut(NodeId, f64) -> Visit,
+        arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+        visit: impl FnMut(NodeId, f64) -> Visit,
     ) {
-        self.reset();
-        self.cost[source as usize] = start_cost;
-        self.touched.push(source);
-        self.heap.push(Entry {
-            cost: start_cost,
-            node: source,
-        });
-        self.settle(max_cost, &mut arc_cost, &mut visit);
+        self.run_from(&[(source, start_cost)], max_cost, arc_cost, visit);
     }
 
-    /// Runs from several sources at once (each with its own starting cost), otherwise as
-    /// [`Search::run`]: each node ends with its cost from the nearest source.
-    pub fn run_multi(
+    /// As [`Search::run`], from several sources each reached at its own cost (a point
+    /// on a road enters the graph at both ends of its segment).
+    pub fn run_from(
         &mut self,
         sources: &[(NodeId, f64)],
         max_cost: f64,
         mut arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+        mut visit: impl FnMut(NodeId, f64) -> Visit,
     ) {
         self.reset();
+        self.seed(sources);
+        self.settle(max_cost, &mut arc_cost, &mut visit);
+    }
+
+    fn seed(&mut self, sources: &[(NodeId, f64)]) {
         for &(s, c) in sources {
             if c < self.cost[s as usize] {
                 if self.cost[s as usize].is_infinite() {
@@ -108,7 +107,17 @@ impl<'g> Search<'g> {
                 self.heap.push(Entry { cost: c, node: s });
             }
         }
-        self.settle(max_cost, &mut arc_cost, &mut |_, _| Visit::Continue);
+    }
+
+    /// Runs from several sources at once (each with its own starting cost), otherwise as
+    /// [`Search::run`]: each node ends with its cost from the nearest source.
+    pub fn run_multi(
+        &mut self,
+        sources: &[(NodeId, f64)],
+        max_cost: f64,
+        arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+    ) {
+        self.run_from(sources, max_cost, arc_cost, |_, _| Visit::Continue);
     }
 
     fn settle(
@@ -150,7 +159,8 @@ impl<'g> Search<'g> {
         self.cost[n as usize]
     }
 
-    /// The arcs of the best path to `target` from the last run's source, in order.
+    /// The arcs of the best path to `target` from the last run's source (the source it
+    /// came from, with several), in order.
     pub fn path(&self, target: NodeId) -> Vec<(NodeId, Arc)> {
         let mut arcs = Vec::new();
         let mut n = target;
