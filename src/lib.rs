@@ -3,14 +3,16 @@
 //! A guided tour, in the order a request travels:
 //!
 //! - [`config`]: command line and environment → a checked `Config`.
-//! - [`import`]: a data folder (`atlas.toml` + GeoJSON/CSV layers) → validated features
-//!   and a report of every refused one.
+//! - [`import`]: a data folder (`atlas.toml` + GeoJSON/CSV/OSM layers, and anything GDAL
+//!   reads with the `gdal` feature) → validated features and a report of every refused one.
 //! - [`atlas`]: the in-memory model: layers of typed features, each with an R-tree.
 //! - [`tiles`]: tile math, clipping, Mapbox Vector Tile encoding, the byte-budgeted cache.
 //! - [`style`]: the MapLibre style drawn from the atlas (warning colours, offline basemap).
-//! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs).
+//! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs), where
+//!   they evacuate, coverage, single routes.
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
-//! - [`routing`]: the road graph, shortest paths and min-cost flow.
+//! - [`routing`]: the road graph, snapping, shortest paths (Dijkstra and contraction
+//!   hierarchies) and min-cost flow.
 //! - [`edits`]: checked edits, the durable edit log, replay and compaction.
 //! - [`store`]: PostGIS as the store (feature `postgis`).
 //! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up

@@ -23,7 +23,7 @@ use crate::atlas::{Atlas, Kind, Layer};
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::search::{Search, Visit};
 use crate::routing::simplex::{Arc as FlowArc, NetworkSimplex};
-use crate::routing::snap::{Leg, RoadSnap};
+use crate::routing::snap::Leg;
 use geo::{Coord, Distance, Geodesic, Intersects, Line, LineString, Point};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -475,7 +475,9 @@ fn road_candidates(
     struct Arrival {
         shelter: usize,
         leg: Leg,
-        snap: RoadSnap,
+        /// Metres from the road to the shelter, walked straight.
+        walk_m: f64,
+        on_road: Coord<f64>,
     }
     let mut at_node: HashMap<NodeId, Vec<Arrival>> = HashMap::new();
     // The same arrivals by the arc they run along: a unit on that arc may go straight.
@@ -483,19 +485,17 @@ fn road_candidates(
     for (i, s) in shelters.iter().enumerate() {
         if let Some(snap) = index.snap(graph, s.point) {
             for &leg in &snap.exits {
-                let arrival = Arrival {
+                let arrival = || Arrival {
                     shelter: i,
                     leg,
-                    snap: snap.clone(),
+                    walk_m: snap.distance_m,
+                    on_road: snap.on_road,
                 };
                 on_arc
                     .entry((leg.from, leg.arc.to))
                     .or_default()
-                    .push(Arrival {
-                        snap: snap.clone(),
-                        ..arrival
-                    });
-                at_node.entry(leg.node).or_default().push(arrival);
+                    .push(arrival());
+                at_node.entry(leg.node).or_default().push(arrival());
             }
         }
     }
@@ -532,14 +532,8 @@ fn road_candidates(
                     ) else {
                         continue;
                     };
-                    let seconds = start_s + metres * per_m + a.snap.distance_m / walk_mps;
-                    found.push((
-                        a.shelter,
-                        None,
-                        seconds,
-                        metres + a.snap.distance_m,
-                        a.snap.on_road,
-                    ));
+                    let seconds = start_s + metres * per_m + a.walk_m / walk_mps;
+                    found.push((a.shelter, None, seconds, metres + a.walk_m, a.on_road));
                 }
             }
             let mut seen = std::collections::HashSet::new();
@@ -557,14 +551,13 @@ fn road_candidates(
                             else {
                                 continue;
                             };
-                            let seconds =
-                                cost + a.leg.metres * per_m + a.snap.distance_m / walk_mps;
+                            let seconds = cost + a.leg.metres * per_m + a.walk_m / walk_mps;
                             found.push((
                                 a.shelter,
                                 Some(node),
                                 seconds,
-                                a.leg.metres + a.snap.distance_m,
-                                a.snap.on_road,
+                                a.leg.metres + a.walk_m,
+                                a.on_road,
                             ));
                             seen.insert(a.shelter);
                         }

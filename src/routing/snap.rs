@@ -10,6 +10,13 @@ use geo::{Coord, Distance, Geodesic, Point};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
+/// How much to shrink longitudes so that distances in the index are ground distances
+/// (cosine of the graph's mean latitude).
+fn x_scale(graph: &RoadGraph) -> f64 {
+    let mean_lat = graph.nodes.iter().map(|c| c.y).sum::<f64>() / graph.nodes.len().max(1) as f64;
+    mean_lat.to_radians().cos()
+}
+
 pub struct NodeIndex {
     tree: RTree<GeomWithData<[f64; 2], NodeId>>,
     x_scale: f64,
@@ -17,9 +24,7 @@ pub struct NodeIndex {
 
 impl NodeIndex {
     pub fn new(graph: &RoadGraph) -> NodeIndex {
-        let mean_lat =
-            graph.nodes.iter().map(|c| c.y).sum::<f64>() / graph.nodes.len().max(1) as f64;
-        let x_scale = mean_lat.to_radians().cos();
+        let x_scale = x_scale(graph);
         let entries = graph
             .nodes
             .iter()
@@ -103,9 +108,7 @@ pub struct SegmentIndex {
 
 impl SegmentIndex {
     pub fn new(graph: &RoadGraph) -> SegmentIndex {
-        let mean_lat =
-            graph.nodes.iter().map(|c| c.y).sum::<f64>() / graph.nodes.len().max(1) as f64;
-        let x_scale = mean_lat.to_radians().cos();
+        let x_scale = x_scale(graph);
         let mut pairs: Vec<(NodeId, NodeId)> = graph
             .all_arcs()
             .filter(|(from, arc)| *from != arc.to)
