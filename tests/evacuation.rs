@@ -590,3 +590,91 @@ async fn village_and_shelter_cards_say_when_who_where_and_whom_to_call() {
     );
     assert_eq!(common::get(&app, "/cards/evacuation").await.status, 400);
 }
+
+/// A 10-minute drive isochrone from a point holds every road node reached within 10
+/// minutes, and no node more than the outline's 200 m from every reached node.
+#[tokio::test]
+async fn an_isochrone_outlines_the_roads_reached_and_nothing_far_from_them() {
+    use geo::Intersects;
+    use riskatlas::routing::graph::Profile;
+    use riskatlas::routing::hierarchy::arc_seconds;
+    use riskatlas::routing::snap::NodeIndex;
+    let atlas = riskatlas::import::load_folder(&repo_path("data/demo"))
+        .unwrap()
+        .atlas;
+    let graph = RoadGraph::from_atlas(&atlas).unwrap();
+    let centre = graph.nodes[graph.node_count() / 2];
+    let reply = post(
+        &demo_app(),
+        "/api/coverage",
+        &json!({"profile": "drive", "thresholds": [10], "isochrones_from": {"lon": centre.x, "lat": centre.y}}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let iso = &reply.json()["isochrones"]["features"][0];
+    let area: Geometry<f64> = serde_json::from_value::<geojson::Geometry>(iso["geometry"].clone())
+        .unwrap()
+        .try_into()
+        .unwrap();
+
+    // Forward drive times from the point's node (it is a node: no walk).
+    let (start, snap) = NodeIndex::new(&graph).snap(&graph, Point(centre)).unwrap();
+    assert_eq!(snap, 0.0);
+    let drive = Profile::drive();
+    let mut search = Search::new(&graph);
+    search.run(
+        start,
+        0.0,
+        f64::INFINITY,
+        |_, a| arc_seconds(&atlas, &graph, &drive, a),
+        |_, _| Visit::Continue,
+    );
+    let minutes: Vec<f64> = (0..graph.node_count() as u32)
+        .map(|n| search.cost(n) / 60.0)
+        .collect();
+    let reached: Vec<Point<f64>> = (0..graph.node_count())
+        .filter(|&n| minutes[n] <= 10.0)
+        .map(|n| Point(graph.nodes[n]))
+        .collect();
+    assert!(
+        reached.len() > 10,
+        "a 10-minute drive reaches some roads ({})",
+        reached.len()
+    );
+    for p in &reached {
+        assert!(
+            area.intersects(p),
+            "reached node {p:?} is outside the isochrone"
+        );
+    }
+    // Every reached stretch lies within one arc of a reached node, and the outline within
+    // 200 m of a reached stretch: a node farther than that (with 50 m to spare) from
+    // every reached node must be outside.
+    let longest_arc = graph
+        .all_arcs()
+        .map(|(_, a)| a.length_m)
+        .fold(0.0, f64::max);
+    let tree = rstar::RTree::bulk_load(reached.iter().map(|p| [p.x(), p.y()]).collect());
+    let mut far_checked = 0;
+    for n in 0..graph.node_count() {
+        let p = Point(graph.nodes[n]);
+        let nearest = tree.nearest_neighbor(&[p.x(), p.y()]).unwrap();
+        let gap = Geodesic.distance(p, Point::new(nearest[0], nearest[1]));
+        if gap > 250.0 + longest_arc {
+            assert!(
+                !area.intersects(&p),
+                "node {n}, {gap:.0} m from the reached roads, is inside"
+            );
+            far_checked += 1;
+        }
+    }
+    assert!(
+        far_checked > 100,
+        "the test checked far nodes ({far_checked})"
+    );
+}

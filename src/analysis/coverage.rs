@@ -4,16 +4,16 @@
 //! One multi-source Dijkstra per target kind on the reversed road graph, started from
 //! every shelter (or team) at once with its snap walk as the starting cost, gives each
 //! road node its time *to* the nearest one; a unit adds its own snap walk. Isochrones
-//! are the convex hulls of the road nodes reached within each threshold: coarse, but a
-//! longer time never draws a smaller area (concave hulls of growing point sets can
-//! shrink, which a planner would read as nonsense).
+//! are the roads reached within each threshold, widened by a short walk either side and
+//! merged: they follow the valleys the roads follow, leave out the ridges between them,
+//! and a longer time never draws a smaller area (its roads are a superset).
 
 use super::hazards::anchor;
 use crate::atlas::{Atlas, Kind};
 use crate::routing::graph::{Profile, RoadGraph};
 use crate::routing::search::Search;
 use crate::routing::snap::NodeIndex;
-use geo::{ConvexHull, MultiPoint, Point};
+use geo::{Buffer, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
@@ -84,6 +84,67 @@ fn minutes_to_nearest(
     (0..graph.node_count() as u32)
         .map(|n| search.cost(n) / 60.0)
         .collect()
+}
+
+/// How far off the road an isochrone reaches: about three minutes' walk. The outline
+/// is the reached road network widened by this much.
+const OUTLINE_M: f64 = 200.0;
+
+/// The isochrone for `t` minutes: every road stretch reached within `t` (an arc whose
+/// start is reached but not its end is cut where the time runs out), buffered by
+/// [`OUTLINE_M`] and merged. Buffers are drawn in a local metric plane (equirectangular
+/// about the graph's mean latitude: metres are metres across a county). Also returns
+/// how many road stretches it covers. None when nothing is reached.
+fn outline(
+    atlas: &Atlas,
+    graph: &RoadGraph,
+    profile: &Profile,
+    node_minutes: &[f64],
+    t: f64,
+) -> Option<(MultiPolygon<f64>, usize)> {
+    let lat0 = graph.nodes.iter().map(|c| c.y).sum::<f64>() / graph.nodes.len().max(1) as f64;
+    let (kx, ky) = (111_320.0 * lat0.to_radians().cos(), 110_574.0);
+    let to_plane = |c: Coord<f64>| Coord {
+        x: c.x * kx,
+        y: c.y * ky,
+    };
+    let mut lines = Vec::new();
+    for (from, arc) in graph.all_arcs() {
+        let (mu, mv) = (node_minutes[from as usize], node_minutes[arc.to as usize]);
+        if mu.is_nan() || mu > t {
+            continue; // the far end is drawn by the arc coming the other way, if reached
+        }
+        let (pu, pv) = (
+            to_plane(graph.nodes[from as usize]),
+            to_plane(graph.nodes[arc.to as usize]),
+        );
+        let end = if mv <= t {
+            pv
+        } else {
+            if arc.against_oneway && profile.respects_oneway {
+                continue;
+            }
+            let kmh = profile.speed_kmh(graph.road_layer(atlas, arc.road.0), arc.road.1);
+            let arc_minutes = arc.length_m / (kmh * 1000.0 / 60.0);
+            let f = if arc_minutes > 0.0 {
+                ((t - mu) / arc_minutes).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            pu + (pv - pu) * f
+        };
+        lines.push(LineString::new(vec![pu, end]));
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    let count = lines.len();
+    let area = MultiLineString::new(lines).buffer(OUTLINE_M);
+    let area = area.map_coords(|c| Coord {
+        x: c.x / kx,
+        y: c.y / ky,
+    });
+    Some((area, count))
 }
 
 fn points_of(atlas: &Atlas, kind: Kind, open_only: bool) -> Vec<Point<f64>> {
@@ -195,14 +256,9 @@ pub fn coverage(
     let features: Vec<Json> = thresholds
         .iter()
         .filter_map(|&t| {
-            let reached: MultiPoint<f64> =
-                graph.nodes.iter().zip(&node_minutes).filter(|(_, m)| **m <= t).map(|(c, _)| Point(*c)).collect();
-            if reached.0.len() < 3 {
-                return None;
-            }
-            let hull = reached.convex_hull();
-            Some(json!({"type": "Feature", "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&hull)),
-                "properties": {"minutes": t, "nodes": reached.0.len()}}))
+            let (area, arcs) = outline(atlas, graph, profile, &node_minutes, t)?;
+            Some(json!({"type": "Feature", "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&area)),
+                "properties": {"minutes": t, "road_segments": arcs}}))
         })
         .collect();
     Coverage {
@@ -213,7 +269,7 @@ pub fn coverage(
         assumptions: vec![
             format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest road node at {SNAP_WALK_KMH} km/h", profile.name),
             "shelters: every open shelter regardless of hazards (coverage is a standing risk map, not a scenario)".into(),
-            "isochrones: convex hulls of the road nodes reached within each threshold (so a longer time never gives a smaller area); from many shelters this outlines the whole reached area, gaps included".into(),
+            format!("isochrones: the roads reached within each threshold (the last stretch cut where time runs out), widened by {OUTLINE_M} m on each side"),
         ],
     }
 }
