@@ -395,7 +395,7 @@ async fn keeping_villages_whole_sends_each_unit_to_one_shelter_and_reports_the_c
 
 #[tokio::test]
 async fn coverage_minutes_match_a_forward_search_to_every_open_shelter() {
-    use riskatlas::routing::snap::NodeIndex;
+    use riskatlas::routing::snap::{Leg, RoadSnap, SegmentIndex};
     let app = demo_app();
     let reply = post(
         &app,
@@ -414,9 +414,9 @@ async fn coverage_minutes_match_a_forward_search_to_every_open_shelter() {
         .unwrap()
         .atlas;
     let graph = RoadGraph::from_atlas(&atlas).unwrap();
-    let index = NodeIndex::new(&graph);
+    let index = SegmentIndex::new(&graph);
     let shelters = atlas.layer("shelters").unwrap();
-    let open: Vec<(u32, f64)> = (0..shelters.len() as u32)
+    let open: Vec<RoadSnap> = (0..shelters.len() as u32)
         .filter(|&f| matches!(shelters.value(f, "status").as_str(), None | Some("open")))
         .map(|f| {
             let Geometry::Point(p) = shelters.feature(f).unwrap().geometry else {
@@ -426,25 +426,34 @@ async fn coverage_minutes_match_a_forward_search_to_every_open_shelter() {
         })
         .collect();
     let pop = atlas.layer("population").unwrap();
-    let per_m = 60.0 / 4_000.0; // minutes per metre at 4 km/h
+    let per_m = 60.0 / 4_000.0; // minutes per metre at 4 km/h, on and off the road
     let mut search = Search::new(&graph);
     for fid in (0..pop.len() as u32).step_by(23) {
         let Geometry::Point(p) = pop.feature(fid).unwrap().geometry else {
             panic!()
         };
-        let (start, snap) = index.snap(&graph, p).unwrap();
-        search.run(
-            start,
-            0.0,
+        // Forward, from the unit's road point to every open shelter's road point: the
+        // coverage itself searches backwards from all shelters at once.
+        let unit = index.snap(&graph, p).unwrap();
+        let sources: Vec<(u32, f64)> = unit.entries.iter().map(|e| (e.node, e.metres)).collect();
+        search.run_from(
+            &sources,
             f64::INFINITY,
             |_, a| Some(a.length_m),
             |_, _| Visit::Continue,
         );
-        let best = open
-            .iter()
-            .map(|&(n, d)| (search.cost(n) + d) * per_m)
-            .fold(f64::INFINITY, f64::min)
-            + snap * per_m;
+        let mut best_m = f64::INFINITY;
+        for s in &open {
+            for x in &s.exits {
+                best_m = best_m.min(search.cost(x.node) + x.metres + s.distance_m);
+                for e in &unit.entries {
+                    if let Some(m) = Leg::direct(e, x) {
+                        best_m = best_m.min(m + s.distance_m);
+                    }
+                }
+            }
+        }
+        let best = (best_m + unit.distance_m) * per_m;
         let got = cov["units"][fid as usize]["shelter_minutes"]
             .as_f64()
             .unwrap();

@@ -2,23 +2,28 @@
 //! nearest rescue team, the population beyond each time threshold, and isochrones.
 //!
 //! One multi-source Dijkstra per target kind on the reversed road graph, started from
-//! every shelter (or team) at once with its snap walk as the starting cost, gives each
-//! road node its time *to* the nearest one; a unit adds its own snap walk. Isochrones
+//! every shelter (or team) at once with its walk and stretch of road as the starting
+//! cost, gives each road node its time *to* the nearest one; a unit adds its own walk and
+//! stretch to either end of its road segment (or goes straight along its own arc to a
+//! target on it), as in the evacuation plan. Isochrones
 //! are the roads reached within each threshold, widened by a short walk either side and
 //! merged: they follow the valleys the roads follow, leave out the ridges between them,
 //! and a longer time never draws a smaller area (its roads are a superset).
 
 use super::hazards::anchor;
 use crate::atlas::{Atlas, Kind};
+use crate::routing::graph::{Arc, NodeId};
 use crate::routing::graph::{Profile, RoadGraph};
+use crate::routing::hierarchy::arc_seconds;
 use crate::routing::search::Search;
-use crate::routing::snap::NodeIndex;
+use crate::routing::snap::{Leg, RoadSnap};
 use geo::{Buffer, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
+use std::collections::HashMap;
 
 pub const DEFAULT_THRESHOLDS: [f64; 4] = [5.0, 10.0, 15.0, 30.0];
-/// Walking speed off the road, from a unit or shelter to its snap node (km/h).
+/// Walking speed off the road, from a unit or shelter to its road point (km/h).
 const SNAP_WALK_KMH: f64 = 4.0;
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,36 +59,88 @@ pub enum IsochroneFrom {
     Point(Point<f64>),
 }
 
-/// Minutes to the nearest target for every node (from a multi-source search on the
-/// reversed graph).
-fn minutes_to_nearest(
-    graph: &RoadGraph,
-    reversed: &RoadGraph,
-    index: &NodeIndex,
-    targets: &[Point<f64>],
-    profile: &Profile,
-    atlas: &Atlas,
-    max_minutes: f64,
-) -> Vec<f64> {
-    let walk = SNAP_WALK_KMH / 3.6;
-    let sources: Vec<(u32, f64)> = targets
-        .iter()
-        .filter_map(|p| index.snap(graph, *p))
-        .map(|(n, d)| (n, d / walk))
-        .collect();
-    let mut search = Search::new(reversed);
-    search.run_multi(&sources, max_minutes * 60.0, |_, arc| {
-        if arc.against_oneway && profile.respects_oneway {
-            return None;
+/// Minutes per metre along `arc` under `profile`, or None where it may not go.
+fn arc_min_per_m(atlas: &Atlas, graph: &RoadGraph, profile: &Profile, arc: &Arc) -> Option<f64> {
+    arc_seconds(atlas, graph, profile, arc).map(|s| {
+        if arc.length_m > 0.0 {
+            s / 60.0 / arc.length_m
+        } else {
+            0.0
         }
-        Some(
-            arc.length_m
-                / (profile.speed_kmh(graph.road_layer(atlas, arc.road.0), arc.road.1) / 3.6),
-        )
-    });
-    (0..graph.node_count() as u32)
-        .map(|n| search.cost(n) / 60.0)
-        .collect()
+    })
+}
+
+/// Minutes to the nearest target of one kind: for every node, and for a point beside the
+/// road (which may also reach a target straight along its own arc).
+struct Nearest {
+    node_minutes: Vec<f64>,
+    /// Targets by the arc their road point lies on: (exit leg, walk minutes).
+    on_arc: HashMap<(NodeId, NodeId), Vec<(Leg, f64)>>,
+}
+
+impl Nearest {
+    /// A multi-source search on the reversed graph from every target's road point (its
+    /// walk and its stretch of road as the starting cost).
+    fn new(
+        atlas: &Atlas,
+        graph: &RoadGraph,
+        reversed: &RoadGraph,
+        targets: &[Point<f64>],
+        profile: &Profile,
+        max_minutes: f64,
+    ) -> Nearest {
+        let walk_min_per_m = 60.0 / (SNAP_WALK_KMH * 1_000.0);
+        let index = graph.segment_index();
+        let mut sources: Vec<(NodeId, f64)> = Vec::new();
+        let mut on_arc: HashMap<(NodeId, NodeId), Vec<(Leg, f64)>> = HashMap::new();
+        for snap in targets.iter().filter_map(|p| index.snap(graph, *p)) {
+            let walk = snap.distance_m * walk_min_per_m;
+            for leg in &snap.exits {
+                if let Some(per_m) = arc_min_per_m(atlas, graph, profile, &leg.arc) {
+                    sources.push((leg.node, (walk + leg.metres * per_m) * 60.0));
+                    on_arc
+                        .entry((leg.from, leg.arc.to))
+                        .or_default()
+                        .push((*leg, walk));
+                }
+            }
+        }
+        let mut search = Search::new(reversed);
+        // The reversed graph's arcs keep the forward arc's road and one-way flag.
+        search.run_multi(&sources, max_minutes * 60.0, |_, arc| {
+            arc_seconds(atlas, graph, profile, arc)
+        });
+        Nearest {
+            node_minutes: (0..graph.node_count() as u32)
+                .map(|n| search.cost(n) / 60.0)
+                .collect(),
+            on_arc,
+        }
+    }
+
+    /// Minutes from a snapped point to the nearest target: its walk, then along the road
+    /// to either end of its segment and on, or straight along its own arc.
+    fn from(&self, atlas: &Atlas, graph: &RoadGraph, profile: &Profile, snap: &RoadSnap) -> f64 {
+        let walk = snap.distance_m * 60.0 / (SNAP_WALK_KMH * 1_000.0);
+        let mut best = f64::INFINITY;
+        for entry in &snap.entries {
+            let Some(per_m) = arc_min_per_m(atlas, graph, profile, &entry.arc) else {
+                continue;
+            };
+            best = best.min(walk + entry.metres * per_m + self.node_minutes[entry.node as usize]);
+            for (exit, target_walk) in self
+                .on_arc
+                .get(&(entry.from, entry.arc.to))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(metres) = Leg::direct(entry, exit) {
+                    best = best.min(walk + metres * per_m + target_walk);
+                }
+            }
+        }
+        best
+    }
 }
 
 /// How far off the road an isochrone reaches: about three minutes' walk. The outline
@@ -173,14 +230,12 @@ pub fn coverage(
     isochrones_from: IsochroneFrom,
 ) -> Coverage {
     let reversed = graph.reversed();
-    let index = graph.node_index();
+    let index = graph.segment_index();
     let horizon = thresholds.iter().copied().fold(0.0, f64::max).max(60.0) * 4.0;
     let shelters = points_of(atlas, Kind::Shelter, true);
     let teams = points_of(atlas, Kind::Team, false);
-    let to_shelter =
-        minutes_to_nearest(graph, &reversed, index, &shelters, profile, atlas, horizon);
-    let to_team = minutes_to_nearest(graph, &reversed, index, &teams, profile, atlas, horizon);
-    let walk_min_per_m = 60.0 / (SNAP_WALK_KMH * 1_000.0);
+    let to_shelter = Nearest::new(atlas, graph, &reversed, &shelters, profile, horizon);
+    let to_team = Nearest::new(atlas, graph, &reversed, &teams, profile, horizon);
     let layer = atlas.layer(exposure);
     let units: Vec<UnitCoverage> = layer
         .map(|l| {
@@ -189,9 +244,9 @@ pub fn coverage(
                 .enumerate()
                 .filter_map(|(fid, f)| {
                     let p = anchor(&f.geometry)?;
-                    let (node, snap_m) = index.snap(graph, p)?;
-                    let at = |v: &[f64]| {
-                        Some(v[node as usize] + snap_m * walk_min_per_m)
+                    let snap = index.snap(graph, p)?;
+                    let at = |nearest: &Nearest| {
+                        Some(nearest.from(atlas, graph, profile, &snap))
                             .filter(|m| m.is_finite())
                             .map(|m| (m * 10.0).round() / 10.0)
                     };
@@ -225,28 +280,23 @@ pub fn coverage(
         })
         .collect();
     let node_minutes: Vec<f64> = match isochrones_from {
-        IsochroneFrom::Shelters => to_shelter.clone(),
+        IsochroneFrom::Shelters => to_shelter.node_minutes.clone(),
         IsochroneFrom::Point(p) => {
-            // Time *from* the point: a forward search.
+            // Time *from* the point: a forward search from both ends of its segment.
             let mut search = Search::new(graph);
-            if let Some((start, snap_m)) = index.snap(graph, p) {
-                search.run(
-                    start,
-                    snap_m * walk_min_per_m * 60.0,
-                    horizon * 60.0,
-                    |_, arc| {
-                        if arc.against_oneway && profile.respects_oneway {
-                            return None;
-                        }
-                        Some(
-                            arc.length_m
-                                / (profile
-                                    .speed_kmh(graph.road_layer(atlas, arc.road.0), arc.road.1)
-                                    / 3.6),
-                        )
-                    },
-                    |_, _| crate::routing::search::Visit::Continue,
-                );
+            if let Some(snap) = index.snap(graph, p) {
+                let walk_s = snap.distance_m * 3.6 / SNAP_WALK_KMH;
+                let sources: Vec<(NodeId, f64)> = snap
+                    .entries
+                    .iter()
+                    .filter_map(|e| {
+                        arc_seconds(atlas, graph, profile, &e.arc)
+                            .map(|s| (e.node, walk_s + s * e.fraction()))
+                    })
+                    .collect();
+                search.run_multi(&sources, horizon * 60.0, |_, arc| {
+                    arc_seconds(atlas, graph, profile, arc)
+                });
             }
             (0..graph.node_count() as u32)
                 .map(|n| search.cost(n) / 60.0)
@@ -267,7 +317,7 @@ pub fn coverage(
         beyond,
         isochrones: json!({"type": "FeatureCollection", "features": features}),
         assumptions: vec![
-            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest road node at {SNAP_WALK_KMH} km/h", profile.name),
+            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest point on a road at {SNAP_WALK_KMH} km/h", profile.name),
             "shelters: every open shelter regardless of hazards (coverage is a standing risk map, not a scenario)".into(),
             format!("isochrones: the roads reached within each threshold (the last stretch cut where time runs out), widened by {OUTLINE_M} m on each side"),
         ],
