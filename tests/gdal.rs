@@ -547,3 +547,54 @@ fn files_gdal_cannot_read_are_refused_with_the_reason() {
     let err = read(&dir.path().join("absent.gpkg"), &OgrOptions::default()).unwrap_err();
     assert!(err.contains("no such file"), "{err}");
 }
+
+#[test]
+fn kml_and_an_older_chinese_datum_read_with_what_was_assumed_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("villages.geojson");
+    std::fs::write(&src, village_geojson()).unwrap();
+    // KML: names and points as written.
+    let kml = dir.path().join("villages.kml");
+    gdal_tool(
+        "ogr2ogr",
+        &["-f", "KML", kml.to_str().unwrap(), src.to_str().unwrap()],
+    );
+    let read_kml = read(&kml, &OgrOptions::default()).unwrap();
+    assert_eq!(read_kml.features.len(), VILLAGES.len());
+    for (i, (.., x, y)) in VILLAGES.iter().enumerate() {
+        let (px, py) = points(&read_kml)[i];
+        assert!((px - x).abs() < 1e-9 && (py - y).abs() < 1e-9);
+    }
+
+    // Beijing 1954 Gauss–Krüger (a different ellipsoid and datum): GDAL projects the
+    // villages there, riskatlas brings them back through PROJ and says the datum shift
+    // may be approximate. The round trip lands within a metre.
+    let shp = dir.path().join("beijing54.shp");
+    gdal_tool(
+        "ogr2ogr",
+        &[
+            "-f",
+            "ESRI Shapefile",
+            "-t_srs",
+            "EPSG:2432",
+            shp.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
+    );
+    let back = read(&shp, &OgrOptions::default()).unwrap();
+    assert!(
+        back.warnings
+            .iter()
+            .any(|w| w.contains("Beijing 1954") && w.contains("approximate")),
+        "{:?}",
+        back.warnings
+    );
+    for (i, (.., x, y)) in VILLAGES.iter().enumerate() {
+        let (px, py) = points(&back)[i];
+        // 1e-5 degrees is about a metre.
+        assert!(
+            (px - x).abs() < 1e-5 && (py - y).abs() < 1e-5,
+            "{px},{py} vs {x},{y}"
+        );
+    }
+}

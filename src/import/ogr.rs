@@ -238,17 +238,23 @@ fn layer_names(dataset: &Dataset) -> Vec<String> {
 }
 
 fn read_cell(feature: &gdal::vector::Feature, i: usize) -> Result<Option<Cell>, String> {
-    let is_string = unsafe {
-        // SAFETY: i < field count of this feature's definition.
-        let field = gdal_sys::OGR_F_GetFieldDefnRef(feature.c_feature(), i as i32);
-        gdal_sys::OGR_Fld_GetType(field) == gdal_sys::OGRFieldType::OFTString
+    use gdal_sys::OGRFieldType::{OFTDate, OFTDateTime, OFTString, OFTTime};
+    // SAFETY: i < the field count of this feature's definition; GDAL's string is copied
+    // before the feature moves on.
+    let (set, ty) = unsafe {
+        let c = feature.c_feature();
+        let field = gdal_sys::OGR_F_GetFieldDefnRef(c, i as i32);
+        (
+            gdal_sys::OGR_F_IsFieldSetAndNotNull(c, i as i32) != 0,
+            gdal_sys::OGR_Fld_GetType(field),
+        )
     };
-    if is_string {
+    if !set {
+        return Ok(None);
+    }
+    // Text as bytes (the encoding is settled later); dates and times as GDAL writes them.
+    if [OFTString, OFTDate, OFTDateTime, OFTTime].contains(&ty) {
         let bytes = unsafe {
-            // SAFETY: as above; GDAL returns a pointer into the feature, copied at once.
-            if gdal_sys::OGR_F_IsFieldSetAndNotNull(feature.c_feature(), i as i32) == 0 {
-                return Ok(None);
-            }
             CStr::from_ptr(gdal_sys::OGR_F_GetFieldAsString(
                 feature.c_feature(),
                 i as i32,
@@ -266,8 +272,6 @@ fn read_cell(feature: &gdal::vector::Feature, i: usize) -> Result<Option<Cell>, 
         Some(FieldValue::RealValue(v)) => {
             serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
         }
-        Some(FieldValue::DateValue(d)) => Value::String(d.to_string()),
-        Some(FieldValue::DateTimeValue(d)) => Value::String(d.to_string()),
         Some(other) => Value::String(format!("{other:?}")),
     };
     Ok(Some(Cell::Value(value)))
