@@ -151,8 +151,9 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         .await
         .unwrap();
     let args = ["--postgis".as_ref(), std::ffi::OsStr::new(&url)];
-    let (mut a, addr_a) = common::server::start(&args);
-    let (mut b, addr_b) = common::server::start(&args);
+    let (a, addr_a) = common::server::start(&args);
+    let (b, addr_b) = common::server::start(&args);
+    let (a, b) = (common::server::Guard(a), common::server::Guard(b));
     let body = serde_json::json!({"id": "replica-1", "geometry": {"type": "Point", "coordinates": [105.7, 34.5]}, "properties": {"name": "备用点", "capacity": 321}}).to_string();
     let (status, reply) =
         common::server::http_full(&addr_a, "POST", "/api/layers/shelters/features", &body).unwrap();
@@ -176,10 +177,7 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
-    a.kill().unwrap();
-    b.kill().unwrap();
-    a.wait().unwrap();
-    b.wait().unwrap();
+    drop((a, b));
     eprintln!(
         "server B served the edit {} ms after server A acknowledged it",
         seen_by_b.as_millis()
@@ -208,8 +206,9 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         &format!(":{}/", std::env::var("PGPORT").unwrap()),
         &format!(":{}/", relay.port),
     );
-    let (mut c, addr_c) =
+    let (c, addr_c) =
         common::server::start(&["--postgis".as_ref(), std::ffi::OsStr::new(&relayed)]);
+    let c = common::server::Guard(c);
     let health = |addr: &str| -> serde_json::Value {
         let (_, body) = common::server::http_full(addr, "GET", "/api/health", "").unwrap();
         serde_json::from_str(&body[body.find('{').unwrap()..=body.rfind('}').unwrap()]).unwrap()
@@ -263,8 +262,7 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
             .1
             .contains("\"count\":161")
     });
-    c.kill().unwrap();
-    c.wait().unwrap();
+    drop(c);
 }
 
 /// A TCP relay to PostgreSQL that can be cut (every connection closed, new ones refused)

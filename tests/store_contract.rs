@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::server::{http_full, start};
+use common::server::{Guard, http_full, start};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -110,22 +110,6 @@ fn served_shelters(addr: &str) -> Shelters {
         .collect()
 }
 
-/// A server that is killed when the test ends, failed assertions included.
-struct Server(std::process::Child);
-
-impl Server {
-    fn kill(self) {
-        drop(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
 /// The contract, against a server started with `serve_args`.
 fn contract(store: &str, serve_args: &[OsString]) {
     let args: Vec<&std::ffi::OsStr> = serve_args.iter().map(OsString::as_os_str).collect();
@@ -133,7 +117,7 @@ fn contract(store: &str, serve_args: &[OsString]) {
 
     // Load: every layer, every feature.
     let (child, addr) = start(&args);
-    let server = Server(child);
+    let server = Guard(child);
     let catalogue = get(&addr, "/api/layers");
     let count = |id: &str| {
         catalogue["layers"]
@@ -228,9 +212,9 @@ fn contract(store: &str, serve_args: &[OsString]) {
     );
 
     // Reload: killed without warning, started again, the same state.
-    server.kill();
+    drop(server);
     let (child, addr) = start(&args);
-    let server = Server(child);
+    let server = Guard(child);
     assert_eq!(
         served_shelters(&addr),
         expected,
@@ -244,7 +228,7 @@ fn contract(store: &str, serve_args: &[OsString]) {
         history, 3,
         "{store}: three accepted edits in the audit trail"
     );
-    server.kill();
+    drop(server);
 }
 
 #[test]

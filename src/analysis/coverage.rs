@@ -159,8 +159,10 @@ fn outline(
     node_minutes: &[f64],
     t: f64,
 ) -> Option<(MultiPolygon<f64>, usize)> {
-    let lat0 = graph.nodes.iter().map(|c| c.y).sum::<f64>() / graph.nodes.len().max(1) as f64;
-    let (kx, ky) = (111_320.0 * lat0.to_radians().cos(), 110_574.0);
+    let (kx, ky) = (
+        111_320.0 * graph.mean_latitude().to_radians().cos(),
+        110_574.0,
+    );
     let to_plane = |c: Coord<f64>| Coord {
         x: c.x * kx,
         y: c.y * ky,

@@ -45,9 +45,6 @@ pub struct Route {
     /// The route as a GeoJSON LineString: from → road → to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<Json>,
-    /// The road nodes the route runs through.
-    #[serde(skip)]
-    pub nodes: Vec<NodeId>,
 }
 
 /// A parsed route request.
@@ -103,9 +100,11 @@ impl RouteRequest {
         let overlay = match obj.get("scenario") {
             None | Some(Json::Null) => None,
             Some(s) => {
+                // Only the hazard areas matter to a route, not who they affect.
                 let scenario = super::Scenario::parse(s, atlas).map_err(|e| e.to_string())?;
-                let impact = super::analyse(atlas, &scenario);
-                Some(HazardOverlay::new(impact.hazards))
+                Some(HazardOverlay::new(super::hazards::resolve(
+                    atlas, &scenario,
+                )))
             }
         };
         Ok(RouteRequest {
@@ -173,7 +172,6 @@ pub fn route(
         snap_m: [start.distance_m, end.distance_m],
         through_hazard: through_hazard.or(req.overlay.as_ref().map(|_| false)),
         route: None,
-        nodes: Vec::new(),
     };
     let Some(best) = best else {
         return Ok(route);
@@ -191,7 +189,6 @@ pub fn route(
     route.minutes = Some((best.seconds + walk_m / SNAP_WALK_MPS) / 60.0);
     route.distance_m = Some(best.metres + walk_m);
     route.route = Some(serde_json::json!({"type": "LineString", "coordinates": coords}));
-    route.nodes = best.nodes;
     Ok(route)
 }
 

@@ -222,29 +222,12 @@ impl<'a> LayerBuilder<'a> {
             id,
             reason,
         };
-        // A repeated id keeps its first feature. Checked after validation with borrowed keys
-        // and a fast hash: at ten million features, cloning every id into a SipHash map
-        // was the single largest cost of a load.
-        let mut first_index_of_id: foldhash::HashMap<&str, usize> = Default::default();
-        if !ids_unique {
-            first_index_of_id.reserve(accepted.len());
-        }
-        let duplicates: Vec<(usize, usize)> = accepted
-            .iter()
-            .take(if ids_unique { 0 } else { usize::MAX })
-            .enumerate()
-            .filter_map(|(pos, a)| {
-                let id = a.id.as_deref()?;
-                match first_index_of_id.entry(id) {
-                    std::collections::hash_map::Entry::Occupied(first) => Some((pos, *first.get())),
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(a.index);
-                        None
-                    }
-                }
-            })
-            .collect();
-        drop(first_index_of_id);
+        // A repeated id keeps its first feature.
+        let duplicates = if ids_unique {
+            Vec::new()
+        } else {
+            repeated_ids(&accepted)
+        };
         if !duplicates.is_empty() {
             let mut keep = vec![true; accepted.len()];
             for &(pos, first) in &duplicates {
@@ -334,6 +317,28 @@ impl<'a> LayerBuilder<'a> {
         );
         (layer, report)
     }
+}
+
+/// The features whose id an earlier feature already has: (position, source index of the
+/// first). Checked after validation with borrowed keys and a fast hash: at ten million
+/// features, cloning every id into a SipHash map was the single largest cost of a load.
+fn repeated_ids(accepted: &[Accepted]) -> Vec<(usize, usize)> {
+    let mut first_index_of_id: foldhash::HashMap<&str, usize> = Default::default();
+    first_index_of_id.reserve(accepted.len());
+    accepted
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, a)| {
+            let id = a.id.as_deref()?;
+            match first_index_of_id.entry(id) {
+                std::collections::hash_map::Entry::Occupied(first) => Some((pos, *first.get())),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(a.index);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// Checks one feature against its kind; a refusal gives back the index and id with why.

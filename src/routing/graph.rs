@@ -7,7 +7,7 @@
 //! [`Profile`] at query time, so walking and driving share one graph.
 
 use super::hierarchy::Hierarchy;
-use super::snap::{NodeIndex, SegmentIndex};
+use super::snap::SegmentIndex;
 use crate::atlas::{Atlas, Kind, Layer};
 use geo::{Coord, Distance, Geodesic, Geometry, LineString, Point};
 use std::collections::HashMap;
@@ -119,11 +119,10 @@ pub struct RoadGraph {
     derived: Derived,
 }
 
-/// What is derived from a graph on first use and kept with it: the node index for
+/// What is derived from a graph on first use and kept with it: the segment index for
 /// snapping, and a contraction hierarchy per named profile.
 #[derive(Default)]
 struct Derived {
-    node_index: OnceLock<NodeIndex>,
     segment_index: OnceLock<SegmentIndex>,
     walk: OnceLock<Hierarchy>,
     drive: OnceLock<Hierarchy>,
@@ -132,7 +131,7 @@ struct Derived {
 impl std::fmt::Debug for Derived {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Derived")
-            .field("node_index", &self.node_index.get().is_some())
+            .field("segment_index", &self.segment_index.get().is_some())
             .field("walk", &self.walk.get().is_some())
             .field("drive", &self.drive.get().is_some())
             .finish()
@@ -258,9 +257,9 @@ impl RoadGraph {
         }
     }
 
-    /// The index that snaps points to nodes, built on first use.
-    pub fn node_index(&self) -> &NodeIndex {
-        self.derived.node_index.get_or_init(|| NodeIndex::new(self))
+    /// The mean latitude of the nodes: where local planar approximations are centred.
+    pub fn mean_latitude(&self) -> f64 {
+        self.nodes.iter().map(|c| c.y).sum::<f64>() / self.nodes.len().max(1) as f64
     }
 
     /// The index that snaps points onto road segments, built on first use.

@@ -1,5 +1,5 @@
-//! Snapping points to the road graph: the nearest point on a road ([`SegmentIndex`],
-//! what routes use) or the nearest node ([`NodeIndex`]), and how far away it is.
+//! Snapping points to the road graph: the nearest point on a road segment, how far away
+//! it is, and the ways from there onto the graph.
 //!
 //! Nodes are indexed with longitude scaled by cos(latitude) so that "nearest" in the
 //! index is nearest on the ground; the snap distance reported is geodesic. Units and
@@ -13,38 +13,7 @@ use rstar::primitives::GeomWithData;
 /// How much to shrink longitudes so that distances in the index are ground distances
 /// (cosine of the graph's mean latitude).
 fn x_scale(graph: &RoadGraph) -> f64 {
-    let mean_lat = graph.nodes.iter().map(|c| c.y).sum::<f64>() / graph.nodes.len().max(1) as f64;
-    mean_lat.to_radians().cos()
-}
-
-pub struct NodeIndex {
-    tree: RTree<GeomWithData<[f64; 2], NodeId>>,
-    x_scale: f64,
-}
-
-impl NodeIndex {
-    pub fn new(graph: &RoadGraph) -> NodeIndex {
-        let x_scale = x_scale(graph);
-        let entries = graph
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| GeomWithData::new([c.x * x_scale, c.y], i as NodeId))
-            .collect();
-        NodeIndex {
-            tree: RTree::bulk_load(entries),
-            x_scale,
-        }
-    }
-
-    /// The nearest node to `p` and its distance in metres.
-    pub fn snap(&self, graph: &RoadGraph, p: Point<f64>) -> Option<(NodeId, f64)> {
-        let n = self
-            .tree
-            .nearest_neighbor(&[p.x() * self.x_scale, p.y()])?
-            .data;
-        Some((n, Geodesic.distance(p, Point(graph.nodes[n as usize]))))
-    }
+    graph.mean_latitude().to_radians().cos()
 }
 
 /// Where a point meets the road network: the nearest point on the nearest road

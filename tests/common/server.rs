@@ -52,3 +52,14 @@ pub fn start(args: &[&OsStr]) -> (std::process::Child, String) {
     }
     (child, addr)
 }
+
+/// A server child that is killed (and reaped) when dropped, so a failed assertion never
+/// leaves a `riskatlas serve` running after the test.
+pub struct Guard(pub std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
