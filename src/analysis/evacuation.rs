@@ -336,7 +336,7 @@ pub fn plan(
         (Routing::Road, Ok(graph)) => {
             road_candidates(atlas, graph, &overlay, &shelters, &mut evacuees, options);
             assumptions.push(format!(
-                "travel by road, profile {} ({}); units and shelters walk straight to the nearest road node",
+                "travel by road, profile {} ({}); units and shelters walk straight to the nearest point on a road",
                 options.profile.name,
                 options.profile.uniform_kmh.map_or("speeds by road class".to_string(), |v| format!("{v} km/h on every road"))
             ));

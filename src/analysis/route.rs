@@ -18,7 +18,7 @@ use geo::{Coord, Point};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-/// Walking speed for the straight walk between a point and its road node (m/s).
+/// Walking speed for the straight walk between a point and the road (m/s).
 const SNAP_WALK_MPS: f64 = 4.0 / 3.6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,7 +37,7 @@ pub struct Route {
     pub minutes: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
-    /// Metres walked straight from `from` to its road node and from the last node to `to`.
+    /// Metres walked straight from `from` to the road and from the road to `to`.
     pub snap_m: [f64; 2],
     /// With a scenario: whether the only route runs through a hazard.
     #[serde(skip_serializing_if = "Option::is_none")]
