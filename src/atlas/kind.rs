@@ -349,6 +349,14 @@ mod tests {
         );
     }
 
+    /// The importer keeps a feature's attribute set in a 64-bit mask.
+    #[test]
+    fn no_kind_has_more_than_64_attributes() {
+        for kind in Kind::ALL {
+            assert!(kind.attrs().len() <= 64, "{kind}");
+        }
+    }
+
     #[test]
     fn required_attributes_match_the_design_contract() {
         let required = |k: Kind| -> Vec<&str> {

@@ -58,6 +58,18 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// Whether this is how a field of type `ty` holds a value (null fits every type).
+    pub fn is_of(&self, ty: FieldType) -> bool {
+        matches!(
+            (self, ty),
+            (Value::Null, _)
+                | (Value::Bool(_), FieldType::Boolean)
+                | (Value::Int(_), FieldType::Integer)
+                | (Value::Float(_), FieldType::Number)
+                | (Value::Text(_), FieldType::String)
+        )
+    }
+
     /// The value as a number, for numeric comparisons (integers widen to f64).
     pub fn as_f64(&self) -> Option<f64> {
         match self {

@@ -46,15 +46,100 @@ pub struct LayerReport {
     pub error: Option<String>,
 }
 
+/// A validated feature, held until the whole layer has been seen (extra columns are typed
+/// over all of it). Ten million of these can be in memory at once, and memory touched for
+/// the first time costs a virtual machine about as much as the parsing (benches/README.md),
+/// so it is laid out as the final [`Feature`] will be: its values are the attributes it
+/// has, in column order, and when every feature has the same attributes (the usual case)
+/// they become the feature's attributes without a copy.
 struct Accepted {
     /// Position in the source, for messages.
     index: usize,
+    id: Option<Box<str>>,
+    geometry: Geometry<f64>,
+    /// The kind attributes this feature has, in the kind's order, then its other non-null
+    /// properties as read (see [`extra_value`]), in the order of its shape's columns.
+    values: Box<[Value]>,
+    /// Which attributes `values` holds: an index into [`Shapes`].
+    shape: u32,
+    /// Kind attributes filled from `[layer.defaults]`.
+    defaulted: AttrSet,
+}
+
+/// A set of a kind's attributes, bit `i` for `kind.attrs()[i]` (a kind has at most 64).
+type AttrSet = u64;
+
+/// Which attributes a feature has: kind attributes and extra columns by number.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+struct Shape {
+    present: AttrSet,
+    extras: Vec<u32>,
+}
+
+/// The distinct shapes of a layer's features and the names of its extra columns, both
+/// numbered in order of appearance. A layer has a handful of shapes however many features.
+#[derive(Default)]
+struct Shapes {
+    shapes: Vec<Shape>,
+    numbers: HashMap<Shape, u32>,
+    extra_names: Vec<String>,
+    extra_numbers: HashMap<String, u32>,
+}
+
+impl Shapes {
+    fn number(&mut self, shape: &Shape) -> u32 {
+        // Consecutive features nearly always share a shape.
+        if let Some(last) = self.shapes.len().checked_sub(1)
+            && self.shapes[last] == *shape
+        {
+            return last as u32;
+        }
+        if let Some(&n) = self.numbers.get(shape) {
+            return n;
+        }
+        let n = u32::try_from(self.shapes.len()).expect("fewer than 2^32 shapes");
+        self.shapes.push(shape.clone());
+        self.numbers.insert(shape.clone(), n);
+        n
+    }
+
+    fn extra_column(&mut self, name: String) -> u32 {
+        if let Some(&n) = self.extra_numbers.get(&name) {
+            return n;
+        }
+        let n = u32::try_from(self.extra_names.len()).expect("fewer than 2^32 property names");
+        self.extra_names.push(name.clone());
+        self.extra_numbers.insert(name, n);
+        n
+    }
+}
+
+/// What [`validate_feature`] makes of one raw feature, before [`LayerBuilder`] stores it.
+struct Valid {
+    index: usize,
     id: Option<String>,
     geometry: Geometry<f64>,
+    /// One value per kind attribute, `Null` where absent.
     canonical: Vec<Value>,
     extras: Vec<(String, Json)>,
-    /// Canonical attributes filled from `[layer.defaults]`.
-    defaulted: Vec<&'static str>,
+    defaulted: AttrSet,
+}
+
+/// An extra property's JSON value, as held until its column's type is known: booleans,
+/// integers (i64), other numbers (as f64) and strings as themselves, anything else
+/// (arrays, objects) as its JSON text. [`typed_extra`] then gives what it would from the
+/// JSON, except that a whole number beyond i64 in a text column is spelt as an f64.
+fn extra_value(json: Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Value::Text(s.into_boxed_str()),
+        other => Value::Text(other.to_string().into()),
+    }
 }
 
 /// Validates one feature for an existing layer, as an edit: the import's checks for a
@@ -107,11 +192,7 @@ pub fn validate_for_layer(
         .iter()
         .map(|f| match (one.value(0, &f.name).clone(), f.ty) {
             (Value::Int(i), FieldType::Number) => Ok(Value::Float(i as f64)),
-            (v @ Value::Null, _)
-            | (v @ Value::Bool(_), FieldType::Boolean)
-            | (v @ Value::Int(_), FieldType::Integer)
-            | (v @ Value::Float(_), FieldType::Number)
-            | (v @ Value::Text(_), FieldType::String) => Ok(v),
+            (v, ty) if v.is_of(ty) => Ok(v),
             (v, ty) => Err(format!(
                 "field {:?} holds {} values, not {v:?}",
                 f.name,
@@ -141,6 +222,9 @@ pub struct LayerBuilder<'a> {
     spec: &'a LayerSpec,
     file_label: &'a str,
     accepted: Vec<Accepted>,
+    shapes: Shapes,
+    /// The shape being assembled, kept to reuse its buffer.
+    scratch: Shape,
     rejections: Vec<Rejection>,
     /// The source guarantees unique ids (a primary key), so they are not checked again.
     ids_unique: bool,
@@ -152,6 +236,8 @@ impl<'a> LayerBuilder<'a> {
             spec,
             file_label,
             accepted: Vec::with_capacity(expected),
+            shapes: Shapes::default(),
+            scratch: Shape::default(),
             rejections: Vec::new(),
             ids_unique: false,
         }
@@ -181,8 +267,43 @@ impl<'a> LayerBuilder<'a> {
                 .map_err(|(index, id, reason)| self.reject(index, id, reason)),
         };
         match outcome {
-            Ok(a) => self.accepted.push(a),
+            Ok(valid) => {
+                let accepted = self.store(valid);
+                self.accepted.push(accepted);
+            }
             Err(r) => self.rejections.push(r),
+        }
+    }
+
+    /// The compact form of a valid feature (see [`Accepted`]).
+    fn store(&mut self, valid: Valid) -> Accepted {
+        let attrs = self.spec.kind.attrs();
+        let shape = &mut self.scratch;
+        shape.present = 0;
+        shape.extras.clear();
+        let mut values = Vec::with_capacity(valid.canonical.len() + valid.extras.len());
+        for (i, v) in valid.canonical.into_iter().enumerate() {
+            if !v.is_null() {
+                shape.present |= 1 << i;
+                values.push(v);
+            }
+        }
+        for (name, json) in valid.extras {
+            // A second property of a kind attribute's name (a repeated key) has no column.
+            if json.is_null() || attrs.iter().any(|a| a.name == name) {
+                continue;
+            }
+            shape.extras.push(self.shapes.extra_column(name));
+            values.push(extra_value(json));
+        }
+        let shape = self.shapes.number(&self.scratch);
+        Accepted {
+            index: valid.index,
+            id: valid.id.map(String::into_boxed_str),
+            geometry: valid.geometry,
+            values: values.into_boxed_slice(),
+            shape,
+            defaulted: valid.defaulted,
         }
     }
 
@@ -199,6 +320,8 @@ impl<'a> LayerBuilder<'a> {
             spec,
             file_label,
             mut accepted,
+            shapes,
+            scratch: _,
             rejections,
             ids_unique,
         } = self;
@@ -233,10 +356,10 @@ impl<'a> LayerBuilder<'a> {
             for &(pos, first) in &duplicates {
                 keep[pos] = false;
                 let a = &accepted[pos];
-                let id = a.id.clone().expect("duplicates have ids");
+                let id = a.id.as_deref().expect("duplicates have ids");
                 report.rejections.push(reject(
                     a.index,
-                    Some(id.clone()),
+                    Some(id.to_string()),
                     format!("duplicate id {id:?} (first at index {first})"),
                 ));
             }
@@ -245,10 +368,15 @@ impl<'a> LayerBuilder<'a> {
             report.rejections.sort_by_key(|r| r.index);
         }
         report.rejected = report.rejections.len();
+        let kind = spec.kind;
+        let attrs = kind.attrs();
         for (name, value) in &spec.defaults {
+            let Some(i) = attrs.iter().position(|a| a.name == name) else {
+                continue;
+            };
             let n = accepted
                 .iter()
-                .filter(|a| a.defaulted.contains(&name.as_str()))
+                .filter(|a| a.defaulted & (1 << i) != 0)
                 .count();
             if n > 0 {
                 report.warnings.push(format!(
@@ -258,53 +386,82 @@ impl<'a> LayerBuilder<'a> {
         }
         report.loaded = accepted.len();
 
-        let kind = spec.kind;
-        let attrs = kind.attrs();
-        let canonical_used: Vec<bool> = (0..attrs.len())
-            .map(|i| attrs[i].required || accepted.iter().any(|a| !a.canonical[i].is_null()))
-            .collect();
-        let extra_columns = infer_extra_columns(&accepted, text_cells, attrs);
+        // A kind attribute is a column when it is required or some feature has it.
+        let mut shape_used = vec![false; shapes.shapes.len()];
+        for a in &accepted {
+            shape_used[a.shape as usize] = true;
+        }
+        let required: AttrSet = attrs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.required)
+            .fold(0, |set, (i, _)| set | (1 << i));
+        let canonical_used = shapes
+            .shapes
+            .iter()
+            .zip(&shape_used)
+            .filter(|(_, used)| **used)
+            .fold(required, |set, (shape, _)| set | shape.present);
+        let extra_types = infer_extra_columns(&accepted, &shapes, text_cells);
         let mut fields: Vec<Field> = attrs
             .iter()
-            .zip(&canonical_used)
-            .filter(|(_, used)| **used)
-            .map(|(a, _)| Field {
+            .enumerate()
+            .filter(|(i, _)| canonical_used & (1 << i) != 0)
+            .map(|(_, a)| Field {
                 name: a.name.to_string(),
                 ty: a.ty,
             })
             .collect();
-        fields.extend(extra_columns.iter().map(|(name, ty)| Field {
-            name: name.clone(),
-            ty: *ty,
+        let base = fields.len();
+        fields.extend(extra_types.iter().map(|&(column, ty)| Field {
+            name: shapes.extra_names[column as usize].clone(),
+            ty,
         }));
-        let extra_pos: HashMap<&str, usize> = extra_columns
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| (n.as_str(), i))
-            .collect();
+        // Extra column number → its position among the layer's extra fields.
+        let mut extra_pos: Vec<usize> = vec![usize::MAX; shapes.extra_names.len()];
+        for (pos, &(column, _)) in extra_types.iter().enumerate() {
+            extra_pos[column as usize] = pos;
+        }
+        // The shape whose values are already the final attributes, if any feature has it.
+        let final_shape = Shape {
+            present: canonical_used,
+            extras: extra_types.iter().map(|&(column, _)| column).collect(),
+        };
+        let final_shape = shapes.numbers.get(&final_shape).copied();
 
-        let features = accepted
+        // In place: the accepted list's memory becomes the feature list's.
+        let features: Vec<Feature> = accepted
             .into_iter()
             .enumerate()
             .map(|(fid, a)| {
-                let mut values: Vec<Value> = a
-                    .canonical
-                    .into_iter()
-                    .zip(&canonical_used)
-                    .filter(|(_, used)| **used)
-                    .map(|(v, _)| v)
-                    .collect();
-                let base = values.len();
-                values.resize(base + extra_columns.len(), Value::Null);
-                for (name, json) in a.extras {
-                    if let Some(&i) = extra_pos.get(name.as_str()) {
-                        values[base + i] = typed_extra(&json, extra_columns[i].1, text_cells);
+                let already_final = Some(a.shape) == final_shape
+                    && a.values[base..]
+                        .iter()
+                        .zip(&extra_types)
+                        .all(|(v, &(_, ty))| v.is_of(ty));
+                let attrs = if already_final {
+                    a.values
+                } else {
+                    let shape = &shapes.shapes[a.shape as usize];
+                    let mut given = a.values.into_iter();
+                    let mut values: Vec<Value> = (0..attrs.len())
+                        .filter(|i| canonical_used & (1 << i) != 0)
+                        .map(|i| match shape.present & (1 << i) {
+                            0 => Value::Null,
+                            _ => given.next().expect("one value per present attribute"),
+                        })
+                        .collect();
+                    values.resize(base + extra_types.len(), Value::Null);
+                    for (&column, value) in shape.extras.iter().zip(given) {
+                        let pos = extra_pos[column as usize];
+                        values[base + pos] = typed_extra(value, extra_types[pos].1, text_cells);
                     }
-                }
+                    values.into_boxed_slice()
+                };
                 Feature {
-                    id: a.id.unwrap_or_else(|| fid.to_string()).into(),
+                    id: a.id.unwrap_or_else(|| fid.to_string().into()),
                     geometry: a.geometry,
-                    attrs: values.into(),
+                    attrs,
                 }
             })
             .collect();
@@ -345,7 +502,7 @@ fn repeated_ids(accepted: &[Accepted]) -> Vec<(usize, usize)> {
 fn validate_feature(
     spec: &LayerSpec,
     raw: RawFeature,
-) -> Result<Accepted, (usize, Option<String>, String)> {
+) -> Result<Valid, (usize, Option<String>, String)> {
     let kind = spec.kind;
     let mut id = raw.id;
     let class = class_of(&raw.geometry);
@@ -371,7 +528,7 @@ fn validate_feature(
         id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
     }
     match canonical_attributes(spec, &mut props) {
-        Ok((canonical, defaulted)) => Ok(Accepted {
+        Ok((canonical, defaulted)) => Ok(Valid {
             index: raw.index,
             id,
             geometry: raw.geometry,
@@ -384,15 +541,15 @@ fn validate_feature(
 }
 
 /// Takes the kind's attributes out of `props` (what is left are extras), typed, checked
-/// and defaulted; also names the ones filled from defaults.
+/// and defaulted; also says which were filled from defaults.
 fn canonical_attributes(
     spec: &LayerSpec,
     props: &mut Vec<(String, Json)>,
-) -> Result<(Vec<Value>, Vec<&'static str>), String> {
+) -> Result<(Vec<Value>, AttrSet), String> {
     let kind = spec.kind;
     let mut canonical = Vec::with_capacity(kind.attrs().len());
-    let mut defaulted = Vec::new();
-    for attr in kind.attrs() {
+    let mut defaulted: AttrSet = 0;
+    for (i, attr) in kind.attrs().iter().enumerate() {
         let found = props
             .iter()
             .position(|(n, _)| n == attr.name)
@@ -404,7 +561,7 @@ fn canonical_attributes(
         };
         let found = match (missing, spec.defaults.get(attr.name)) {
             (true, Some(default)) => {
-                defaulted.push(attr.name);
+                defaulted |= 1 << i;
                 Some(default.clone())
             }
             (true, None) => None,
@@ -577,37 +734,37 @@ fn numeric_cell(s: &str) -> Option<f64> {
 }
 
 /// Infers each extra column's type over the whole layer: boolean, integer, number or,
-/// when values disagree, string.
+/// when values disagree, string. Returns (column number, type) in order of each column's
+/// first value.
 fn infer_extra_columns(
     accepted: &[Accepted],
+    shapes: &Shapes,
     text_cells: bool,
-    attrs: &[Attr],
-) -> Vec<(String, FieldType)> {
-    let mut order: Vec<String> = Vec::new();
-    let mut types: HashMap<String, Option<FieldType>> = HashMap::new();
+) -> Vec<(u32, FieldType)> {
+    let mut order: Vec<u32> = Vec::new();
+    let mut types: Vec<Option<FieldType>> = vec![None; shapes.extra_names.len()];
     for a in accepted {
-        for (name, json) in &a.extras {
-            if attrs.iter().any(|at| at.name == name) {
-                continue;
-            }
-            let ty = match json {
-                Json::Null => continue,
-                Json::Bool(_) => FieldType::Boolean,
-                Json::Number(n) if n.is_i64() => FieldType::Integer,
-                Json::Number(_) => FieldType::Number,
-                Json::String(s) if text_cells => match numeric_cell(s) {
+        let shape = &shapes.shapes[a.shape as usize];
+        let extras = &a.values[a.values.len() - shape.extras.len()..];
+        for (&column, value) in shape.extras.iter().zip(extras) {
+            let ty = match value {
+                Value::Null => continue,
+                Value::Bool(_) => FieldType::Boolean,
+                Value::Int(_) => FieldType::Integer,
+                Value::Float(_) => FieldType::Number,
+                Value::Text(s) if text_cells => match numeric_cell(s) {
                     Some(f) if f.fract() == 0.0 && !s.contains('.') && f.abs() < 9.0e15 => {
                         FieldType::Integer
                     }
                     Some(_) => FieldType::Number,
                     None => FieldType::String,
                 },
-                _ => FieldType::String,
+                Value::Text(_) => FieldType::String,
             };
-            let slot = types.entry(name.clone()).or_insert_with(|| {
-                order.push(name.clone());
-                None
-            });
+            let slot = &mut types[column as usize];
+            if slot.is_none() {
+                order.push(column);
+            }
             *slot = Some(match (*slot, ty) {
                 (None, t) => t,
                 (Some(a), b) if a == b => a,
@@ -619,24 +776,34 @@ fn infer_extra_columns(
     }
     order
         .into_iter()
-        .map(|n| (n.clone(), types[&n].unwrap_or(FieldType::String)))
+        .map(|c| (c, types[c as usize].unwrap_or(FieldType::String)))
         .collect()
 }
 
-fn typed_extra(json: &Json, ty: FieldType, text_cells: bool) -> Value {
-    match (ty, json) {
-        (_, Json::Null) => Value::Null,
-        (FieldType::Boolean, Json::Bool(b)) => Value::Bool(*b),
-        (FieldType::Integer, Json::Number(n)) => n.as_i64().map(Value::Int).unwrap_or(Value::Null),
-        (FieldType::Number, Json::Number(n)) => n.as_f64().map(Value::Float).unwrap_or(Value::Null),
-        (FieldType::Integer, Json::String(s)) if text_cells => numeric_cell(s)
+/// An extra value as read ([`extra_value`]) in its column's type. Text in a numeric column
+/// (a CSV cell) is parsed; a number or boolean in a text column becomes its JSON text.
+fn typed_extra(value: Value, ty: FieldType, text_cells: bool) -> Value {
+    match (ty, value) {
+        (_, Value::Null) => Value::Null,
+        (FieldType::Boolean, v @ Value::Bool(_)) => v,
+        (FieldType::Integer, v @ Value::Int(_)) => v,
+        (FieldType::Number, Value::Int(i)) => Value::Float(i as f64),
+        (FieldType::Number, v @ Value::Float(_)) => v,
+        (FieldType::Integer, Value::Text(s)) if text_cells => numeric_cell(&s)
             .map(|f| Value::Int(f as i64))
             .unwrap_or(Value::Null),
-        (FieldType::Number, Json::String(s)) if text_cells => {
-            numeric_cell(s).map(Value::Float).unwrap_or(Value::Null)
+        (FieldType::Number, Value::Text(s)) if text_cells => {
+            numeric_cell(&s).map(Value::Float).unwrap_or(Value::Null)
         }
-        (_, Json::String(s)) => Value::Text(s.as_str().into()),
-        (_, other) => Value::Text(other.to_string().into()),
+        (_, v @ Value::Text(_)) => v,
+        (_, Value::Bool(b)) => Value::Text(b.to_string().into()),
+        (_, Value::Int(i)) => Value::Text(i.to_string().into()),
+        // JSON's own spelling of the number ("2.0", "1e300"), as the source had it.
+        (_, Value::Float(f)) => Value::Text(
+            serde_json::Number::from_f64(f)
+                .map_or_else(|| f.to_string(), |n| n.to_string())
+                .into(),
+        ),
     }
 }
 
@@ -758,6 +925,64 @@ mod tests {
         assert_eq!(layer.schema.field("code").unwrap().ty, FieldType::String);
         assert_eq!(layer.value(0, "code"), &Value::Text("0938".into()));
         assert_eq!(layer.value(1, "population"), &Value::Int(200));
+    }
+
+    /// Features that differ in which attributes they have, worked by hand: each value lands
+    /// in its column, absent ones are null, kind attributes come first in the kind's
+    /// order, then extra columns in order of first value, each typed by all its values.
+    #[test]
+    fn features_with_different_attributes_line_up_in_one_schema() {
+        let spec = spec("landslide", "[layer.defaults]\nthreat_radius_m = 50");
+        let (layer, report) = build_layer(
+            &spec,
+            points(&[
+                r#"{"name":"A","mixed":1,"flag":true,"severity":2}"#,
+                r#"{"threatened_people":12,"mixed":2.5,"late":"x","severity":3}"#,
+                r#"{"name":"C","mixed":null,"flag":false,"threat_radius_m":80,"severity":1}"#,
+                r#"{"name":"D","mixed":"n/a","flag":true,"severity":4}"#,
+                r#"{"name":7,"flag":false,"severity":2}"#,
+            ]),
+            "t",
+        );
+        assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+        let names: Vec<&str> = layer.schema.names().collect();
+        assert_eq!(
+            names[..3],
+            ["threatened_people", "threat_radius_m", "severity"]
+        );
+        // The first feature's extras in the reader's order, then the one first seen later.
+        let mut first = names[3..6].to_vec();
+        first.sort();
+        assert_eq!(first, ["flag", "mixed", "name"]);
+        assert_eq!(names[6..], ["late"]);
+        let ty = |n: &str| layer.schema.field(n).unwrap().ty;
+        assert_eq!(ty("name"), FieldType::String);
+        assert_eq!(ty("mixed"), FieldType::String, "1, 2.5 and \"n/a\"");
+        assert_eq!(ty("flag"), FieldType::Boolean);
+        assert_eq!(layer.value(0, "mixed"), &Value::Text("1".into()));
+        assert_eq!(layer.value(1, "mixed"), &Value::Text("2.5".into()));
+        assert_eq!(layer.value(2, "mixed"), &Value::Null);
+        assert_eq!(layer.value(4, "name"), &Value::Text("7".into()));
+        assert_eq!(layer.value(1, "name"), &Value::Null);
+        assert_eq!(layer.value(1, "threatened_people"), &Value::Int(12));
+        assert_eq!(layer.value(0, "threatened_people"), &Value::Null);
+        assert_eq!(layer.value(2, "threat_radius_m"), &Value::Float(80.0));
+        assert_eq!(layer.value(3, "threat_radius_m"), &Value::Float(50.0));
+        assert_eq!(layer.value(1, "late"), &Value::Text("x".into()));
+        assert_eq!(layer.value(3, "late"), &Value::Null);
+        assert_eq!(layer.value(3, "flag"), &Value::Bool(true));
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("4 features lack threat_radius_m")),
+            "{:?}",
+            report.warnings
+        );
+        // Whole numbers and fractions in one extra column make it a number column.
+        let (layer, _) = build_layer(&spec, points(&[r#"{"area":2}"#, r#"{"area":2.5}"#]), "t");
+        assert_eq!(layer.schema.field("area").unwrap().ty, FieldType::Number);
+        assert_eq!(layer.value(0, "area"), &Value::Float(2.0));
     }
 
     #[test]
