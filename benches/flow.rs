@@ -11,7 +11,12 @@
 //! the answer into paths and limits costs to `i32`, which would time the wrapper rather
 //! than the algorithm and overflow on person-seconds.
 //!
-//! Run: `cargo bench --bench flow` (set `RISKATLAS_BENCH_FLOW_UNITS=10000` etc. to vary).
+//! Run: `cargo bench --bench flow` (set `RISKATLAS_BENCH_FLOW_UNITS=10000` etc. to vary,
+//! `RISKATLAS_BENCH_ROUNDS` for the interleaved rounds). The ratio to quote is the
+//! interleaved one printed first; criterion's timings follow.
+
+#[path = "common/interleave.rs"]
+mod interleave;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -167,6 +172,18 @@ fn assignment(c: &mut Criterion) {
     );
     eprintln!(
         "optimal cost {ours} (both); first run: riskatlas {ours_s:.3} s, LEMON {lemon_s:.3} s"
+    );
+
+    // The ratio, from interleaved rounds (see benches/common/interleave.rs).
+    interleave::interleaved(
+        &format!("assignment {units}x{shelters}x{k}: riskatlas / LEMON"),
+        env("RISKATLAS_BENCH_ROUNDS", 9),
+        || {
+            black_box(solve_riskatlas(&inst));
+        },
+        || {
+            black_box(solve_lemon(&inst));
+        },
     );
 
     let mut group = c.benchmark_group(format!("assignment_{units}x{shelters}x{k}"));

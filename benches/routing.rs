@@ -7,7 +7,11 @@
 //! 104,148 arcs). Arc weights are integer decimetres for every engine (fast_paths takes
 //! integers), so all answers can be compared exactly; the benchmark asserts they agree.
 //!
-//! Run: `cargo bench --bench routing`.
+//! Run: `cargo bench --bench routing`. The ratios to quote are the interleaved ones printed
+//! first (`RISKATLAS_BENCH_ROUNDS`, default 41); criterion's timings follow.
+
+#[path = "common/interleave.rs"]
+mod interleave;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -24,15 +28,30 @@ fn weight(arc: &Arc) -> u64 {
     ((arc.length_m * 10.0).round() as u64).max(1)
 }
 
+/// The same weight as a float, computed as a float: what riskatlas's searches take (an
+/// arc's seconds). Converting `weight` from u64 instead costs a conversion per arc that
+/// no real search pays, and which showed in the k-nearest ratio.
+fn weight_f64(arc: &Arc) -> f64 {
+    (arc.length_m * 10.0).round().max(1.0)
+}
+
 /// The textbook bounded Dijkstra: fresh distance array and heap per query; settles nodes
-/// in order until `visit` says stop or the bound is passed.
+/// in order until `visit` says stop or the bound is passed. With `predecessors` it also
+/// records each node's predecessor, as the textbook does so that paths can be read back
+/// (and returns them); without, it gives distances only.
 fn plain_dijkstra(
     graph: &RoadGraph,
     source: u32,
     bound: u64,
+    predecessors: bool,
     mut visit: impl FnMut(u32, u64) -> bool,
-) {
+) -> Vec<u32> {
     let mut dist = vec![u64::MAX; graph.node_count()];
+    let mut pred = if predecessors {
+        vec![u32::MAX; graph.node_count()]
+    } else {
+        Vec::new()
+    };
     let mut heap = BinaryHeap::new();
     dist[source as usize] = 0;
     heap.push(Reverse((0u64, source)));
@@ -41,16 +60,20 @@ fn plain_dijkstra(
             continue;
         }
         if d > bound || !visit(n, d) {
-            return;
+            break;
         }
         for arc in graph.arcs(n) {
             let next = d + weight(arc);
             if next < dist[arc.to as usize] {
                 dist[arc.to as usize] = next;
+                if predecessors {
+                    pred[arc.to as usize] = n;
+                }
                 heap.push(Reverse((next, arc.to)));
             }
         }
     }
+    pred
 }
 
 fn routing(c: &mut Criterion) {
@@ -80,13 +103,14 @@ fn routing(c: &mut Criterion) {
     );
 
     let mut search = Search::new(&graph);
+    let mut costs_only = Search::costs_only(&graph);
     let ours_k_nearest = |search: &mut Search, s: u32| -> Vec<(u32, u64)> {
         let mut found = Vec::new();
         search.run(
             s,
             0.0,
             f64::INFINITY,
-            |_, a| Some(weight(a) as f64),
+            |_, a| Some(weight_f64(a)),
             |node, cost| {
                 if is_target[node as usize] {
                     found.push((node, cost as u64));
@@ -100,14 +124,15 @@ fn routing(c: &mut Criterion) {
         );
         found
     };
-    let plain_k_nearest = |s: u32| -> Vec<(u32, u64)> {
+    let plain_k_nearest = |s: u32, predecessors: bool| -> Vec<(u32, u64)> {
         let mut found = Vec::new();
-        plain_dijkstra(&graph, s, u64::MAX, |node, d| {
+        let pred = plain_dijkstra(&graph, s, u64::MAX, predecessors, |node, d| {
             if is_target[node as usize] {
                 found.push((node, d));
             }
             found.len() < k
         });
+        black_box(pred);
         found
     };
     let ours_iso = |search: &mut Search, s: u32| -> usize {
@@ -116,7 +141,7 @@ fn routing(c: &mut Criterion) {
             s,
             0.0,
             iso_bound as f64,
-            |_, a| Some(weight(a) as f64),
+            |_, a| Some(weight_f64(a)),
             |_, _| {
                 settled += 1;
                 Visit::Continue
@@ -126,7 +151,7 @@ fn routing(c: &mut Criterion) {
     };
     let plain_iso = |s: u32| -> usize {
         let mut settled = 0;
-        plain_dijkstra(&graph, s, iso_bound, |_, _| {
+        plain_dijkstra(&graph, s, iso_bound, false, |_, _| {
             settled += 1;
             true
         });
@@ -138,7 +163,7 @@ fn routing(c: &mut Criterion) {
             s,
             0.0,
             f64::INFINITY,
-            |_, a| Some(weight(a) as f64),
+            |_, a| Some(weight_f64(a)),
             |node, cost| {
                 if node == t {
                     hit = Some(cost as u64);
@@ -169,12 +194,19 @@ fn routing(c: &mut Criterion) {
 
     // The engines agree before anything is timed.
     for &s in &sources {
+        let plain = plain_k_nearest(s, false);
+        assert_eq!(ours_k_nearest(&mut search, s), plain, "k nearest from {s}");
         assert_eq!(
-            ours_k_nearest(&mut search, s),
-            plain_k_nearest(s),
+            ours_k_nearest(&mut costs_only, s),
+            plain,
             "k nearest from {s}"
         );
-        assert_eq!(ours_iso(&mut search, s), plain_iso(s), "isochrone from {s}");
+        assert_eq!(plain_k_nearest(s, true), plain, "k nearest from {s}");
+        assert_eq!(
+            ours_iso(&mut costs_only, s),
+            plain_iso(s),
+            "isochrone from {s}"
+        );
     }
     for &(s, t) in &pairs[..200] {
         let ch = calculator
@@ -220,26 +252,93 @@ fn routing(c: &mut Criterion) {
         assert_eq!(ours, direct, "{s} -> {t}");
     }
 
+    // The ratios, from interleaved rounds (see benches/common/interleave.rs).
+    let rounds = std::env::var("RISKATLAS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(41);
+    interleave::interleaved(
+        "k nearest with paths: riskatlas / plain Dijkstra with predecessors",
+        rounds,
+        || {
+            for &s in &sources {
+                black_box(ours_k_nearest(&mut search, s));
+            }
+        },
+        || {
+            for &s in &sources {
+                black_box(plain_k_nearest(s, true));
+            }
+        },
+    );
+    interleave::interleaved(
+        "k nearest, costs only: riskatlas / plain Dijkstra",
+        rounds,
+        || {
+            for &s in &sources {
+                black_box(ours_k_nearest(&mut costs_only, s));
+            }
+        },
+        || {
+            for &s in &sources {
+                black_box(plain_k_nearest(s, false));
+            }
+        },
+    );
+    interleave::interleaved(
+        "isochrone 15 min: riskatlas / plain Dijkstra",
+        rounds,
+        || {
+            for &s in &sources {
+                black_box(ours_iso(&mut costs_only, s));
+            }
+        },
+        || {
+            for &s in &sources {
+                black_box(plain_iso(s));
+            }
+        },
+    );
+
     let mut group = c.benchmark_group("routing");
     group.sample_size(10);
-    group.bench_function("k_nearest_200_sources/riskatlas", |b| {
+    // With paths: what the evacuation plan runs (each candidate gets its route).
+    group.bench_function("k_nearest_200_sources/riskatlas_with_paths", |b| {
         b.iter(|| {
             for &s in &sources {
                 black_box(ours_k_nearest(&mut search, s));
             }
         })
     });
+    group.bench_function(
+        "k_nearest_200_sources/plain_dijkstra_with_predecessors",
+        |b| {
+            b.iter(|| {
+                for &s in &sources {
+                    black_box(plain_k_nearest(s, true));
+                }
+            })
+        },
+    );
+    // Costs only: what coverage runs.
+    group.bench_function("k_nearest_200_sources/riskatlas_costs_only", |b| {
+        b.iter(|| {
+            for &s in &sources {
+                black_box(ours_k_nearest(&mut costs_only, s));
+            }
+        })
+    });
     group.bench_function("k_nearest_200_sources/plain_dijkstra", |b| {
         b.iter(|| {
             for &s in &sources {
-                black_box(plain_k_nearest(s));
+                black_box(plain_k_nearest(s, false));
             }
         })
     });
     group.bench_function("isochrone_15min_200_sources/riskatlas", |b| {
         b.iter(|| {
             for &s in &sources {
-                black_box(ours_iso(&mut search, s));
+                black_box(ours_iso(&mut costs_only, s));
             }
         })
     });

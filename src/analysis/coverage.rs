@@ -105,7 +105,7 @@ impl Nearest {
                 }
             }
         }
-        let mut search = Search::new(reversed);
+        let mut search = Search::costs_only(reversed);
         // The reversed graph's arcs keep the forward arc's road and one-way flag.
         search.run_multi(&sources, max_minutes * 60.0, |_, arc| {
             arc_seconds(atlas, graph, profile, arc)
@@ -285,7 +285,7 @@ pub fn coverage(
         IsochroneFrom::Shelters => to_shelter.node_minutes.clone(),
         IsochroneFrom::Point(p) => {
             // Time *from* the point: a forward search from both ends of its segment.
-            let mut search = Search::new(graph);
+            let mut search = Search::costs_only(graph);
             if let Some(snap) = index.snap(graph, p) {
                 let walk_s = snap.distance_m * 3.6 / SNAP_WALK_KMH;
                 let sources: Vec<(NodeId, f64)> = snap

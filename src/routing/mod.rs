@@ -12,6 +12,7 @@
 pub mod flow;
 pub mod graph;
 pub mod hierarchy;
+pub mod order;
 pub mod search;
 pub mod simplex;
 pub mod snap;

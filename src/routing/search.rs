@@ -5,30 +5,27 @@
 //! single multi-target search rather than one search per (unit, shelter) pair.
 
 use super::graph::{Arc, NodeId, RoadGraph};
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-#[derive(Clone, Copy, PartialEq)]
-struct Entry {
-    cost: f64,
-    node: NodeId,
-}
+/// A heap entry. Costs are never negative, and the bits of non-negative floats order as
+/// the floats do, so the heap compares plain integers: measurably faster than
+/// `f64::total_cmp` in the inner loop (benches/README.md, "k nearest").
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry(std::cmp::Reverse<(u64, NodeId)>);
 
-impl Eq for Entry {}
-
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the cheapest first.
-        other
-            .cost
-            .total_cmp(&self.cost)
-            .then_with(|| other.node.cmp(&self.node))
+impl Entry {
+    fn new(cost: f64, node: NodeId) -> Entry {
+        debug_assert!(cost >= 0.0, "negative cost {cost}");
+        // `+ 0.0` turns a -0.0, whose bits would sort last, into 0.0.
+        Entry(std::cmp::Reverse(((cost + 0.0).to_bits(), node)))
     }
-}
 
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    fn cost(self) -> f64 {
+        f64::from_bits(self.0.0.0)
+    }
+
+    fn node(self) -> NodeId {
+        self.0.0.1
     }
 }
 
@@ -42,28 +39,45 @@ pub enum Visit {
 /// A reusable Dijkstra over a graph.
 pub struct Search<'g> {
     graph: &'g RoadGraph,
+    /// Each node's best cost so far. Kept apart from `parent`, which is written only when
+    /// a cost improves and read only for paths: the array every relaxation reads is half
+    /// the size, and stays in cache between searches (benches/README.md, "k nearest").
     cost: Vec<f64>,
-    /// (previous node, arc index within that node's arcs) on the best path.
+    /// (previous node, arc index within that node's arcs) on the best path; empty for a
+    /// search made with [`Search::costs_only`].
     parent: Vec<(NodeId, u32)>,
     touched: Vec<NodeId>,
     heap: BinaryHeap<Entry>,
 }
 
 impl<'g> Search<'g> {
+    /// A search that records best paths, for [`Search::path`].
     pub fn new(graph: &'g RoadGraph) -> Search<'g> {
+        Search {
+            parent: vec![(NodeId::MAX, 0); graph.node_count()],
+            ..Search::costs_only(graph)
+        }
+    }
+
+    /// A search that gives costs only: it skips a write per improved node, which costs
+    /// about as much as the rest of a relaxation (benches/README.md, "k nearest").
+    pub fn costs_only(graph: &'g RoadGraph) -> Search<'g> {
         Search {
             graph,
             cost: vec![f64::INFINITY; graph.node_count()],
-            parent: vec![(NodeId::MAX, 0); graph.node_count()],
+            parent: Vec::new(),
             touched: Vec::new(),
             heap: BinaryHeap::new(),
         }
     }
 
     fn reset(&mut self) {
+        let paths = !self.parent.is_empty();
         for &n in &self.touched {
             self.cost[n as usize] = f64::INFINITY;
-            self.parent[n as usize] = (NodeId::MAX, 0);
+            if paths {
+                self.parent[n as usize] = (NodeId::MAX, 0);
+            }
         }
         self.touched.clear();
         self.heap.clear();
@@ -99,12 +113,13 @@ impl<'g> Search<'g> {
 
     fn seed(&mut self, sources: &[(NodeId, f64)]) {
         for &(s, c) in sources {
-            if c < self.cost[s as usize] {
-                if self.cost[s as usize].is_infinite() {
+            let slot = &mut self.cost[s as usize];
+            if c < *slot {
+                if slot.is_infinite() {
                     self.touched.push(s);
                 }
-                self.cost[s as usize] = c;
-                self.heap.push(Entry { cost: c, node: s });
+                *slot = c;
+                self.heap.push(Entry::new(c, s));
             }
         }
     }
@@ -126,7 +141,9 @@ impl<'g> Search<'g> {
         arc_cost: &mut impl FnMut(NodeId, &Arc) -> Option<f64>,
         visit: &mut impl FnMut(NodeId, f64) -> Visit,
     ) {
-        while let Some(Entry { cost, node }) = self.heap.pop() {
+        let paths = !self.parent.is_empty();
+        while let Some(entry) = self.heap.pop() {
+            let (cost, node) = (entry.cost(), entry.node());
             if cost > self.cost[node as usize] {
                 continue;
             }
@@ -144,11 +161,10 @@ impl<'g> Search<'g> {
                         self.touched.push(arc.to);
                     }
                     *slot = next;
-                    self.parent[arc.to as usize] = (node, i as u32);
-                    self.heap.push(Entry {
-                        cost: next,
-                        node: arc.to,
-                    });
+                    if paths {
+                        self.parent[arc.to as usize] = (node, i as u32);
+                    }
+                    self.heap.push(Entry::new(next, arc.to));
                 }
             }
         }
@@ -160,8 +176,12 @@ impl<'g> Search<'g> {
     }
 
     /// The arcs of the best path to `target` from the last run's source (the source it
-    /// came from, with several), in order.
+    /// came from, with several), in order. Only for a search made with [`Search::new`].
     pub fn path(&self, target: NodeId) -> Vec<(NodeId, Arc)> {
+        assert!(
+            !self.parent.is_empty(),
+            "Search::path on a search made with Search::costs_only"
+        );
         let mut arcs = Vec::new();
         let mut n = target;
         while self.parent[n as usize].0 != NodeId::MAX {
