@@ -7,8 +7,8 @@
 //! [`Profile`] at query time, so walking and driving share one graph.
 //!
 //! Nodes are numbered along a Hilbert curve over the roads' extent ([`super::order`]), so
-//! nodes near each other on the ground sit near each other in memory and a search touches
-//! few cache lines of its per-node arrays.
+//! nodes near each other on the ground sit near each other in memory, where a search
+//! reads and writes their state.
 
 use super::hierarchy::Hierarchy;
 use super::snap::SegmentIndex;

@@ -8,8 +8,8 @@ use super::graph::{Arc, NodeId, RoadGraph};
 use std::collections::BinaryHeap;
 
 /// A heap entry. Costs are never negative, and the bits of non-negative floats order as
-/// the floats do, so the heap compares plain integers: measurably faster than
-/// `f64::total_cmp` in the inner loop (benches/README.md, "k nearest").
+/// the floats do, so the heap compares plain integers, as a search on integer weights
+/// does, rather than calling `f64::total_cmp` in the inner loop.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Entry(std::cmp::Reverse<(u64, NodeId)>);
 
@@ -39,9 +39,8 @@ pub enum Visit {
 /// A reusable Dijkstra over a graph.
 pub struct Search<'g> {
     graph: &'g RoadGraph,
-    /// Each node's best cost so far. Kept apart from `parent`, which is written only when
-    /// a cost improves and read only for paths: the array every relaxation reads is half
-    /// the size, and stays in cache between searches (benches/README.md, "k nearest").
+    /// Each node's best cost so far. Kept apart from `parent` (a single 16-byte record
+    /// per node measured no faster), so that a costs-only search never touches parents.
     cost: Vec<f64>,
     /// (previous node, arc index within that node's arcs) on the best path; empty for a
     /// search made with [`Search::costs_only`].
@@ -59,8 +58,8 @@ impl<'g> Search<'g> {
         }
     }
 
-    /// A search that gives costs only: it skips a write per improved node, which costs
-    /// about as much as the rest of a relaxation (benches/README.md, "k nearest").
+    /// A search that gives costs only, for callers that never read paths (coverage,
+    /// isochrones): it skips a write per improved node (benches/README.md, "k nearest").
     pub fn costs_only(graph: &'g RoadGraph) -> Search<'g> {
         Search {
             graph,
