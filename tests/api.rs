@@ -366,10 +366,7 @@ async fn every_bad_request_gets_a_4xx_with_a_json_error_saying_what_was_wrong() 
             "{uri}: {}",
             String::from_utf8_lossy(&reply.body)
         );
-        let error = reply.json()["error"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let error = reply.error();
         assert!(
             error.contains(needle),
             "{uri}: error {error:?} should mention {needle:?}"

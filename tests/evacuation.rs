@@ -403,13 +403,7 @@ async fn coverage_minutes_match_a_forward_search_to_every_open_shelter() {
         &json!({"thresholds": [5, 10, 15, 30]}),
     )
     .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let cov = reply.json();
+    let cov = reply.ok_json();
     let atlas = riskatlas::import::load_folder(&repo_path("data/demo"))
         .unwrap()
         .atlas;
@@ -618,13 +612,8 @@ async fn an_isochrone_outlines_the_roads_reached_and_nothing_far_from_them() {
         &json!({"profile": "drive", "thresholds": [10], "isochrones_from": {"lon": centre.x, "lat": centre.y}}),
     )
     .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let iso = &reply.json()["isochrones"]["features"][0];
+    let coverage = reply.ok_json();
+    let iso = &coverage["isochrones"]["features"][0];
     let area: Geometry<f64> = serde_json::from_value::<geojson::Geometry>(iso["geometry"].clone())
         .unwrap()
         .try_into()

@@ -136,13 +136,7 @@ async fn a_route_runs_on_road_arcs_from_point_to_point() {
         json!({"from": from, "to": to, "profile": "drive"}),
     )
     .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let r = reply.json();
+    let r = reply.ok_json();
     assert_eq!(r["reachable"], true);
     assert_eq!(r["engine"], "contraction_hierarchy");
     let line = coords(&r);
@@ -205,13 +199,7 @@ async fn a_route_avoids_a_drawn_hazard_and_a_uniform_speed_is_worked_by_hand() {
         json!({"from": from, "to": to, "scenario": scenario}),
     )
     .await;
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let around = reply.json();
+    let around = reply.ok_json();
     assert_eq!(around["engine"], "dijkstra");
     assert_eq!(around["through_hazard"], false, "{around}");
     let area = Polygon::new(
@@ -275,10 +263,7 @@ async fn bad_route_requests_are_refused_with_the_reason() {
     ] {
         let reply = post(&app, "/api/route", &body).await;
         assert_eq!(reply.status, 400, "{body}");
-        let error = reply.json()["error"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let error = reply.error();
         assert!(
             error.contains(needle),
             "{body}: {error:?} should mention {needle:?}"

@@ -36,6 +36,20 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
+
+    /// The body as JSON, after asserting the reply is a 200 (showing the body if not).
+    pub fn ok_json(&self) -> serde_json::Value {
+        assert_eq!(self.status, 200, "{}", String::from_utf8_lossy(&self.body));
+        self.json()
+    }
+
+    /// The `error` message of an error reply (empty if it has none).
+    pub fn error(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 pub async fn request(app: &Router, req: Request<Body>) -> Reply {
