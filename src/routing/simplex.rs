@@ -137,7 +137,12 @@ impl NetworkSimplex {
         let m = self.source.len();
         let mut narrow = Tree::<i32>::new(self);
         let finished = narrow.run(&self.supply).is_ok();
-        self.wide_potentials = !finished || narrow.arc[m..].iter().any(|a| a.flow != 0);
+        let artificial_flow = narrow.arc[m..].iter().any(|a| a.flow != 0);
+        if finished && artificial_flow && !narrow.art_cost_capped {
+            // The exact artificial cost could not drive the flow out: no flow exists.
+            return Err(FlowError::Infeasible);
+        }
+        self.wide_potentials = !finished || artificial_flow;
         self.flow = if self.wide_potentials {
             drop(narrow);
             let mut wide = Tree::<i64>::new(self);
@@ -176,6 +181,9 @@ struct Tree<P> {
     pi: Vec<P>,
     /// Set when a potential update did not fit `P`.
     overflow: bool,
+    /// The artificial cost was capped to fit `P`: flow left on an artificial arc may then
+    /// mean the cap was too low rather than that the instance is infeasible.
+    art_cost_capped: bool,
     parent: NodeArray,
     /// Each node's tree arc to its parent, and whether it points up or down.
     pred: NodeArray,
@@ -276,9 +284,8 @@ impl<P: Potential> Tree<P> {
         let root = n;
         let max_cost = p.cost.iter().map(|c| c.abs()).max().unwrap_or(0);
         // Dearer than any path of real arcs, so artificial flow leaves whenever it can.
-        let art_cost = (max_cost + 1)
-            .saturating_mul(n as i64 + 1)
-            .min(P::ART_COST_CAP);
+        let exact_art_cost = (max_cost + 1).saturating_mul(n as i64 + 1);
+        let art_cost = exact_art_cost.min(P::ART_COST_CAP);
         let infinite = p.supply.iter().filter(|&&s| s > 0).sum::<i64>() + 1;
         let all = m + n;
         // Arc mixing (as LEMON): store the arcs interleaved with a stride, so that each
@@ -314,6 +321,7 @@ impl<P: Potential> Tree<P> {
             state: vec![STATE_LOWER; all],
             pi: vec![P::default(); n + 1],
             overflow: false,
+            art_cost_capped: art_cost < exact_art_cost,
             parent: NodeArray::filled(root, n + 1),
             pred: NodeArray::filled(NONE, n + 1),
             pred_dir: vec![DIR_UP; n + 1],
