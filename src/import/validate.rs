@@ -82,24 +82,30 @@ struct Shape {
 struct Shapes {
     shapes: Vec<Shape>,
     numbers: HashMap<Shape, u32>,
+    /// The shape of the feature stored last.
+    last: Option<u32>,
     extra_names: Vec<String>,
     extra_numbers: HashMap<String, u32>,
 }
 
 impl Shapes {
     fn number(&mut self, shape: &Shape) -> u32 {
-        // Consecutive features nearly always share a shape.
-        if let Some(last) = self.shapes.len().checked_sub(1)
-            && self.shapes[last] == *shape
+        // Consecutive features nearly always share a shape: no hashing then.
+        if let Some(last) = self.last
+            && self.shapes[last as usize] == *shape
         {
-            return last as u32;
+            return last;
         }
-        if let Some(&n) = self.numbers.get(shape) {
-            return n;
-        }
-        let n = u32::try_from(self.shapes.len()).expect("fewer than 2^32 shapes");
-        self.shapes.push(shape.clone());
-        self.numbers.insert(shape.clone(), n);
+        let n = match self.numbers.get(shape) {
+            Some(&n) => n,
+            None => {
+                let n = u32::try_from(self.shapes.len()).expect("fewer than 2^32 shapes");
+                self.shapes.push(shape.clone());
+                self.numbers.insert(shape.clone(), n);
+                n
+            }
+        };
+        self.last = Some(n);
         n
     }
 
