@@ -8,15 +8,9 @@
 
 use std::time::Instant;
 
-pub struct Ratio {
-    pub a_median_s: f64,
-    pub b_median_s: f64,
-    /// Quartiles of the per-round ratio a / b: [lower, median, upper].
-    pub ratio: [f64; 3],
-}
-
-/// Runs `a` and `b` alternately for `rounds` rounds and prints (and returns) the result.
-pub fn interleaved(label: &str, rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> Ratio {
+/// Runs `a` and `b` alternately for `rounds` rounds and prints their median times and
+/// the quartiles of the per-round ratio a / b.
+pub fn interleaved(label: &str, rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) {
     let (mut a_s, mut b_s, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         let time = |f: &mut dyn FnMut()| {
@@ -40,18 +34,13 @@ pub fn interleaved(label: &str, rounds: usize, mut a: impl FnMut(), mut b: impl 
         let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
         [at(0.25), at(0.5), at(0.75)]
     };
-    let result = Ratio {
-        a_median_s: quartiles(a_s)[1],
-        b_median_s: quartiles(b_s)[1],
-        ratio: quartiles(ratios),
-    };
+    let ratio = quartiles(ratios);
     println!(
         "interleaved {label}: {rounds} rounds, medians {:.3} ms / {:.3} ms, ratio median {:.3} (quartiles {:.3}-{:.3})",
-        result.a_median_s * 1e3,
-        result.b_median_s * 1e3,
-        result.ratio[1],
-        result.ratio[0],
-        result.ratio[2]
+        quartiles(a_s)[1] * 1e3,
+        quartiles(b_s)[1] * 1e3,
+        ratio[1],
+        ratio[0],
+        ratio[2]
     );
-    result
 }
