@@ -19,9 +19,20 @@ export const REASONS = {
   unreachable: "Unreachable 无法到达",
   capacity: "No room 容量不足",
   through_hazard: "Only through the hazard 须穿越危险区",
+  closed_by_hazard: "Shelters closed by the hazard 避难场所因灾关闭",
 };
 
 const ROUTING = { road: "By road 道路", straight_line: "Straight line 直线" };
+
+/** The plan's proof: optimal over every shelter within reach, or how far it may be off. */
+function optimalityLine(plan) {
+  const o = plan.optimality;
+  if (!o) return null;
+  const text = o.proved
+    ? `Optimal over every shelter within reach 已证明最优 (${formatCount(o.pairs_priced)} pairs priced, ${o.rounds} rounds)`
+    : `Not proved optimal 未证明最优: up to ${formatCount(o.gap?.people_possibly_placeable ?? 0)} more people might be placed`;
+  return el("p", { class: o.proved ? "hint optimality" : "hint optimality warn", id: "evac-optimality" }, text);
+}
 const PROFILES = { walk: "walking 步行", drive: "driving 车辆" };
 
 /** Route colours by minutes, light (quick) to dark (long) magenta: no atlas line uses it,
@@ -119,7 +130,8 @@ function unassigned(plan, units, handlers) {
     el("div", { class: "grow" },
       el("div", { class: "row-head" }, el("strong", {}, unitName(units, u.unit_id)),
         el("span", { class: "num" }, `${formatCount(u.people)} 人`)),
-      el("div", { class: "sub reason" }, REASONS[u.reason] || u.reason)))));
+      el("div", { class: "sub reason" }, REASONS[u.reason] || u.reason),
+      el("div", { class: "sub detail" }, u.detail || "")))));
   return section("evac-unassigned-section", "Not placed 未安置", items.length ? `${items.length} · ${formatCount(people)} 人` : 0,
     true, items.length ? el("div", { class: "scroll-box" }, list) : el("p", { class: "hint" }, "Everyone placed 全部安置"));
 }
@@ -183,6 +195,7 @@ export function renderPlan(container, plan, units, handlers) {
   container.replaceChildren(
     totals(plan),
     how.length ? el("p", { class: "footnote", id: "evac-routing" }, how.join(" · ")) : null,
+    optimalityLine(plan),
     legend(),
     unassigned(plan, units, handlers),
     shelters(plan, handlers),

@@ -7,7 +7,7 @@
 //! the hour; yellow — prepare to move; blue — stand by.
 
 use super::admin::AdminIndex;
-use super::evacuation::EvacuationPlan;
+use super::evacuation::{EvacuationPlan, Unassigned};
 use super::impact::Impact;
 use super::scenario::Level;
 use crate::atlas::Atlas;
@@ -80,6 +80,75 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
+fn reason_zh(reason: &str) -> &'static str {
+    match reason {
+        "capacity" => "避难场所已满 shelters within reach are full",
+        "through_hazard" => "道路被灾害阻断 the way is cut by a hazard",
+        "closed_by_hazard" => "避难场所因灾关闭 shelters closed by the hazard",
+        _ => "无可达避难场所 no shelter within reach",
+    }
+}
+
+/// The next step for people the plan could not place, by reason.
+fn what_to_do(x: &Unassigned) -> String {
+    let nearest = x.nearest_shelter.as_ref().map(|s| {
+        format!(
+            "{} ({:.0} 分钟 min)",
+            s.name.as_deref().unwrap_or(&s.id),
+            s.minutes
+        )
+    });
+    match x.reason {
+        "capacity" => format!(
+            "ask the township to open more places near {} (schools, halls, tents) or arrange transport farther — 联系乡镇增开安置点或组织车辆转运",
+            nearest.unwrap_or_else(|| "the village".into())
+        ),
+        "through_hazard" => format!(
+            "move early, before the road through {} is cut, to {}, or with the rescue team's escort — 提前转移或由救援队护送",
+            if x.cut_by.is_empty() {
+                "the hazard".to_string()
+            } else {
+                x.cut_by.join(", ")
+            },
+            nearest.unwrap_or_else(|| "the shelter beyond it".into())
+        ),
+        "closed_by_hazard" => format!(
+            "set up an open-space shelter (square, playground) outside the hazard, or transport people beyond it; {} is closed — 开设室外应急避难场所或转运",
+            nearest.unwrap_or_else(|| "the nearest shelter".into())
+        ),
+        _ => "arrange transport and call the rescue team below — 组织车辆转运并联系救援队".into(),
+    }
+}
+
+/// The nearest rescue team to a point (straight line), as a line of the card.
+fn nearest_team(atlas: &Atlas, lon: f64, lat: f64) -> String {
+    use geo::{Distance, Haversine, Point};
+    let here = Point::new(lon, lat);
+    let best = atlas
+        .layers()
+        .iter()
+        .filter(|l| l.kind == crate::atlas::Kind::Team)
+        .flat_map(|l| {
+            l.features().iter().enumerate().filter_map(move |(fid, f)| {
+                let p = super::hazards::anchor(&f.geometry)?;
+                Some((Haversine.distance(here, p), l, fid as u32))
+            })
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let Some((metres, layer, fid)) = best else {
+        return String::new();
+    };
+    let text = |f: &str| layer.value(fid, f).as_str().unwrap_or("").to_string();
+    format!(
+        "<p>最近的救援队 Nearest rescue team: {} ({}), {:.1} 公里 km — {} {}</p>",
+        esc(&text("name")),
+        esc(&text("team_type")),
+        metres / 1000.0,
+        esc(&text("contact_name")),
+        esc(&text("contact_phone"))
+    )
+}
+
 /// One card per affected unit, or only `only` (a unit id).
 pub fn village_cards(
     atlas: &Atlas,
@@ -114,18 +183,19 @@ pub fn village_cards(
             .iter()
             .filter(|a| a.unit_id == u.id)
             .collect();
-        if assigned.is_empty() {
-            let reason = plan
-                .unassigned
-                .iter()
-                .find(|x| x.unit_id == u.id)
-                .map_or("not in the plan", |x| x.reason);
-            let _ = write!(
-                body,
-                "<p class=none>未安排避难场所 No shelter assigned ({}). 请联系乡镇值班 — call the township duty officer.</p>",
-                esc(reason)
-            );
-        }
+        let unplaced: Vec<_> = plan
+            .unassigned
+            .iter()
+            .filter(|x| x.unit_id == u.id)
+            .collect();
+        let placed_people: i64 = assigned.iter().map(|a| a.people).sum();
+        let unplaced_people: i64 = unplaced.iter().map(|x| x.people).sum();
+        // Every evacuee is on the card: placed (where, how) or not (why, what to do).
+        let _ = write!(
+            body,
+            "<p class=tally data-placed={placed_people} data-unplaced={unplaced_people}>本方案 In this plan: {} 人 people — 已安置 placed {placed_people}, 未安置 not placed {unplaced_people}.</p>",
+            placed_people + unplaced_people
+        );
         for a in &assigned {
             let _ = write!(
                 body,
@@ -137,6 +207,20 @@ pub fn village_cards(
                 esc(&format!("{:?}", plan.routing)).to_lowercase(),
                 route_svg(&a.route)
             );
+        }
+        for x in &unplaced {
+            let _ = write!(
+                body,
+                "<div class=none><p>未安置 {} 人 people not placed — {} ({}).</p><p>怎么办 What to do: {}</p>{}</div>",
+                x.people,
+                esc(reason_zh(x.reason)),
+                esc(&x.detail),
+                esc(&what_to_do(x)),
+                nearest_team(atlas, x.lon, x.lat)
+            );
+        }
+        if assigned.is_empty() && unplaced.is_empty() {
+            body.push_str("<p class=none>不在本方案中 Not in the plan (no people to move). 请联系乡镇值班 — call the township duty officer.</p>");
         }
         body.push_str("<h3>联系谁 Whom to call</h3><table><tr><th>role 职责</th><th>name 姓名</th><th>phone 电话</th></tr>");
         if let Some(v) = u

@@ -93,7 +93,12 @@ impl Nearest {
         let index = graph.segment_index();
         let mut sources: Vec<(NodeId, f64)> = Vec::new();
         let mut on_arc: HashMap<(NodeId, NodeId), Vec<(Leg, f64)>> = HashMap::new();
-        for snap in targets.iter().filter_map(|p| index.snap(graph, *p)) {
+        let max_walk = crate::routing::travel::MAX_WALK_TO_ROAD_M;
+        for snap in targets
+            .iter()
+            .filter_map(|p| index.snap(graph, *p))
+            .filter(|s| s.distance_m <= max_walk)
+        {
             let walk = snap.distance_m * walk_min_per_m;
             for leg in &snap.exits {
                 if let Some(per_m) = arc_min_per_m(atlas, graph, profile, &leg.arc) {
@@ -246,9 +251,13 @@ pub fn coverage(
                 .enumerate()
                 .filter_map(|(fid, f)| {
                     let p = anchor(&f.geometry)?;
-                    let snap = index.snap(graph, p)?;
+                    // A unit beyond the longest walk to a road is off the network.
+                    let snap = index
+                        .snap(graph, p)
+                        .filter(|s| s.distance_m <= crate::routing::travel::MAX_WALK_TO_ROAD_M);
                     let at = |nearest: &Nearest| {
-                        Some(nearest.from(atlas, graph, profile, &snap))
+                        let snap = snap.as_ref()?;
+                        Some(nearest.from(atlas, graph, profile, snap))
                             .filter(|m| m.is_finite())
                             .map(|m| (m * 10.0).round() / 10.0)
                     };
@@ -319,7 +328,7 @@ pub fn coverage(
         beyond,
         isochrones: json!({"type": "FeatureCollection", "features": features}),
         assumptions: vec![
-            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest point on a road at {SNAP_WALK_KMH} km/h", profile.name),
+            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest point on a road at {SNAP_WALK_KMH} km/h, at most {} m (farther is off the network: no minutes)", profile.name, crate::routing::travel::MAX_WALK_TO_ROAD_M),
             "shelters: every open shelter regardless of hazards (coverage is a standing risk map, not a scenario)".into(),
             format!("isochrones: the roads reached within each threshold (the last stretch cut where time runs out), widened by {OUTLINE_M} m on each side"),
         ],

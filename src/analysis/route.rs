@@ -2,7 +2,8 @@
 //!
 //! A duty officer asks "how long from this village to that school, and which way?". Both
 //! points snap to the nearest point on a road (the snap is walked straight, at 4 km/h, as
-//! in the evacuation plan) and join the graph at either end of that road segment. Without a scenario, and with a named profile, the route comes from
+//! in the evacuation plan; a point beyond the longest walk to a road is off the network
+//! and has no route) and join the graph at either end of that road segment. Without a scenario, and with a named profile, the route comes from
 //! the profile's contraction hierarchy; with a scenario, roads meeting its hazards are
 //! closed (except inside the hazard the route starts in), or with custom speeds, it
 //! comes from a Dijkstra search that stops at the target. A route that exists only
@@ -39,6 +40,9 @@ pub struct Route {
     pub distance_m: Option<f64>,
     /// Metres walked straight from `from` to the road and from the road to `to`.
     pub snap_m: [f64; 2],
+    /// Why there is no route, when `reachable` is false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// With a scenario: whether the only route runs through a hazard.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub through_hazard: Option<bool>,
@@ -127,6 +131,26 @@ pub fn route(
     let (Some(start), Some(end)) = (index.snap(graph, req.from), index.snap(graph, req.to)) else {
         return Err("the road graph has no segments".into());
     };
+    // Beyond the longest walk to a road, a point is off the network: no road route.
+    let max_walk = crate::routing::travel::MAX_WALK_TO_ROAD_M;
+    for (name, snap) in [("from", &start), ("to", &end)] {
+        if snap.distance_m > max_walk {
+            return Ok(Route {
+                reachable: false,
+                profile: req.profile.name,
+                engine: Engine::Dijkstra,
+                minutes: None,
+                distance_m: None,
+                snap_m: [start.distance_m, end.distance_m],
+                reason: Some(format!(
+                    "{name} is off the road network: the nearest road is {:.0} m away, beyond the {max_walk:.0} m walk to a road",
+                    snap.distance_m
+                )),
+                through_hazard: None,
+                route: None,
+            });
+        }
+    }
     let hierarchy = match &req.overlay {
         None => graph.hierarchy(atlas, &req.profile),
         Some(_) => None,
@@ -146,13 +170,10 @@ pub fn route(
         ),
         (None, None) => (legs.dijkstra(&|_, _| false), None, Engine::Dijkstra),
         (None, Some(overlay)) => {
-            let closed = super::evacuation::closed_arcs(graph, overlay);
+            let areas: Vec<_> = overlay.areas.iter().map(|h| &h.area).collect();
+            let closed = crate::routing::travel::Closures::new(graph, &areas);
             let inside = overlay.hazards_at(req.from.0);
-            let shut = |from: NodeId, to: NodeId| {
-                closed
-                    .get(&(from, to))
-                    .is_some_and(|hs| hs.iter().any(|h| !inside.contains(h)))
-            };
+            let shut = |from: NodeId, to: NodeId| closed.closes(from, to, &inside);
             match legs.dijkstra(&shut) {
                 Some(best) => (Some(best), Some(false), Engine::Dijkstra),
                 None => {
@@ -170,6 +191,9 @@ pub fn route(
         minutes: None,
         distance_m: None,
         snap_m: [start.distance_m, end.distance_m],
+        reason: best
+            .is_none()
+            .then(|| "no road connects the two points".to_string()),
         through_hazard: through_hazard.or(req.overlay.as_ref().map(|_| false)),
         route: None,
     };

@@ -130,6 +130,8 @@ struct Derived {
     segment_index: OnceLock<SegmentIndex>,
     walk: OnceLock<Hierarchy>,
     drive: OnceLock<Hierarchy>,
+    /// Seconds per metre of every road under the driving profile.
+    drive_pace: OnceLock<super::travel::RoadPace>,
 }
 
 impl std::fmt::Debug for Derived {
@@ -296,6 +298,20 @@ impl RoadGraph {
             return None;
         }
         Some(slot.get_or_init(|| Hierarchy::prepare(atlas, self, profile)))
+    }
+
+    /// Each road's pace under a named profile with per-road speeds (`drive`), worked out
+    /// on first use and kept; None for other profiles. `atlas` must be the atlas the
+    /// graph was built from.
+    pub fn road_pace(&self, atlas: &Atlas, profile: &Profile) -> Option<&super::travel::RoadPace> {
+        if profile.name != "drive" || Profile::by_name(profile.name).as_ref() != Some(profile) {
+            return None;
+        }
+        Some(
+            self.derived
+                .drive_pace
+                .get_or_init(|| super::travel::road_pace(atlas, self, profile)),
+        )
     }
 
     pub fn arcs(&self, n: NodeId) -> &[Arc] {

@@ -4,7 +4,8 @@
 //! - [`graph`]: road layers → a CSR graph with per-arc lengths, profiles for speeds;
 //! - [`search`]: a bounded, reusable Dijkstra (one multi-target search per unit);
 //! - [`hierarchy`]: point-to-point routes by contraction hierarchies (`fast_paths`);
-//! - [`snap`]: nearest road node to a point;
+//! - [`snap`]: the nearest point on a road segment, and the ways onto the graph from it;
+//! - [`travel`]: door-to-door travel time, the one costing model every analysis uses;
 //! - [`simplex`]: exact min-cost flow by the network simplex method (the assignment);
 //! - [`flow`]: successive shortest paths with potentials, the simpler reference solver
 //!   the simplex is tested against.
@@ -16,5 +17,6 @@ pub mod order;
 pub mod search;
 pub mod simplex;
 pub mod snap;
+pub mod travel;
 
 pub use graph::{GraphError, Profile, RoadGraph};

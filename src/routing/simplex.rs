@@ -26,6 +26,14 @@
 //! solve starts again with 64-bit potentials and the exact artificial cost. A 32-bit
 //! solve that finishes is exact: its potentials were exact throughout, so every real arc
 //! meets the optimality conditions, and no artificial arc carries flow.
+//!
+//! **Warm re-solves (column generation).** The optimal basis is kept after a solve, with
+//! its node [`potentials`](NetworkSimplex::potential). Arcs added afterwards join it at
+//! their lower bound (flow 0), which keeps the basis feasible, so
+//! [`NetworkSimplex::resolve`] continues pivoting from there instead of starting over:
+//! only the new arcs whose reduced cost is negative, and whatever they displace, move.
+//! This is what lets the evacuation plan price (unit, shelter) pairs against the
+//! potentials and add only those that can improve the plan.
 
 /// Arc handle, to read its flow after [`NetworkSimplex::solve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +56,7 @@ const STATE_LOWER: i8 = 1;
 const DIR_UP: i8 = 1;
 const DIR_DOWN: i8 = -1;
 
-/// A min-cost-flow instance and, after solving, its optimal flow.
+/// A min-cost-flow instance and, after solving, its optimal flow and potentials.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkSimplex {
     supply: Vec<i64>,
@@ -58,6 +66,32 @@ pub struct NetworkSimplex {
     cost: Vec<i64>,
     flow: Vec<i64>,
     wide_potentials: bool,
+    /// The optimal basis of the last solve, kept for [`NetworkSimplex::resolve`] and
+    /// [`NetworkSimplex::potential`]; dropped when a supply changes.
+    basis: Option<Basis>,
+}
+
+/// A solved spanning-tree basis at the width its potentials were kept in.
+#[derive(Debug, Clone)]
+enum Basis {
+    Narrow(Tree<i32>),
+    Wide(Tree<i64>),
+}
+
+impl Basis {
+    fn potential(&self, node: usize) -> i64 {
+        match self {
+            Basis::Narrow(t) => t.pi[node].widen(),
+            Basis::Wide(t) => t.pi[node],
+        }
+    }
+
+    fn arcs(&self) -> usize {
+        match self {
+            Basis::Narrow(t) => t.search_arcs,
+            Basis::Wide(t) => t.search_arcs,
+        }
+    }
 }
 
 /// The width node potentials are kept in (see the module doc).
@@ -102,13 +136,17 @@ impl NetworkSimplex {
         }
     }
 
-    /// Adds `amount` to a node's supply (negative for a demand).
+    /// Adds `amount` to a node's supply (negative for a demand). A solved basis no longer
+    /// fits, so the next solve starts cold.
     pub fn add_supply(&mut self, node: usize, amount: i64) {
         self.supply[node] += amount;
+        self.basis = None;
     }
 
     /// Adds an arc with capacity `cap` (≥ 0) and cost `cost` per unit of flow; costs must
     /// fit in 32 bits (the pivot search streams them, and half the bytes is faster).
+    /// After a solve, the arc joins the kept basis at flow 0 when [`NetworkSimplex::resolve`]
+    /// runs.
     pub fn add_arc(&mut self, from: usize, to: usize, cap: i64, cost: i64) -> Arc {
         assert!(cap >= 0, "capacities are non-negative");
         assert!(
@@ -128,34 +166,93 @@ impl NetworkSimplex {
         self.flow.get(arc.0).copied().unwrap_or(0)
     }
 
-    /// Solves the instance; returns the minimum total cost.
+    /// Solves the instance from scratch; returns the minimum total cost.
     pub fn solve(&mut self) -> Result<i64, FlowError> {
         let total: i64 = self.supply.iter().sum();
         if total != 0 {
             return Err(FlowError::Unbalanced(total));
         }
-        let m = self.source.len();
+        self.basis = None;
         let mut narrow = Tree::<i32>::new(self);
-        let finished = narrow.run(&self.supply).is_ok();
-        let artificial_flow = narrow.arc[m..].iter().any(|a| a.flow != 0);
+        let finished = narrow.run(&self.supply, true).is_ok();
+        let artificial_flow = narrow.artificial_flow();
         if finished && artificial_flow && !narrow.art_cost_capped {
             // The exact artificial cost could not drive the flow out: no flow exists.
             return Err(FlowError::Infeasible);
         }
-        self.wide_potentials = !finished || artificial_flow;
-        self.flow = if self.wide_potentials {
-            drop(narrow);
-            let mut wide = Tree::<i64>::new(self);
-            wide.run(&self.supply)
-                .expect("64-bit potentials hold any path cost of 32-bit arc costs");
-            if wide.arc[m..].iter().any(|a| a.flow != 0) {
-                return Err(FlowError::Infeasible);
-            }
-            wide.flows()
+        if finished && !artificial_flow {
+            self.keep(Basis::Narrow(narrow));
         } else {
-            narrow.flows()
+            drop(narrow);
+            self.solve_wide()?;
+        }
+        Ok(self.total_cost())
+    }
+
+    /// Solves again after arcs were added, continuing from the last optimal basis (the
+    /// new arcs enter at flow 0); without a kept basis, solves from scratch. The answer
+    /// is the same as [`NetworkSimplex::solve`] would give, usually after far fewer
+    /// pivots.
+    pub fn resolve(&mut self) -> Result<i64, FlowError> {
+        let Some(basis) = self.basis.take() else {
+            return self.solve();
         };
-        Ok(self.flow.iter().zip(&self.cost).map(|(&f, &c)| f * c).sum())
+        let first_new = basis.arcs();
+        let warm = match basis {
+            Basis::Narrow(mut tree) => {
+                tree.extend(self, first_new);
+                let finished = tree.run(&self.supply, false).is_ok();
+                (finished && !tree.artificial_flow()).then_some(Basis::Narrow(tree))
+            }
+            Basis::Wide(mut tree) => {
+                tree.extend(self, first_new);
+                tree.run(&self.supply, false)
+                    .expect("64-bit potentials hold any path cost of 32-bit arc costs");
+                (!tree.artificial_flow()).then_some(Basis::Wide(tree))
+            }
+        };
+        match warm {
+            Some(basis) => self.keep(basis),
+            // A potential outgrew 32 bits, or flow went back onto an artificial arc whose
+            // cost was set before the dearer new arcs existed: solve exactly, from scratch.
+            None => self.solve_wide()?,
+        }
+        Ok(self.total_cost())
+    }
+
+    /// A node's potential in the last optimal basis: every arc's reduced cost
+    /// `cost + potential(from) − potential(to)` is ≥ 0 at flow 0, 0 strictly between its
+    /// bounds and ≤ 0 at capacity. None before a solve, or after a supply changed.
+    pub fn potential(&self, node: usize) -> Option<i64> {
+        self.basis.as_ref().map(|b| b.potential(node))
+    }
+
+    /// The arcs added so far (a solve covers all of them).
+    pub fn arc_count(&self) -> usize {
+        self.source.len()
+    }
+
+    fn solve_wide(&mut self) -> Result<(), FlowError> {
+        let mut wide = Tree::<i64>::new(self);
+        wide.run(&self.supply, true)
+            .expect("64-bit potentials hold any path cost of 32-bit arc costs");
+        if wide.artificial_flow() {
+            return Err(FlowError::Infeasible);
+        }
+        self.keep(Basis::Wide(wide));
+        Ok(())
+    }
+
+    fn keep(&mut self, basis: Basis) {
+        (self.flow, self.wide_potentials) = match &basis {
+            Basis::Narrow(t) => (t.flows(), false),
+            Basis::Wide(t) => (t.flows(), true),
+        };
+        self.basis = Some(basis);
+    }
+
+    fn total_cost(&self) -> i64 {
+        self.flow.iter().zip(&self.cost).map(|(&f, &c)| f * c).sum()
     }
 
     /// Whether the last solve needed 64-bit potentials (see the module doc).
@@ -166,6 +263,7 @@ impl NetworkSimplex {
 
 /// The spanning-tree basis and its working arrays. Arcs `0..m` are the instance's;
 /// arc `m + u` is node `u`'s artificial arc to the root (node `n`).
+#[derive(Debug, Clone)]
 struct Tree<P> {
     /// Internal index of each instance arc (see [`mixed_order`]).
     position: Vec<usize>,
@@ -215,6 +313,10 @@ struct Tree<P> {
 /// shelters, with the same optimal cost, since any rule that stops only when no arc may
 /// enter is exact.
 const BLOCK_SIZE_FACTOR: f64 = 0.25;
+
+fn block_size(arcs: usize) -> usize {
+    (((arcs as f64).sqrt() * BLOCK_SIZE_FACTOR) as usize).max(10)
+}
 
 /// "No node / no arc" in the u32 node arrays (read back as usize).
 const NONE: usize = u32::MAX as usize;
@@ -330,7 +432,7 @@ impl<P: Potential> Tree<P> {
             succ_num: NodeArray::filled(1, n + 1),
             last_succ: NodeArray::filled(0, n + 1),
             search_arcs: m,
-            block_size: (((m as f64).sqrt() * BLOCK_SIZE_FACTOR) as usize).max(10),
+            block_size: block_size(m),
             next_arc: 0,
             dirty_revs: Vec::new(),
             in_arc: 0,
@@ -380,8 +482,15 @@ impl<P: Potential> Tree<P> {
     }
 
     /// Pivots to optimality, or stops at the first potential that does not fit `P`.
-    fn run(&mut self, supply: &[i64]) -> Result<(), Overflow> {
-        for e in self.initial_arcs(supply) {
+    /// A cold start first pivots in LEMON's initial arcs; a warm one continues from the
+    /// basis it has.
+    fn run(&mut self, supply: &[i64], cold: bool) -> Result<(), Overflow> {
+        let initial = if cold {
+            self.initial_arcs(supply)
+        } else {
+            Vec::new()
+        };
+        for e in initial {
             if self.reduced(e) < 0 {
                 self.in_arc = e;
                 self.pivot();
@@ -402,6 +511,51 @@ impl<P: Potential> Tree<P> {
     /// Each instance arc's flow, in the order the arcs were added.
     fn flows(&self) -> Vec<i64> {
         self.position.iter().map(|&i| self.arc[i].flow).collect()
+    }
+
+    /// Whether an artificial arc still carries flow (the instance, or the artificial
+    /// cost, left the solve short of a real flow).
+    fn artificial_flow(&self) -> bool {
+        self.arc[self.search_arcs..].iter().any(|a| a.flow != 0)
+    }
+
+    /// Takes in the instance's arcs from `first_new` on, at flow 0 (their lower bound, so
+    /// the basis stays feasible). They are placed after the instance's other arcs and
+    /// before the artificial ones, whose tree references shift along.
+    fn extend(&mut self, p: &NetworkSimplex, first_new: usize) {
+        let (old_m, new_m) = (self.search_arcs, p.source.len());
+        let added = new_m - old_m;
+        debug_assert_eq!(first_new, old_m);
+        if added == 0 {
+            return;
+        }
+        assert!(
+            new_m + self.pi.len() < u32::MAX as usize,
+            "too many nodes and arcs for u32 indices"
+        );
+        let ends = |v: &[usize]| v[first_new..].iter().map(|&x| x as u32).collect::<Vec<_>>();
+        self.source.splice(old_m..old_m, ends(&p.source));
+        self.target.splice(old_m..old_m, ends(&p.target));
+        self.arc.splice(
+            old_m..old_m,
+            p.cap[first_new..]
+                .iter()
+                .map(|&cap| FlowCap { flow: 0, cap }),
+        );
+        self.state
+            .splice(old_m..old_m, std::iter::repeat_n(STATE_LOWER, added));
+        self.cost
+            .extend(p.cost[first_new..].iter().map(|&c| c as i32));
+        self.position.extend(old_m..new_m);
+        for u in 0..self.pred.0.len() {
+            let e = self.pred.at(u);
+            if e != NONE && e >= old_m {
+                self.pred.set(u, e + added);
+            }
+        }
+        self.search_arcs = new_m;
+        self.block_size = block_size(new_m);
+        self.next_arc = self.next_arc.min(new_m.saturating_sub(1));
     }
 
     fn pivot(&mut self) {
@@ -842,6 +996,77 @@ mod tests {
         Ok(())
     }
 
+    /// Checks the kept potentials against every arc: reduced cost ≥ 0 at flow 0, = 0
+    /// strictly between the bounds, ≤ 0 at capacity (complementary slackness, which
+    /// together with a feasible flow proves it optimal).
+    fn potentials_certify(ns: &NetworkSimplex, arcs: &[ArcSpec], flows: &[i64]) {
+        for (&(a, b, cap, cost), &f) in arcs.iter().zip(flows) {
+            let pa = ns.potential(a).expect("solved");
+            let pb = ns.potential(b).expect("solved");
+            let reduced = cost + pa - pb;
+            if f == 0 && cap > 0 {
+                assert!(reduced >= 0, "arc {a}->{b} at 0 has reduced cost {reduced}");
+            } else if f == cap && cap > 0 {
+                assert!(
+                    reduced <= 0,
+                    "arc {a}->{b} at capacity has reduced cost {reduced}"
+                );
+            } else if f > 0 {
+                assert_eq!(reduced, 0, "arc {a}->{b} between its bounds");
+            }
+        }
+    }
+
+    /// Solves with the first `split` arcs, adds the rest and re-solves warm: the same
+    /// cost as a cold solve of the whole instance, a certified flow, and potentials that
+    /// certify it.
+    fn warm_agrees_with_cold(
+        n: usize,
+        arcs: Vec<ArcSpec>,
+        mut supply: Vec<i64>,
+        split: usize,
+    ) -> Result<(), TestCaseError> {
+        let arcs: Vec<_> = arcs.into_iter().filter(|a| a.0 != a.1).collect();
+        let total: i64 = supply.iter().sum();
+        supply[0] -= total;
+        // An expensive way from every supply to every demand, in the first stage, keeps
+        // both stages feasible, as the evacuation's "unplaced" arcs do.
+        let mut all: Vec<ArcSpec> = Vec::new();
+        for u in 0..n {
+            for v in 0..n {
+                if supply[u] > 0 && supply[v] < 0 {
+                    all.push((u, v, supply[u], 100_000));
+                }
+            }
+        }
+        let split = (all.len() + split).min(all.len() + arcs.len());
+        all.extend(arcs);
+        let arcs = all;
+        let (mut cold, handles, _) = both(n, &arcs, &supply);
+        let want = cold.solve().expect("feasible by construction");
+        let mut warm = NetworkSimplex::new(n);
+        for (u, &b) in supply.iter().enumerate() {
+            warm.add_supply(u, b);
+        }
+        let mut warm_handles: Vec<Arc> = arcs[..split]
+            .iter()
+            .map(|&(a, b, cap, cost)| warm.add_arc(a, b, cap, cost))
+            .collect();
+        warm.solve().expect("feasible by construction");
+        warm_handles.extend(
+            arcs[split..]
+                .iter()
+                .map(|&(a, b, cap, cost)| warm.add_arc(a, b, cap, cost)),
+        );
+        prop_assert_eq!(warm.resolve(), Ok(want));
+        let flows: Vec<i64> = warm_handles.iter().map(|&h| warm.flow(h)).collect();
+        certify(n, &arcs, &supply, &flows);
+        potentials_certify(&warm, &arcs, &flows);
+        let cold_flows: Vec<i64> = handles.iter().map(|&h| cold.flow(h)).collect();
+        potentials_certify(&cold, &arcs, &cold_flows);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         #[test]
@@ -849,6 +1074,20 @@ mod tests {
             (n, arcs, supply) in network()
         ) {
             agrees_with_reference(n, arcs, supply)?;
+        }
+
+        #[test]
+        fn a_warm_resolve_after_adding_arcs_equals_a_cold_solve(
+            (n, arcs, supply) in network(), split in 0usize..40
+        ) {
+            warm_agrees_with_cold(n, arcs, supply, split)?;
+        }
+
+        #[test]
+        fn a_warm_resolve_of_costly_networks_equals_a_cold_solve(
+            (n, arcs, supply) in costly_network(), split in 0usize..40
+        ) {
+            warm_agrees_with_cold(n, arcs, supply, split)?;
         }
 
         #[test]

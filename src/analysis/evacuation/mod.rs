@@ -1,0 +1,580 @@
+//! Where they evacuate: each affected unit assigned to usable shelters within their
+//! capacity, by travel time, on routes that avoid the hazard; everyone left named with
+//! the reason.
+//!
+//! 1. evacuees are the impact's affected units (people rounded to whole persons);
+//!    usable shelters are open, not closed by the scenario's hazards, with room left
+//!    ([`shelters`]);
+//! 2. units snap onto the road network as [`crate::routing::travel`] says (a unit
+//!    farther than its walk limit from every road is off the network); hazards the unit
+//!    starts in do not close its roads, others do;
+//! 3. the assignment minimises person-minutes over **every** shelter within
+//!    `max_minutes`, by column generation over a min-cost flow, and carries its
+//!    certificate ([`pricing`], whose doc says why it is exact); `candidates` only sets
+//!    how many nearest shelters the first round starts from;
+//! 4. people left unplaced are explained ([`reasons`]): full shelters, a hazard in the
+//!    way, shelters the hazard closed, or nothing within reach;
+//! 5. without roads, or with `"routing": "straight_line"`, times are geodesic distance
+//!    × `detour_factor` at the profile's speed, and the plan says so ([`reach`]).
+
+mod pricing;
+mod reach;
+mod reasons;
+mod shelters;
+mod whole;
+
+pub use pricing::{Gap, Optimality, Prices, UNPLACED_COST_S};
+pub use reasons::{NearbyShelter, Unassigned};
+
+use super::hazards::anchor;
+use super::impact::{HazardOverlay, Impact};
+use super::needs::{Need, NeedsProfile, needs_for};
+use super::scenario::Period;
+use crate::atlas::Atlas;
+use crate::routing::graph::{GraphError, Profile, RoadGraph};
+use crate::routing::travel::{Closures, Costing, Destinations, OffNetwork, Place};
+use geo::{LineString, Point};
+use pricing::{Limits, Pair};
+use reach::{Finder, RoadFinder, StraightFinder};
+use serde::Serialize;
+use serde_json::Value as Json;
+use shelters::Shelters;
+
+pub const DEFAULT_CANDIDATES: usize = 8;
+pub const MAX_CANDIDATES: usize = 50;
+pub const DEFAULT_MAX_MINUTES: f64 = 180.0;
+/// Straight-line detour factor: road distance over straight distance. 1.4 is the usual
+/// planning value for rural road networks (circuity studies find 1.2–1.6).
+pub const DEFAULT_DETOUR_FACTOR: f64 = 1.4;
+/// Pricing rounds at most. Plans of the demo county prove optimal in a handful; the cap
+/// only guards against a pathological instance, and a plan it stops says so.
+pub const DEFAULT_MAX_ROUNDS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    Road,
+    StraightLine,
+}
+
+/// Evacuation options, beside the scenario in the request body.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub routing: Option<Routing>,
+    pub profile: Profile,
+    pub detour_factor: f64,
+    /// How many nearest shelters per unit the assignment starts from: a performance
+    /// knob, never a limit on the answer.
+    pub candidates: usize,
+    pub max_minutes: f64,
+    /// Send each unit whole to one shelter (round the optimal split, then repair).
+    pub keep_whole: bool,
+    /// Pricing rounds at most (not a request option: tests lower it to see a plan that
+    /// stopped early say so).
+    pub max_rounds: usize,
+}
+
+/// The request keys that are evacuation options rather than scenario fields.
+pub const OPTION_KEYS: [&str; 7] = [
+    "routing",
+    "profile",
+    "speed_kmh",
+    "detour_factor",
+    "candidates",
+    "max_minutes",
+    "keep_villages_whole",
+];
+
+impl Options {
+    /// Takes the option keys out of a request object, leaving the scenario.
+    pub fn take_from(body: &mut Json) -> Result<Options, String> {
+        let obj = body
+            .as_object_mut()
+            .ok_or("the request must be a JSON object")?;
+        let mut take = |k: &str| obj.remove(k);
+        let routing = match take("routing") {
+            None => None,
+            Some(Json::String(s)) if s == "road" => Some(Routing::Road),
+            Some(Json::String(s)) if s == "straight_line" => Some(Routing::StraightLine),
+            Some(other) => {
+                return Err(format!(
+                    "routing {other} is not \"road\" or \"straight_line\""
+                ));
+            }
+        };
+        let mut profile = match take("profile") {
+            None => Profile::walk(),
+            Some(Json::String(s)) => Profile::by_name(&s)
+                .ok_or_else(|| format!("unknown profile {s:?}; profiles are walk and drive"))?,
+            Some(other) => return Err(format!("profile {other} is not a name")),
+        };
+        let number =
+            |v: Option<Json>, name: &str, lo: f64, hi: f64| -> Result<Option<f64>, String> {
+                match v {
+                    None => Ok(None),
+                    Some(v) => v
+                        .as_f64()
+                        .filter(|x| x.is_finite() && *x >= lo && *x <= hi)
+                        .map(Some)
+                        .ok_or_else(|| format!("{name} {v} must be a number from {lo} to {hi}")),
+                }
+            };
+        if let Some(speed) = number(take("speed_kmh"), "speed_kmh", 0.5, 200.0)? {
+            profile.uniform_kmh = Some(speed);
+        }
+        let detour_factor = number(take("detour_factor"), "detour_factor", 1.0, 5.0)?
+            .unwrap_or(DEFAULT_DETOUR_FACTOR);
+        let candidates = number(take("candidates"), "candidates", 1.0, MAX_CANDIDATES as f64)?
+            .map_or(DEFAULT_CANDIDATES, |k| k as usize);
+        let max_minutes = number(take("max_minutes"), "max_minutes", 1.0, 24.0 * 60.0)?
+            .unwrap_or(DEFAULT_MAX_MINUTES);
+        let keep_whole = match take("keep_villages_whole") {
+            None | Some(Json::Bool(false)) => false,
+            Some(Json::Bool(true)) => true,
+            Some(other) => return Err(format!("keep_villages_whole {other} is not true or false")),
+        };
+        Ok(Options {
+            keep_whole,
+            routing,
+            profile,
+            detour_factor,
+            candidates,
+            max_minutes,
+            max_rounds: DEFAULT_MAX_ROUNDS,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assignment {
+    pub unit_id: String,
+    pub unit_name: Option<String>,
+    pub shelter_id: String,
+    pub shelter_name: Option<String>,
+    pub people: i64,
+    pub minutes: f64,
+    pub distance_m: f64,
+    /// The route as a GeoJSON LineString: unit → road → shelter.
+    pub route: Json,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShelterLoad {
+    pub id: String,
+    pub name: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    pub capacity: i64,
+    pub assigned: i64,
+    pub utilisation: f64,
+    pub needs: Vec<Need>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlanTotals {
+    pub evacuees: i64,
+    pub assigned: i64,
+    pub unassigned: i64,
+    /// Unplaced people by reason.
+    pub unassigned_by_reason: std::collections::BTreeMap<&'static str, i64>,
+    pub mean_minutes: f64,
+    pub max_minutes: f64,
+    pub shelters_used: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvacuationPlan {
+    pub routing: Routing,
+    pub profile: &'static str,
+    pub totals: PlanTotals,
+    pub assignments: Vec<Assignment>,
+    pub shelters: Vec<ShelterLoad>,
+    pub unassigned: Vec<Unassigned>,
+    /// With `keep_villages_whole`: how far the whole-unit plan is from the split optimum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_villages_whole: Option<WholeUnits>,
+    /// The assignment's proof of optimality over every shelter within reach.
+    pub optimality: Optimality,
+    pub assumptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WholeUnits {
+    pub split_person_minutes: f64,
+    pub whole_person_minutes: f64,
+    /// `None` when the two plans place different numbers of people, so that
+    /// person-minutes do not compare.
+    pub extra_person_minutes_percent: Option<f64>,
+    pub split_assigned: i64,
+    pub whole_assigned: i64,
+}
+
+/// Where a unit's trips start.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// On the road network, inside these hazards (whose closures do not bind it).
+    Road { place: Place, inside: Vec<usize> },
+    /// Straight-line mode.
+    Point(Point<f64>),
+    /// Beyond the walk to any road.
+    OffNetwork { point: Point<f64>, why: OffNetwork },
+}
+
+impl Origin {
+    pub fn point(&self) -> Point<f64> {
+        match self {
+            Origin::Road { place, .. } => place.point,
+            Origin::Point(p) | Origin::OffNetwork { point: p, .. } => *p,
+        }
+    }
+}
+
+/// An affected unit with people to move, and what the plan knows of its reach.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub unit_id: String,
+    pub unit_name: Option<String>,
+    pub point: Point<f64>,
+    pub people: i64,
+    pub origin: Origin,
+    /// Every usable shelter quicker than `radius_s`, with its seconds, quickest first.
+    pub known: Vec<(u32, f64)>,
+    /// How far this unit's searches have gone (seconds; infinite: the whole limit).
+    pub radius_s: f64,
+    /// The unit's pairs in the flow.
+    pub pairs: Vec<Pair>,
+}
+
+/// The whole request: evacuation options and scenario from one JSON body → the
+/// impact it rests on and the plan. Errors are messages for the requester.
+pub fn run(
+    atlas: &Atlas,
+    graph: Result<&RoadGraph, &GraphError>,
+    mut body: Json,
+) -> Result<(Impact, EvacuationPlan), String> {
+    let options = Options::take_from(&mut body)?;
+    let scenario = super::Scenario::parse(&body, atlas).map_err(|e| e.to_string())?;
+    let impact = super::analyse(atlas, &scenario);
+    let plan = plan(
+        atlas,
+        &impact,
+        graph,
+        &options,
+        scenario.period,
+        &scenario.needs,
+        scenario.days,
+    )?;
+    Ok((impact, plan))
+}
+
+/// Builds the plan for an impact (whose scenario was parsed against `atlas`).
+pub fn plan(
+    atlas: &Atlas,
+    impact: &Impact,
+    graph: Result<&RoadGraph, &GraphError>,
+    options: &Options,
+    period: Period,
+    needs: &NeedsProfile,
+    days: u32,
+) -> Result<EvacuationPlan, String> {
+    let routing = match (options.routing, &graph) {
+        (Some(Routing::Road), Err(e)) => {
+            return Err(format!("routing \"road\" is impossible: {e}"));
+        }
+        (Some(Routing::StraightLine), _) | (None, Err(_)) => Routing::StraightLine,
+        (_, Ok(_)) => Routing::Road,
+    };
+    let shelters = Shelters::new(atlas, impact, period);
+    let overlay = HazardOverlay::new(impact.hazards.clone());
+    let hazard_ids: Vec<String> = overlay.areas.iter().map(|h| h.id.clone()).collect();
+    let limit_s = options.max_minutes * 60.0;
+    let started = std::time::Instant::now();
+    let mut assumptions = vec![format!(
+        "evacuees are the affected units' people ({}), rounded to whole persons",
+        match period {
+            Period::Day => "day population",
+            Period::Night => "night population",
+        }
+    )];
+    let closures;
+    let (mut finder, mut all_finder, mut units) = match (routing, graph) {
+        (Routing::Road, Ok(graph)) => {
+            let areas: Vec<_> = overlay.areas.iter().map(|h| &h.area).collect();
+            closures = Closures::new(graph, &areas);
+            let costing = Costing::new(atlas, graph, &options.profile).with_closures(&closures);
+            let units = evacuees(impact, atlas, |p| match costing.place(p) {
+                Ok(place) => Origin::Road {
+                    place,
+                    inside: overlay.hazards_at(p.0),
+                },
+                Err(why) => Origin::OffNetwork { point: p, why },
+            });
+            let usable = Destinations::new(&costing, &shelters.usable_points());
+            let every = Destinations::new(&costing, &shelters.all_points());
+            assumptions.push(format!(
+                "travel by road, profile {} ({}); units and shelters walk straight to the nearest point on a road at {} km/h, at most {} m",
+                options.profile.name,
+                options.profile.uniform_kmh.map_or("speeds by road class".to_string(), |v| format!("{v} km/h on every road")),
+                crate::routing::travel::WALK_KMH,
+                crate::routing::travel::MAX_WALK_TO_ROAD_M,
+            ));
+            assumptions.push(
+                "roads meeting a hazard are closed, except within the hazard a unit starts in"
+                    .into(),
+            );
+            (
+                Finder::Road(Box::new(RoadFinder::new(costing.clone(), usable, graph))),
+                Finder::Road(Box::new(RoadFinder::new(costing, every, graph))),
+                units,
+            )
+        }
+        (_, graph) => {
+            let units = evacuees(impact, atlas, Origin::Point);
+            let kmh = straight_speed(options);
+            let extent: Vec<Point<f64>> = units.iter().map(|u| u.point).collect();
+            assumptions.push(format!(
+                "no road routing: straight-line distance × {} at {kmh} km/h{}",
+                options.detour_factor,
+                graph.err().map(|e| format!(" ({e})")).unwrap_or_default()
+            ));
+            (
+                Finder::Straight(StraightFinder::new(
+                    shelters.usable_points(),
+                    &extent,
+                    options.detour_factor,
+                    kmh,
+                )),
+                Finder::Straight(StraightFinder::new(
+                    shelters.all_points(),
+                    &extent,
+                    options.detour_factor,
+                    kmh,
+                )),
+                units,
+            )
+        }
+    };
+    assumptions.push(format!(
+        "shelters within {} minutes are all considered; the plan places as many people as possible, then minimises person-minutes (see optimality)",
+        options.max_minutes
+    ));
+    let solved = pricing::assign(
+        &mut units,
+        &shelters.usable,
+        &mut finder,
+        Limits {
+            candidates: options.candidates,
+            limit_s,
+            max_rounds: options.max_rounds,
+        },
+    );
+    let assigned_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut whole_note = None;
+    let flows = if options.keep_whole {
+        let whole = whole::keep_whole(
+            &shelters.usable,
+            &mut units,
+            &solved.flows,
+            &mut finder,
+            limit_s,
+        );
+        whole_note = Some(compare_whole(&units, &solved.flows, &whole));
+        whole
+    } else {
+        solved.flows
+    };
+    let mut context = reasons::Context {
+        shelters: &shelters,
+        all: &mut all_finder,
+        hazard_ids: &hazard_ids,
+        limit_s,
+        routing,
+    };
+    let plan = report(
+        &shelters,
+        &units,
+        &flows,
+        &mut context,
+        Report {
+            routing,
+            profile: options.profile.name,
+            needs,
+            days,
+            whole: whole_note,
+            optimality: solved.optimality,
+            assumptions,
+        },
+    );
+    tracing::debug!(
+        units = units.len(),
+        shelters = shelters.usable.len(),
+        rounds = plan.optimality.rounds,
+        pairs_in_flow = plan.optimality.pairs_in_flow,
+        assigned_ms,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "evacuation plan"
+    );
+    Ok(plan)
+}
+
+/// The impact's affected units with people to move, each placed by `origin`.
+fn evacuees(impact: &Impact, atlas: &Atlas, origin: impl Fn(Point<f64>) -> Origin) -> Vec<Unit> {
+    let exposure = atlas.layer(&impact.report.exposure);
+    impact
+        .report
+        .units
+        .iter()
+        .filter_map(|u| {
+            let point = anchor(&exposure?.feature(u.fid)?.geometry)?;
+            let people = u.people.round() as i64;
+            (people > 0).then(|| Unit {
+                unit_id: u.id.clone(),
+                unit_name: u.name.clone(),
+                point,
+                people,
+                origin: origin(point),
+                known: Vec::new(),
+                radius_s: 0.0,
+                pairs: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+fn straight_speed(options: &Options) -> f64 {
+    options
+        .profile
+        .uniform_kmh
+        .unwrap_or(options.profile.default_kmh)
+}
+
+fn person_seconds(units: &[Unit], flows: &[Vec<(usize, i64)>]) -> f64 {
+    flows
+        .iter()
+        .zip(units)
+        .flat_map(|(fs, u)| fs.iter().map(move |&(i, f)| f as f64 * u.pairs[i].seconds))
+        .sum()
+}
+
+fn compare_whole(
+    units: &[Unit],
+    split: &[Vec<(usize, i64)>],
+    whole: &[Vec<(usize, i64)>],
+) -> WholeUnits {
+    let (a, b) = (
+        person_seconds(units, split) / 60.0,
+        person_seconds(units, whole) / 60.0,
+    );
+    let placed = |flows: &[Vec<(usize, i64)>]| -> i64 { flows.iter().flatten().map(|f| f.1).sum() };
+    let (placed_split, placed_whole) = (placed(split), placed(whole));
+    WholeUnits {
+        // `+ 0.0` turns a rounded -0.0 into 0.
+        split_person_minutes: a.round() + 0.0,
+        whole_person_minutes: b.round() + 0.0,
+        extra_person_minutes_percent: (placed_split == placed_whole && a > 0.0)
+            .then(|| ((b - a) / a * 1000.0).round() / 10.0 + 0.0),
+        split_assigned: placed_split,
+        whole_assigned: placed_whole,
+    }
+}
+
+/// What the report carries besides the flows.
+struct Report<'n> {
+    routing: Routing,
+    profile: &'static str,
+    needs: &'n NeedsProfile,
+    days: u32,
+    whole: Option<WholeUnits>,
+    optimality: Optimality,
+    assumptions: Vec<String>,
+}
+
+/// The plan: assignments with routes, shelter loads, the unplaced with reasons, totals.
+fn report(
+    shelters: &Shelters,
+    units: &[Unit],
+    flows: &[Vec<(usize, i64)>],
+    reasons: &mut reasons::Context,
+    r: Report,
+) -> EvacuationPlan {
+    let usable = &shelters.usable;
+    let mut assignments = Vec::new();
+    let mut unassigned = Vec::new();
+    let mut load = vec![0i64; usable.len()];
+    for (unit, flows) in units.iter().zip(flows) {
+        let mut placed = 0;
+        for &(i, people) in flows {
+            let pair = &unit.pairs[i];
+            let s = &usable[pair.shelter];
+            load[pair.shelter] += people;
+            placed += people;
+            let route = geojson::Geometry::new(geojson::GeometryValue::from(&LineString(
+                pair.route.clone(),
+            )));
+            assignments.push(Assignment {
+                unit_id: unit.unit_id.clone(),
+                unit_name: unit.unit_name.clone(),
+                shelter_id: s.id(),
+                shelter_name: s.name(),
+                people,
+                minutes: (pair.seconds / 60.0 * 10.0).round() / 10.0,
+                distance_m: pair.metres.round(),
+                route: serde_json::to_value(route).unwrap_or(Json::Null),
+            });
+        }
+        if placed < unit.people {
+            unassigned.push(reasons.explain(unit, unit.people - placed));
+        }
+    }
+    let total: i64 = units.iter().map(|u| u.people).sum();
+    let assigned: i64 = assignments.iter().map(|a| a.people).sum();
+    let person_minutes: f64 = assignments
+        .iter()
+        .map(|a| a.people as f64 * a.minutes)
+        .sum();
+    let mut by_reason = std::collections::BTreeMap::new();
+    for u in &unassigned {
+        *by_reason.entry(u.reason).or_insert(0) += u.people;
+    }
+    let shelters_out: Vec<ShelterLoad> = usable
+        .iter()
+        .zip(&load)
+        .filter(|(_, l)| **l > 0)
+        .map(|(s, &l)| ShelterLoad {
+            id: s.id(),
+            name: s.name(),
+            lon: s.point.x(),
+            lat: s.point.y(),
+            capacity: s.room,
+            assigned: l,
+            utilisation: (l as f64 / s.room as f64 * 1000.0).round() / 1000.0,
+            // Depot stock is compared county-wide in the impact report; here, what each
+            // shelter must receive (stock 0, so the shortfall is the whole need).
+            needs: needs_for(r.needs, l as f64, r.days, |_| 0.0),
+        })
+        .collect();
+    let totals = PlanTotals {
+        evacuees: total,
+        assigned,
+        unassigned: total - assigned,
+        unassigned_by_reason: by_reason,
+        mean_minutes: if assigned > 0 {
+            (person_minutes / assigned as f64 * 10.0).round() / 10.0
+        } else {
+            0.0
+        },
+        max_minutes: assignments.iter().map(|a| a.minutes).fold(0.0, f64::max),
+        shelters_used: shelters_out.len(),
+    };
+    EvacuationPlan {
+        routing: r.routing,
+        profile: r.profile,
+        totals,
+        assignments,
+        shelters: shelters_out,
+        unassigned,
+        keep_villages_whole: r.whole,
+        optimality: r.optimality,
+        assumptions: r.assumptions,
+    }
+}
