@@ -168,7 +168,8 @@ pub fn village_cards(
         let (zh, en) = when_to_move(u.severity);
         let _ = write!(
             body,
-            "<section class=card><h2>{} — 转移安置卡 Evacuation card</h2><p class='move s{}'>{zh} · {en}</p>",
+            "<section class=card data-unit=\"{}\"><h2>{} — 转移安置卡 Evacuation card</h2><p class='move s{}'>{zh} · {en}</p>",
+            esc(&u.id),
             esc(&name),
             u.severity.clamp(1, 4)
         );

@@ -6,6 +6,8 @@ pub mod server;
 
 pub mod mvt;
 
+pub mod plans;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};

@@ -277,83 +277,29 @@ pub fn plan(
     needs: &NeedsProfile,
     days: u32,
 ) -> Result<EvacuationPlan, String> {
-    let routing = match (options.routing, &graph) {
-        (Some(Routing::Road), Err(e)) => {
-            return Err(format!("routing \"road\" is impossible: {e}"));
-        }
-        (Some(Routing::StraightLine), _) | (None, Err(_)) => Routing::StraightLine,
-        (_, Ok(_)) => Routing::Road,
-    };
+    let routing = routing_for(options, &graph)?;
     let shelters = Shelters::new(atlas, impact, period);
     let overlay = HazardOverlay::new(impact.hazards.clone());
     let hazard_ids: Vec<String> = overlay.areas.iter().map(|h| h.id.clone()).collect();
     let limit_s = options.max_minutes * 60.0;
     let started = std::time::Instant::now();
-    let mut assumptions = vec![format!(
-        "evacuees are the affected units' people ({}), rounded to whole persons",
-        match period {
-            Period::Day => "day population",
-            Period::Night => "night population",
-        }
-    )];
-    let closures;
-    let (mut finder, mut all_finder, mut units) = match (routing, graph) {
-        (Routing::Road, Ok(graph)) => {
-            let areas: Vec<_> = overlay.areas.iter().map(|h| &h.area).collect();
-            closures = Closures::new(graph, &areas);
-            let costing = Costing::new(atlas, graph, &options.profile).with_closures(&closures);
-            let units = evacuees(impact, atlas, |p| match costing.place(p) {
-                Ok(place) => Origin::Road {
-                    place,
-                    inside: overlay.hazards_at(p.0),
-                },
-                Err(why) => Origin::OffNetwork { point: p, why },
-            });
-            let usable = Destinations::new(&costing, &shelters.usable_points());
-            let every = Destinations::new(&costing, &shelters.all_points());
-            assumptions.push(format!(
-                "travel by road, profile {} ({}); units and shelters walk straight to the nearest point on a road at {} km/h, at most {} m",
-                options.profile.name,
-                options.profile.uniform_kmh.map_or("speeds by road class".to_string(), |v| format!("{v} km/h on every road")),
-                crate::routing::travel::WALK_KMH,
-                crate::routing::travel::MAX_WALK_TO_ROAD_M,
-            ));
-            assumptions.push(
-                "roads meeting a hazard are closed, except within the hazard a unit starts in"
-                    .into(),
-            );
-            (
-                Finder::Road(Box::new(RoadFinder::new(costing.clone(), usable, graph))),
-                Finder::Road(Box::new(RoadFinder::new(costing, every, graph))),
-                units,
-            )
-        }
-        (_, graph) => {
-            let units = evacuees(impact, atlas, Origin::Point);
-            let kmh = straight_speed(options);
-            let extent: Vec<Point<f64>> = units.iter().map(|u| u.point).collect();
-            assumptions.push(format!(
-                "no road routing: straight-line distance × {} at {kmh} km/h{}",
-                options.detour_factor,
-                graph.err().map(|e| format!(" ({e})")).unwrap_or_default()
-            ));
-            (
-                Finder::Straight(StraightFinder::new(
-                    shelters.usable_points(),
-                    &extent,
-                    options.detour_factor,
-                    kmh,
-                )),
-                Finder::Straight(StraightFinder::new(
-                    shelters.all_points(),
-                    &extent,
-                    options.detour_factor,
-                    kmh,
-                )),
-                units,
-            )
-        }
-    };
+    let closures = closures_for(routing, graph, &overlay);
+    let Searches {
+        mut finder,
+        mut all_finder,
+        mut units,
+        mut assumptions,
+    } = searches(atlas, impact, graph, options, routing, &shelters, &overlay, &closures);
+    assumptions.insert(
+        0,
+        format!(
+            "evacuees are the affected units' people ({}), rounded to whole persons",
+            match period {
+                Period::Day => "day population",
+                Period::Night => "night population",
+            }
+        ),
+    );
     assumptions.push(format!(
         "shelters within {} minutes are all considered; the plan places as many people as possible, then minimises person-minutes (see optimality)",
         options.max_minutes
@@ -415,6 +361,150 @@ pub fn plan(
         "evacuation plan"
     );
     Ok(plan)
+}
+
+/// The routing mode a request gets: road when asked for or when roads exist.
+fn routing_for(
+    options: &Options,
+    graph: &Result<&RoadGraph, &GraphError>,
+) -> Result<Routing, String> {
+    match (options.routing, graph) {
+        (Some(Routing::Road), Err(e)) => Err(format!("routing \"road\" is impossible: {e}")),
+        (Some(Routing::StraightLine), _) | (None, Err(_)) => Ok(Routing::StraightLine),
+        (_, Ok(_)) => Ok(Routing::Road),
+    }
+}
+
+/// The roads each hazard closes (none without road routing).
+fn closures_for(
+    routing: Routing,
+    graph: Result<&RoadGraph, &GraphError>,
+    overlay: &HazardOverlay,
+) -> Closures {
+    match (routing, graph) {
+        (Routing::Road, Ok(graph)) => {
+            let areas: Vec<_> = overlay.areas.iter().map(|h| &h.area).collect();
+            Closures::new(graph, &areas)
+        }
+        _ => Closures::default(),
+    }
+}
+
+/// The units and the searches a plan runs from them.
+struct Searches<'a> {
+    /// To the usable shelters.
+    finder: Finder<'a>,
+    /// To every shelter, usable or not (for the reasons).
+    all_finder: Finder<'a>,
+    units: Vec<Unit>,
+    assumptions: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)] // one caller shape, each input distinct
+fn searches<'a>(
+    atlas: &'a Atlas,
+    impact: &Impact,
+    graph: Result<&'a RoadGraph, &GraphError>,
+    options: &Options,
+    routing: Routing,
+    shelters: &Shelters,
+    overlay: &HazardOverlay,
+    closures: &'a Closures,
+) -> Searches<'a> {
+    if let (Routing::Road, Ok(graph)) = (routing, graph) {
+        let costing = Costing::new(atlas, graph, &options.profile).with_closures(closures);
+        let units = evacuees(impact, atlas, |p| match costing.place(p) {
+            Ok(place) => Origin::Road {
+                place,
+                inside: overlay.hazards_at(p.0),
+            },
+            Err(why) => Origin::OffNetwork { point: p, why },
+        });
+        let usable = Destinations::new(&costing, &shelters.usable_points());
+        let every = Destinations::new(&costing, &shelters.all_points());
+        let assumptions = vec![
+            format!(
+                "travel by road, profile {} ({}); units and shelters walk straight to the nearest point on a road at {} km/h, at most {} m",
+                options.profile.name,
+                options.profile.uniform_kmh.map_or("speeds by road class".to_string(), |v| format!("{v} km/h on every road")),
+                crate::routing::travel::WALK_KMH,
+                crate::routing::travel::MAX_WALK_TO_ROAD_M,
+            ),
+            "roads meeting a hazard are closed, except within the hazard a unit starts in".into(),
+        ];
+        return Searches {
+            finder: Finder::Road(Box::new(RoadFinder::new(costing.clone(), usable, graph))),
+            all_finder: Finder::Road(Box::new(RoadFinder::new(costing, every, graph))),
+            units,
+            assumptions,
+        };
+    }
+    let units = evacuees(impact, atlas, Origin::Point);
+    let kmh = straight_speed(options);
+    let extent: Vec<Point<f64>> = units.iter().map(|u| u.point).collect();
+    let straight = |points| StraightFinder::new(points, &extent, options.detour_factor, kmh);
+    Searches {
+        finder: Finder::Straight(straight(shelters.usable_points())),
+        all_finder: Finder::Straight(straight(shelters.all_points())),
+        assumptions: vec![format!(
+            "no road routing: straight-line distance × {} at {kmh} km/h{}",
+            options.detour_factor,
+            graph.err().map(|e| format!(" ({e})")).unwrap_or_default()
+        )],
+        units,
+    }
+}
+
+/// Every (unit, usable shelter) pair within reach of a plan's request, found by one
+/// complete search per unit: what a plan would be if it materialised all pairs. For
+/// checking plans (tests, audits); a plan itself never builds this.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReachTable {
+    pub routing: Routing,
+    /// (unit id, people)
+    pub units: Vec<(String, i64)>,
+    /// (shelter id, places left)
+    pub shelters: Vec<(String, i64)>,
+    /// (unit index, shelter index, seconds door to door)
+    pub pairs: Vec<(usize, usize, f64)>,
+}
+
+/// The [`ReachTable`] of a request, on the same travel model and shelters as [`plan`].
+pub fn reach_table(
+    atlas: &Atlas,
+    impact: &Impact,
+    graph: Result<&RoadGraph, &GraphError>,
+    options: &Options,
+    period: Period,
+) -> Result<ReachTable, String> {
+    let routing = routing_for(options, &graph)?;
+    let shelters = Shelters::new(atlas, impact, period);
+    let overlay = HazardOverlay::new(impact.hazards.clone());
+    let closures = closures_for(routing, graph, &overlay);
+    let Searches {
+        mut finder, units, ..
+    } = searches(atlas, impact, graph, options, routing, &shelters, &overlay, &closures);
+    let limit_s = options.max_minutes * 60.0;
+    let trip = crate::routing::travel::Trip {
+        inside: &[],
+        respect_closures: true,
+    };
+    let mut pairs = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        let found = finder.find(
+            &unit.origin,
+            trip,
+            limit_s,
+            crate::routing::travel::Until::Within(limit_s),
+        );
+        pairs.extend(found.arrivals.iter().map(|&(s, secs)| (u, s as usize, secs)));
+    }
+    Ok(ReachTable {
+        routing,
+        units: units.iter().map(|u| (u.unit_id.clone(), u.people)).collect(),
+        shelters: shelters.usable.iter().map(|s| (s.id(), s.room)).collect(),
+        pairs,
+    })
 }
 
 /// The impact's affected units with people to move, each placed by `origin`.
