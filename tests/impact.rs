@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{demo_app, post, repo_path};
+use common::{demo_app, folder_app, post, repo_path};
 use geo::{Contains, Distance, Geodesic, Geometry, Point};
 use riskatlas::analysis::{Scenario, analyse};
 use riskatlas::atlas::Atlas;
@@ -62,7 +62,7 @@ fn a_square_flood_over_a_grid_of_squares_counts_the_known_shares() {
         "{}",
         r.totals.population
     );
-    assert!((r.totals.elderly - 360.0).abs() < 1e-4);
+    assert!((r.totals.elderly.unwrap() - 360.0).abs() < 1e-4);
     let share = |id: &str| r.units.iter().find(|u| u.id == id).unwrap().share;
     for (id, expected) in [
         ("c11", 1.0),
@@ -75,6 +75,138 @@ fn a_square_flood_over_a_grid_of_squares_counts_the_known_shares() {
     }
     // No return period ≤ 10 zone: the flood has severity 3 (derived from 20 years).
     assert_eq!(r.units[0].severity, 3);
+}
+
+/// Writes a data folder: `atlas.toml` and GeoJSON layer files.
+fn data_folder(manifest: &str, files: &[(&str, Value)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("atlas.toml"), manifest).unwrap();
+    for (name, json) in files {
+        std::fs::write(dir.path().join(name), json.to_string()).unwrap();
+    }
+    dir
+}
+
+fn collection(features: Vec<Value>) -> Value {
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+fn point(id: &str, lon: f64, lat: f64, properties: Value) -> Value {
+    json!({"type": "Feature", "id": id, "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties})
+}
+
+fn square(x0: f64, y0: f64, x1: f64, y1: f64, properties: Value) -> Value {
+    json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}, "properties": properties})
+}
+
+const POPULATION_AND_FLOOD: &str = "name = \"t\"\n[[layer]]\nid = \"people\"\nkind = \"population\"\nfile = \"people.geojson\"\n[[layer]]\nid = \"flood\"\nkind = \"flood\"\nfile = \"flood.geojson\"\n";
+
+/// A flood over (0, 0)–(0.01, 0.01) and population points, three inside it and one
+/// outside at (0.05, 0.05).
+fn flood_over(people: [Value; 4]) -> tempfile::TempDir {
+    let [a, b, c, outside] = people;
+    data_folder(
+        POPULATION_AND_FLOOD,
+        &[
+            (
+                "people.geojson",
+                collection(vec![
+                    point("a", 0.002, 0.002, a),
+                    point("b", 0.004, 0.004, b),
+                    point("c", 0.006, 0.006, c),
+                    point("d", 0.05, 0.05, outside),
+                ]),
+            ),
+            (
+                "flood.geojson",
+                collection(vec![square(
+                    0.0,
+                    0.0,
+                    0.01,
+                    0.01,
+                    json!({"return_period_years": 20}),
+                )]),
+            ),
+        ],
+    )
+}
+
+/// A population layer with only `population` says nothing about vulnerable people: the
+/// report must not read as "no elderly" (0) but as no data (null), everywhere.
+#[tokio::test]
+async fn a_population_layer_without_vulnerable_group_fields_reports_null_not_zero() {
+    let p = |n: i64| json!({"population": n});
+    let dir = flood_over([p(100), p(200), p(300), p(50)]);
+    let app = folder_app(dir.path());
+    let body = json!({"hazards": [{"layer": "flood"}]}).to_string();
+    let r = post(&app, "/api/impact", &body).await.ok_json();
+    assert_eq!(r["totals"]["population"], 600.0);
+    assert_eq!(r["totals"]["units"], 3);
+    for field in ["households", "elderly", "children", "disabled"] {
+        assert!(
+            r["totals"][field].is_null(),
+            "totals.{field}: {}",
+            r["totals"][field]
+        );
+        assert!(r["by_admin"][0][field].is_null(), "by_admin.{field}");
+        for u in r["units"].as_array().unwrap() {
+            assert!(u[field].is_null(), "unit {}: {field}", u["id"]);
+        }
+        let said = r["assumptions"].as_array().unwrap().iter().any(|a| {
+            a.as_str()
+                .unwrap()
+                .contains(&format!("has no {field} field"))
+        });
+        assert!(said, "no assumption about {field}: {}", r["assumptions"]);
+    }
+    let csv = String::from_utf8(post(&app, "/api/impact?format=csv", &body).await.body).unwrap();
+    // code, name, level, population, then households..disabled empty, units.
+    let row = csv.lines().nth(1).unwrap();
+    assert_eq!(
+        row.split(',').skip(3).take(6).collect::<Vec<_>>(),
+        ["600.0", "", "", "", "", "3"]
+    );
+    let encoded: String = body.bytes().map(|b| format!("%{b:02X}")).collect();
+    let page = common::get(&app, &format!("/report/impact?scenario={encoded}")).await;
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(
+        html.contains("无数据 no data"),
+        "the printed report shows no data"
+    );
+}
+
+/// Elderly 10, none and 30 inside the flood: 40 known, one unit unknown. Children: only
+/// the unit outside has a value, so no affected unit's children are known: null.
+#[test]
+fn units_without_a_value_are_left_out_of_the_sum_and_counted_in_the_assumptions() {
+    let dir = flood_over([
+        json!({"population": 100, "elderly": 10}),
+        json!({"population": 200}),
+        json!({"population": 300, "elderly": 30}),
+        json!({"population": 50, "elderly": 5, "children": 7}),
+    ]);
+    let atlas = load_folder(dir.path()).unwrap().atlas;
+    let r = run(&atlas, json!({"hazards": [{"layer": "flood"}]})).report;
+    assert_eq!(r.totals.elderly, Some(40.0));
+    assert_eq!(r.totals.children, None, "no affected unit has children");
+    assert_eq!(r.by_admin[0].counts.elderly, Some(40.0));
+    let b = r.units.iter().find(|u| u.id == "b").unwrap();
+    assert_eq!(b.elderly, None);
+    assert!(
+        r.assumptions
+            .iter()
+            .any(|a| a
+                == "elderly: 1 of 3 affected units have no value; their elderly are not counted"),
+        "{:#?}",
+        r.assumptions
+    );
+    assert!(
+        r.assumptions
+            .iter()
+            .any(|a| a.starts_with("children: 3 of 3 affected units have no value")),
+        "{:#?}",
+        r.assumptions
+    );
 }
 
 /// Brute force over every demo population point with geo's `Contains` on the flood

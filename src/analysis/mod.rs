@@ -5,10 +5,12 @@
 //!   intensity rings from [`earthquake`]);
 //! - [`impact`]: who is affected — the overlay and the impact report;
 //! - [`needs`]: displacement rates and the needs profile;
+//! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
 //! - [`prepared`], [`geodesy`], [`admin`]: point-in-polygon index, metres on the
 //!   ellipsoid, admin-unit lookup.
 
 pub mod admin;
+pub mod assumptions;
 pub mod cards;
 pub mod coverage;
 pub mod earthquake;

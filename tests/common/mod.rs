@@ -25,6 +25,12 @@ pub fn demo_app() -> Router {
     router(AppState::new(loaded.atlas, loaded.report))
 }
 
+/// The app over a data folder, loaded as the server would (failed layers and all).
+pub fn folder_app(dir: &std::path::Path) -> Router {
+    let loaded = riskatlas::import::load_folder(dir).expect("the manifest reads");
+    router(AppState::new(loaded.atlas, loaded.report))
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
