@@ -674,6 +674,99 @@ async fn bad_scenarios_get_400_naming_the_problem() {
     );
 }
 
+/// Regression: a scenario naming a layer whose file could not be read answered
+/// `unknown layer "flood"`, which sends the planner looking for a typo rather than at
+/// the broken file. The reason must be the one in the load report.
+#[tokio::test]
+async fn a_layer_that_failed_to_load_is_named_as_failed_with_its_reason_not_unknown() {
+    let dir = data_folder(
+        POPULATION_AND_FLOOD,
+        &[(
+            "people.geojson",
+            collection(vec![point("a", 0.002, 0.002, json!({"population": 10}))]),
+        )],
+    );
+    std::fs::write(
+        dir.path().join("flood.geojson"),
+        r#"{"type": "FeatureCollection", "features": [{"type": "#,
+    )
+    .unwrap();
+    let loaded = load_folder(dir.path()).unwrap();
+    let reason = loaded.report.layer("flood").unwrap().error.clone();
+    let reason = reason.expect("the truncated file fails to load");
+    let app = folder_app(dir.path());
+
+    let reply = post(&app, "/api/impact", r#"{"hazards": [{"layer": "flood"}]}"#).await;
+    assert_eq!(reply.status, 400, "{}", reply.error());
+    let error = reply.error();
+    assert!(
+        error.starts_with(r#"hazards[0]: layer "flood" failed to load: "#),
+        "{error}"
+    );
+    assert!(
+        error.contains(&reason),
+        "{error:?} should give the reason {reason:?}"
+    );
+    assert!(!error.contains("unknown"), "{error}");
+
+    let reply = post(
+        &app,
+        "/api/evacuation",
+        r#"{"hazards": [{"layer": "flood"}]}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.error().contains(r#"layer "flood" failed to load"#),
+        "{}",
+        reply.error()
+    );
+
+    // A name that was never in the manifest is still unknown.
+    let reply = post(&app, "/api/impact", r#"{"hazards": [{"layer": "floods"}]}"#).await;
+    assert_eq!(reply.error(), r#"hazards[0]: unknown layer "floods""#);
+}
+
+/// The exposure layer failing to load is said the same way, given by name or not.
+#[tokio::test]
+async fn a_failed_exposure_layer_is_named_as_failed() {
+    let dir = data_folder(
+        POPULATION_AND_FLOOD,
+        &[(
+            "flood.geojson",
+            collection(vec![square(
+                0.0,
+                0.0,
+                0.01,
+                0.01,
+                json!({"return_period_years": 20}),
+            )]),
+        )],
+    );
+    // people.geojson is missing altogether.
+    let app = folder_app(dir.path());
+    let named = post(
+        &app,
+        "/api/impact",
+        r#"{"hazards": [{"layer": "flood"}], "exposure": "people"}"#,
+    )
+    .await;
+    assert_eq!(named.status, 400);
+    assert!(
+        named
+            .error()
+            .starts_with(r#"exposure: layer "people" failed to load: "#),
+        "{}",
+        named.error()
+    );
+    let unnamed = post(&app, "/api/impact", r#"{"hazards": [{"layer": "flood"}]}"#).await;
+    assert_eq!(unnamed.status, 400);
+    assert_eq!(
+        unnamed.error(),
+        "exposure: the atlas has no population layer; layers that failed to load: people"
+    );
+}
+
 #[tokio::test]
 async fn repeated_vertices_in_a_drawn_polygon_are_repaired_and_reported() {
     let app = demo_app();

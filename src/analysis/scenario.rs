@@ -174,9 +174,9 @@ impl Scenario {
             .collect::<Result<Vec<_>, _>>()?;
         let exposure = match raw.exposure {
             Some(id) => {
-                let layer = atlas
-                    .layer(&id)
-                    .ok_or_else(|| ScenarioError(format!("exposure: unknown layer {id:?}")))?;
+                let layer = atlas.layer(&id).ok_or_else(|| {
+                    ScenarioError(format!("exposure: {}", missing_layer(atlas, &id).0))
+                })?;
                 if layer.kind != Kind::Population {
                     return err(format!(
                         "exposure: layer {id:?} is a {} layer; exposure needs a population layer",
@@ -191,7 +191,10 @@ impl Scenario {
                 .find(|l| l.kind == Kind::Population)
                 .map(|l| l.id.clone())
                 .ok_or_else(|| {
-                    ScenarioError("exposure: the atlas has no population layer".into())
+                    ScenarioError(format!(
+                        "exposure: the atlas has no population layer{}",
+                        failed_note(atlas)
+                    ))
                 })?,
         };
         let group_by = match raw.group_by.as_deref() {
@@ -234,6 +237,32 @@ impl Scenario {
     }
 }
 
+/// A layer the atlas does not hold: one that failed to load says so, with the load
+/// report's reason, since "unknown" would send the planner looking for a typo.
+fn missing_layer(atlas: &Atlas, id: &str) -> ScenarioError {
+    match atlas.failed_layer(id) {
+        Some(failed) => ScenarioError(format!(
+            "layer {id:?} failed to load: {} (see GET /api/layers)",
+            failed.reason
+        )),
+        None => ScenarioError(format!("unknown layer {id:?}")),
+    }
+}
+
+/// "; layers that failed to load: a, b" when some did, for messages about what is absent.
+fn failed_note(atlas: &Atlas) -> String {
+    let failed: Vec<&str> = atlas
+        .failed_layers()
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("; layers that failed to load: {}", failed.join(", "))
+    }
+}
+
 fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioError> {
     let given = [
         h.layer.is_some(),
@@ -244,9 +273,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
         return err("give exactly one of \"layer\", \"geometry\" or \"earthquake\"");
     }
     if let Some(id) = &h.layer {
-        let layer = atlas
-            .layer(id)
-            .ok_or_else(|| ScenarioError(format!("unknown layer {id:?}")))?;
+        let layer = atlas.layer(id).ok_or_else(|| missing_layer(atlas, id))?;
         if !matches!(
             layer.kind,
             Kind::Flood | Kind::Landslide | Kind::Wildfire | Kind::Hazard
