@@ -209,6 +209,133 @@ fn units_without_a_value_are_left_out_of_the_sum_and_counted_in_the_assumptions(
     );
 }
 
+/// Three flood zones, two without severity (return periods 10 and 50 years) and one
+/// with severity 1 given; two landslide points, one without severity and one without
+/// threat_radius_m; a population point in each; no population_night.
+fn hazards_without_severity() -> tempfile::TempDir {
+    let manifest = format!(
+        "{POPULATION_AND_FLOOD}[[layer]]\nid = \"slides\"\nkind = \"landslide\"\nfile = \"slides.geojson\"\n"
+    );
+    data_folder(
+        &manifest,
+        &[
+            (
+                "people.geojson",
+                collection(vec![
+                    point("in-10y", 0.005, 0.005, json!({"population": 100})),
+                    point("in-50y", 0.025, 0.005, json!({"population": 200})),
+                    point("in-given", 0.045, 0.005, json!({"population": 300})),
+                    point("near-slide", 0.1, 0.1, json!({"population": 40})),
+                ]),
+            ),
+            (
+                "flood.geojson",
+                collection(vec![
+                    square(0.0, 0.0, 0.01, 0.01, json!({"return_period_years": 10})),
+                    square(0.02, 0.0, 0.03, 0.01, json!({"return_period_years": 50})),
+                    square(
+                        0.04,
+                        0.0,
+                        0.05,
+                        0.01,
+                        json!({"return_period_years": 10, "severity": 1}),
+                    ),
+                ]),
+            ),
+            (
+                "slides.geojson",
+                collection(vec![
+                    point("s0", 0.1, 0.1, json!({"threat_radius_m": 50})),
+                    point("s1", 0.2, 0.2, json!({"severity": 4})),
+                ]),
+            ),
+        ],
+    )
+}
+
+/// Regression: severities the analysis derived for floods without one were used but not
+/// said, and the map had only the source layer's (absent) severity to draw them by.
+/// Expected severities from design.md's rule by hand: 10 years → 4, 50 years → 2, a
+/// given severity is kept; landslide without severity → 2; drawn without severity → 3.
+#[tokio::test]
+async fn hazards_without_severity_are_drawn_in_the_severity_used_and_the_defaults_are_said() {
+    let dir = hazards_without_severity();
+    let app = folder_app(dir.path());
+    let drawn = json!({"type": "Polygon", "coordinates": [[[0.3, 0.3], [0.31, 0.3], [0.31, 0.31], [0.3, 0.31], [0.3, 0.3]]]});
+    let body = json!({
+        "hazards": [{"layer": "flood"}, {"layer": "slides"}, {"geometry": drawn}],
+        "period": "night"
+    })
+    .to_string();
+    let expected = [
+        ("flood/0", 4),
+        ("flood/1", 2),
+        ("flood/2", 1),
+        ("slides/0", 2),
+        ("slides/1", 4),
+        ("drawn/2", 3),
+    ];
+    let r = post(&app, "/api/impact", &body).await.ok_json();
+    let geo = post(&app, "/api/impact?format=geojson", &body)
+        .await
+        .ok_json();
+    for (id, severity) in expected {
+        let summary = r["by_hazard"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == id)
+            .unwrap_or_else(|| panic!("no hazard {id}"));
+        assert_eq!(summary["severity"], severity, "{id} in by_hazard");
+        let drawn = geo["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["role"] == "hazard" && f["properties"]["id"] == id)
+            .unwrap();
+        assert_eq!(drawn["properties"]["severity"], severity, "{id} on the map");
+    }
+    let unit = |id: &str| {
+        r["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(unit("in-10y")["severity"], 4);
+    assert_eq!(unit("in-50y")["severity"], 2);
+
+    let assumptions: Vec<&str> = r["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let said = |needle: &str| {
+        assert!(
+            assumptions.iter().any(|a| a.starts_with(needle)),
+            "no assumption starting {needle:?} in {assumptions:#?}"
+        )
+    };
+    said("2 flood zones have no severity: derived from return_period_years (≤10 y → 4 red");
+    said("1 landslide point has no severity: given 2 (yellow)");
+    said("1 landslide point has no threat_radius_m: buffered by the default 200 m");
+    said("1 drawn area has no severity: given 3 (orange)");
+    said(
+        r#"the exposure layer "people" has no population_night field: the day population of all 4 affected units is counted at night"#,
+    );
+    said(
+        "displacement rates not given in the scenario, defaults used (severity 1–4): flood [0.2, 0.5, 0.8, 1.0] for 3 units; landslide [1.0, 1.0, 1.0, 1.0] for 1 unit",
+    );
+    said("days not given: needs for 3 days");
+    assert!(
+        !assumptions.iter().any(|a| a.contains("earthquake")),
+        "no earthquake, nothing said of one: {assumptions:#?}"
+    );
+}
+
 /// Brute force over every demo population point with geo's `Contains` on the flood
 /// polygons and geodesic distance to landslide points.
 #[test]

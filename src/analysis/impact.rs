@@ -12,6 +12,7 @@
 //!    displaced people and their needs are counted against depot stock.
 
 use super::admin::{AdminIndex, AdminRef};
+use super::assumptions;
 use super::geodesy::area_m2;
 use super::hazards::{Contact, HazardArea, anchor, resolve};
 use super::needs::{DisplacementTable, Need, needs_for};
@@ -504,6 +505,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
 
     // Displaced people and their needs.
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
+    let mut units_by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut displaced_total = 0.0;
     for u in &units {
         let (kind, rate) = u
@@ -515,6 +517,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         let d = u.people * rate;
         displaced_total += d;
         *by_kind.entry(kind.to_string()).or_default() += d;
+        *units_by_kind.entry(kind).or_default() += 1;
     }
     let stock = depot_stock(atlas);
     let needs = Needs {
@@ -532,10 +535,20 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
             Period::Night => "night (population_night where given)",
         }),
         "point units count whole when inside a hazard; polygon units count the share of their area inside (geodesic areas)".into(),
-        format!("landslide points without threat_radius_m are buffered by {} m", super::hazards::DEFAULT_THREAT_RADIUS_M),
         "displaced = people × the highest displacement rate of the unit's hazards (see displaced.rates)".into(),
     ];
-    assumptions.extend(super::assumptions::missing_counts(exposure, &units));
+    assumptions.extend(assumptions::hazard_defaults(&overlay.areas));
+    assumptions.extend(assumptions::request_defaults(scenario));
+    assumptions.extend(assumptions::night_population(
+        exposure,
+        &units,
+        scenario.period,
+    ));
+    assumptions.extend(assumptions::missing_counts(exposure, &units));
+    assumptions.extend(assumptions::displacement_defaults(
+        &scenario.displacement,
+        &units_by_kind,
+    ));
     let report = ImpactReport {
         exposure: exposure.id.to_string(),
         group_by: scenario.group_by.code(),
