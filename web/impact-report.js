@@ -128,9 +128,14 @@ function facilities(report) {
         f.unusable ? el("span", { class: "badge danger" }, "Unusable 不可用") : null),
       el("div", { class: "sub" },
         CATEGORIES[f.category] || f.category || "",
+        f.shelter_type ? ` (${f.shelter_type})` : "",
         f.capacity !== null && f.capacity !== undefined ? ` · capacity 容量 ${formatCount(f.capacity)}` : "",
         f.occupants !== null && f.occupants !== undefined ? ` · ${formatCount(f.occupants)} occupants 人` : "",
-        f.contact ? [" · ", contactLine(f.contact)] : null)));
+        f.contact ? [" · ", contactLine(f.contact)] : null),
+      // Why a shelter closed, or why one inside a hazard stays open (earthquakes leave
+      // open spaces usable).
+      f.closed_by ? el("div", { class: "sub why" }, `Closed 关闭: ${f.closed_by}`) : null,
+      !f.closed_by && f.note ? el("div", { class: "sub why" }, `Usable 可用: ${f.note}`) : null));
   const summary = unusable ? `${items.length} · ${unusable} unusable` : items.length;
   return section("impact-facilities", "Facilities at risk 受威胁设施", summary, true,
     items.length ? cappedList("impact-list", items, render) : el("p", { class: "hint" }, "None 无"));

@@ -3,6 +3,7 @@
 //! every gap in the data that was left uncounted rather than read as zero.
 
 use super::earthquake::QINGHAI_TIBET;
+use super::facilities::{BUILDING_SHELTERS_CLOSE_AT, FacilityAtRisk, OPEN_SPACE_TYPES};
 use super::hazards::{
     DEFAULT_DRAWN_SEVERITY, DEFAULT_OTHER_SEVERITY, DEFAULT_THREAT_RADIUS_M, FLOOD_SEVERITY_RULE,
     HazardArea, SeverityFrom, WILDFIRE_SEVERITY_RULE, roman,
@@ -11,7 +12,7 @@ use super::impact::{AffectedUnit, GROUPS};
 use super::needs::DisplacementTable;
 use super::scenario::{DEFAULT_MIN_INTENSITY, HazardSpec, Period, Scenario};
 use crate::atlas::Layer;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// "1 flood zone has" / "3 flood zones have".
 fn counted(n: usize, one: &str, many: &str) -> String {
@@ -184,6 +185,41 @@ pub fn displacement_defaults(
         "displacement rates not given in the scenario, defaults used (severity 1–4): {}",
         used.join("; ")
     )]
+}
+
+/// How shelters inside earthquake bands were judged, and how many had no type.
+pub fn shelter_rules(facilities: &[FacilityAtRisk], areas: &[HazardArea]) -> Vec<String> {
+    let bands: HashSet<&str> = areas
+        .iter()
+        .filter(|h| h.intensity.is_some())
+        .map(|h| h.id.as_str())
+        .collect();
+    if bands.is_empty() {
+        return Vec::new();
+    }
+    let inside: Vec<&FacilityAtRisk> = facilities
+        .iter()
+        .filter(|f| f.category == "shelter" && f.hazards.iter().any(|h| bands.contains(h.as_str())))
+        .collect();
+    let closed = inside.iter().filter(|f| f.unusable).count();
+    let mut out = vec![format!(
+        "earthquake bands close building shelters from intensity {} and never open spaces ({}); {closed} of the {} shelters inside them are closed (see closed_by)",
+        roman(BUILDING_SHELTERS_CLOSE_AT),
+        OPEN_SPACE_TYPES.join(", "),
+        inside.len()
+    )];
+    let untyped = inside.iter().filter(|f| f.shelter_type.is_none()).count();
+    if untyped > 0 {
+        out.push(format!(
+            "{} no shelter_type: taken as buildings",
+            counted(
+                untyped,
+                "shelter inside an earthquake band",
+                "shelters inside earthquake bands"
+            )
+        ));
+    }
+    out
 }
 
 /// The vulnerable-group counts the exposure layer lacks or some affected units lack.

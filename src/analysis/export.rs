@@ -179,6 +179,7 @@ pub fn html(impact: &Impact, atlas_name: &str) -> String {
             "category",
             "severity",
             "unusable",
+            "why",
             "occupants / capacity",
         ],
         r.facilities.iter().map(|f| {
@@ -191,6 +192,10 @@ pub fn html(impact: &Impact, atlas_name: &str) -> String {
                 } else {
                     String::new()
                 },
+                f.closed_by
+                    .clone()
+                    .or_else(|| f.note.clone())
+                    .unwrap_or_default(),
                 f.occupants
                     .or(f.capacity)
                     .map(|v| v.to_string())

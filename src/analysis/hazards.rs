@@ -79,6 +79,8 @@ pub struct HazardArea {
     /// The severity the analysis used (and maps draw).
     pub severity: u8,
     pub severity_from: SeverityFrom,
+    /// Earthquake bands: the band's intensity (GB/T 17742); `None` for other hazards.
+    pub intensity: Option<u8>,
     /// A point buffered by [`DEFAULT_THREAT_RADIUS_M`] for want of `threat_radius_m`
     /// (and of a scenario `buffer_m`).
     pub default_radius: bool,
@@ -206,6 +208,7 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                         kind: kind_code(layer.kind),
                         severity,
                         severity_from,
+                        intensity: None,
                         default_radius,
                         area,
                         source: Some((layer.id.to_string(), fid)),
@@ -230,6 +233,7 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                     kind: "drawn",
                     severity,
                     severity_from,
+                    intensity: None,
                     default_radius: false,
                     area: area.clone(),
                     source: None,
@@ -250,6 +254,7 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                         kind: "earthquake",
                         severity: earthquake::severity_of(intensity),
                         severity_from: SeverityFrom::Intensity,
+                        intensity: Some(intensity),
                         default_radius: false,
                         area: MultiPolygon(vec![polygon]),
                         source: None,

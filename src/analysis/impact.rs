@@ -8,11 +8,14 @@
 //! 3. a unit hit by several hazards counts once, with every hazard listed and the
 //!    highest severity;
 //! 4. units are grouped by admin unit (admin code and `parent_code`, else location),
-//!    facilities and shelters inside hazards are listed, the call list is drawn up,
+//!    facilities and shelters inside hazards are listed (and shelters judged usable or
+//!    closed, see [`super::facilities`]), the call list is drawn up,
 //!    displaced people and their needs are counted against depot stock.
 
 use super::admin::{AdminIndex, AdminRef};
 use super::assumptions;
+pub use super::facilities::FacilityAtRisk;
+use super::facilities::facilities_at_risk;
 use super::geodesy::area_m2;
 use super::hazards::{Contact, HazardArea, anchor, resolve};
 use super::needs::{DisplacementTable, Need, needs_for};
@@ -129,23 +132,6 @@ pub struct AdminSummary {
     #[serde(flatten)]
     pub counts: Counts,
     pub contacts: Vec<Contact>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FacilityAtRisk {
-    pub layer: String,
-    pub fid: u32,
-    pub id: String,
-    pub name: Option<String>,
-    /// `shelter`, or the facility type (`school`, `hospital`, `nursing_home`, ...).
-    pub category: String,
-    pub hazards: Vec<String>,
-    pub severity: u8,
-    /// Shelters inside a hazard cannot take evacuees.
-    pub unusable: bool,
-    pub occupants: Option<i64>,
-    pub capacity: Option<i64>,
-    pub contact: Option<Contact>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -544,6 +530,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         &units,
         scenario.period,
     ));
+    assumptions.extend(assumptions::shelter_rules(&facilities, &overlay.areas));
     assumptions.extend(assumptions::missing_counts(exposure, &units));
     assumptions.extend(assumptions::displacement_defaults(
         &scenario.displacement,
@@ -572,57 +559,6 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         report,
         hazards: overlay.areas,
     }
-}
-
-/// Shelters and facilities (schools, hospitals, nursing homes, ...) inside hazards.
-fn facilities_at_risk(atlas: &Atlas, overlay: &HazardOverlay) -> Vec<FacilityAtRisk> {
-    let mut out = Vec::new();
-    for layer in atlas
-        .layers()
-        .iter()
-        .filter(|l| matches!(l.kind, Kind::Shelter | Kind::Facility))
-    {
-        for (fid, feature) in layer.features().iter().enumerate() {
-            let fid = fid as u32;
-            let (hits, _) = overlay.hits(&feature.geometry);
-            if hits.is_empty() {
-                continue;
-            }
-            let shelter = layer.kind == Kind::Shelter;
-            out.push(FacilityAtRisk {
-                layer: layer.id.to_string(),
-                fid,
-                id: feature.id.to_string(),
-                name: layer.value(fid, "name").as_str().map(str::to_string),
-                category: if shelter {
-                    "shelter".into()
-                } else {
-                    layer
-                        .value(fid, "facility_type")
-                        .as_str()
-                        .unwrap_or("facility")
-                        .to_string()
-                },
-                hazards: hits.iter().map(|&i| overlay.areas[i].id.clone()).collect(),
-                severity: hits
-                    .iter()
-                    .map(|&i| overlay.areas[i].severity)
-                    .max()
-                    .unwrap_or(0),
-                unusable: shelter,
-                occupants: layer.value(fid, "occupants").as_i64(),
-                capacity: layer.value(fid, "capacity").as_i64(),
-                contact: Contact::of(layer, fid),
-            });
-        }
-    }
-    out.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.layer.cmp(&b.layer))
-            .then(a.fid.cmp(&b.fid))
-    });
-    out
 }
 
 fn hazard_names(ids: &[String], areas: &HashMap<&str, &HazardArea>) -> String {
@@ -746,10 +682,11 @@ fn call_list(
                     format!("shelter inside {inside}: unusable, send evacuees elsewhere"),
                 )
             } else {
-                (
-                    format!("{} contact", f.category),
-                    format!("{} inside {inside}", f.category),
-                )
+                let why = match &f.note {
+                    Some(note) => format!("{} inside {inside}: {note}", f.category),
+                    None => format!("{} inside {inside}", f.category),
+                };
+                (format!("{} contact", f.category), why)
             };
             calls.push((
                 f.occupants.or(f.capacity).unwrap_or(0) as f64,

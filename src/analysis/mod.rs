@@ -4,6 +4,7 @@
 //! - [`hazards`]: scenario hazards → hazard areas (buffers, drawn polygons, earthquake
 //!   intensity rings from [`earthquake`]);
 //! - [`impact`]: who is affected — the overlay and the impact report;
+//! - [`facilities`]: shelters and facilities inside hazards, and which shelters close;
 //! - [`needs`]: displacement rates and the needs profile;
 //! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
 //! - [`prepared`], [`geodesy`], [`admin`]: point-in-polygon index, metres on the
@@ -16,6 +17,7 @@ pub mod coverage;
 pub mod earthquake;
 pub mod evacuation;
 pub mod export;
+pub mod facilities;
 pub mod geodesy;
 pub mod hazards;
 pub mod impact;
