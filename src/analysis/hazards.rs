@@ -11,12 +11,12 @@ use serde::Serialize;
 /// Default threat radius of a landslide point without `threat_radius_m` (design.md).
 pub const DEFAULT_THREAT_RADIUS_M: f64 = 200.0;
 
-/// Severity of a drawn area given without one: orange, the middle of the scale's upper
-/// half, so a quick sketch is neither dismissed (blue) nor the worst case (red).
+/// Severity of a drawn area sent without one (3, orange; the page always sends one). A
+/// planning convention, not a measurement: the report says when it was used.
 pub const DEFAULT_DRAWN_SEVERITY: u8 = 3;
 
-/// Severity of a landslide point or other hazard without one: yellow, the lowest level
-/// that still calls for action, since a census point is a known threat.
+/// Severity of a landslide point or other hazard without one (2, yellow). A planning
+/// convention, not a measurement: the report says how many hazards it was used for.
 pub const DEFAULT_OTHER_SEVERITY: u8 = 2;
 
 /// Flood severity from the return period: the rarer the flood a zone floods in, the

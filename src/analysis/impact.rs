@@ -13,7 +13,10 @@
 //!    displaced people and their needs are counted against depot stock.
 
 use super::admin::{AdminIndex, AdminRef};
-use super::assumptions;
+use super::assumptions::{
+    displacement_defaults, hazard_defaults, missing_counts, night_population, request_defaults,
+    shelter_rules,
+};
 pub use super::facilities::FacilityAtRisk;
 use super::facilities::facilities_at_risk;
 use super::geodesy::area_m2;
@@ -523,16 +526,12 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         "point units count whole when inside a hazard; polygon units count the share of their area inside (geodesic areas)".into(),
         "displaced = people × the highest displacement rate of the unit's hazards (see displaced.rates)".into(),
     ];
-    assumptions.extend(assumptions::hazard_defaults(&overlay.areas));
-    assumptions.extend(assumptions::request_defaults(scenario));
-    assumptions.extend(assumptions::night_population(
-        exposure,
-        &units,
-        scenario.period,
-    ));
-    assumptions.extend(assumptions::shelter_rules(&facilities, &overlay.areas));
-    assumptions.extend(assumptions::missing_counts(exposure, &units));
-    assumptions.extend(assumptions::displacement_defaults(
+    assumptions.extend(hazard_defaults(&overlay.areas));
+    assumptions.extend(request_defaults(scenario));
+    assumptions.extend(night_population(exposure, &units, scenario.period));
+    assumptions.extend(shelter_rules(&facilities, &overlay.areas));
+    assumptions.extend(missing_counts(exposure, &units));
+    assumptions.extend(displacement_defaults(
         &scenario.displacement,
         &units_by_kind,
     ));

@@ -20,8 +20,8 @@ pub const MAX_HAZARDS: usize = 1_000;
 pub const MAX_BUFFER_M: f64 = 50_000.0;
 /// Most days of needs.
 pub const MAX_DAYS: u32 = 365;
-/// Least intensity mapped when an earthquake does not say: VI, where GB/T 17742 first
-/// has ordinary buildings damaged.
+/// Least intensity mapped when an earthquake does not say: VI, the lowest degree the
+/// intensity scale (GB/T 17742) reads from damage to buildings.
 pub const DEFAULT_MIN_INTENSITY: u8 = 6;
 /// Days of needs counted when the scenario does not say: the first three days after a
 /// disaster, before outside relief is expected to arrive in numbers.
