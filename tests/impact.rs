@@ -3,8 +3,14 @@
 //! earthquake radii computed by hand — plus invariants and bad input.
 
 mod common;
+// The report's honesty about its data and its shelters, in files of their own.
+#[path = "impact/assumptions.rs"]
+mod assumptions;
+#[path = "impact/shelters.rs"]
+mod shelters;
 
-use common::{demo_app, post, repo_path};
+use common::folder::{POPULATION_AND_FLOOD, collection, data_folder, point, square};
+use common::{demo_app, folder_app, post, repo_path};
 use geo::{Contains, Distance, Geodesic, Geometry, Point};
 use riskatlas::analysis::{Scenario, analyse};
 use riskatlas::atlas::Atlas;
@@ -62,7 +68,7 @@ fn a_square_flood_over_a_grid_of_squares_counts_the_known_shares() {
         "{}",
         r.totals.population
     );
-    assert!((r.totals.elderly - 360.0).abs() < 1e-4);
+    assert!((r.totals.elderly.unwrap() - 360.0).abs() < 1e-4);
     let share = |id: &str| r.units.iter().find(|u| u.id == id).unwrap().share;
     for (id, expected) in [
         ("c11", 1.0),
@@ -178,14 +184,20 @@ fn shelters_inside_the_hazard_are_unusable_and_exposed_schools_are_listed() {
             .collect();
         assert_eq!(got, expected, "{layer}");
     }
-    assert!(
-        impact
-            .report
-            .facilities
-            .iter()
-            .filter(|f| f.category == "shelter")
-            .all(|f| f.unusable)
-    );
+    for f in impact
+        .report
+        .facilities
+        .iter()
+        .filter(|f| f.category == "shelter")
+    {
+        assert!(f.unusable, "{f:?}");
+        let rule = f.closed_by.as_deref().unwrap();
+        assert!(rule.starts_with("inside flood zone floods/"), "{rule}");
+        assert!(
+            f.hazards.iter().any(|h| rule.ends_with(h.as_str())),
+            "{rule}"
+        );
+    }
     assert!(
         impact
             .report
@@ -539,6 +551,99 @@ async fn bad_scenarios_get_400_naming_the_problem() {
             .await
             .status,
         400
+    );
+}
+
+/// Regression: a scenario naming a layer whose file could not be read answered
+/// `unknown layer "flood"`, which sends the planner looking for a typo rather than at
+/// the broken file. The reason must be the one in the load report.
+#[tokio::test]
+async fn a_layer_that_failed_to_load_is_named_as_failed_with_its_reason_not_unknown() {
+    let dir = data_folder(
+        POPULATION_AND_FLOOD,
+        &[(
+            "people.geojson",
+            collection(vec![point("a", 0.002, 0.002, json!({"population": 10}))]),
+        )],
+    );
+    std::fs::write(
+        dir.path().join("flood.geojson"),
+        r#"{"type": "FeatureCollection", "features": [{"type": "#,
+    )
+    .unwrap();
+    let loaded = load_folder(dir.path()).unwrap();
+    let reason = loaded.report.layer("flood").unwrap().error.clone();
+    let reason = reason.expect("the truncated file fails to load");
+    let app = folder_app(dir.path());
+
+    let reply = post(&app, "/api/impact", r#"{"hazards": [{"layer": "flood"}]}"#).await;
+    assert_eq!(reply.status, 400, "{}", reply.error());
+    let error = reply.error();
+    assert!(
+        error.starts_with(r#"hazards[0]: layer "flood" failed to load: "#),
+        "{error}"
+    );
+    assert!(
+        error.contains(&reason),
+        "{error:?} should give the reason {reason:?}"
+    );
+    assert!(!error.contains("unknown"), "{error}");
+
+    let reply = post(
+        &app,
+        "/api/evacuation",
+        r#"{"hazards": [{"layer": "flood"}]}"#,
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.error().contains(r#"layer "flood" failed to load"#),
+        "{}",
+        reply.error()
+    );
+
+    // A name that was never in the manifest is still unknown.
+    let reply = post(&app, "/api/impact", r#"{"hazards": [{"layer": "floods"}]}"#).await;
+    assert_eq!(reply.error(), r#"hazards[0]: unknown layer "floods""#);
+}
+
+/// The exposure layer failing to load is said the same way, given by name or not.
+#[tokio::test]
+async fn a_failed_exposure_layer_is_named_as_failed() {
+    let dir = data_folder(
+        POPULATION_AND_FLOOD,
+        &[(
+            "flood.geojson",
+            collection(vec![square(
+                0.0,
+                0.0,
+                0.01,
+                0.01,
+                json!({"return_period_years": 20}),
+            )]),
+        )],
+    );
+    // people.geojson is missing altogether.
+    let app = folder_app(dir.path());
+    let named = post(
+        &app,
+        "/api/impact",
+        r#"{"hazards": [{"layer": "flood"}], "exposure": "people"}"#,
+    )
+    .await;
+    assert_eq!(named.status, 400);
+    assert!(
+        named
+            .error()
+            .starts_with(r#"exposure: layer "people" failed to load: "#),
+        "{}",
+        named.error()
+    );
+    let unnamed = post(&app, "/api/impact", r#"{"hazards": [{"layer": "flood"}]}"#).await;
+    assert_eq!(unnamed.status, 400);
+    assert_eq!(
+        unnamed.error(),
+        "exposure: the atlas has no population layer; layers that failed to load: people"
     );
 }
 

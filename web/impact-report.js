@@ -48,6 +48,12 @@ export const NEEDS = {
   clothing_sets: ["Clothing 衣物", "sets 套"],
 };
 
+/** What a count with no data (null in the report) shows: missing data is not zero. */
+export const NO_DATA = "No data 无数据";
+
+/** A count that may be null: the layer has no such field, or no unit had a value. */
+const formatKnown = (value) => (value === null ? NO_DATA : formatCount(value));
+
 /** Rows shown before a "Show all" button in long lists. */
 const FIRST_ROWS = 8;
 
@@ -80,7 +86,8 @@ function totals(report) {
   const t = report.totals || {};
   return el("div", { class: "impact-totals" }, TOTALS.map(([field, en, zh]) =>
     el("div", { class: `total total-${field}` },
-      el("span", { class: "value", id: `impact-total-${field}` }, formatCount(t[field])),
+      el("span", { class: t[field] === null ? "value no-data" : "value", id: `impact-total-${field}` },
+        formatKnown(t[field])),
       el("span", { class: "label" }, `${en} ${zh}`))));
 }
 
@@ -97,10 +104,10 @@ function byAdmin(report) {
     el("td", {},
       el("div", { class: "admin-name", title: a.code }, a.name || a.code),
       el("div", { class: "sub" },
-        `老 ${formatCount(a.elderly)} · 幼 ${formatCount(a.children)} · 残 ${formatCount(a.disabled)}`),
+        `老 ${formatKnown(a.elderly)} · 幼 ${formatKnown(a.children)} · 残 ${formatKnown(a.disabled)}`),
       (a.contacts || []).slice(0, 1).map((c) => el("div", { class: "sub" }, contactLine(c)))),
     el("td", { class: "num" }, formatCount(a.population)),
-    el("td", { class: "num" }, formatCount(a.households)),
+    el("td", { class: "num" }, formatKnown(a.households)),
     el("td", { class: "num" }, formatCount(a.units))));
   const table = el("table", { class: "impact-table", id: "impact-by-admin" },
     el("thead", {}, el("tr", {}, el("th", {}, "Name 名称"),
@@ -121,9 +128,14 @@ function facilities(report) {
         f.unusable ? el("span", { class: "badge danger" }, "Unusable 不可用") : null),
       el("div", { class: "sub" },
         CATEGORIES[f.category] || f.category || "",
+        f.shelter_type ? ` (${f.shelter_type})` : "",
         f.capacity !== null && f.capacity !== undefined ? ` · capacity 容量 ${formatCount(f.capacity)}` : "",
         f.occupants !== null && f.occupants !== undefined ? ` · ${formatCount(f.occupants)} occupants 人` : "",
-        f.contact ? [" · ", contactLine(f.contact)] : null)));
+        f.contact ? [" · ", contactLine(f.contact)] : null),
+      // Why a shelter closed, or why one inside a hazard stays open (earthquakes leave
+      // open spaces usable).
+      f.closed_by ? el("div", { class: "sub why" }, `Closed 关闭: ${f.closed_by}`) : null,
+      !f.closed_by && f.note ? el("div", { class: "sub why" }, `Usable 可用: ${f.note}`) : null));
   const summary = unusable ? `${items.length} · ${unusable} unusable` : items.length;
   return section("impact-facilities", "Facilities at risk 受威胁设施", summary, true,
     items.length ? cappedList("impact-list", items, render) : el("p", { class: "hint" }, "None 无"));

@@ -122,6 +122,9 @@ function post(scenario, format) {
 
 // --- map ------------------------------------------------------------------------------------
 
+// `severity` of a hazard feature is the one the analysis used, derived or defaulted where
+// the data had none (detail.severity_from says which), so a hazard is drawn in the colour
+// it was counted at; grey only for a feature that somehow has none.
 const SEVERITY_COLOR = ["match", ["coalesce", ["get", "severity"], 0],
   1, SEVERITY[0].color, 2, SEVERITY[1].color, 3, SEVERITY[2].color, 4, SEVERITY[3].color, "#888888"];
 const IS_POLYGON = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]];

@@ -8,6 +8,7 @@
 
 use super::admin::AdminIndex;
 use super::evacuation::{EvacuationPlan, Unassigned};
+use super::export::count_or_no_data;
 use super::impact::Impact;
 use super::scenario::Level;
 use crate::atlas::Atlas;
@@ -175,8 +176,12 @@ pub fn village_cards(
         );
         let _ = write!(
             body,
-            "<h3>谁转移 Who moves</h3><p>{:.0} 人 people · {:.0} 户 households · 老人 elderly {:.0} · 儿童 children {:.0} · 残疾人 disabled {:.0}. 优先转移老弱病残 — the elderly, children and disabled first.</p>",
-            u.people, u.households, u.elderly, u.children, u.disabled
+            "<h3>谁转移 Who moves</h3><p>{:.0} 人 people · {} 户 households · 老人 elderly {} · 儿童 children {} · 残疾人 disabled {}. 优先转移老弱病残 — the elderly, children and disabled first.</p>",
+            u.people,
+            count_or_no_data(u.households),
+            count_or_no_data(u.elderly),
+            count_or_no_data(u.children),
+            count_or_no_data(u.disabled)
         );
         body.push_str("<h3>去哪里、走哪条路 Where to go, by which route</h3>");
         let assigned: Vec<_> = plan

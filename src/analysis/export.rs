@@ -9,6 +9,14 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// What a printed page says where a count has no data.
+pub const NO_DATA: &str = "无数据 no data";
+
+/// A count of people rounded to whole people, or [`NO_DATA`]: missing data is not zero.
+pub fn count_or_no_data(count: Option<f64>) -> String {
+    count.map_or_else(|| NO_DATA.to_string(), |x| format!("{x:.0}"))
+}
+
 /// Hazard areas and affected units as one FeatureCollection; `role` tells them apart.
 pub fn geojson(impact: &Impact, atlas: &Atlas) -> Value {
     let mut features: Vec<Value> = impact
@@ -43,6 +51,8 @@ pub fn geojson(impact: &Impact, atlas: &Atlas) -> Value {
 
 /// One row per admin unit at the report's grouping level. Starts with a UTF-8 byte-order
 /// mark, without which spreadsheet programs on Chinese-locale desktops misread the names.
+/// A count with no data is an empty cell, which spreadsheets read as missing (not 0)
+/// while the column stays numeric.
 pub fn csv_by_admin(impact: &Impact) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -63,15 +73,16 @@ pub fn csv_by_admin(impact: &Impact) -> String {
     for a in &impact.report.by_admin {
         let c = a.contacts.first();
         let n = |x: f64| format!("{:.1}", x);
+        let known = |x: Option<f64>| x.map(n).unwrap_or_default();
         w.write_record([
             a.code.clone(),
             a.name.clone(),
             a.level.clone(),
             n(a.counts.population),
-            n(a.counts.households),
-            n(a.counts.elderly),
-            n(a.counts.children),
-            n(a.counts.disabled),
+            known(a.counts.households),
+            known(a.counts.elderly),
+            known(a.counts.children),
+            known(a.counts.disabled),
             a.counts.units.to_string(),
             c.map(|c| c.name.clone()).unwrap_or_default(),
             c.map(|c| c.phone.clone()).unwrap_or_default(),
@@ -132,10 +143,10 @@ pub fn html(impact: &Impact, atlas_name: &str) -> String {
         ],
         std::iter::once(vec![
             n0(t.population),
-            n0(t.households),
-            n0(t.elderly),
-            n0(t.children),
-            n0(t.disabled),
+            count_or_no_data(t.households),
+            count_or_no_data(t.elderly),
+            count_or_no_data(t.children),
+            count_or_no_data(t.disabled),
             t.units.to_string(),
         ]),
     ));
@@ -154,9 +165,9 @@ pub fn html(impact: &Impact, atlas_name: &str) -> String {
                 a.code.clone(),
                 a.name.clone(),
                 n0(a.counts.population),
-                n0(a.counts.elderly),
-                n0(a.counts.children),
-                n0(a.counts.disabled),
+                count_or_no_data(a.counts.elderly),
+                count_or_no_data(a.counts.children),
+                count_or_no_data(a.counts.disabled),
                 c,
             ]
         }),
@@ -168,6 +179,7 @@ pub fn html(impact: &Impact, atlas_name: &str) -> String {
             "category",
             "severity",
             "unusable",
+            "why",
             "occupants / capacity",
         ],
         r.facilities.iter().map(|f| {
@@ -180,6 +192,10 @@ pub fn html(impact: &Impact, atlas_name: &str) -> String {
                 } else {
                     String::new()
                 },
+                f.closed_by
+                    .clone()
+                    .or_else(|| f.note.clone())
+                    .unwrap_or_default(),
                 f.occupants
                     .or(f.capacity)
                     .map(|v| v.to_string())

@@ -11,6 +11,42 @@ use serde::Serialize;
 /// Default threat radius of a landslide point without `threat_radius_m` (design.md).
 pub const DEFAULT_THREAT_RADIUS_M: f64 = 200.0;
 
+/// Severity of a drawn area sent without one (3, orange; the page always sends one). A
+/// planning convention, not a measurement: the report says when it was used.
+pub const DEFAULT_DRAWN_SEVERITY: u8 = 3;
+
+/// Severity of a landslide point or other hazard without one (2, yellow). A planning
+/// convention, not a measurement: the report says how many hazards it was used for.
+pub const DEFAULT_OTHER_SEVERITY: u8 = 2;
+
+/// Flood severity from the return period: the rarer the flood a zone floods in, the
+/// less often it is under water, so the lower its warning level.
+pub const FLOOD_SEVERITY_RULE: &str =
+    "≤10 y → 4 red, 11–20 y → 3 orange, 21–50 y → 2 yellow, longer → 1 blue";
+
+/// Wildfire severity from the forest-fire danger level (1–5).
+pub const WILDFIRE_SEVERITY_RULE: &str = "5 → 4 red, 4 → 3 orange, 3 → 2 yellow, 1–2 → 1 blue";
+
+/// Where a hazard's severity came from, so that the report can say which were assumed
+/// and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeverityFrom {
+    /// The feature's own `severity`.
+    Severity,
+    /// Given with the drawn area in the scenario.
+    Scenario,
+    /// A flood's `return_period_years` ([`FLOOD_SEVERITY_RULE`]).
+    ReturnPeriodYears,
+    /// A fire-danger zone's `danger_level` ([`WILDFIRE_SEVERITY_RULE`]).
+    DangerLevel,
+    /// An earthquake band's intensity ([`earthquake::severity_of`]).
+    Intensity,
+    /// Nothing to go by: flood and wildfire 1, drawn areas [`DEFAULT_DRAWN_SEVERITY`],
+    /// others [`DEFAULT_OTHER_SEVERITY`].
+    Default,
+}
+
 /// A duty contact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
@@ -40,7 +76,14 @@ pub struct HazardArea {
     pub name: String,
     /// `flood`, `landslide`, `wildfire`, `hazard`, `drawn` or `earthquake`.
     pub kind: &'static str,
+    /// The severity the analysis used (and maps draw).
     pub severity: u8,
+    pub severity_from: SeverityFrom,
+    /// Earthquake bands: the band's intensity (GB/T 17742); `None` for other hazards.
+    pub intensity: Option<u8>,
+    /// A point buffered by [`DEFAULT_THREAT_RADIUS_M`] for want of `threat_radius_m`
+    /// (and of a scenario `buffer_m`).
+    pub default_radius: bool,
     pub area: MultiPolygon<f64>,
     pub source: Option<(String, u32)>,
     pub contact: Option<Contact>,
@@ -58,28 +101,41 @@ fn kind_code(kind: Kind) -> &'static str {
 }
 
 /// Severity of a layer feature: its own, or derived from what it has.
-fn severity_of(layer: &Layer, fid: u32) -> u8 {
+fn severity_of(layer: &Layer, fid: u32) -> (u8, SeverityFrom) {
     if let Some(s) = layer.value(fid, "severity").as_i64() {
-        return s.clamp(1, 4) as u8;
+        return (s.clamp(1, 4) as u8, SeverityFrom::Severity);
     }
+    let number = |field: &str| layer.value(fid, field).as_i64();
     match layer.kind {
-        Kind::Flood => match layer
-            .value(fid, "return_period_years")
-            .as_i64()
-            .unwrap_or(100)
-        {
-            ..=10 => 4,
-            11..=20 => 3,
-            21..=50 => 2,
-            _ => 1,
+        Kind::Flood => match number("return_period_years") {
+            Some(years) => (flood_severity(years), SeverityFrom::ReturnPeriodYears),
+            None => (1, SeverityFrom::Default),
         },
-        Kind::Wildfire => match layer.value(fid, "danger_level").as_i64().unwrap_or(1) {
-            5 => 4,
-            4 => 3,
-            3 => 2,
-            _ => 1,
+        Kind::Wildfire => match number("danger_level") {
+            Some(level) => (wildfire_severity(level), SeverityFrom::DangerLevel),
+            None => (1, SeverityFrom::Default),
         },
-        _ => 2,
+        _ => (DEFAULT_OTHER_SEVERITY, SeverityFrom::Default),
+    }
+}
+
+/// See [`FLOOD_SEVERITY_RULE`].
+fn flood_severity(return_period_years: i64) -> u8 {
+    match return_period_years {
+        ..=10 => 4,
+        11..=20 => 3,
+        21..=50 => 2,
+        _ => 1,
+    }
+}
+
+/// See [`WILDFIRE_SEVERITY_RULE`].
+fn wildfire_severity(danger_level: i64) -> u8 {
+    match danger_level {
+        5.. => 4,
+        4 => 3,
+        3 => 2,
+        _ => 1,
     }
 }
 
@@ -108,18 +164,23 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                     if filter.as_ref().is_some_and(|f| !f.matches(&feature.attrs)) {
                         continue;
                     }
+                    let mut default_radius = false;
                     let (area, detail) = match &feature.geometry {
                         Geometry::Polygon(p) => {
                             (MultiPolygon(vec![p.clone()]), serde_json::json!({}))
                         }
                         Geometry::MultiPolygon(mp) => (mp.clone(), serde_json::json!({})),
                         Geometry::Point(p) => {
-                            let radius = buffer_m
-                                .or_else(|| layer.value(fid, "threat_radius_m").as_f64())
-                                .unwrap_or(DEFAULT_THREAT_RADIUS_M);
+                            let (radius, from) =
+                                match (buffer_m, layer.value(fid, "threat_radius_m").as_f64()) {
+                                    (Some(b), _) => (*b, "buffer_m"),
+                                    (None, Some(r)) => (r, "threat_radius_m"),
+                                    (None, None) => (DEFAULT_THREAT_RADIUS_M, "default"),
+                                };
+                            default_radius = from == "default";
                             (
                                 MultiPolygon(vec![circle(*p, radius)]),
-                                serde_json::json!({"radius_m": radius}),
+                                serde_json::json!({"radius_m": radius, "radius_from": from}),
                             )
                         }
                         // Lines and multipoints are not hazard areas; kinds checked at import keep
@@ -139,11 +200,16 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                             detail[field] = v.to_json();
                         }
                     }
+                    let (severity, severity_from) = severity_of(layer, fid);
+                    detail["severity_from"] = serde_json::json!(severity_from);
                     areas.push(HazardArea {
                         id: format!("{}/{fid}", layer.id),
                         name: name_of(layer, fid),
                         kind: kind_code(layer.kind),
-                        severity: severity_of(layer, fid),
+                        severity,
+                        severity_from,
+                        intensity: None,
+                        default_radius,
                         area,
                         source: Some((layer.id.to_string(), fid)),
                         contact: Contact::of(layer, fid),
@@ -156,16 +222,25 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                 severity,
                 name,
                 repairs,
-            } => areas.push(HazardArea {
-                id: format!("drawn/{index}"),
-                name: name.clone(),
-                kind: "drawn",
-                severity: *severity,
-                area: area.clone(),
-                source: None,
-                contact: None,
-                detail: serde_json::json!({"repairs": repairs}),
-            }),
+            } => {
+                let (severity, severity_from) = match severity {
+                    Some(s) => (*s, SeverityFrom::Scenario),
+                    None => (DEFAULT_DRAWN_SEVERITY, SeverityFrom::Default),
+                };
+                areas.push(HazardArea {
+                    id: format!("drawn/{index}"),
+                    name: name.clone(),
+                    kind: "drawn",
+                    severity,
+                    severity_from,
+                    intensity: None,
+                    default_radius: false,
+                    area: area.clone(),
+                    source: None,
+                    contact: None,
+                    detail: serde_json::json!({"repairs": repairs, "severity_from": severity_from}),
+                })
+            }
             HazardSpec::Earthquake(q) => {
                 let isos = earthquake::isoseismals(&q.zone, q.magnitude, q.min_intensity);
                 let i0 = earthquake::epicentral_intensity(&q.zone, q.magnitude);
@@ -178,6 +253,9 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                         name: format!("{} intensity {}", q.name, roman(intensity)),
                         kind: "earthquake",
                         severity: earthquake::severity_of(intensity),
+                        severity_from: SeverityFrom::Intensity,
+                        intensity: Some(intensity),
+                        default_radius: false,
                         area: MultiPolygon(vec![polygon]),
                         source: None,
                         contact: None,
@@ -191,6 +269,7 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                             "zone": q.zone.name,
                             "shape": if q.strike_deg.is_some() { "ellipse along the strike" } else { "equal-area circle (strike unknown)" },
                             "relation": "Yu, Li & Xiao 2013 (GB 18306-2015 background), I = A + B·Ms + C·lg(R + R0)",
+                            "severity_from": SeverityFrom::Intensity,
                         }),
                     });
                 }

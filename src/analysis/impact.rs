@@ -8,10 +8,17 @@
 //! 3. a unit hit by several hazards counts once, with every hazard listed and the
 //!    highest severity;
 //! 4. units are grouped by admin unit (admin code and `parent_code`, else location),
-//!    facilities and shelters inside hazards are listed, the call list is drawn up,
+//!    facilities and shelters inside hazards are listed (and shelters judged usable or
+//!    closed, see [`super::facilities`]), the call list is drawn up,
 //!    displaced people and their needs are counted against depot stock.
 
 use super::admin::{AdminIndex, AdminRef};
+use super::assumptions::{
+    displacement_defaults, hazard_defaults, missing_counts, night_population, request_defaults,
+    shelter_rules,
+};
+pub use super::facilities::FacilityAtRisk;
+use super::facilities::facilities_at_risk;
 use super::geodesy::area_m2;
 use super::hazards::{Contact, HazardArea, anchor, resolve};
 use super::needs::{DisplacementTable, Need, needs_for};
@@ -25,25 +32,67 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// People counts; fractional where polygon units are split by area.
+///
+/// Missing data is not zero: `households`, `elderly`, `children` and `disabled` are
+/// `None` (null in JSON) when the exposure layer has no such field, or when none of the
+/// units counted has a value. Units without a value are left out of a sum that others
+/// have, and the report's assumptions say how many they were.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Counts {
     pub population: f64,
-    pub households: f64,
-    pub elderly: f64,
-    pub children: f64,
-    pub disabled: f64,
+    pub households: Option<f64>,
+    pub elderly: Option<f64>,
+    pub children: Option<f64>,
+    pub disabled: Option<f64>,
     pub units: usize,
 }
 
+/// Where an affected unit keeps one of its optional counts.
+pub type CountOf = fn(&AffectedUnit) -> Option<f64>;
+
+/// The optional counts of a population layer: the field, and where a unit keeps it.
+pub const GROUPS: [(&str, CountOf); 4] = [
+    ("households", |u| u.households),
+    ("elderly", |u| u.elderly),
+    ("children", |u| u.children),
+    ("disabled", |u| u.disabled),
+];
+
 impl Counts {
-    fn add(&mut self, u: &AffectedUnit) {
-        self.population += u.people;
-        self.households += u.households;
-        self.elderly += u.elderly;
-        self.children += u.children;
-        self.disabled += u.disabled;
-        self.units += 1;
+    /// The counts of `units`, affected units of the exposure layer `exposure`.
+    fn sum(units: &[&AffectedUnit], exposure: &Layer) -> Counts {
+        let [households, elderly, children, disabled] = GROUPS.map(|(field, value)| {
+            sum_known(
+                units.iter().map(|u| value(u)),
+                exposure.schema.position(field).is_some(),
+            )
+        });
+        Counts {
+            population: units.iter().map(|u| u.people).sum(),
+            households,
+            elderly,
+            children,
+            disabled,
+            units: units.len(),
+        }
     }
+}
+
+/// The sum of the values known. No units is nobody (zero); units none of which has a
+/// value are unknown (`None`), as is a field the layer does not have.
+fn sum_known(values: impl Iterator<Item = Option<f64>>, layer_has_field: bool) -> Option<f64> {
+    if !layer_has_field {
+        return None;
+    }
+    let (mut sum, mut units, mut known) = (0.0, 0usize, 0usize);
+    for value in values {
+        units += 1;
+        if let Some(v) = value {
+            sum += v;
+            known += 1;
+        }
+    }
+    (units == 0 || known > 0).then_some(sum)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,10 +102,11 @@ pub struct AffectedUnit {
     pub name: Option<String>,
     /// People counted: the share inside the hazards of the period's population.
     pub people: f64,
-    pub households: f64,
-    pub elderly: f64,
-    pub children: f64,
-    pub disabled: f64,
+    /// `None` (null) when the layer has no such field or the unit has no value.
+    pub households: Option<f64>,
+    pub elderly: Option<f64>,
+    pub children: Option<f64>,
+    pub disabled: Option<f64>,
     /// Share of the unit inside the hazards (1 for points).
     pub share: f64,
     pub admin_code: Option<String>,
@@ -85,23 +135,6 @@ pub struct AdminSummary {
     #[serde(flatten)]
     pub counts: Counts,
     pub contacts: Vec<Contact>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FacilityAtRisk {
-    pub layer: String,
-    pub fid: u32,
-    pub id: String,
-    pub name: Option<String>,
-    /// `shelter`, or the facility type (`school`, `hospital`, `nursing_home`, ...).
-    pub category: String,
-    pub hazards: Vec<String>,
-    pub severity: u8,
-    /// Shelters inside a hazard cannot take evacuees.
-    pub unusable: bool,
-    pub occupants: Option<i64>,
-    pub capacity: Option<i64>,
-    pub contact: Option<Contact>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -319,6 +352,11 @@ fn number(layer: &Layer, fid: u32, field: &str) -> f64 {
     layer.value(fid, field).as_f64().unwrap_or(0.0)
 }
 
+/// The share of an optional count inside the hazards; `None` when it has no value.
+fn share_of(layer: &Layer, fid: u32, field: &str, share: f64) -> Option<f64> {
+    layer.value(fid, field).as_f64().map(|v| v * share)
+}
+
 /// Runs the overlay and builds the report. The scenario must have been parsed against
 /// this atlas.
 pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
@@ -364,10 +402,10 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
             fid,
             name: exposure.value(fid, "name").as_str().map(str::to_string),
             people: population * share,
-            households: number(exposure, fid, "households") * share,
-            elderly: number(exposure, fid, "elderly") * share,
-            children: number(exposure, fid, "children") * share,
-            disabled: number(exposure, fid, "disabled") * share,
+            households: share_of(exposure, fid, "households", share),
+            elderly: share_of(exposure, fid, "elderly", share),
+            children: share_of(exposure, fid, "children", share),
+            disabled: share_of(exposure, fid, "disabled", share),
             share,
             admin_code: exposure
                 .value(fid, "admin_code")
@@ -379,8 +417,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         });
     }
 
-    let mut totals = Counts::default();
-    units.iter().for_each(|u| totals.add(u));
+    let totals = Counts::sum(&units.iter().collect::<Vec<_>>(), exposure);
 
     let mut by_hazard: Vec<HazardSummary> = overlay
         .areas
@@ -410,7 +447,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
     }
 
     // 4: grouping by admin unit.
-    let mut groups: BTreeMap<String, (Option<AdminRef>, Counts)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (Option<AdminRef>, Vec<&AffectedUnit>)> = BTreeMap::new();
     let mut unplaced = 0usize;
     for u in &units {
         let admin = u
@@ -425,11 +462,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
             unplaced += 1;
         }
         let key = admin.map(|a| a.code().to_string()).unwrap_or_default();
-        groups
-            .entry(key)
-            .or_insert((admin, Counts::default()))
-            .1
-            .add(u);
+        groups.entry(key).or_insert((admin, Vec::new())).1.push(u);
     }
     if unplaced > 0 && !admins.is_empty() {
         warnings.push(format!(
@@ -439,13 +472,13 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
     }
     let mut by_admin: Vec<AdminSummary> = groups
         .into_iter()
-        .map(|(code, (admin, counts))| AdminSummary {
+        .map(|(code, (admin, members))| AdminSummary {
             code,
             name: admin
                 .map(|a| a.name().to_string())
                 .unwrap_or_else(|| "(outside admin units)".into()),
             level: scenario.group_by.code().to_string(),
-            counts,
+            counts: Counts::sum(&members, exposure),
             contacts: admin.and_then(|a| a.contact()).into_iter().collect(),
         })
         .collect();
@@ -461,6 +494,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
 
     // Displaced people and their needs.
     let mut by_kind: BTreeMap<String, f64> = BTreeMap::new();
+    let mut units_by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut displaced_total = 0.0;
     for u in &units {
         let (kind, rate) = u
@@ -472,6 +506,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         let d = u.people * rate;
         displaced_total += d;
         *by_kind.entry(kind.to_string()).or_default() += d;
+        *units_by_kind.entry(kind).or_default() += 1;
     }
     let stock = depot_stock(atlas);
     let needs = Needs {
@@ -483,15 +518,23 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
     };
 
     units.sort_by(|a, b| b.people.total_cmp(&a.people).then(a.fid.cmp(&b.fid)));
-    let assumptions = vec![
+    let mut assumptions = vec![
         format!("exposure layer {:?}, {} population", exposure.id.as_str(), match scenario.period {
             Period::Day => "day",
             Period::Night => "night (population_night where given)",
         }),
         "point units count whole when inside a hazard; polygon units count the share of their area inside (geodesic areas)".into(),
-        format!("landslide points without threat_radius_m are buffered by {} m", super::hazards::DEFAULT_THREAT_RADIUS_M),
         "displaced = people × the highest displacement rate of the unit's hazards (see displaced.rates)".into(),
     ];
+    assumptions.extend(hazard_defaults(&overlay.areas));
+    assumptions.extend(request_defaults(scenario));
+    assumptions.extend(night_population(exposure, &units, scenario.period));
+    assumptions.extend(shelter_rules(&facilities, &overlay.areas));
+    assumptions.extend(missing_counts(exposure, &units));
+    assumptions.extend(displacement_defaults(
+        &scenario.displacement,
+        &units_by_kind,
+    ));
     let report = ImpactReport {
         exposure: exposure.id.to_string(),
         group_by: scenario.group_by.code(),
@@ -515,57 +558,6 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         report,
         hazards: overlay.areas,
     }
-}
-
-/// Shelters and facilities (schools, hospitals, nursing homes, ...) inside hazards.
-fn facilities_at_risk(atlas: &Atlas, overlay: &HazardOverlay) -> Vec<FacilityAtRisk> {
-    let mut out = Vec::new();
-    for layer in atlas
-        .layers()
-        .iter()
-        .filter(|l| matches!(l.kind, Kind::Shelter | Kind::Facility))
-    {
-        for (fid, feature) in layer.features().iter().enumerate() {
-            let fid = fid as u32;
-            let (hits, _) = overlay.hits(&feature.geometry);
-            if hits.is_empty() {
-                continue;
-            }
-            let shelter = layer.kind == Kind::Shelter;
-            out.push(FacilityAtRisk {
-                layer: layer.id.to_string(),
-                fid,
-                id: feature.id.to_string(),
-                name: layer.value(fid, "name").as_str().map(str::to_string),
-                category: if shelter {
-                    "shelter".into()
-                } else {
-                    layer
-                        .value(fid, "facility_type")
-                        .as_str()
-                        .unwrap_or("facility")
-                        .to_string()
-                },
-                hazards: hits.iter().map(|&i| overlay.areas[i].id.clone()).collect(),
-                severity: hits
-                    .iter()
-                    .map(|&i| overlay.areas[i].severity)
-                    .max()
-                    .unwrap_or(0),
-                unusable: shelter,
-                occupants: layer.value(fid, "occupants").as_i64(),
-                capacity: layer.value(fid, "capacity").as_i64(),
-                contact: Contact::of(layer, fid),
-            });
-        }
-    }
-    out.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.layer.cmp(&b.layer))
-            .then(a.fid.cmp(&b.fid))
-    });
-    out
 }
 
 fn hazard_names(ids: &[String], areas: &HashMap<&str, &HazardArea>) -> String {
@@ -689,10 +681,11 @@ fn call_list(
                     format!("shelter inside {inside}: unusable, send evacuees elsewhere"),
                 )
             } else {
-                (
-                    format!("{} contact", f.category),
-                    format!("{} inside {inside}", f.category),
-                )
+                let why = match &f.note {
+                    Some(note) => format!("{} inside {inside}: {note}", f.category),
+                    None => format!("{} inside {inside}", f.category),
+                };
+                (format!("{} contact", f.category), why)
             };
             calls.push((
                 f.occupants.or(f.capacity).unwrap_or(0) as f64,

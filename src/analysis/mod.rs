@@ -4,16 +4,20 @@
 //! - [`hazards`]: scenario hazards → hazard areas (buffers, drawn polygons, earthquake
 //!   intensity rings from [`earthquake`]);
 //! - [`impact`]: who is affected — the overlay and the impact report;
+//! - [`facilities`]: shelters and facilities inside hazards, and which shelters close;
 //! - [`needs`]: displacement rates and the needs profile;
+//! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
 //! - [`prepared`], [`geodesy`], [`admin`]: point-in-polygon index, metres on the
 //!   ellipsoid, admin-unit lookup.
 
 pub mod admin;
+pub mod assumptions;
 pub mod cards;
 pub mod coverage;
 pub mod earthquake;
 pub mod evacuation;
 pub mod export;
+pub mod facilities;
 pub mod geodesy;
 pub mod hazards;
 pub mod impact;

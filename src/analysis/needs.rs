@@ -34,6 +34,8 @@ pub const HAZARD_KINDS: [&str; 6] = [
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DisplacementTable {
     pub rates: Vec<(String, [f64; 4])>,
+    /// The kinds whose rates the scenario gave; the others are the defaults.
+    pub given: Vec<String>,
 }
 
 impl Default for DisplacementTable {
@@ -48,6 +50,7 @@ impl Default for DisplacementTable {
         ];
         DisplacementTable {
             rates: rates.into_iter().map(|(k, r)| (k.to_string(), r)).collect(),
+            given: Vec::new(),
         }
     }
 }
@@ -78,8 +81,15 @@ impl DisplacementTable {
                     format!("{kind}: give 4 rates between 0 and 1, for severity 1 to 4")
                 })?;
             slot.1 = [list[0], list[1], list[2], list[3]];
+            table.given.push(kind.clone());
         }
         Ok(table)
+    }
+
+    /// The rates of `kind` (1 to 4), and whether they are the defaults.
+    pub fn rates_of(&self, kind: &str) -> Option<([f64; 4], bool)> {
+        let (_, rates) = self.rates.iter().find(|(k, _)| k == kind)?;
+        Some((*rates, !self.given.iter().any(|g| g == kind)))
     }
 
     pub fn rate(&self, kind: &str, severity: u8) -> f64 {
@@ -134,6 +144,11 @@ impl Default for NeedsProfile {
 }
 
 impl NeedsProfile {
+    /// Whether this is the default profile (the scenario gave none).
+    pub fn is_default(&self) -> bool {
+        *self == NeedsProfile::default()
+    }
+
     /// A profile from `[{"item": "rice_kg", "per_person_per_day": 0.5}, ...]`.
     pub fn from_json(json: &Json) -> Result<NeedsProfile, String> {
         let items: Vec<NeedItem> =

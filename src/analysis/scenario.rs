@@ -20,6 +20,12 @@ pub const MAX_HAZARDS: usize = 1_000;
 pub const MAX_BUFFER_M: f64 = 50_000.0;
 /// Most days of needs.
 pub const MAX_DAYS: u32 = 365;
+/// Least intensity mapped when an earthquake does not say: VI, the lowest degree the
+/// intensity scale (GB/T 17742) reads from damage to buildings.
+pub const DEFAULT_MIN_INTENSITY: u8 = 6;
+/// Days of needs counted when the scenario does not say: the first three days after a
+/// disaster, before outside relief is expected to arrive in numbers.
+pub const DEFAULT_DAYS: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,6 +74,9 @@ pub struct Earthquake {
     pub zone: super::earthquake::Zone,
     /// Fault strike in degrees from north; `None` draws equal-area circles.
     pub strike_deg: Option<f64>,
+    /// Whether the request gave `region` and `min_intensity`, or the defaults were used.
+    pub region_given: bool,
+    pub min_intensity_given: bool,
 }
 
 /// One hazard of a scenario, checked.
@@ -80,10 +89,11 @@ pub enum HazardSpec {
         filter: Option<Filter>,
         buffer_m: Option<f64>,
     },
-    /// A polygon the user drew, with the repairs made to it.
+    /// A polygon the user drew, with the repairs made to it; `severity` as given (the
+    /// analysis says which default it used when it was not).
     Drawn {
         area: MultiPolygon<f64>,
-        severity: u8,
+        severity: Option<u8>,
         name: String,
         repairs: Vec<String>,
     },
@@ -100,6 +110,9 @@ pub struct Scenario {
     pub days: u32,
     pub displacement: DisplacementTable,
     pub needs: NeedsProfile,
+    /// Options the request left out, each with the default used, for the report's
+    /// assumptions (`group_by not given: township`).
+    pub defaults: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -172,11 +185,12 @@ impl Scenario {
                 parse_hazard(h, atlas).map_err(|e| ScenarioError(format!("hazards[{i}]: {}", e.0)))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mut defaults = Vec::new();
         let exposure = match raw.exposure {
             Some(id) => {
-                let layer = atlas
-                    .layer(&id)
-                    .ok_or_else(|| ScenarioError(format!("exposure: unknown layer {id:?}")))?;
+                let layer = atlas.layer(&id).ok_or_else(|| {
+                    ScenarioError(format!("exposure: {}", missing_layer(atlas, &id).0))
+                })?;
                 if layer.kind != Kind::Population {
                     return err(format!(
                         "exposure: layer {id:?} is a {} layer; exposure needs a population layer",
@@ -185,17 +199,30 @@ impl Scenario {
                 }
                 layer.id.clone()
             }
-            None => atlas
-                .layers()
-                .iter()
-                .find(|l| l.kind == Kind::Population)
-                .map(|l| l.id.clone())
-                .ok_or_else(|| {
-                    ScenarioError("exposure: the atlas has no population layer".into())
-                })?,
+            None => {
+                let id = atlas
+                    .layers()
+                    .iter()
+                    .find(|l| l.kind == Kind::Population)
+                    .map(|l| l.id.clone())
+                    .ok_or_else(|| {
+                        ScenarioError(format!(
+                            "exposure: the atlas has no population layer{}",
+                            failed_note(atlas)
+                        ))
+                    })?;
+                defaults.push(format!(
+                    "exposure not given: the first population layer, {:?}",
+                    id.as_str()
+                ));
+                id
+            }
         };
         let group_by = match raw.group_by.as_deref() {
-            None => Level::Township,
+            None => {
+                defaults.push("group_by not given: township".to_string());
+                Level::Township
+            }
             Some(s) => Level::parse(s).ok_or_else(|| {
                 ScenarioError(format!(
                     "group_by: {s:?} is not county, township, village or grid"
@@ -203,11 +230,18 @@ impl Scenario {
             })?,
         };
         let period = match raw.period.as_deref() {
-            None | Some("day") => Period::Day,
+            None => {
+                defaults.push("period not given: day population".to_string());
+                Period::Day
+            }
+            Some("day") => Period::Day,
             Some("night") => Period::Night,
             Some(other) => return err(format!("period: {other:?} is not day or night")),
         };
-        let days = raw.days.unwrap_or(3);
+        let days = raw.days.unwrap_or_else(|| {
+            defaults.push(format!("days not given: needs for {DEFAULT_DAYS} days"));
+            DEFAULT_DAYS
+        });
         if !(1..=MAX_DAYS).contains(&days) {
             return err(format!("days: {days} is outside 1..={MAX_DAYS}"));
         }
@@ -230,7 +264,34 @@ impl Scenario {
             days,
             displacement,
             needs,
+            defaults,
         })
+    }
+}
+
+/// A layer the atlas does not hold: one that failed to load says so, with the load
+/// report's reason, since "unknown" would send the planner looking for a typo.
+fn missing_layer(atlas: &Atlas, id: &str) -> ScenarioError {
+    match atlas.failed_layer(id) {
+        Some(failed) => ScenarioError(format!(
+            "layer {id:?} failed to load: {} (see GET /api/layers)",
+            failed.reason
+        )),
+        None => ScenarioError(format!("unknown layer {id:?}")),
+    }
+}
+
+/// "; layers that failed to load: a, b" when some did, for messages about what is absent.
+fn failed_note(atlas: &Atlas) -> String {
+    let failed: Vec<&str> = atlas
+        .failed_layers()
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("; layers that failed to load: {}", failed.join(", "))
     }
 }
 
@@ -244,9 +305,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
         return err("give exactly one of \"layer\", \"geometry\" or \"earthquake\"");
     }
     if let Some(id) = &h.layer {
-        let layer = atlas
-            .layer(id)
-            .ok_or_else(|| ScenarioError(format!("unknown layer {id:?}")))?;
+        let layer = atlas.layer(id).ok_or_else(|| missing_layer(atlas, id))?;
         if !matches!(
             layer.kind,
             Kind::Flood | Kind::Landslide | Kind::Wildfire | Kind::Hazard
@@ -279,8 +338,9 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
         });
     }
     if let Some(g) = &h.geometry {
-        let severity = h.severity.unwrap_or(3);
-        if !(1..=4).contains(&severity) {
+        if let Some(severity) = h.severity
+            && !(1..=4).contains(&severity)
+        {
             return err(format!(
                 "severity {severity} is outside 1 (blue) ..= 4 (red)"
             ));
@@ -289,7 +349,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
         let name = h.name.clone().unwrap_or_else(|| "drawn area".into());
         return Ok(HazardSpec::Drawn {
             area,
-            severity: severity as u8,
+            severity: h.severity.map(|s| s as u8),
             name,
             repairs,
         });
@@ -322,7 +382,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
             q.depth_km
         ));
     }
-    let min_intensity = h.min_intensity.unwrap_or(6);
+    let min_intensity = h.min_intensity.unwrap_or(i64::from(DEFAULT_MIN_INTENSITY));
     if !(6..=12).contains(&min_intensity) {
         return err(format!("min_intensity {min_intensity} is outside 6..=12"));
     }
@@ -347,6 +407,8 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
     Ok(HazardSpec::Earthquake(Earthquake {
         zone,
         strike_deg: q.strike_deg,
+        region_given: q.region.is_some(),
+        min_intensity_given: h.min_intensity.is_some(),
         epicentre: Point::new(q.lon, q.lat),
         magnitude: q.magnitude,
         depth_km: q.depth_km,

@@ -310,6 +310,13 @@ fn geometry_class(g: &Geometry<f64>) -> GeometryClassSummary {
     }
 }
 
+/// A layer the store names but that could not be loaded at all, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedLayer {
+    pub id: String,
+    pub reason: String,
+}
+
 /// The whole atlas: layers in manifest order, looked up by id. Layers are shared, so a
 /// clone is cheap and an edit rebuilds only the layer it touches.
 #[derive(Debug, Default, Clone)]
@@ -318,6 +325,10 @@ pub struct Atlas {
     pub attribution: String,
     layers: Vec<std::sync::Arc<Layer>>,
     by_id: HashMap<LayerId, usize>,
+    /// Kept so that a request naming one hears that it failed to load, not that no
+    /// such layer exists: the first sends the planner to fix the file, the second to
+    /// look for a typo.
+    failed: Vec<FailedLayer>,
 }
 
 impl Atlas {
@@ -332,7 +343,24 @@ impl Atlas {
             attribution,
             layers: layers.into_iter().map(std::sync::Arc::new).collect(),
             by_id,
+            failed: Vec::new(),
         }
+    }
+
+    /// The atlas, knowing which layers of its store failed to load.
+    pub fn with_failed(mut self, failed: Vec<FailedLayer>) -> Atlas {
+        self.failed = failed;
+        self
+    }
+
+    /// Layers the store names that could not be loaded, with the reason.
+    pub fn failed_layers(&self) -> &[FailedLayer] {
+        &self.failed
+    }
+
+    /// Why layer `id` failed to load, if it did.
+    pub fn failed_layer(&self, id: &str) -> Option<&FailedLayer> {
+        self.failed.iter().find(|f| f.id == id)
     }
 
     pub fn layers(&self) -> &[std::sync::Arc<Layer>] {

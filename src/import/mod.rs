@@ -16,7 +16,7 @@ pub mod validate;
 pub use manifest::{LayerSpec, Manifest, ManifestError};
 pub use validate::{LayerReport, Rejection};
 
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, FailedLayer};
 use serde::Serialize;
 use source::CsvOptions;
 use std::path::Path;
@@ -39,6 +39,19 @@ impl LoadReport {
     /// Layers that could not be loaded at all.
     pub fn failed(&self) -> impl Iterator<Item = &LayerReport> {
         self.layers.iter().filter(|l| l.error.is_some())
+    }
+
+    /// The failed layers as the atlas keeps them: id and reason.
+    pub fn failed_layers(&self) -> Vec<FailedLayer> {
+        self.layers
+            .iter()
+            .filter_map(|l| {
+                Some(FailedLayer {
+                    id: l.layer.clone(),
+                    reason: l.error.clone()?,
+                })
+            })
+            .collect()
     }
 
     pub fn rejected(&self) -> usize {
@@ -133,6 +146,7 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
             }
         }
     }
-    let atlas = Atlas::new(manifest.name.clone(), manifest.attribution.clone(), layers);
+    let atlas = Atlas::new(manifest.name.clone(), manifest.attribution.clone(), layers)
+        .with_failed(report.failed_layers());
     Loaded { atlas, report }
 }

@@ -169,7 +169,8 @@ pub async fn load(pool: &PgPool, mut progress: impl FnMut(Progress<'_>)) -> anyh
         report.layers.push(layer_report);
     }
     Ok(Loaded {
-        atlas: Atlas::new("riskatlas (PostGIS)".into(), String::new(), built),
+        atlas: Atlas::new("riskatlas (PostGIS)".into(), String::new(), built)
+            .with_failed(report.failed_layers()),
         report,
     })
 }

@@ -2,6 +2,7 @@
 //! tile math written independently of the crate's own.
 #![allow(dead_code)]
 
+pub mod folder;
 pub mod server;
 
 pub mod mvt;
@@ -24,6 +25,12 @@ pub fn repo_path(rel: &str) -> PathBuf {
 pub fn demo_app() -> Router {
     let loaded =
         riskatlas::import::load_folder(&repo_path("data/demo")).expect("the bundled demo loads");
+    router(AppState::new(loaded.atlas, loaded.report))
+}
+
+/// The app over a data folder, loaded as the server would (failed layers and all).
+pub fn folder_app(dir: &std::path::Path) -> Router {
+    let loaded = riskatlas::import::load_folder(dir).expect("the manifest reads");
     router(AppState::new(loaded.atlas, loaded.report))
 }
 
