@@ -220,6 +220,16 @@ async fn an_evacuation_from_a_drawn_harbour_flood_routes_along_osm_ways() {
         }
     }
     assert!(segments > 0);
+    // On the real network too, the plan is the min-cost flow over every pair within
+    // reach (the reference solver and networkx agree), and its certificate holds.
+    let atlas = riskatlas::import::load_folder(dir.path()).unwrap().atlas;
+    let (plan, table) = common::plans::plan_and_table(&atlas, &body);
+    assert!(
+        table.pairs.len() > table.units.len(),
+        "{} pairs",
+        table.pairs.len()
+    );
+    common::plans::assert_optimal_over_every_pair(&plan, &table, true);
 }
 
 /// Planar distance (degrees) from `p` to the segment `a`–`b`: enough to tell "on it".

@@ -5,11 +5,14 @@
 
 mod common;
 
-use common::plans::{FullSolve, check_certificate, networkx, plan_cost, reference};
+use common::plans::{
+    FullSolve, assert_optimal_over_every_pair, check_certificate, plan_and_table, plan_cost,
+    reference,
+};
 use common::{post, repo_path};
 use proptest::prelude::*;
-use riskatlas::analysis::evacuation::{Options, ReachTable, plan, reach_table};
-use riskatlas::analysis::{Impact, Scenario, analyse};
+use riskatlas::analysis::evacuation::{Options, plan, reach_table};
+use riskatlas::analysis::{Scenario, analyse};
 use riskatlas::atlas::Atlas;
 use riskatlas::routing::RoadGraph;
 use serde_json::{Value, json};
@@ -21,44 +24,9 @@ fn demo() -> Atlas {
         .atlas
 }
 
-/// A plan and the table of every pair within reach, for one request on `atlas`.
-fn plan_and_table(atlas: &Atlas, request: &Value) -> (Value, ReachTable) {
-    let graph = RoadGraph::from_atlas(atlas);
-    let mut body = request.clone();
-    let options = Options::take_from(&mut body).expect("valid options");
-    let scenario = Scenario::parse(&body, atlas).expect("a valid scenario");
-    let impact: Impact = analyse(atlas, &scenario);
-    let p = plan(
-        atlas,
-        &impact,
-        graph.as_ref(),
-        &options,
-        scenario.period,
-        &scenario.needs,
-        scenario.days,
-    )
-    .expect("a plan");
-    let table = reach_table(atlas, &impact, graph.as_ref(), &options, scenario.period)
-        .expect("a table");
-    (serde_json::to_value(&p).expect("serialises"), table)
-}
-
-/// The full-graph checks: the same people placed and the same cost as both solvers over
-/// every pair, and a certificate that holds on every pair.
-fn assert_optimal_over_every_pair(plan: &Value, table: &ReachTable, with_networkx: bool) {
-    assert_eq!(plan["optimality"]["proved"], true, "{}", plan["optimality"]);
-    let full = reference(table);
-    let ours = plan_cost(plan, table);
-    assert_eq!(ours, full, "plan vs the reference over all {} pairs", table.pairs.len());
-    if with_networkx {
-        assert_eq!(networkx(table), full, "networkx vs the reference");
-    }
-    let checked = check_certificate(plan, table);
-    assert_eq!(checked, table.pairs.len());
-}
-
 fn fifty_year_floods(extra: Value) -> Value {
-    let mut r = json!({"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 50}}}]});
+    let mut r =
+        json!({"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 50}}}]});
     for (k, v) in extra.as_object().expect("an object") {
         r[k] = v.clone();
     }
@@ -95,7 +63,10 @@ fn driving_plans_with_landslides_equal_a_full_min_cost_flow_over_every_pair() {
 #[test]
 fn one_eight_or_fifty_candidates_give_the_same_plan_cost() {
     let atlas = demo();
-    for routing in [json!({}), json!({"routing": "straight_line", "max_minutes": 240})] {
+    for routing in [
+        json!({}),
+        json!({"routing": "straight_line", "max_minutes": 240}),
+    ] {
         let mut costs: Vec<FullSolve> = Vec::new();
         for k in [1, 8, 50] {
             let mut request = fifty_year_floods(routing.clone());
@@ -139,7 +110,10 @@ fn tiny_shelters_next_to_a_village_never_lower_the_people_placed() {
     // Three one-place shelters beside the first unit left unplaced: cheap to reach,
     // they used to crowd the real shelters out of its candidate list.
     let first = &before["unassigned"][0];
-    let (lon, lat) = (first["lon"].as_f64().unwrap(), first["lat"].as_f64().unwrap());
+    let (lon, lat) = (
+        first["lon"].as_f64().unwrap(),
+        first["lat"].as_f64().unwrap(),
+    );
     let tiny: Vec<Value> = (0..3)
         .map(|i| {
             json!({"type": "Feature", "id": format!("tiny-{i}"),
@@ -243,15 +217,18 @@ async fn every_village_card_accounts_for_all_its_evacuees() {
                     .to_string()
             };
             let unit = attr("data-unit");
-            let on_card: i64 =
-                attr("data-placed").parse::<i64>().unwrap() + attr("data-unplaced").parse::<i64>().unwrap();
+            let on_card: i64 = attr("data-placed").parse::<i64>().unwrap()
+                + attr("data-unplaced").parse::<i64>().unwrap();
             assert_eq!(
                 on_card,
                 evacuees.get(&unit).copied().unwrap_or(0),
                 "card of unit {unit} in {scenario}"
             );
             if attr("data-unplaced") != "0" {
-                assert!(card.contains("未安置") && card.contains("What to do"), "{card}");
+                assert!(
+                    card.contains("未安置") && card.contains("What to do"),
+                    "{card}"
+                );
             }
             cards += 1;
         }
@@ -259,8 +236,9 @@ async fn every_village_card_accounts_for_all_its_evacuees() {
     }
 }
 
-/// Random straight-line instances: units and shelters scattered over a few kilometres,
-/// capacities often short, every plan against the reference over every pair.
+/// Random straight-line instances: units scattered over a few kilometres west of
+/// 105.065°E, shelters east of it (so the drawn hazard over the units leaves them open),
+/// capacities often short.
 fn write_instance(dir: &Path, units: &[(f64, f64, u32)], shelters: &[(f64, f64, u32)]) {
     let mut csv = String::from("lon,lat,population\n");
     for (x, y, p) in units {
@@ -271,7 +249,7 @@ fn write_instance(dir: &Path, units: &[(f64, f64, u32)], shelters: &[(f64, f64, 
         .iter()
         .enumerate()
         .map(|(i, (x, y, c))| {
-            json!({"type": "Feature", "id": i, "geometry": {"type": "Point", "coordinates": [105.0 + x, 34.0 + y]},
+            json!({"type": "Feature", "id": i, "geometry": {"type": "Point", "coordinates": [105.065 + x, 34.0 + y]},
                 "properties": {"capacity": c}})
         })
         .collect();
@@ -294,19 +272,159 @@ proptest! {
         units in prop::collection::vec((0.0f64..0.06, 0.0f64..0.06, 1u32..400), 1..25),
         shelters in prop::collection::vec((0.0f64..0.06, 0.0f64..0.06, 0u32..600), 1..12),
         k in 1usize..5,
-        max_minutes in 10.0f64..120.0,
+        max_minutes in 20.0f64..150.0,
     ) {
         let dir = tempfile::tempdir().unwrap();
         write_instance(dir.path(), &units, &shelters);
         let atlas = riskatlas::import::load_folder(dir.path()).unwrap().atlas;
-        let everywhere = json!({"type": "Polygon", "coordinates": [[[104.9, 33.9], [105.2, 33.9], [105.2, 34.2], [104.9, 34.2], [104.9, 33.9]]]});
-        let request = json!({"hazards": [{"geometry": everywhere}], "candidates": k, "max_minutes": max_minutes});
+        let over_units = json!({"type": "Polygon", "coordinates": [[[104.99, 33.99], [105.0625, 33.99], [105.0625, 34.07], [104.99, 34.07], [104.99, 33.99]]]});
+        let request = json!({"hazards": [{"geometry": over_units}], "candidates": k, "max_minutes": max_minutes});
         let (plan, table) = plan_and_table(&atlas, &request);
-        // The drawn area covers the shelters too: they are closed by it. Keep them open
-        // by planning on the area's units with the shelters usable instead.
-        prop_assume!(table.shelters.is_empty() || plan["optimality"]["proved"] == true);
+        prop_assert_eq!(&plan["optimality"]["proved"], &json!(true));
+        prop_assert_eq!(table.units.len(), units.len());
         let full = reference(&table);
         prop_assert_eq!(plan_cost(&plan, &table), full);
         prop_assert_eq!(check_certificate(&plan, &table), table.pairs.len());
     }
+}
+
+/// The README's example scenario: floods, landslides, a drawn area and an M6.2
+/// earthquake whose bands cover every shelter. Open-space shelters stay usable in the
+/// bands (an earthquake closes buildings from intensity VIII, never squares and yards),
+/// so the plan places people there instead of calling every village unreachable.
+#[tokio::test]
+async fn the_readme_earthquake_scenario_places_people_in_open_space_shelters() {
+    let app = common::demo_app();
+    let scenario = json!({"hazards": [
+        {"layer": "floods", "where": {"return_period_years": {"lte": 50}}},
+        {"layer": "landslides"},
+        {"geometry": {"type": "Polygon", "coordinates": [[[105.70,34.50],[105.78,34.50],[105.78,34.56],[105.70,34.56],[105.70,34.50]]]}, "severity": 4, "name": "drawn"},
+        {"earthquake": {"lon": 105.72, "lat": 34.55, "magnitude": 6.2, "depth_km": 10}, "min_intensity": 6}
+    ], "exposure": "population", "group_by": "township", "period": "night", "days": 3});
+    let plan = post(&app, "/api/evacuation", &scenario).await.ok_json();
+    let impact = post(&app, "/api/impact", &scenario).await.ok_json();
+    let atlas = demo();
+    let shelters = atlas.layer("shelters").unwrap();
+    let shelter_type = |id: &str| {
+        let fid = (0..shelters.len() as u32)
+            .find(|&f| shelters.features()[f as usize].id.to_string() == id)
+            .unwrap();
+        shelters
+            .value(fid, "shelter_type")
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let in_band: Vec<&Value> = impact["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "shelter")
+        .filter(|f| {
+            f["hazards"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h.as_str().unwrap().starts_with("earthquake/"))
+        })
+        .collect();
+    assert!(
+        !in_band.is_empty(),
+        "some shelters lie only in earthquake bands"
+    );
+    let closed: Vec<&str> = impact["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["unusable"] == true)
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    let assignments = plan["assignments"].as_array().unwrap();
+    assert!(
+        plan["totals"]["assigned"].as_i64().unwrap() > 0,
+        "{}",
+        plan["totals"]
+    );
+    let open_space_in_band = assignments.iter().any(|a| {
+        let id = a["shelter_id"].as_str().unwrap();
+        in_band.iter().any(|f| f["id"] == id)
+            && ["square", "school_yard", "county_square"].contains(&shelter_type(id).as_str())
+    });
+    assert!(
+        open_space_in_band,
+        "no one goes to an open space inside a band"
+    );
+    for a in assignments {
+        assert!(
+            !closed.contains(&a["shelter_id"].as_str().unwrap()),
+            "people sent to closed shelter {}",
+            a["shelter_id"]
+        );
+    }
+    // Nobody is "unreachable" for want of open roads: the bands close no road.
+    for u in plan["unassigned"].as_array().unwrap() {
+        assert_ne!(u["reason"], "unreachable", "{u}");
+    }
+}
+
+/// A village 3 km from the only road is off the network: the plan says so instead of
+/// inventing a cross-country walk; its neighbour beside the road is placed. A route
+/// from [0, 0] (11,000 km from the county) is unreachable, with the reason.
+#[tokio::test]
+async fn units_and_routes_beyond_the_walk_to_a_road_are_unreachable_and_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| std::fs::write(dir.path().join(name), text).unwrap();
+    // Two villages: 110 m and 3.3 km north of a 1.8 km east-west road at 34.50°N.
+    write(
+        "people.csv",
+        "name,lon,lat,population\nnear,105.710,34.501,120\nfar,105.710,34.530,80\n".into(),
+    );
+    write(
+        "shelters.geojson",
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [105.716, 34.5005]}, "properties": {"capacity": 500, "name": "school yard"}}]}).to_string(),
+    );
+    write(
+        "roads.geojson",
+        json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[105.70, 34.50], [105.72, 34.50]]}, "properties": {}}]}).to_string(),
+    );
+    write(
+        "atlas.toml",
+        "name = \"t\"\n[[layer]]\nid = \"people\"\nkind = \"population\"\nfile = \"people.csv\"\n[[layer]]\nid = \"shelters\"\nkind = \"shelter\"\nfile = \"shelters.geojson\"\n[[layer]]\nid = \"roads\"\nkind = \"road\"\nfile = \"roads.geojson\"\n".into(),
+    );
+    let loaded = riskatlas::import::load_folder(dir.path()).unwrap();
+    let app = riskatlas::api::router(riskatlas::api::AppState::new(loaded.atlas, loaded.report));
+    let over_both = json!({"type": "Polygon", "coordinates": [[[105.705, 34.5008], [105.712, 34.5008], [105.712, 34.54], [105.705, 34.54], [105.705, 34.5008]]]});
+    let plan = post(
+        &app,
+        "/api/evacuation",
+        &json!({"hazards": [{"geometry": over_both}]}),
+    )
+    .await
+    .ok_json();
+    assert_eq!(plan["routing"], "road");
+    assert_eq!(plan["totals"]["assigned"], 120, "{}", plan["totals"]);
+    let far = &plan["unassigned"][0];
+    assert_eq!(far["people"], 80);
+    assert_eq!(far["reason"], "unreachable");
+    let detail = far["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("off the road network") && detail.contains("2000 m"),
+        "{detail}"
+    );
+    let route = post(
+        &app,
+        "/api/route",
+        &json!({"from": [0.0, 0.0], "to": [105.716, 34.5005]}),
+    )
+    .await
+    .ok_json();
+    assert_eq!(route["reachable"], false, "{route}");
+    assert!(
+        route["reason"]
+            .as_str()
+            .unwrap()
+            .contains("off the road network"),
+        "{route}"
+    );
+    assert!(route.get("minutes").is_none());
 }

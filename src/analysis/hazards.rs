@@ -91,6 +91,19 @@ pub struct HazardArea {
     pub detail: serde_json::Value,
 }
 
+impl HazardArea {
+    /// Whether roads meeting this area are closed to evacuation routes. Floods,
+    /// landslide threat areas, fire-danger zones, other hazards and drawn areas are:
+    /// routes must not lead people through what they are fleeing. Earthquake intensity
+    /// bands are not: a band is a regional shaking level covering whole counties, not a
+    /// place roads cross at their peril, and closing them would leave a county with no
+    /// road at all. Roads a quake has cut (slides, fallen bridges) are added to a
+    /// scenario as drawn areas.
+    pub fn closes_roads(&self) -> bool {
+        self.kind != "earthquake"
+    }
+}
+
 fn kind_code(kind: Kind) -> &'static str {
     match kind {
         Kind::Flood => "flood",

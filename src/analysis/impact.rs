@@ -217,6 +217,21 @@ impl HazardOverlay {
         }
     }
 
+    /// The roads of `graph` each hazard closes, indexed as `areas` (hazards that close
+    /// no road, see [`HazardArea::closes_roads`], close none).
+    pub fn road_closures(
+        &self,
+        graph: &crate::routing::RoadGraph,
+    ) -> crate::routing::travel::Closures {
+        let none = MultiPolygon::new(Vec::new());
+        let areas: Vec<&MultiPolygon<f64>> = self
+            .areas
+            .iter()
+            .map(|h| if h.closes_roads() { &h.area } else { &none })
+            .collect();
+        crate::routing::travel::Closures::new(graph, &areas)
+    }
+
     /// Indices of the hazards containing the point, ascending.
     pub fn hazards_at(&self, p: geo::Coord<f64>) -> Vec<usize> {
         let mut hits: Vec<usize> = self

@@ -170,8 +170,7 @@ pub fn route(
         ),
         (None, None) => (legs.dijkstra(&|_, _| false), None, Engine::Dijkstra),
         (None, Some(overlay)) => {
-            let areas: Vec<_> = overlay.areas.iter().map(|h| &h.area).collect();
-            let closed = crate::routing::travel::Closures::new(graph, &areas);
+            let closed = overlay.road_closures(graph);
             let inside = overlay.hazards_at(req.from.0);
             let shut = |from: NodeId, to: NodeId| closed.closes(from, to, &inside);
             match legs.dijkstra(&shut) {

@@ -2,7 +2,10 @@
 //! reach: the reference min-cost-flow solver (successive shortest paths), networkx's
 //! network simplex, and the plan's own certificate re-checked pair by pair.
 
-use riskatlas::analysis::evacuation::{ReachTable, UNPLACED_COST_S};
+use riskatlas::analysis::evacuation::{Options, ReachTable, UNPLACED_COST_S, plan, reach_table};
+use riskatlas::analysis::{Impact, Scenario, analyse};
+use riskatlas::atlas::Atlas;
+use riskatlas::routing::RoadGraph;
 use riskatlas::routing::flow::FlowNetwork;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -63,8 +66,8 @@ pub fn networkx(table: &ReachTable) -> FullSolve {
         .arg(&path)
         .output()
         .expect("python3 runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(
         !text.contains("No module named 'networkx'"),
         "networkx is missing: run scripts/install-deps (it installs networkx from PyPI)"
@@ -163,8 +166,9 @@ pub fn check_certificate(plan: &Value, table: &ReachTable) -> usize {
     }
     let mut load: HashMap<&str, i64> = HashMap::new();
     for a in plan["assignments"].as_array().expect("assignments") {
-        *load.entry(a["shelter_id"].as_str().expect("id")).or_default() +=
-            a["people"].as_i64().expect("people");
+        *load
+            .entry(a["shelter_id"].as_str().expect("id"))
+            .or_default() += a["people"].as_i64().expect("people");
     }
     for (id, room) in &table.shelters {
         if shelter_price(id) > 0 {
@@ -176,4 +180,45 @@ pub fn check_certificate(plan: &Value, table: &ReachTable) -> usize {
         }
     }
     table.pairs.len()
+}
+
+/// A plan and the table of every pair within reach, for one request on `atlas`.
+pub fn plan_and_table(atlas: &Atlas, request: &Value) -> (Value, ReachTable) {
+    let graph = RoadGraph::from_atlas(atlas);
+    let mut body = request.clone();
+    let options = Options::take_from(&mut body).expect("valid options");
+    let scenario = Scenario::parse(&body, atlas).expect("a valid scenario");
+    let impact: Impact = analyse(atlas, &scenario);
+    let p = plan(
+        atlas,
+        &impact,
+        graph.as_ref(),
+        &options,
+        scenario.period,
+        &scenario.needs,
+        scenario.days,
+    )
+    .expect("a plan");
+    let table =
+        reach_table(atlas, &impact, graph.as_ref(), &options, scenario.period).expect("a table");
+    (serde_json::to_value(&p).expect("serialises"), table)
+}
+
+/// The full-graph checks: the same people placed and the same cost as both solvers over
+/// every pair, and a certificate that holds on every pair.
+pub fn assert_optimal_over_every_pair(plan: &Value, table: &ReachTable, with_networkx: bool) {
+    assert_eq!(plan["optimality"]["proved"], true, "{}", plan["optimality"]);
+    let full = reference(table);
+    let ours = plan_cost(plan, table);
+    assert_eq!(
+        ours,
+        full,
+        "plan vs the reference over all {} pairs",
+        table.pairs.len()
+    );
+    if with_networkx {
+        assert_eq!(networkx(table), full, "networkx vs the reference");
+    }
+    let checked = check_certificate(plan, table);
+    assert_eq!(checked, table.pairs.len());
 }

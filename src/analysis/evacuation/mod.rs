@@ -289,7 +289,9 @@ pub fn plan(
         mut all_finder,
         mut units,
         mut assumptions,
-    } = searches(atlas, impact, graph, options, routing, &shelters, &overlay, &closures);
+    } = searches(
+        atlas, impact, graph, options, routing, &shelters, &overlay, &closures,
+    );
     assumptions.insert(
         0,
         format!(
@@ -382,10 +384,7 @@ fn closures_for(
     overlay: &HazardOverlay,
 ) -> Closures {
     match (routing, graph) {
-        (Routing::Road, Ok(graph)) => {
-            let areas: Vec<_> = overlay.areas.iter().map(|h| &h.area).collect();
-            Closures::new(graph, &areas)
-        }
+        (Routing::Road, Ok(graph)) => overlay.road_closures(graph),
         _ => Closures::default(),
     }
 }
@@ -430,7 +429,7 @@ fn searches<'a>(
                 crate::routing::travel::WALK_KMH,
                 crate::routing::travel::MAX_WALK_TO_ROAD_M,
             ),
-            "roads meeting a hazard are closed, except within the hazard a unit starts in".into(),
+            "roads meeting a hazard are closed, except within the hazard a unit starts in; earthquake intensity bands close no road (add cut roads as drawn areas)".into(),
         ];
         return Searches {
             finder: Finder::Road(Box::new(RoadFinder::new(costing.clone(), usable, graph))),
@@ -483,7 +482,9 @@ pub fn reach_table(
     let closures = closures_for(routing, graph, &overlay);
     let Searches {
         mut finder, units, ..
-    } = searches(atlas, impact, graph, options, routing, &shelters, &overlay, &closures);
+    } = searches(
+        atlas, impact, graph, options, routing, &shelters, &overlay, &closures,
+    );
     let limit_s = options.max_minutes * 60.0;
     let trip = crate::routing::travel::Trip {
         inside: &[],
@@ -497,11 +498,19 @@ pub fn reach_table(
             limit_s,
             crate::routing::travel::Until::Within(limit_s),
         );
-        pairs.extend(found.arrivals.iter().map(|&(s, secs)| (u, s as usize, secs)));
+        pairs.extend(
+            found
+                .arrivals
+                .iter()
+                .map(|&(s, secs)| (u, s as usize, secs)),
+        );
     }
     Ok(ReachTable {
         routing,
-        units: units.iter().map(|u| (u.unit_id.clone(), u.people)).collect(),
+        units: units
+            .iter()
+            .map(|u| (u.unit_id.clone(), u.people))
+            .collect(),
         shelters: shelters.usable.iter().map(|s| (s.id(), s.room)).collect(),
         pairs,
     })

@@ -284,6 +284,7 @@ pub fn assign(
         let duals = Duals::of(&master, units, shelters.len());
         let mut added = 0;
         let mut priced = 0;
+        let mut searches = 0;
         for (u, unit) in units.iter_mut().enumerate() {
             let reach = duals.units[u] as f64;
             // Shelters up to `reach` seconds may price out: search that far, unless an
@@ -291,6 +292,7 @@ pub fn assign(
             let searched =
                 unit.radius_s < reach + 0.5 && !matches!(unit.origin, Origin::OffNetwork { .. });
             if searched {
+                searches += 1;
                 let found = finder.find(
                     &unit.origin,
                     trip,
@@ -315,6 +317,7 @@ pub fn assign(
                 add_pairs(&mut master, u, unit, &wanted, finder, shelters, searched);
             }
         }
+        tracing::debug!(round = rounds, searches, priced, added, "pricing round");
         if added == 0 {
             break (duals, priced, true);
         }

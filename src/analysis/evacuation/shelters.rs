@@ -88,11 +88,7 @@ impl<'a> Shelters<'a> {
             .report
             .facilities
             .iter()
-            .filter(|f| f.unusable)
-            .map(|f| {
-                let rule = format!("inside {}", f.hazards.join(", "));
-                ((f.layer.as_str(), f.fid), rule)
-            })
+            .filter_map(|f| Some(((f.layer.as_str(), f.fid), f.closed_by.clone()?)))
             .collect();
         let mut usable = Vec::new();
         let mut all = Vec::new();
