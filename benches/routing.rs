@@ -17,8 +17,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use riskatlas::routing::RoadGraph;
 use riskatlas::routing::graph::{Arc, Profile};
-use riskatlas::routing::hierarchy::{arc_seconds, step_arc};
 use riskatlas::routing::search::{Search, Visit};
+use riskatlas::routing::travel::{Costing, Trip};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
@@ -228,10 +228,11 @@ fn routing(c: &mut Criterion) {
         started.elapsed().as_secs_f64()
     );
     let ms = |seconds: f64| ((seconds * 1000.0).round() as usize).max(1);
+    let drive_costing = Costing::new(&atlas, &graph, &drive);
     let mut drive_input = fast_paths::InputGraph::new();
     for (from, arc) in graph.all_arcs() {
         if from != arc.to
-            && let Some(s) = arc_seconds(&atlas, &graph, &drive, arc)
+            && let Some(s) = drive_costing.arc_seconds(from, arc, Trip::OPEN)
         {
             drive_input.add_edge(from as usize, arc.to as usize, ms(s));
         }
@@ -243,7 +244,7 @@ fn routing(c: &mut Criterion) {
         let ours = hierarchy.route(s, t).map(|nodes| {
             nodes
                 .windows(2)
-                .map(|w| ms(step_arc(&atlas, &graph, &drive, w[0], w[1]).unwrap().1))
+                .map(|w| ms(drive_costing.step(w[0], w[1], Trip::OPEN).unwrap().1))
                 .sum::<usize>()
         });
         let direct = drive_calc

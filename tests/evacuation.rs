@@ -600,7 +600,7 @@ async fn village_and_shelter_cards_say_when_who_where_and_whom_to_call() {
 async fn an_isochrone_outlines_the_roads_reached_and_nothing_far_from_them() {
     use geo::Intersects;
     use riskatlas::routing::graph::Profile;
-    use riskatlas::routing::hierarchy::arc_seconds;
+    use riskatlas::routing::travel::{Costing, Trip};
     let atlas = riskatlas::import::load_folder(&repo_path("data/demo"))
         .unwrap()
         .atlas;
@@ -622,13 +622,13 @@ async fn an_isochrone_outlines_the_roads_reached_and_nothing_far_from_them() {
     // Forward drive times from the point's node (it is a node: no walk).
     // The point is a node, so the search starts there with no walk.
     let start = (graph.node_count() / 2) as u32;
-    let drive = Profile::drive();
+    let drive = Costing::new(&atlas, &graph, &Profile::drive());
     let mut search = Search::new(&graph);
     search.run(
         start,
         0.0,
         f64::INFINITY,
-        |_, a| arc_seconds(&atlas, &graph, &drive, a),
+        |from, a| drive.arc_seconds(from, a, Trip::OPEN),
         |_, _| Visit::Continue,
     );
     let minutes: Vec<f64> = (0..graph.node_count() as u32)

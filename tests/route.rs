@@ -10,13 +10,14 @@ use geo::{Coord, Intersects, Line, Polygon};
 use rand::{Rng, SeedableRng};
 use riskatlas::atlas::Atlas;
 use riskatlas::routing::graph::{Profile, RoadGraph};
-use riskatlas::routing::hierarchy::{arc_seconds, step_arc};
+use riskatlas::routing::travel::{Costing, Trip};
 use serde_json::{Value, json};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 /// Textbook Dijkstra on travel seconds, written for this test: the optimum from `s`.
 fn textbook_seconds(atlas: &Atlas, graph: &RoadGraph, profile: &Profile, s: u32) -> Vec<f64> {
+    let costing = Costing::new(atlas, graph, profile);
     let mut dist = vec![f64::INFINITY; graph.node_count()];
     let mut heap = BinaryHeap::new();
     dist[s as usize] = 0.0;
@@ -25,7 +26,7 @@ fn textbook_seconds(atlas: &Atlas, graph: &RoadGraph, profile: &Profile, s: u32)
     while let Some(Reverse((_, n))) = heap.pop() {
         let d = dist[n as usize];
         for arc in graph.arcs(n) {
-            let Some(w) = arc_seconds(atlas, graph, profile, arc) else {
+            let Some(w) = costing.arc_seconds(n, arc, Trip::OPEN) else {
                 continue;
             };
             if d + w < dist[arc.to as usize] {
@@ -62,7 +63,8 @@ fn hierarchy_matches_dijkstra(atlas: &Atlas, pairs: usize, seed: u64) {
                     let seconds: f64 = nodes
                         .windows(2)
                         .map(|w| {
-                            step_arc(atlas, &graph, &profile, w[0], w[1])
+                            Costing::new(atlas, &graph, &profile)
+                                .step(w[0], w[1], Trip::OPEN)
                                 .expect("an arc")
                                 .1
                         })
@@ -365,4 +367,51 @@ async fn points_beside_a_long_road_join_it_where_they_are_not_at_its_ends() {
     assert_eq!(a["distance_m"].as_f64(), Some(expected.round()), "{a}");
     let minutes = a["minutes"].as_f64().unwrap();
     assert!((minutes - expected / walk_m_per_min).abs() <= 0.05, "{a}");
+}
+
+/// One travel model: the minutes and metres a plan gives an assignment are those of
+/// `/api/route` between the same two points under the same scenario (plans round
+/// minutes to a tenth, metres to a metre).
+#[tokio::test]
+async fn a_plans_minutes_equal_the_route_between_the_same_points() {
+    let app = demo_app();
+    let scenario = json!({"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 50}}}, {"layer": "landslides"}]});
+    for profile in ["walk", "drive"] {
+        let mut request = scenario.clone();
+        request["profile"] = json!(profile);
+        let plan = post(&app, "/api/evacuation", &request).await.ok_json();
+        let assignments = plan["assignments"].as_array().unwrap();
+        assert!(assignments.len() > 10);
+        for a in assignments.iter().step_by(assignments.len() / 10) {
+            let coords = a["route"]["coordinates"].as_array().unwrap();
+            let (from, to) = (&coords[0], coords.last().unwrap());
+            let route = post(
+                &app,
+                "/api/route",
+                &json!({"from": from, "to": to, "profile": profile, "scenario": scenario}),
+            )
+            .await
+            .ok_json();
+            assert_eq!(route["reachable"], true, "{route}");
+            assert_eq!(route["through_hazard"], false, "{route}");
+            let (plan_min, route_min) = (
+                a["minutes"].as_f64().unwrap(),
+                route["minutes"].as_f64().unwrap(),
+            );
+            assert!(
+                (plan_min - route_min).abs() <= 0.05 + 1e-9,
+                "{profile} {} → {}: plan {plan_min} min, route {route_min} min",
+                a["unit_id"],
+                a["shelter_id"]
+            );
+            let (plan_m, route_m) = (
+                a["distance_m"].as_f64().unwrap(),
+                route["distance_m"].as_f64().unwrap(),
+            );
+            assert!(
+                (plan_m - route_m).abs() <= 0.5 + 1e-6,
+                "{plan_m} m vs {route_m} m"
+            );
+        }
+    }
 }

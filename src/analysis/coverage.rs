@@ -12,19 +12,16 @@
 
 use super::hazards::anchor;
 use crate::atlas::{Atlas, Kind};
-use crate::routing::graph::{Arc, NodeId};
-use crate::routing::graph::{Profile, RoadGraph};
-use crate::routing::hierarchy::arc_seconds;
+use crate::routing::graph::{NodeId, Profile, RoadGraph};
 use crate::routing::search::Search;
-use crate::routing::snap::{Leg, RoadSnap};
+use crate::routing::snap::Leg;
+use crate::routing::travel::{Costing, MAX_WALK_TO_ROAD_M, Place, Trip, WALK_KMH, walk_seconds};
 use geo::{Buffer, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Point};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 
 pub const DEFAULT_THRESHOLDS: [f64; 4] = [5.0, 10.0, 15.0, 30.0];
-/// Walking speed off the road, from a unit or shelter to its road point (km/h).
-const SNAP_WALK_KMH: f64 = 4.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitCoverage {
@@ -59,50 +56,31 @@ pub enum IsochroneFrom {
     Point(Point<f64>),
 }
 
-/// Minutes per metre along `arc` under `profile`, or None where it may not go.
-fn arc_min_per_m(atlas: &Atlas, graph: &RoadGraph, profile: &Profile, arc: &Arc) -> Option<f64> {
-    arc_seconds(atlas, graph, profile, arc).map(|s| {
-        if arc.length_m > 0.0 {
-            s / 60.0 / arc.length_m
-        } else {
-            0.0
-        }
-    })
-}
-
-/// Minutes to the nearest target of one kind: for every node, and for a point beside the
+/// Minutes to the nearest target of one kind: for every node, and for a place beside the
 /// road (which may also reach a target straight along its own arc).
 struct Nearest {
     node_minutes: Vec<f64>,
-    /// Targets by the arc their road point lies on: (exit leg, walk minutes).
+    /// Targets by the arc their road point lies on: (exit leg, walk seconds).
     on_arc: HashMap<(NodeId, NodeId), Vec<(Leg, f64)>>,
 }
 
 impl Nearest {
     /// A multi-source search on the reversed graph from every target's road point (its
-    /// walk and its stretch of road as the starting cost).
+    /// walk and its stretch of road as the starting cost). Targets off the network are
+    /// never reached.
     fn new(
-        atlas: &Atlas,
-        graph: &RoadGraph,
+        costing: &Costing,
         reversed: &RoadGraph,
         targets: &[Point<f64>],
-        profile: &Profile,
         max_minutes: f64,
     ) -> Nearest {
-        let walk_min_per_m = 60.0 / (SNAP_WALK_KMH * 1_000.0);
-        let index = graph.segment_index();
         let mut sources: Vec<(NodeId, f64)> = Vec::new();
         let mut on_arc: HashMap<(NodeId, NodeId), Vec<(Leg, f64)>> = HashMap::new();
-        let max_walk = crate::routing::travel::MAX_WALK_TO_ROAD_M;
-        for snap in targets
-            .iter()
-            .filter_map(|p| index.snap(graph, *p))
-            .filter(|s| s.distance_m <= max_walk)
-        {
-            let walk = snap.distance_m * walk_min_per_m;
-            for leg in &snap.exits {
-                if let Some(per_m) = arc_min_per_m(atlas, graph, profile, &leg.arc) {
-                    sources.push((leg.node, (walk + leg.metres * per_m) * 60.0));
+        for place in targets.iter().filter_map(|p| costing.place(*p).ok()) {
+            let walk = walk_seconds(place.snap.distance_m);
+            for leg in &place.snap.exits {
+                if let Some(stretch) = costing.leg_seconds(leg, Trip::OPEN) {
+                    sources.push((leg.node, walk + stretch));
                     on_arc
                         .entry((leg.from, leg.arc.to))
                         .or_default()
@@ -111,28 +89,30 @@ impl Nearest {
             }
         }
         let mut search = Search::costs_only(reversed);
-        // The reversed graph's arcs keep the forward arc's road and one-way flag.
-        search.run_multi(&sources, max_minutes * 60.0, |_, arc| {
-            arc_seconds(atlas, graph, profile, arc)
+        // A reversed arc keeps its forward arc's road and one-way flag, which is all the
+        // costing reads when no closure applies: it costs the same as the arc it mirrors.
+        search.run_multi(&sources, max_minutes * 60.0, |from, arc| {
+            costing.arc_seconds(from, arc, Trip::OPEN)
         });
         Nearest {
-            node_minutes: (0..graph.node_count() as u32)
+            node_minutes: (0..reversed.node_count() as u32)
                 .map(|n| search.cost(n) / 60.0)
                 .collect(),
             on_arc,
         }
     }
 
-    /// Minutes from a snapped point to the nearest target: its walk, then along the road
-    /// to either end of its segment and on, or straight along its own arc.
-    fn from(&self, atlas: &Atlas, graph: &RoadGraph, profile: &Profile, snap: &RoadSnap) -> f64 {
-        let walk = snap.distance_m * 60.0 / (SNAP_WALK_KMH * 1_000.0);
+    /// Minutes from a place to the nearest target: its walk, then along the road to
+    /// either end of its segment and on, or straight along its own arc.
+    fn from(&self, costing: &Costing, place: &Place) -> f64 {
+        let walk = walk_seconds(place.snap.distance_m);
         let mut best = f64::INFINITY;
-        for entry in &snap.entries {
-            let Some(per_m) = arc_min_per_m(atlas, graph, profile, &entry.arc) else {
+        for entry in &place.snap.entries {
+            let Some(pace) = costing.pace(entry.from, &entry.arc, Trip::OPEN) else {
                 continue;
             };
-            best = best.min(walk + entry.metres * per_m + self.node_minutes[entry.node as usize]);
+            best = best
+                .min((walk + entry.metres * pace) / 60.0 + self.node_minutes[entry.node as usize]);
             for (exit, target_walk) in self
                 .on_arc
                 .get(&(entry.from, entry.arc.to))
@@ -140,7 +120,7 @@ impl Nearest {
                 .flatten()
             {
                 if let Some(metres) = Leg::direct(entry, exit) {
-                    best = best.min(walk + metres * per_m + target_walk);
+                    best = best.min((walk + metres * pace + target_walk) / 60.0);
                 }
             }
         }
@@ -157,13 +137,8 @@ const OUTLINE_M: f64 = 200.0;
 /// [`OUTLINE_M`] and merged. Buffers are drawn in a local metric plane (equirectangular
 /// about the graph's mean latitude: metres are metres across a county). Also returns
 /// how many road stretches it covers. None when nothing is reached.
-fn outline(
-    atlas: &Atlas,
-    graph: &RoadGraph,
-    profile: &Profile,
-    node_minutes: &[f64],
-    t: f64,
-) -> Option<(MultiPolygon<f64>, usize)> {
+fn outline(costing: &Costing, node_minutes: &[f64], t: f64) -> Option<(MultiPolygon<f64>, usize)> {
+    let graph = costing.graph;
     let (kx, ky) = (
         111_320.0 * graph.mean_latitude().to_radians().cos(),
         110_574.0,
@@ -185,11 +160,10 @@ fn outline(
         let end = if mv <= t {
             pv
         } else {
-            if arc.against_oneway && profile.respects_oneway {
+            let Some(seconds) = costing.arc_seconds(from, arc, Trip::OPEN) else {
                 continue;
-            }
-            let kmh = profile.speed_kmh(graph.road_layer(atlas, arc.road.0), arc.road.1);
-            let arc_minutes = arc.length_m / (kmh * 1000.0 / 60.0);
+            };
+            let arc_minutes = seconds / 60.0;
             let f = if arc_minutes > 0.0 {
                 ((t - mu) / arc_minutes).clamp(0.0, 1.0)
             } else {
@@ -236,13 +210,13 @@ pub fn coverage(
     thresholds: &[f64],
     isochrones_from: IsochroneFrom,
 ) -> Coverage {
+    let costing = Costing::new(atlas, graph, profile);
     let reversed = graph.reversed();
-    let index = graph.segment_index();
     let horizon = thresholds.iter().copied().fold(0.0, f64::max).max(60.0) * 4.0;
     let shelters = points_of(atlas, Kind::Shelter, true);
     let teams = points_of(atlas, Kind::Team, false);
-    let to_shelter = Nearest::new(atlas, graph, &reversed, &shelters, profile, horizon);
-    let to_team = Nearest::new(atlas, graph, &reversed, &teams, profile, horizon);
+    let to_shelter = Nearest::new(&costing, &reversed, &shelters, horizon);
+    let to_team = Nearest::new(&costing, &reversed, &teams, horizon);
     let layer = atlas.layer(exposure);
     let units: Vec<UnitCoverage> = layer
         .map(|l| {
@@ -252,12 +226,9 @@ pub fn coverage(
                 .filter_map(|(fid, f)| {
                     let p = anchor(&f.geometry)?;
                     // A unit beyond the longest walk to a road is off the network.
-                    let snap = index
-                        .snap(graph, p)
-                        .filter(|s| s.distance_m <= crate::routing::travel::MAX_WALK_TO_ROAD_M);
+                    let place = costing.place(p).ok();
                     let at = |nearest: &Nearest| {
-                        let snap = snap.as_ref()?;
-                        Some(nearest.from(atlas, graph, profile, snap))
+                        Some(nearest.from(&costing, place.as_ref()?))
                             .filter(|m| m.is_finite())
                             .map(|m| (m * 10.0).round() / 10.0)
                     };
@@ -295,19 +266,12 @@ pub fn coverage(
         IsochroneFrom::Point(p) => {
             // Time *from* the point: a forward search from both ends of its segment.
             let mut search = Search::costs_only(graph);
-            if let Some(snap) = index.snap(graph, p) {
-                let walk_s = snap.distance_m * 3.6 / SNAP_WALK_KMH;
-                let sources: Vec<(NodeId, f64)> = snap
-                    .entries
-                    .iter()
-                    .filter_map(|e| {
-                        arc_seconds(atlas, graph, profile, &e.arc)
-                            .map(|s| (e.node, walk_s + s * e.fraction()))
-                    })
-                    .collect();
-                search.run_multi(&sources, horizon * 60.0, |_, arc| {
-                    arc_seconds(atlas, graph, profile, arc)
-                });
+            if let Ok(place) = costing.place(p) {
+                search.run_multi(
+                    &costing.sources(&place, Trip::OPEN),
+                    horizon * 60.0,
+                    |from, arc| costing.arc_seconds(from, arc, Trip::OPEN),
+                );
             }
             (0..graph.node_count() as u32)
                 .map(|n| search.cost(n) / 60.0)
@@ -317,7 +281,7 @@ pub fn coverage(
     let features: Vec<Json> = thresholds
         .iter()
         .filter_map(|&t| {
-            let (area, arcs) = outline(atlas, graph, profile, &node_minutes, t)?;
+            let (area, arcs) = outline(&costing, &node_minutes, t)?;
             Some(json!({"type": "Feature", "geometry": geojson::Geometry::new(geojson::GeometryValue::from(&area)),
                 "properties": {"minutes": t, "road_segments": arcs}}))
         })
@@ -328,7 +292,7 @@ pub fn coverage(
         beyond,
         isochrones: json!({"type": "FeatureCollection", "features": features}),
         assumptions: vec![
-            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest point on a road at {SNAP_WALK_KMH} km/h, at most {} m (farther is off the network: no minutes)", profile.name, crate::routing::travel::MAX_WALK_TO_ROAD_M),
+            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest point on a road at {WALK_KMH} km/h, at most {MAX_WALK_TO_ROAD_M} m (farther is off the network: no minutes)", profile.name),
             "shelters: every open shelter regardless of hazards (coverage is a standing risk map, not a scenario)".into(),
             format!("isochrones: the roads reached within each threshold (the last stretch cut where time runs out), widened by {OUTLINE_M} m on each side"),
         ],

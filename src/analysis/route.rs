@@ -12,15 +12,12 @@
 use super::impact::HazardOverlay;
 use crate::atlas::Atlas;
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
-use crate::routing::hierarchy::{arc_seconds, step_arc};
 use crate::routing::search::{Search, Visit};
-use crate::routing::snap::{Leg, RoadSnap};
+use crate::routing::snap::Leg;
+use crate::routing::travel::{Costing, OffNetwork, Place, Trip, walk_seconds};
 use geo::{Coord, Point};
 use serde::Serialize;
 use serde_json::Value as Json;
-
-/// Walking speed for the straight walk between a point and the road (m/s).
-const SNAP_WALK_MPS: f64 = 4.0 / 3.6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,92 +124,109 @@ pub fn route(
     req: &RouteRequest,
 ) -> Result<Route, String> {
     let graph = graph.map_err(|e| format!("no road routing on this atlas: {e}"))?;
-    let index = graph.segment_index();
-    let (Some(start), Some(end)) = (index.snap(graph, req.from), index.snap(graph, req.to)) else {
-        return Err("the road graph has no segments".into());
+    let closures = req.overlay.as_ref().map(|o| o.road_closures(graph));
+    let mut costing = Costing::new(atlas, graph, &req.profile);
+    if let Some(c) = &closures {
+        costing = costing.with_closures(c);
+    }
+    let unreachable = |reason: String, snap_m: [f64; 2]| Route {
+        reachable: false,
+        profile: req.profile.name,
+        engine: Engine::Dijkstra,
+        minutes: None,
+        distance_m: None,
+        snap_m,
+        reason: Some(reason),
+        through_hazard: None,
+        route: None,
+    };
+    let snap_m = |p: Point<f64>| {
+        graph
+            .segment_index()
+            .snap(graph, p)
+            .map_or(f64::NAN, |s| s.distance_m)
     };
     // Beyond the longest walk to a road, a point is off the network: no road route.
-    let max_walk = crate::routing::travel::MAX_WALK_TO_ROAD_M;
-    for (name, snap) in [("from", &start), ("to", &end)] {
-        if snap.distance_m > max_walk {
-            return Ok(Route {
-                reachable: false,
-                profile: req.profile.name,
-                engine: Engine::Dijkstra,
-                minutes: None,
-                distance_m: None,
-                snap_m: [start.distance_m, end.distance_m],
-                reason: Some(format!(
-                    "{name} is off the road network: the nearest road is {:.0} m away, beyond the {max_walk:.0} m walk to a road",
-                    snap.distance_m
-                )),
-                through_hazard: None,
-                route: None,
-            });
+    let (start, end) = match (costing.place(req.from), costing.place(req.to)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(OffNetwork::NoRoads), _) | (_, Err(OffNetwork::NoRoads)) => {
+            return Err("the road graph has no segments".into());
         }
-    }
+        (Err(e), _) => {
+            return Ok(unreachable(
+                format!("from is off the road network: {e}"),
+                [snap_m(req.from), snap_m(req.to)],
+            ));
+        }
+        (_, Err(e)) => {
+            return Ok(unreachable(
+                format!("to is off the road network: {e}"),
+                [snap_m(req.from), snap_m(req.to)],
+            ));
+        }
+    };
     let hierarchy = match &req.overlay {
         None => graph.hierarchy(atlas, &req.profile),
         Some(_) => None,
     };
+    let inside = req
+        .overlay
+        .as_ref()
+        .map(|o| o.hazards_at(req.from.0))
+        .unwrap_or_default();
     let legs = Legs {
-        atlas,
-        graph,
-        profile: &req.profile,
+        costing: &costing,
         start: &start,
         end: &end,
     };
+    let closed = Trip {
+        inside: &inside,
+        respect_closures: true,
+    };
     let (best, through_hazard, engine) = match (hierarchy, &req.overlay) {
         (Some(h), _) => (
-            legs.best(|s, t| h.route(s, t), &|_, _| false),
+            legs.best(|s, t| h.route(s, t), Trip::OPEN),
             None,
             Engine::ContractionHierarchy,
         ),
-        (None, None) => (legs.dijkstra(&|_, _| false), None, Engine::Dijkstra),
-        (None, Some(overlay)) => {
-            let closed = overlay.road_closures(graph);
-            let inside = overlay.hazards_at(req.from.0);
-            let shut = |from: NodeId, to: NodeId| closed.closes(from, to, &inside);
-            match legs.dijkstra(&shut) {
-                Some(best) => (Some(best), Some(false), Engine::Dijkstra),
-                None => {
-                    let any = legs.dijkstra(&|_, _| false);
-                    let through = any.is_some().then_some(true);
-                    (any, through, Engine::Dijkstra)
-                }
+        (None, None) => (legs.dijkstra(Trip::OPEN), None, Engine::Dijkstra),
+        (None, Some(_)) => match legs.dijkstra(closed) {
+            Some(best) => (Some(best), Some(false), Engine::Dijkstra),
+            None => {
+                let any = legs.dijkstra(Trip::OPEN);
+                let through = any.is_some().then_some(true);
+                (any, through, Engine::Dijkstra)
             }
-        }
+        },
     };
-    let mut route = Route {
-        reachable: best.is_some(),
-        profile: req.profile.name,
-        engine,
-        minutes: None,
-        distance_m: None,
-        snap_m: [start.distance_m, end.distance_m],
-        reason: best
-            .is_none()
-            .then(|| "no road connects the two points".to_string()),
-        through_hazard: through_hazard.or(req.overlay.as_ref().map(|_| false)),
-        route: None,
-    };
+    let snaps = [start.snap.distance_m, end.snap.distance_m];
     let Some(best) = best else {
-        return Ok(route);
+        return Ok(Route {
+            through_hazard: req.overlay.as_ref().map(|_| false),
+            ..unreachable("no road connects the two points".into(), snaps)
+        });
     };
-    let walk_m = start.distance_m + end.distance_m;
-    let mut line: Vec<Coord<f64>> = vec![req.from.0, start.on_road];
+    let walk_m = snaps[0] + snaps[1];
+    let mut line: Vec<Coord<f64>> = vec![req.from.0, start.snap.on_road];
     line.extend(best.nodes.iter().map(|&n| graph.nodes[n as usize]));
-    line.push(end.on_road);
+    line.push(end.snap.on_road);
     line.push(req.to.0);
     line.dedup();
     if line.len() == 1 {
         line.push(line[0]);
     }
     let coords: Vec<[f64; 2]> = line.iter().map(|c| [c.x, c.y]).collect();
-    route.minutes = Some((best.seconds + walk_m / SNAP_WALK_MPS) / 60.0);
-    route.distance_m = Some(best.metres + walk_m);
-    route.route = Some(serde_json::json!({"type": "LineString", "coordinates": coords}));
-    Ok(route)
+    Ok(Route {
+        reachable: true,
+        profile: req.profile.name,
+        engine,
+        minutes: Some((best.seconds + walk_seconds(walk_m)) / 60.0),
+        distance_m: Some(best.metres + walk_m),
+        snap_m: snaps,
+        reason: None,
+        through_hazard: through_hazard.or(req.overlay.as_ref().map(|_| false)),
+        route: Some(serde_json::json!({"type": "LineString", "coordinates": coords})),
+    })
 }
 
 /// The road part of a route: its nodes, and its seconds and metres from the snapped
@@ -223,45 +237,36 @@ struct RoadPart {
     metres: f64,
 }
 
-/// The two snaps of a request, and how to cost the stretches between them and the graph.
+/// The two places of a request, and the costing of the stretches between them and the
+/// graph.
 struct Legs<'a> {
-    atlas: &'a Atlas,
-    graph: &'a RoadGraph,
-    profile: &'a Profile,
-    start: &'a RoadSnap,
-    end: &'a RoadSnap,
+    costing: &'a Costing<'a>,
+    start: &'a Place,
+    end: &'a Place,
 }
 
-type Shut<'s> = &'s dyn Fn(NodeId, NodeId) -> bool;
-
 impl Legs<'_> {
-    /// Seconds for a leg, or None where the profile may not go or the arc is shut.
-    fn seconds(&self, leg: &Leg, shut: Shut) -> Option<f64> {
-        if shut(leg.from, leg.arc.to) {
-            return None;
-        }
-        arc_seconds(self.atlas, self.graph, self.profile, &leg.arc).map(|s| s * leg.fraction())
-    }
-
     /// Seconds and metres along a path of nodes.
-    fn along(&self, nodes: &[NodeId]) -> (f64, f64) {
+    fn along(&self, nodes: &[NodeId], trip: Trip) -> (f64, f64) {
         nodes.windows(2).fold((0.0, 0.0), |(s, m), w| {
-            let (arc, secs) = step_arc(self.atlas, self.graph, self.profile, w[0], w[1])
-                .expect("every step of a route is an arc the profile may use");
+            let (arc, secs) = self
+                .costing
+                .step(w[0], w[1], trip)
+                .expect("every step of a route is an arc the trip may use");
             (s + secs, m + arc.length_m)
         })
     }
 
     /// Straight along one arc, when both points are on it in that order.
-    fn direct(&self, shut: Shut) -> Option<RoadPart> {
+    fn direct(&self, trip: Trip) -> Option<RoadPart> {
         let mut best: Option<RoadPart> = None;
-        for entry in &self.start.entries {
-            for exit in &self.end.exits {
+        for entry in &self.start.snap.entries {
+            for exit in &self.end.snap.exits {
                 let Some(metres) = Leg::direct(entry, exit) else {
                     continue;
                 };
                 let stretch = Leg { metres, ..*exit };
-                let Some(seconds) = self.seconds(&stretch, shut) else {
+                let Some(seconds) = self.costing.leg_seconds(&stretch, trip) else {
                     continue;
                 };
                 if best.as_ref().is_none_or(|b| seconds < b.seconds) {
@@ -289,21 +294,21 @@ impl Legs<'_> {
     fn best(
         &self,
         path: impl Fn(NodeId, NodeId) -> Option<Vec<NodeId>>,
-        shut: Shut,
+        trip: Trip,
     ) -> Option<RoadPart> {
-        let mut best: Option<RoadPart> = self.direct(shut);
-        for entry in &self.start.entries {
-            let Some(entry_s) = self.seconds(entry, shut) else {
+        let mut best: Option<RoadPart> = self.direct(trip);
+        for entry in &self.start.snap.entries {
+            let Some(entry_s) = self.costing.leg_seconds(entry, trip) else {
                 continue;
             };
-            for exit in &self.end.exits {
-                let Some(exit_s) = self.seconds(exit, shut) else {
+            for exit in &self.end.snap.exits {
+                let Some(exit_s) = self.costing.leg_seconds(exit, trip) else {
                     continue;
                 };
                 let Some(nodes) = path(entry.node, exit.node) else {
                     continue;
                 };
-                let (s, m) = self.along(&nodes);
+                let (s, m) = self.along(&nodes, trip);
                 let part = RoadPart {
                     nodes,
                     seconds: entry_s + s + exit_s,
@@ -319,28 +324,24 @@ impl Legs<'_> {
 
     /// One Dijkstra from both entries, stopping once both exit nodes are settled; or the
     /// direct stretch, if quicker.
-    fn dijkstra(&self, shut: Shut) -> Option<RoadPart> {
-        Self::quicker(self.direct(shut), self.dijkstra_via_nodes(shut))
+    fn dijkstra(&self, trip: Trip) -> Option<RoadPart> {
+        Self::quicker(self.direct(trip), self.dijkstra_via_nodes(trip))
     }
 
-    fn dijkstra_via_nodes(&self, shut: Shut) -> Option<RoadPart> {
+    fn dijkstra_via_nodes(&self, trip: Trip) -> Option<RoadPart> {
         let sources: Vec<(NodeId, f64)> = self
             .start
+            .snap
             .entries
             .iter()
-            .filter_map(|e| self.seconds(e, shut).map(|s| (e.node, s)))
+            .filter_map(|e| self.costing.leg_seconds(e, trip).map(|s| (e.node, s)))
             .collect();
-        let mut search = Search::new(self.graph);
-        let mut waiting: Vec<NodeId> = self.end.exits.iter().map(|x| x.node).collect();
+        let mut search = Search::new(self.costing.graph);
+        let mut waiting: Vec<NodeId> = self.end.snap.exits.iter().map(|x| x.node).collect();
         search.run_from(
             &sources,
             f64::INFINITY,
-            |from, arc| {
-                if shut(from, arc.to) {
-                    return None;
-                }
-                arc_seconds(self.atlas, self.graph, self.profile, arc)
-            },
+            |from, arc| self.costing.arc_seconds(from, arc, trip),
             |node, _| {
                 waiting.retain(|&n| n != node);
                 if waiting.is_empty() {
@@ -352,6 +353,7 @@ impl Legs<'_> {
         );
         let entry_m = |node: NodeId| {
             self.start
+                .snap
                 .entries
                 .iter()
                 .filter(|e| e.node == node)
@@ -360,10 +362,11 @@ impl Legs<'_> {
                 .unwrap_or(0.0)
         };
         self.end
+            .snap
             .exits
             .iter()
             .filter_map(|x| {
-                let exit_s = self.seconds(x, shut)?;
+                let exit_s = self.costing.leg_seconds(x, trip)?;
                 let cost = search.cost(x.node);
                 cost.is_finite().then(|| {
                     let arcs = search.path(x.node);

@@ -12,7 +12,8 @@
 //! is optimal to within a millisecond per arc, and its reported time is recomputed
 //! exactly along the path.
 
-use super::graph::{Arc, NodeId, Profile, RoadGraph};
+use super::graph::{NodeId, Profile, RoadGraph};
+use super::travel::{Costing, Trip};
 use crate::atlas::Atlas;
 use fast_paths::{FastGraph, InputGraph, PathCalculator};
 use std::sync::Mutex;
@@ -25,15 +26,6 @@ pub struct Hierarchy {
     calculators: Mutex<Vec<PathCalculator>>,
 }
 
-/// Seconds to travel `arc` under `profile`, or None where the profile may not go.
-pub fn arc_seconds(atlas: &Atlas, graph: &RoadGraph, profile: &Profile, arc: &Arc) -> Option<f64> {
-    if arc.against_oneway && profile.respects_oneway {
-        return None;
-    }
-    let kmh = profile.speed_kmh(graph.road_layer(atlas, arc.road.0), arc.road.1);
-    Some(arc.length_m / (kmh / 3.6))
-}
-
 fn weight_ms(seconds: f64) -> usize {
     ((seconds * 1000.0).round() as usize).max(1)
 }
@@ -42,12 +34,13 @@ impl Hierarchy {
     /// Contracts `graph` with `profile`'s travel times.
     pub fn prepare(atlas: &Atlas, graph: &RoadGraph, profile: &Profile) -> Hierarchy {
         let started = std::time::Instant::now();
+        let costing = Costing::new(atlas, graph, profile);
         let mut input = InputGraph::new();
         for (from, arc) in graph.all_arcs() {
             if from == arc.to {
                 continue;
             }
-            if let Some(s) = arc_seconds(atlas, graph, profile, arc) {
+            if let Some(s) = costing.arc_seconds(from, arc, Trip::OPEN) {
                 input.add_edge(from as usize, arc.to as usize, weight_ms(s));
             }
         }
@@ -84,21 +77,4 @@ impl Hierarchy {
             .push(calc);
         path.map(|p| p.get_nodes().iter().map(|&n| n as NodeId).collect())
     }
-}
-
-/// The arc a path step takes: of the arcs `from → to`, the fastest usable one (the one
-/// the hierarchy kept when it dropped parallel arcs).
-pub fn step_arc<'g>(
-    atlas: &Atlas,
-    graph: &'g RoadGraph,
-    profile: &Profile,
-    from: NodeId,
-    to: NodeId,
-) -> Option<(&'g Arc, f64)> {
-    graph
-        .arcs(from)
-        .iter()
-        .filter(|a| a.to == to)
-        .filter_map(|a| arc_seconds(atlas, graph, profile, a).map(|s| (a, s)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
 }

@@ -226,6 +226,17 @@ impl<'g> Costing<'g> {
         self.pace(from, arc, trip).map(|p| arc.length_m * p)
     }
 
+    /// The arc a path step `from → to` takes and its seconds: of the parallel arcs, the
+    /// quickest the trip may use (the one a search or hierarchy would have kept).
+    pub fn step(&self, from: NodeId, to: NodeId, trip: Trip) -> Option<(&'g Arc, f64)> {
+        self.graph
+            .arcs(from)
+            .iter()
+            .filter(|a| a.to == to)
+            .filter_map(|a| self.arc_seconds(from, a, trip).map(|s| (a, s)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
     /// Seconds along the stretch of a leg.
     pub fn leg_seconds(&self, leg: &Leg, trip: Trip) -> Option<f64> {
         self.pace(leg.from, &leg.arc, trip).map(|p| leg.metres * p)
