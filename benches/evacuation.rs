@@ -65,7 +65,7 @@ fn county_plan(c: &mut Criterion) {
         .with_writer(std::io::stderr)
         .try_init();
     let (atlas, graph, impact, scenario) = setup();
-    let options = Options::take_from(&mut json!({})).expect("defaults");
+    let options = Options::default();
     let run = || {
         plan(
             &atlas,

@@ -10,6 +10,8 @@
 //! - [`style`]: the MapLibre style drawn from the atlas (warning colours, offline basemap).
 //! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs), where
 //!   they evacuate, coverage, single routes.
+//! - [`service`]: typed requests checked against one set of bounds, the analyses as
+//!   services, and `ServiceError`, which keeps every failure's kind.
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
 //! - [`routing`]: the road graph, snapping, shortest paths (Dijkstra and contraction
 //!   hierarchies) and min-cost flow.
@@ -26,6 +28,7 @@ pub mod demo;
 pub mod edits;
 pub mod import;
 pub mod routing;
+pub mod service;
 pub mod store;
 pub mod style;
 pub mod tiles;

@@ -436,8 +436,7 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let loaded = import::load_folder(&args.data)
         .with_context(|| format!("loading {}", args.data.display()))?;
     let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas);
-    let (_, plan) = riskatlas::analysis::evacuation::run(&loaded.atlas, graph.as_ref(), json)
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let (_, plan) = riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
     println!("{}", serde_json::to_string_pretty(&plan)?);
     Ok(ExitCode::SUCCESS)
 }

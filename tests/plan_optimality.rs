@@ -11,7 +11,7 @@ use common::plans::{
 };
 use common::{post, repo_path};
 use proptest::prelude::*;
-use riskatlas::analysis::evacuation::{Options, plan, reach_table};
+use riskatlas::analysis::evacuation::{plan, reach_table};
 use riskatlas::analysis::{Scenario, analyse};
 use riskatlas::atlas::Atlas;
 use riskatlas::routing::RoadGraph;
@@ -143,7 +143,7 @@ fn a_plan_stopped_before_pricing_finishes_says_so_and_bounds_its_gap() {
     let atlas = demo();
     let graph = RoadGraph::from_atlas(&atlas);
     let mut body = fifty_year_floods(json!({"candidates": 1}));
-    let mut options = Options::take_from(&mut body).unwrap();
+    let mut options = riskatlas::service::analyses::evacuation_options(&mut body).unwrap();
     options.max_rounds = 1;
     let scenario = Scenario::parse(&body, &atlas).unwrap();
     let impact = analyse(&atlas, &scenario);

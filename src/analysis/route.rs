@@ -56,65 +56,14 @@ pub struct RouteRequest {
     pub overlay: Option<HazardOverlay>,
 }
 
-fn point(v: Option<&Json>, name: &str) -> Result<Point<f64>, String> {
-    let v = v.ok_or_else(|| format!("{name} is missing: give it as [lon, lat]"))?;
-    match v.as_array().map(Vec::as_slice) {
-        Some([x, y]) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => {
-                Ok(Point::new(x, y))
-            }
-            _ => Err(format!("{name} {v} is not a lon/lat position")),
-        },
-        _ => Err(format!("{name} {v} must be [lon, lat]")),
-    }
-}
-
-impl RouteRequest {
-    /// Reads `{from, to, profile?, speed_kmh?, scenario?}`.
-    pub fn parse(body: &Json, atlas: &Atlas) -> Result<RouteRequest, String> {
-        let obj = body
-            .as_object()
-            .ok_or("the request must be a JSON object")?;
-        if let Some(k) = obj
-            .keys()
-            .find(|k| !["from", "to", "profile", "speed_kmh", "scenario"].contains(&k.as_str()))
-        {
-            return Err(format!(
-                "unknown key {k:?}; a route request has from, to, profile, speed_kmh and scenario"
-            ));
-        }
-        let from = point(obj.get("from"), "from")?;
-        let to = point(obj.get("to"), "to")?;
-        let mut profile = match obj.get("profile") {
-            None => Profile::walk(),
-            Some(Json::String(s)) => Profile::by_name(s)
-                .ok_or_else(|| format!("unknown profile {s:?}; profiles are walk and drive"))?,
-            Some(other) => return Err(format!("profile {other} is not a name")),
-        };
-        if let Some(v) = obj.get("speed_kmh") {
-            let speed = v
-                .as_f64()
-                .filter(|s| s.is_finite() && (0.5..=200.0).contains(s))
-                .ok_or_else(|| format!("speed_kmh {v} must be a number from 0.5 to 200"))?;
-            profile.uniform_kmh = Some(speed);
-        }
-        let overlay = match obj.get("scenario") {
-            None | Some(Json::Null) => None,
-            Some(s) => {
-                // Only the hazard areas matter to a route, not who they affect.
-                let scenario = super::Scenario::parse(s, atlas).map_err(|e| e.to_string())?;
-                Some(HazardOverlay::new(super::hazards::resolve(
-                    atlas, &scenario,
-                )))
-            }
-        };
-        Ok(RouteRequest {
-            from,
-            to,
-            profile,
-            overlay,
-        })
-    }
+/// Why no route can be looked for (an unreachable pair is an answer, not an error).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    #[error("no road routing on this atlas: {0}")]
+    NoRoads(GraphError),
+    #[error("no road routing on this atlas: the road graph has no segments")]
+    NoSegments,
 }
 
 /// The route for a request, on the atlas's road graph.
@@ -122,8 +71,8 @@ pub fn route(
     atlas: &Atlas,
     graph: Result<&RoadGraph, &GraphError>,
     req: &RouteRequest,
-) -> Result<Route, String> {
-    let graph = graph.map_err(|e| format!("no road routing on this atlas: {e}"))?;
+) -> Result<Route, RouteError> {
+    let graph = graph.map_err(|e| RouteError::NoRoads(e.clone()))?;
     let closures = req.overlay.as_ref().map(|o| o.road_closures(graph));
     let mut costing = Costing::new(atlas, graph, &req.profile);
     if let Some(c) = &closures {
@@ -150,7 +99,7 @@ pub fn route(
     let (start, end) = match (costing.place(req.from), costing.place(req.to)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(OffNetwork::NoRoads), _) | (_, Err(OffNetwork::NoRoads)) => {
-            return Err("the road graph has no segments".into());
+            return Err(RouteError::NoSegments);
         }
         (Err(e), _) => {
             return Ok(unreachable(

@@ -115,12 +115,62 @@ pub struct Scenario {
     pub defaults: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
-#[error("{0}")]
-pub struct ScenarioError(pub String);
+/// What is wrong with a scenario, and where in it (`hazards[2]`, `exposure`…).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// A layer the atlas does not hold.
+    #[error("{}unknown layer {id:?}", prefix(at))]
+    UnknownLayer { at: String, id: String },
+    /// A layer that failed to load (its file unreadable or invalid), with why.
+    #[error(
+        "{}layer {id:?} failed to load: {reason} (see GET /api/layers)",
+        prefix(at)
+    )]
+    FailedLayer {
+        at: String,
+        id: String,
+        reason: String,
+    },
+    /// Anything else: a malformed or out-of-range field, with where it is.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn prefix(at: &str) -> String {
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!("{at}: ")
+    }
+}
+
+impl ScenarioError {
+    /// The same error, found inside `place` (`hazards[0]`, `exposure`).
+    pub fn at(self, place: &str) -> ScenarioError {
+        let nest = |at: String| {
+            if at.is_empty() {
+                place.to_string()
+            } else {
+                format!("{place}: {at}")
+            }
+        };
+        match self {
+            ScenarioError::UnknownLayer { at, id } => {
+                ScenarioError::UnknownLayer { at: nest(at), id }
+            }
+            ScenarioError::FailedLayer { at, id, reason } => ScenarioError::FailedLayer {
+                at: nest(at),
+                id,
+                reason,
+            },
+            ScenarioError::Invalid(msg) => ScenarioError::Invalid(format!("{place}: {msg}")),
+        }
+    }
+}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
-    Err(ScenarioError(msg.into()))
+    Err(ScenarioError::Invalid(msg.into()))
 }
 
 #[derive(Deserialize)]
@@ -170,7 +220,7 @@ impl Scenario {
     /// Parses scenario JSON against the atlas.
     pub fn parse(json: &Json, atlas: &Atlas) -> Result<Scenario, ScenarioError> {
         let raw: RawScenario = serde_json::from_value(json.clone())
-            .map_err(|e| ScenarioError(format!("scenario: {e}")))?;
+            .map_err(|e| ScenarioError::Invalid(format!("scenario: {e}")))?;
         if raw.hazards.len() > MAX_HAZARDS {
             return err(format!(
                 "scenario: {} hazards; at most {MAX_HAZARDS}",
@@ -181,50 +231,23 @@ impl Scenario {
             .hazards
             .iter()
             .enumerate()
-            .map(|(i, h)| {
-                parse_hazard(h, atlas).map_err(|e| ScenarioError(format!("hazards[{i}]: {}", e.0)))
-            })
+            .map(|(i, h)| parse_hazard(h, atlas).map_err(|e| e.at(&format!("hazards[{i}]"))))
             .collect::<Result<Vec<_>, _>>()?;
         let mut defaults = Vec::new();
-        let exposure = match raw.exposure {
-            Some(id) => {
-                let layer = atlas.layer(&id).ok_or_else(|| {
-                    ScenarioError(format!("exposure: {}", missing_layer(atlas, &id).0))
-                })?;
-                if layer.kind != Kind::Population {
-                    return err(format!(
-                        "exposure: layer {id:?} is a {} layer; exposure needs a population layer",
-                        layer.kind
-                    ));
-                }
-                layer.id.clone()
-            }
-            None => {
-                let id = atlas
-                    .layers()
-                    .iter()
-                    .find(|l| l.kind == Kind::Population)
-                    .map(|l| l.id.clone())
-                    .ok_or_else(|| {
-                        ScenarioError(format!(
-                            "exposure: the atlas has no population layer{}",
-                            failed_note(atlas)
-                        ))
-                    })?;
-                defaults.push(format!(
-                    "exposure not given: the first population layer, {:?}",
-                    id.as_str()
-                ));
-                id
-            }
-        };
+        let exposure = exposure_layer(atlas, raw.exposure.as_deref())?;
+        if raw.exposure.is_none() {
+            defaults.push(format!(
+                "exposure not given: the first population layer, {:?}",
+                exposure.as_str()
+            ));
+        }
         let group_by = match raw.group_by.as_deref() {
             None => {
                 defaults.push("group_by not given: township".to_string());
                 Level::Township
             }
             Some(s) => Level::parse(s).ok_or_else(|| {
-                ScenarioError(format!(
+                ScenarioError::Invalid(format!(
                     "group_by: {s:?} is not county, township, village or grid"
                 ))
             })?,
@@ -248,13 +271,12 @@ impl Scenario {
         let displacement = match &raw.displacement {
             None => DisplacementTable::default(),
             Some(j) => DisplacementTable::from_json(j)
-                .map_err(|e| ScenarioError(format!("displacement: {e}")))?,
+                .map_err(|e| ScenarioError::Invalid(format!("displacement: {e}")))?,
         };
         let needs = match &raw.needs {
             None => NeedsProfile::default(),
-            Some(j) => {
-                NeedsProfile::from_json(j).map_err(|e| ScenarioError(format!("needs: {e}")))?
-            }
+            Some(j) => NeedsProfile::from_json(j)
+                .map_err(|e| ScenarioError::Invalid(format!("needs: {e}")))?,
         };
         Ok(Scenario {
             hazards,
@@ -269,15 +291,49 @@ impl Scenario {
     }
 }
 
+/// The exposure layer a request names (or, named by none, the first population layer):
+/// the one lookup every analysis uses, so every endpoint answers alike.
+pub fn exposure_layer(atlas: &Atlas, named: Option<&str>) -> Result<LayerId, ScenarioError> {
+    match named {
+        Some(id) => {
+            let layer = atlas
+                .layer(id)
+                .ok_or_else(|| missing_layer(atlas, id).at("exposure"))?;
+            if layer.kind != Kind::Population {
+                return err(format!(
+                    "exposure: layer {id:?} is a {} layer, not population; exposure needs a population layer",
+                    layer.kind
+                ));
+            }
+            Ok(layer.id.clone())
+        }
+        None => atlas
+            .layers()
+            .iter()
+            .find(|l| l.kind == Kind::Population)
+            .map(|l| l.id.clone())
+            .ok_or_else(|| {
+                ScenarioError::Invalid(format!(
+                    "exposure: the atlas has no population layer{}",
+                    failed_note(atlas)
+                ))
+            }),
+    }
+}
+
 /// A layer the atlas does not hold: one that failed to load says so, with the load
 /// report's reason, since "unknown" would send the planner looking for a typo.
 fn missing_layer(atlas: &Atlas, id: &str) -> ScenarioError {
     match atlas.failed_layer(id) {
-        Some(failed) => ScenarioError(format!(
-            "layer {id:?} failed to load: {} (see GET /api/layers)",
-            failed.reason
-        )),
-        None => ScenarioError(format!("unknown layer {id:?}")),
+        Some(failed) => ScenarioError::FailedLayer {
+            at: String::new(),
+            id: id.to_string(),
+            reason: failed.reason.clone(),
+        },
+        None => ScenarioError::UnknownLayer {
+            at: String::new(),
+            id: id.to_string(),
+        },
     }
 }
 
@@ -320,7 +376,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
             .as_ref()
             .map(|f| Filter::from_json(f, &layer.schema))
             .transpose()
-            .map_err(|e| ScenarioError(e.to_string()))?;
+            .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
         if let Some(b) = h.buffer_m
             && !(b.is_finite() && b > 0.0 && b <= MAX_BUFFER_M)
         {
@@ -393,7 +449,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
             .find(|z| z.name == r)
             .ok_or_else(|| {
                 let names: Vec<&str> = super::earthquake::ZONES.iter().map(|z| z.name).collect();
-                ScenarioError(format!(
+                ScenarioError::Invalid(format!(
                     "earthquake region {r:?} is not one of {}",
                     names.join(", ")
                 ))
@@ -425,7 +481,7 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
 /// self-intersecting ring is refused, since no repair can know what was meant.
 fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioError> {
     let g: geojson::Geometry = serde_json::from_value(json.clone())
-        .map_err(|e| ScenarioError(format!("geometry is not GeoJSON: {e}")))?;
+        .map_err(|e| ScenarioError::Invalid(format!("geometry is not GeoJSON: {e}")))?;
     let vertices = count_positions(&g.value);
     if vertices > MAX_DRAWN_VERTICES {
         return err(format!(
@@ -433,7 +489,7 @@ fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioE
         ));
     }
     let geometry = crate::import::geometry::to_geo(&g.value)
-        .map_err(|e| ScenarioError(format!("geometry: {e}")))?;
+        .map_err(|e| ScenarioError::Invalid(format!("geometry: {e}")))?;
     let mut area = match geometry {
         geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
         geo::Geometry::MultiPolygon(mp) => mp,

@@ -18,6 +18,12 @@ pub enum ApiError {
     /// The request conflicts with the data (an insert of an id that exists).
     #[error("{0}")]
     Conflict(String),
+    /// The body is not JSON (see `ApiJson`).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The request is well formed but the data cannot answer it (no roads).
+    #[error("{0}")]
+    Unprocessable(String),
     /// The server cannot do it now (an edit that could not be made durable).
     #[error("{0}")]
     Unavailable(String),
@@ -42,6 +48,8 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(cause) => {
                 tracing::error!("internal error: {cause:#}");
@@ -61,6 +69,34 @@ impl From<crate::edits::EditError> for ApiError {
             }
             EditError::Exists { .. } => ApiError::Conflict(e.to_string()),
             EditError::Invalid(_) => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+/// The status of every service failure: what was wrong with the request is a 4xx
+/// naming it; what went wrong inside is a 500 with the cause in the log.
+///
+/// | failure | status |
+/// |---|---|
+/// | malformed request, out-of-range value, bad scenario | 400 |
+/// | road routing asked for on an atlas without roads | 400 |
+/// | a layer or feature named in the path is unknown | 404 |
+/// | an insert of an id that exists | 409 |
+/// | the data cannot answer (coverage without roads) | 422 |
+/// | the store cannot make an edit durable now | 503 |
+/// | anything else | 500 |
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as S;
+        match e {
+            S::Request(_) | S::Scenario(_) | S::Evacuation(_) | S::Route(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
+            S::Edit(e) => e.into(),
+            S::NotFound(m) => ApiError::NotFound(m),
+            S::Unprocessable(m) => ApiError::Unprocessable(m),
+            S::Unavailable(m) => ApiError::Unavailable(m),
+            S::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

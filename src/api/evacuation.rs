@@ -1,12 +1,13 @@
 //! `POST /api/evacuation`: where they evacuate (scenario + options → plan).
 
 use super::impact::{Format, FormatQuery, parse_format};
-use super::{ApiError, AppState};
+use super::{ApiError, ApiJson, AppState};
 use crate::analysis::Impact;
 use crate::analysis::cards;
-use crate::analysis::evacuation::{EvacuationPlan, run};
+use crate::analysis::evacuation::EvacuationPlan;
+use crate::service::analyses::evacuate;
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -16,12 +17,10 @@ use serde_json::{Value, json};
 pub async fn evacuation(
     State(state): State<AppState>,
     query: Result<Query<FormatQuery>, QueryRejection>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
-    let Json(body) =
-        body.map_err(|e| ApiError::bad_request(format!("request: {}", e.body_text())))?;
     let (_, result, _) = run_blocking(&state, body).await?;
     Ok(match format {
         Format::Json => {
@@ -46,13 +45,11 @@ async fn run_blocking(
     body: Value,
 ) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
     let snapshot = state.atlas();
-    tokio::task::spawn_blocking(move || {
-        let (impact, plan) =
-            run(&snapshot, snapshot.road_graph(), body).map_err(ApiError::bad_request)?;
+    super::blocking(move || {
+        let (impact, plan) = evacuate(&snapshot, snapshot.road_graph(), body)?;
         Ok((impact, plan, snapshot))
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("evacuation worker failed: {e}")))?
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,10 +1,10 @@
 //! `POST /api/impact` (who is affected) and `GET /report/impact` (printable report).
 
 use super::web::base_url;
-use super::{ApiError, AppState};
-use crate::analysis::{self, Impact, Scenario, export};
+use super::{ApiError, ApiJson, AppState};
+use crate::analysis::{Impact, export};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -43,14 +43,11 @@ async fn run(
     scenario: Value,
 ) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
     let snapshot = state.atlas();
-    tokio::task::spawn_blocking(move || {
-        let parsed = Scenario::parse(&scenario, &snapshot)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let impact = analysis::analyse(&snapshot, &parsed);
+    super::blocking(move || {
+        let (_, impact) = crate::service::analyses::impact(&snapshot, &scenario)?;
         Ok((impact, snapshot))
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("impact worker failed: {e}")))?
 }
 
 /// A key for a scenario: a hash of its JSON text (object keys are sorted by
@@ -66,12 +63,10 @@ pub async fn impact(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     query: Result<Query<FormatQuery>, QueryRejection>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiJson(scenario): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
-    let Json(scenario) =
-        body.map_err(|e| ApiError::bad_request(format!("scenario: {}", e.body_text())))?;
     let key = scenario_key(&scenario);
     let (impact, atlas) = run(&state, scenario).await?;
     let layers = crate::analysis::layers::impact_layers(&impact, &atlas);

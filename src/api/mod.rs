@@ -7,6 +7,7 @@ mod coverage;
 mod edits;
 mod error;
 mod evacuation;
+mod extract;
 mod features;
 mod impact;
 mod layers;
@@ -15,6 +16,7 @@ mod tiles;
 mod web;
 
 pub use error::{ApiError, json_param};
+pub use extract::ApiJson;
 
 use crate::atlas::Atlas;
 use crate::import::LoadReport;
@@ -380,6 +382,17 @@ impl AppState {
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
     }
+}
+
+/// Runs a service call off the async threads (analyses and edits can take a while, and
+/// a tile request must not wait behind them): the one place handlers block.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, crate::service::ServiceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("worker failed: {e}")))?
+        .map_err(ApiError::from)
 }
 
 /// All routes.

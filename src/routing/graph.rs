@@ -144,7 +144,7 @@ impl std::fmt::Debug for Derived {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum GraphError {
     #[error("the atlas has no road layer")]
     NoRoadLayer,

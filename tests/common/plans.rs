@@ -2,7 +2,7 @@
 //! reach: the reference min-cost-flow solver (successive shortest paths), networkx's
 //! network simplex, and the plan's own certificate re-checked pair by pair.
 
-use riskatlas::analysis::evacuation::{Options, ReachTable, UNPLACED_COST_S, plan, reach_table};
+use riskatlas::analysis::evacuation::{ReachTable, UNPLACED_COST_S, plan, reach_table};
 use riskatlas::analysis::{Impact, Scenario, analyse};
 use riskatlas::atlas::Atlas;
 use riskatlas::routing::RoadGraph;
@@ -186,7 +186,8 @@ pub fn check_certificate(plan: &Value, table: &ReachTable) -> usize {
 pub fn plan_and_table(atlas: &Atlas, request: &Value) -> (Value, ReachTable) {
     let graph = RoadGraph::from_atlas(atlas);
     let mut body = request.clone();
-    let options = Options::take_from(&mut body).expect("valid options");
+    let options =
+        riskatlas::service::analyses::evacuation_options(&mut body).expect("valid options");
     let scenario = Scenario::parse(&body, atlas).expect("a valid scenario");
     let impact: Impact = analyse(atlas, &scenario);
     let p = plan(

@@ -74,75 +74,28 @@ pub struct Options {
     pub max_rounds: usize,
 }
 
-/// The request keys that are evacuation options rather than scenario fields.
-pub const OPTION_KEYS: [&str; 7] = [
-    "routing",
-    "profile",
-    "speed_kmh",
-    "detour_factor",
-    "candidates",
-    "max_minutes",
-    "keep_villages_whole",
-];
-
-impl Options {
-    /// Takes the option keys out of a request object, leaving the scenario.
-    pub fn take_from(body: &mut Json) -> Result<Options, String> {
-        let obj = body
-            .as_object_mut()
-            .ok_or("the request must be a JSON object")?;
-        let mut take = |k: &str| obj.remove(k);
-        let routing = match take("routing") {
-            None => None,
-            Some(Json::String(s)) if s == "road" => Some(Routing::Road),
-            Some(Json::String(s)) if s == "straight_line" => Some(Routing::StraightLine),
-            Some(other) => {
-                return Err(format!(
-                    "routing {other} is not \"road\" or \"straight_line\""
-                ));
-            }
-        };
-        let mut profile = match take("profile") {
-            None => Profile::walk(),
-            Some(Json::String(s)) => Profile::by_name(&s)
-                .ok_or_else(|| format!("unknown profile {s:?}; profiles are walk and drive"))?,
-            Some(other) => return Err(format!("profile {other} is not a name")),
-        };
-        let number =
-            |v: Option<Json>, name: &str, lo: f64, hi: f64| -> Result<Option<f64>, String> {
-                match v {
-                    None => Ok(None),
-                    Some(v) => v
-                        .as_f64()
-                        .filter(|x| x.is_finite() && *x >= lo && *x <= hi)
-                        .map(Some)
-                        .ok_or_else(|| format!("{name} {v} must be a number from {lo} to {hi}")),
-                }
-            };
-        if let Some(speed) = number(take("speed_kmh"), "speed_kmh", 0.5, 200.0)? {
-            profile.uniform_kmh = Some(speed);
-        }
-        let detour_factor = number(take("detour_factor"), "detour_factor", 1.0, 5.0)?
-            .unwrap_or(DEFAULT_DETOUR_FACTOR);
-        let candidates = number(take("candidates"), "candidates", 1.0, MAX_CANDIDATES as f64)?
-            .map_or(DEFAULT_CANDIDATES, |k| k as usize);
-        let max_minutes = number(take("max_minutes"), "max_minutes", 1.0, 24.0 * 60.0)?
-            .unwrap_or(DEFAULT_MAX_MINUTES);
-        let keep_whole = match take("keep_villages_whole") {
-            None | Some(Json::Bool(false)) => false,
-            Some(Json::Bool(true)) => true,
-            Some(other) => return Err(format!("keep_villages_whole {other} is not true or false")),
-        };
-        Ok(Options {
-            keep_whole,
-            routing,
-            profile,
-            detour_factor,
-            candidates,
-            max_minutes,
+impl Default for Options {
+    /// Road routing where roads exist, walking, 8 candidates to start from, 3 hours.
+    fn default() -> Options {
+        Options {
+            routing: None,
+            profile: Profile::walk(),
+            detour_factor: DEFAULT_DETOUR_FACTOR,
+            candidates: DEFAULT_CANDIDATES,
+            max_minutes: DEFAULT_MAX_MINUTES,
+            keep_whole: false,
             max_rounds: DEFAULT_MAX_ROUNDS,
-        })
+        }
     }
+}
+
+/// Why a plan cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvacuationError {
+    /// The request asked for road routing on an atlas without usable roads.
+    #[error("routing \"road\" is impossible: {0}")]
+    NoRoads(GraphError),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -245,28 +198,6 @@ pub struct Unit {
     pub pairs: Vec<Pair>,
 }
 
-/// The whole request: evacuation options and scenario from one JSON body → the
-/// impact it rests on and the plan. Errors are messages for the requester.
-pub fn run(
-    atlas: &Atlas,
-    graph: Result<&RoadGraph, &GraphError>,
-    mut body: Json,
-) -> Result<(Impact, EvacuationPlan), String> {
-    let options = Options::take_from(&mut body)?;
-    let scenario = super::Scenario::parse(&body, atlas).map_err(|e| e.to_string())?;
-    let impact = super::analyse(atlas, &scenario);
-    let plan = plan(
-        atlas,
-        &impact,
-        graph,
-        &options,
-        scenario.period,
-        &scenario.needs,
-        scenario.days,
-    )?;
-    Ok((impact, plan))
-}
-
 /// Builds the plan for an impact (whose scenario was parsed against `atlas`).
 pub fn plan(
     atlas: &Atlas,
@@ -276,7 +207,7 @@ pub fn plan(
     period: Period,
     needs: &NeedsProfile,
     days: u32,
-) -> Result<EvacuationPlan, String> {
+) -> Result<EvacuationPlan, EvacuationError> {
     let routing = routing_for(options, &graph)?;
     let shelters = Shelters::new(atlas, impact, period);
     let overlay = HazardOverlay::new(impact.hazards.clone());
@@ -369,9 +300,9 @@ pub fn plan(
 fn routing_for(
     options: &Options,
     graph: &Result<&RoadGraph, &GraphError>,
-) -> Result<Routing, String> {
+) -> Result<Routing, EvacuationError> {
     match (options.routing, graph) {
-        (Some(Routing::Road), Err(e)) => Err(format!("routing \"road\" is impossible: {e}")),
+        (Some(Routing::Road), Err(e)) => Err(EvacuationError::NoRoads((*e).clone())),
         (Some(Routing::StraightLine), _) | (None, Err(_)) => Ok(Routing::StraightLine),
         (_, Ok(_)) => Ok(Routing::Road),
     }
@@ -475,7 +406,7 @@ pub fn reach_table(
     graph: Result<&RoadGraph, &GraphError>,
     options: &Options,
     period: Period,
-) -> Result<ReachTable, String> {
+) -> Result<ReachTable, EvacuationError> {
     let routing = routing_for(options, &graph)?;
     let shelters = Shelters::new(atlas, impact, period);
     let overlay = HazardOverlay::new(impact.hazards.clone());
