@@ -10,6 +10,8 @@
 //! - [`style`]: the MapLibre style drawn from the atlas (warning colours, offline basemap).
 //! - [`analysis`]: who is affected by a scenario (overlay, impact report, needs), where
 //!   they evacuate, coverage, single routes.
+//! - [`render`]: reports, plans and cards as JSON, GeoJSON, CSV and HTML (askama
+//!   templates), and the warning palette every page and the map share.
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
 //! - [`routing`]: the road graph, snapping, shortest paths (Dijkstra and contraction
 //!   hierarchies) and min-cost flow.
@@ -25,6 +27,7 @@ pub mod config;
 pub mod demo;
 pub mod edits;
 pub mod import;
+pub mod render;
 pub mod routing;
 pub mod store;
 pub mod style;
