@@ -13,12 +13,15 @@ use geo::{Distance, Haversine, Point};
 /// One affected unit's card.
 #[derive(Debug)]
 pub struct VillageCard<'a> {
+    /// The unit, as the impact report has it.
     pub unit: &'a AffectedUnit,
     /// The plan's assignments of this unit, one per shelter.
     pub placed: Vec<&'a Assignment>,
     /// The unit's people the plan could not place, by reason.
     pub unplaced: Vec<Unplaced<'a>>,
+    /// The duty contact of the unit's village, when the admin layer has one.
     pub village_duty: Option<Contact>,
+    /// The duty contact of the unit's township.
     pub township_duty: Option<Contact>,
 }
 
@@ -37,17 +40,22 @@ impl VillageCard<'_> {
 /// People not placed, and the rescue team nearest to where they wait.
 #[derive(Debug)]
 pub struct Unplaced<'a> {
+    /// The plan's row for them: how many, why, and the shelter concerned.
     pub row: &'a Unassigned,
+    /// None when the atlas has no team layer.
     pub nearest_team: Option<Team>,
 }
 
 /// A rescue team (a feature of a `team` layer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Team {
+    /// The team's `name` (empty when the layer has none).
     pub name: String,
+    /// Its `team_type` (fire, medical, ...).
     pub team_type: String,
     /// Straight-line distance from the people waiting, metres.
     pub distance_m: f64,
+    /// Whom to call.
     pub contact: Contact,
 }
 

@@ -62,8 +62,10 @@ pub enum Output {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenderError {
+    /// serde_json refused a value (a map whose keys are not strings).
     #[error("the answer cannot be written as JSON")]
     Json(#[source] serde_json::Error),
+    /// A template's value failed to format.
     #[error("a page template failed")]
     Template(#[source] askama::Error),
 }

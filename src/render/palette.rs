@@ -94,18 +94,19 @@ impl WarningLevel {
     }
 }
 
-/// A level as the web page reads it (`GET /api/palette`).
+/// A level as the web page reads it (`GET /api/palette`): the fields, and the labels
+/// made from them so that the page words them as the map style does.
 #[derive(Debug, Serialize)]
-pub struct LevelJson {
-    pub severity: u8,
-    pub color: &'static str,
-    pub ink: &'static str,
-    pub name: &'static str,
-    pub name_zh: &'static str,
-    pub grade: &'static str,
-    pub grade_zh: &'static str,
-    pub label: String,
-    pub short: String,
+struct LevelJson {
+    severity: u8,
+    color: &'static str,
+    ink: &'static str,
+    name: &'static str,
+    name_zh: &'static str,
+    grade: &'static str,
+    grade_zh: &'static str,
+    label: String,
+    short: String,
 }
 
 impl From<&WarningLevel> for LevelJson {
