@@ -42,7 +42,7 @@ pub enum Command {
     /// Who is affected: run a scenario (JSON file, or - for stdin) and print the report.
     Impact(ImpactArgs),
     /// Where they evacuate: run a scenario (with evacuation options in the same JSON) and
-    /// print the plan.
+    /// print the plan (or its routes, table or village cards: see --format).
     Evacuate(ImpactArgs),
 }
 
@@ -53,18 +53,32 @@ pub struct ImpactArgs {
     /// The data folder.
     #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
     pub data: PathBuf,
-    /// Output: the JSON report, GeoJSON of hazards and units, CSV per admin unit, or
-    /// the printable HTML page.
+    /// Output. impact: the JSON report, GeoJSON of hazards and affected units, CSV per
+    /// admin unit, or the printable report. evacuate: the JSON plan, GeoJSON of its
+    /// routes, CSV per assignment and per unit not placed, or the village cards.
     #[arg(long, value_enum, default_value = "json")]
     pub format: OutputFormat,
 }
 
+/// `--format`, as the command line spells it.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
     Json,
     Geojson,
     Csv,
     Html,
+}
+
+impl From<OutputFormat> for crate::render::Format {
+    fn from(f: OutputFormat) -> Self {
+        use crate::render::Format;
+        match f {
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Geojson => Format::GeoJson,
+            OutputFormat::Csv => Format::Csv,
+            OutputFormat::Html => Format::Html,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

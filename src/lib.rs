@@ -12,6 +12,8 @@
 //!   they evacuate, coverage, single routes.
 //! - [`service`]: typed requests checked against one set of bounds, the analyses as
 //!   services, and `ServiceError`, which keeps every failure's kind.
+//! - [`render`]: reports, plans and cards as JSON, GeoJSON, CSV and HTML (askama
+//!   templates), and the warning palette every page and the map share.
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
 //! - [`routing`]: the road graph, snapping, shortest paths (Dijkstra and contraction
 //!   hierarchies) and min-cost flow.
@@ -27,6 +29,7 @@ pub mod config;
 pub mod demo;
 pub mod edits;
 pub mod import;
+pub mod render;
 pub mod routing;
 pub mod service;
 pub mod store;

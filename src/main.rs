@@ -3,8 +3,9 @@
 use anyhow::Context;
 use clap::Parser;
 use riskatlas::api::{AppState, router};
-use riskatlas::config::{Cli, Command, ImpactArgs, OutputFormat, ServeArgs};
+use riskatlas::config::{Cli, Command, ImpactArgs, ServeArgs};
 use riskatlas::import;
+use riskatlas::render::{self, Format, Output};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -415,20 +416,14 @@ fn read_scenario(args: &ImpactArgs) -> anyhow::Result<serde_json::Value> {
 }
 
 fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
-    use riskatlas::analysis::{Scenario, analyse, export};
+    use riskatlas::analysis::{Scenario, analyse};
     let json = read_scenario(&args)?;
     let loaded = import::load_folder(&args.data)
         .with_context(|| format!("loading {}", args.data.display()))?;
     let scenario = Scenario::parse(&json, &loaded.atlas)?;
     let result = analyse(&loaded.atlas, &scenario);
-    let out = match args.format {
-        OutputFormat::Json => serde_json::to_string_pretty(&result.report)?,
-        OutputFormat::Geojson => serde_json::to_string(&export::geojson(&result, &loaded.atlas))?,
-        OutputFormat::Csv => export::csv_by_admin(&result),
-        OutputFormat::Html => export::html(&result, &loaded.atlas.name),
-    };
-    println!("{out}");
-    Ok(ExitCode::SUCCESS)
+    let format = args.format.into();
+    print(format, render::impact(&result, &loaded.atlas, format)?)
 }
 
 fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
@@ -436,8 +431,21 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let loaded = import::load_folder(&args.data)
         .with_context(|| format!("loading {}", args.data.display()))?;
     let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas);
-    let (_, plan) = riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
-    println!("{}", serde_json::to_string_pretty(&plan)?);
+    let (impact, plan) = riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
+    let format = args.format.into();
+    print(format, render::plan(&plan, &impact, &loaded.atlas, format)?)
+}
+
+/// Writes an answer to standard output: a report or plan indented for people to read,
+/// GeoJSON compact (it is for programs, and large), CSV and HTML as they are.
+fn print(format: Format, output: Output) -> anyhow::Result<ExitCode> {
+    match output {
+        Output::Json(value) if format == Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&value)?)
+        }
+        Output::Json(value) => println!("{}", serde_json::to_string(&value)?),
+        Output::Csv(text) | Output::Html(text) => print!("{text}"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,48 +3,41 @@
 //! Pure: atlas in, style JSON out. Every style layer made for an atlas layer carries
 //! `metadata` naming that layer (`riskatlas:layer`, `riskatlas:kind`, `riskatlas:title`),
 //! which is how the web page's layer panel toggles them; the first carries the legend.
-//! Severity uses the national warning colours (1 blue, 2 yellow, 3 orange, 4 red).
+//! Severity uses the national warning colours (1 blue, 2 yellow, 3 orange, 4 red) of
+//! [`crate::render::palette`], with its labels in the legend.
 
-use crate::atlas::kind::SEVERITY_COLOURS;
 use crate::atlas::{Atlas, Kind, Layer};
+use crate::render::palette::PALETTE;
 use serde_json::{Value, json};
 
 /// The font stack served from `web/fonts`; CJK glyphs are drawn by the browser from
 /// local fonts (MapLibre's `localIdeographFontFamily`), so no glyph download is needed.
 pub const FONT: &str = "Noto Sans Regular";
 
-const WILDFIRE_COLOURS: [&str; 5] = ["#2e9e44", "#1e6fd9", "#f2c200", "#f28500", "#d7191c"];
+/// Forest-fire danger levels 1–5: green for the lowest, then the four warning colours,
+/// as the national fire-danger warnings draw them.
+const WILDFIRE_COLOURS: [&str; 5] = [
+    "#2e9e44",
+    PALETTE[0].color,
+    PALETTE[1].color,
+    PALETTE[2].color,
+    PALETTE[3].color,
+];
 
 fn severity_colour(default: &str) -> Value {
-    json!([
-        "match",
-        ["coalesce", ["get", "severity"], 0],
-        1,
-        SEVERITY_COLOURS[0].1,
-        2,
-        SEVERITY_COLOURS[1].1,
-        3,
-        SEVERITY_COLOURS[2].1,
-        4,
-        SEVERITY_COLOURS[3].1,
-        default
-    ])
+    let mut expression = vec![json!("match"), json!(["coalesce", ["get", "severity"], 0])];
+    for level in &PALETTE {
+        expression.extend([json!(level.severity), json!(level.color)]);
+    }
+    expression.push(json!(default));
+    Value::Array(expression)
 }
 
 fn severity_legend() -> Value {
-    let labels = [
-        "1 blue (一般)",
-        "2 yellow (较大)",
-        "3 orange (重大)",
-        "4 red (特别重大)",
-    ];
-    Value::Array(
-        SEVERITY_COLOURS
-            .iter()
-            .zip(labels)
-            .map(|((_, c), l)| json!({"label": l, "color": c}))
-            .collect(),
-    )
+    PALETTE
+        .iter()
+        .map(|l| json!({"label": l.label(), "color": l.color}))
+        .collect()
 }
 
 /// Drawing order: area fills first, then lines, points and labels on top.
@@ -162,8 +155,8 @@ fn layers_for(layer: &Layer) -> Vec<Value> {
                     ["match", ["get", "road_class"], "county", 6, "township", 4, 2.5]]}}),
         ],
         Kind::Flood => vec![
-            json!({"id": "fill", "type": "fill", "paint": {"fill-color": severity_colour("#1e6fd9"), "fill-opacity": 0.28}}),
-            json!({"id": "line", "type": "line", "paint": {"line-color": severity_colour("#1e6fd9"), "line-width": 0.8}}),
+            json!({"id": "fill", "type": "fill", "paint": {"fill-color": severity_colour(PALETTE[0].color), "fill-opacity": 0.28}}),
+            json!({"id": "line", "type": "line", "paint": {"line-color": severity_colour(PALETTE[0].color), "line-width": 0.8}}),
         ],
         Kind::Wildfire => vec![
             json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "danger_level"],

@@ -675,3 +675,126 @@ async fn an_isochrone_outlines_the_roads_reached_and_nothing_far_from_them() {
         "the test checked far nodes ({far_checked})"
     );
 }
+
+/// The plan CSV's columns, as the README documents them.
+const PLAN_COLUMNS: [&str; 8] = [
+    "unit_id",
+    "shelter_id",
+    "shelter_name",
+    "people",
+    "minutes",
+    "distance_m",
+    "unassigned_reason",
+    "unassigned_detail",
+];
+
+#[test]
+fn riskatlas_evacuate_honours_format_json_geojson_csv_and_html() {
+    use common::cli::{csv_rows, riskatlas, scenario_file};
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario_file(
+        dir.path(),
+        &json!({"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 50}}}, {"layer": "landslides"}]}),
+    );
+    let run = |command: &str, format: &str| riskatlas(&[command, &scenario, "--format", format]);
+
+    let plan: Value = serde_json::from_str(&run("evacuate", "json")).expect("the plan is JSON");
+    let assigned = plan["assignments"].as_array().unwrap();
+    let unassigned = plan["unassigned"].as_array().unwrap();
+    assert!(!assigned.is_empty() && !unassigned.is_empty());
+
+    let routes: Value = serde_json::from_str(&run("evacuate", "geojson")).expect("GeoJSON");
+    let features = routes["features"].as_array().unwrap();
+    assert_eq!(features.len(), assigned.len(), "one route per assignment");
+    for f in features {
+        let g: geojson::Geometry = serde_json::from_value(f["geometry"].clone()).unwrap();
+        assert!(matches!(g.value, geojson::GeometryValue::LineString { .. }));
+    }
+
+    let rows = csv_rows(&run("evacuate", "csv"));
+    assert_eq!(rows[0], PLAN_COLUMNS);
+    assert_eq!(rows.len() - 1, assigned.len() + unassigned.len());
+    let reasons: Vec<&str> = rows[1..]
+        .iter()
+        .filter(|r| !r[6].is_empty())
+        .map(|r| r[6].as_str())
+        .collect();
+    let expected: Vec<&str> = unassigned
+        .iter()
+        .map(|u| u["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, expected, "the unplaced rows carry their reasons");
+    assert!(rows[1..].iter().all(|r| r[6].is_empty() == r[7].is_empty()));
+
+    // The village cards: one per affected unit of the same scenario's report.
+    let impact: Value = serde_json::from_str(&run("impact", "json")).unwrap();
+    let html = run("evacuate", "html");
+    let units = impact["units"].as_array().unwrap();
+    assert_eq!(html.matches("<section class=card").count(), units.len());
+    for u in units {
+        let id = u["id"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("data-unit=\"{id}\"")),
+            "no card for {id}"
+        );
+    }
+}
+
+/// The text of HTML with its character references decoded (the five that escaping
+/// writes, named or numeric), tags left in place.
+fn decoded(html: &str) -> String {
+    let mut out = html.to_string();
+    for (entity, c) in [
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&amp;", "&"),
+        ("&#38;", "&"),
+    ] {
+        out = out.replace(entity, c);
+    }
+    out
+}
+
+#[tokio::test]
+async fn plan_csv_cells_that_would_run_as_formulas_start_with_an_apostrophe_and_cards_escape_markup()
+ {
+    use common::cli::csv_rows;
+    use common::folder::{
+        FORMULA_SHELTER, MINUS_UNIT_ID, SCRIPT_UNIT_NAME, hostile_names_folder, hostile_scenario,
+    };
+    let dir = hostile_names_folder();
+    let app = common::folder_app(dir.path());
+    let reply = post(&app, "/api/evacuation?format=csv", hostile_scenario()).await;
+    assert_eq!(reply.status, 200);
+    let rows = csv_rows(&String::from_utf8(reply.body).unwrap());
+    // 120 people, a shelter for 50: one row placed, one row not placed.
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let (placed, unplaced) = (&rows[1], &rows[2]);
+    assert_eq!(placed[0], format!("'{MINUS_UNIT_ID}"));
+    assert_eq!(placed[2], format!("'{FORMULA_SHELTER}"));
+    assert_eq!(placed[3], "50");
+    assert_eq!(unplaced[0], format!("'{MINUS_UNIT_ID}"));
+    assert_eq!(
+        (unplaced[3].as_str(), unplaced[6].as_str()),
+        ("70", "capacity")
+    );
+    assert!(!unplaced[7].is_empty(), "the reason's sentence");
+
+    let encoded: String = hostile_scenario()
+        .to_string()
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    let page = common::get(&app, &format!("/cards/evacuation?request={encoded}")).await;
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(!html.contains("<script"), "markup from the data ran");
+    assert!(
+        decoded(&html).contains(SCRIPT_UNIT_NAME),
+        "the name is shown"
+    );
+}

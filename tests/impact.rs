@@ -3,9 +3,12 @@
 //! earthquake radii computed by hand — plus invariants and bad input.
 
 mod common;
-// The report's honesty about its data and its shelters, in files of their own.
+// The report's honesty about its data and its shelters, and its exports, in files of
+// their own.
 #[path = "impact/assumptions.rs"]
 mod assumptions;
+#[path = "impact/exports.rs"]
+mod exports;
 #[path = "impact/shelters.rs"]
 mod shelters;
 

@@ -17,29 +17,6 @@ import { evacuationFeaturesAt, evacuationPopup, initEvacuationPanel } from "/eva
 // Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
 const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 
-// Shown only for kinds whose style layers carry no "riskatlas:legend".
-const FALLBACK_LEGENDS = {
-  flood: {
-    title: "Flood return period 洪水重现期",
-    items: [
-      { label: "≤ 10 years", color: "#d7191c" },
-      { label: "20 years", color: "#f28500" },
-      { label: "50 years", color: "#f2c200" },
-      { label: "100 years", color: "#1e6fd9" },
-    ],
-  },
-  wildfire: {
-    title: "Fire danger level 森林火险等级",
-    items: [
-      { label: "5 Extreme", color: "#d7191c" },
-      { label: "4 High", color: "#d7191c" },
-      { label: "3 Moderate", color: "#f28500" },
-      { label: "2 Low", color: "#f2c200" },
-      { label: "1 Very low", color: "#1e6fd9" },
-    ],
-  },
-};
-
 const DEMO_ATTRIBUTION = "Synthetic demo data — not a real county";
 const GEOMETRY_RANK = { circle: 0, symbol: 0, line: 1, fill: 2, "fill-extrusion": 2 };
 
@@ -124,16 +101,10 @@ function legendBlock(title, items) {
 function buildLegend(catalogue, groups) {
   const body = $("legend-body");
   body.replaceChildren(legendBlock("Warning level 预警等级 (severity)", SEVERITY));
-  const shownFallback = new Set();
   for (const layer of catalogue.layers) {
     const styleLayers = groups.get(layer.id) || [];
     const items = styleLayers.map((l) => meta(l, "legend")).find(Array.isArray);
-    if (items && items.length) {
-      body.append(legendBlock(layer.name || layer.id, items));
-    } else if (FALLBACK_LEGENDS[layer.kind] && !shownFallback.has(layer.kind) && styleLayers.length) {
-      shownFallback.add(layer.kind);
-      body.append(legendBlock(FALLBACK_LEGENDS[layer.kind].title, FALLBACK_LEGENDS[layer.kind].items));
-    }
+    if (items && items.length) body.append(legendBlock(layer.name || layer.id, items));
   }
 }
 

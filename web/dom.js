@@ -1,13 +1,28 @@
 // Small helpers shared by the page's modules: element building, JSON fetches and posts,
 // downloads, the national warning colours and number formatting. No framework, no build step.
 
-/** The national warning colours; severity 1..4 everywhere. */
-export const SEVERITY = [
-  { label: "1 Blue 蓝色 (general)", short: "1 Blue 蓝", color: "#1e6fd9" },
-  { label: "2 Yellow 黄色 (heavier)", short: "2 Yellow 黄", color: "#f2c200" },
-  { label: "3 Orange 橙色 (serious)", short: "3 Orange 橙", color: "#f28500" },
-  { label: "4 Red 红色 (most serious)", short: "4 Red 红", color: "#d7191c" },
-];
+/** The national warning colours, severity 1..4 in order: [{severity, color, ink, name,
+ *  name_zh, grade, grade_zh, label, short}]. The server defines them once
+ *  (GET /api/palette); the page waits for them before anything draws. They are also set
+ *  as the CSS variables --severity-1 .. --severity-4 for app.css. */
+export const SEVERITY = await loadPalette();
+
+async function loadPalette() {
+  try {
+    const { severity } = await getJSON("/api/palette");
+    for (const level of severity) {
+      document.documentElement.style.setProperty(`--severity-${level.severity}`, level.color);
+    }
+    return severity;
+  } catch (error) {
+    const status = document.getElementById("status");
+    if (status) {
+      status.textContent = `Could not load the warning colours: ${error.message}`;
+      status.classList.add("error");
+    }
+    throw error;
+  }
+}
 
 /** The colour of a severity 1..4 (grey when unknown). */
 export function severityColor(severity) {

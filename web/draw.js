@@ -8,15 +8,16 @@ const EMPTY = { type: "FeatureCollection", features: [] };
 const SAME_CORNER_PX = 4;
 
 export class PolygonDrawer {
-  /** `onChange()` is called whenever drawing starts or stops or the polygon changes. */
-  constructor(map, onChange = () => {}) {
+  /** `onChange()` is called whenever drawing starts or stops or the polygon changes;
+   *  `color` is the area's colour until `setColor`. */
+  constructor(map, onChange, color) {
     this.map = map;
     this.onChange = onChange;
     this.corners = []; // [lon, lat] while drawing
     this.ring = null; // closed ring of the finished polygon
     this.cursor = null;
     this.active = false;
-    this.color = "#d7191c";
+    this.color = color;
     this.addLayers();
     map.on("click", (event) => this.active && this.add(event.lngLat));
     map.on("mousemove", (event) => {

@@ -126,7 +126,7 @@ function unassigned(plan, units, handlers) {
   const list = el("ul", { class: "impact-list evac-unassigned", id: "evac-unassigned" }, items.map((u) =>
     el("li", { "data-unit": String(u.unit_id), "data-reason": u.reason, class: "clickable",
       title: "Show on the map 在地图上显示", onclick: () => handlers.onUnit(u.unit_id) },
-    el("span", { class: "sev-dot", style: "background:#d7191c" }),
+    el("span", { class: "sev-dot", style: "background:var(--severity-4)" }),
     el("div", { class: "grow" },
       el("div", { class: "row-head" }, el("strong", {}, unitName(units, u.unit_id)),
         el("span", { class: "num" }, `${formatCount(u.people)} 人`)),

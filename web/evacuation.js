@@ -8,13 +8,13 @@
 // window.__lastPlan the plan (null after an error, with window.__evacError the message)
 // and window.__evacDone is true.
 
-import { $, el, download, formatCount, getJSON, postJSON, stamp } from "/dom.js";
+import { $, el, download, formatCount, getJSON, postJSON, SEVERITY, stamp } from "/dom.js";
 import { currentScenario, impactGeoJSON } from "/impact.js";
 import { formatKm, formatMinutes, MINUTE_STOPS, REASONS, renderPlan } from "/evacuation-report.js";
 
 const SOURCE = "evacuation";
 const EMPTY = { type: "FeatureCollection", features: [] };
-const NOT_PLACED = "#d7191c";
+const NOT_PLACED = SEVERITY[SEVERITY.length - 1].color; // the red of the highest warning
 const SHELTER = "#14532d"; // the atlas's shelter label colour
 const ROLE = (role) => ["==", ["get", "role"], role];
 const BY_ZOOM = (low, high) => ["interpolate", ["linear"], ["zoom"], 8, low, 14, high];

@@ -126,7 +126,9 @@ function post(scenario, format) {
 // the data had none (detail.severity_from says which), so a hazard is drawn in the colour
 // it was counted at; grey only for a feature that somehow has none.
 const SEVERITY_COLOR = ["match", ["coalesce", ["get", "severity"], 0],
-  1, SEVERITY[0].color, 2, SEVERITY[1].color, 3, SEVERITY[2].color, 4, SEVERITY[3].color, "#888888"];
+  ...SEVERITY.flatMap((s) => [s.severity, s.color]), "#888888"];
+/** A drawn area starts at the highest level (red) until the user picks another. */
+const DRAWN_SEVERITY = SEVERITY.length;
 const IS_POLYGON = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]];
 const IS_POINT = ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]];
 const ROLE = (role) => ["==", ["get", "role"], role];
@@ -167,10 +169,11 @@ export function initImpactPanel(map, catalogue) {
   panel.querySelector(".hint")?.remove();
 
   addResultLayers(map);
-  drawer = new PolygonDrawer(map, () => updateDrawControls());
+  const drawn = SEVERITY[DRAWN_SEVERITY - 1];
+  drawer = new PolygonDrawer(map, () => updateDrawControls(), drawn.color);
 
   const severitySelect = select("impact-draw-severity", "Severity of the drawn area 绘制区域等级",
-    SEVERITY.map((s, i) => option(i + 1, s.short, i === 3)));
+    SEVERITY.map((s) => option(s.severity, s.short, s === drawn)));
   severitySelect.addEventListener("change", () =>
     drawer.setColor(SEVERITY[Number(severitySelect.value) - 1].color));
   const drawButton = el("button", { type: "button", id: "impact-draw", onclick: () => drawer.start() }, "Draw area 绘制");

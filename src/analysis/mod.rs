@@ -6,6 +6,7 @@
 //! - [`impact`]: who is affected — the overlay and the impact report;
 //! - [`facilities`]: shelters and facilities inside hazards, and which shelters close;
 //! - [`needs`]: displacement rates and the needs profile;
+//! - [`cards`]: what the printable cards state, as data (rendered by [`crate::render`]);
 //! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
 //! - [`prepared`], [`geodesy`], [`admin`]: point-in-polygon index, metres on the
 //!   ellipsoid, admin-unit lookup.
@@ -16,7 +17,6 @@ pub mod cards;
 pub mod coverage;
 pub mod earthquake;
 pub mod evacuation;
-pub mod export;
 pub mod facilities;
 pub mod geodesy;
 pub mod hazards;

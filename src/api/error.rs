@@ -101,6 +101,12 @@ impl From<crate::service::ServiceError> for ApiError {
     }
 }
 
+impl From<crate::render::RenderError> for ApiError {
+    fn from(e: crate::render::RenderError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
 /// A JSON document passed in a query parameter (`?scenario=<JSON>`), parsed or refused
 /// with a message naming the parameter.
 pub fn json_param(text: Option<String>, name: &str) -> Result<serde_json::Value, ApiError> {

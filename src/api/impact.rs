@@ -2,7 +2,8 @@
 
 use super::web::base_url;
 use super::{ApiError, ApiJson, AppState};
-use crate::analysis::{Impact, export};
+use crate::analysis::Impact;
+use crate::render::{self, Format, Output};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -18,13 +19,8 @@ pub struct FormatQuery {
     pub format: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Format {
-    Json,
-    GeoJson,
-    Csv,
-}
-
+/// The formats the analysis routes answer in; a printable page has routes of its own
+/// (`/report/impact`, `/cards/evacuation`).
 pub fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
     match f {
         None | Some("json") => Ok(Format::Json),
@@ -33,6 +29,22 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
         Some(other) => Err(ApiError::bad_request(format!(
             "format {other:?} is not json, geojson or csv"
         ))),
+    }
+}
+
+/// A rendered answer as a response with its content type.
+pub fn respond(output: Output) -> Response {
+    match output {
+        Output::Json(value) => Json(value).into_response(),
+        Output::Csv(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            )],
+            text,
+        )
+            .into_response(),
+        Output::Html(page) => Html(page).into_response(),
     }
 }
 
@@ -72,27 +84,15 @@ pub async fn impact(
     let layers = crate::analysis::layers::impact_layers(&impact, &atlas);
     // The generation keeps a scenario analysed before an edit apart from one after.
     let key = state.remember_scenario(format!("{key}-{}", atlas.generation), layers);
-    Ok(match format {
-        Format::Json => {
-            let mut report =
-                serde_json::to_value(&impact.report).map_err(|e| ApiError::Internal(e.into()))?;
-            report["scenario_key"] = Value::String(key.clone());
-            report["tiles"] = Value::String(format!(
-                "{}/tiles/impact/{key}/{{z}}/{{x}}/{{y}}",
-                base_url(&headers, &state)
-            ));
-            Json(report).into_response()
-        }
-        Format::GeoJson => Json(export::geojson(&impact, &atlas)).into_response(),
-        Format::Csv => {
-            let mut r = export::csv_by_admin(&impact).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            r
-        }
-    })
+    let mut output = render::impact(&impact, &atlas, format)?;
+    if let (Format::Json, Output::Json(report)) = (format, &mut output) {
+        report["scenario_key"] = Value::String(key.clone());
+        report["tiles"] = Value::String(format!(
+            "{}/tiles/impact/{key}/{{z}}/{{x}}/{{y}}",
+            base_url(&headers, &state)
+        ));
+    }
+    Ok(respond(output))
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,5 +110,5 @@ pub async fn report(
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let scenario = super::json_param(q.scenario, "scenario")?;
     let (impact, atlas) = run(&state, scenario).await?;
-    Ok(Html(export::html(&impact, &atlas.name)).into_response())
+    Ok(respond(render::impact(&impact, &atlas, Format::Html)?))
 }

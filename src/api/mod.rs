@@ -420,6 +420,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/coverage", post(coverage::coverage_handler))
         .route("/api/route", post(route::route_handler))
         .route("/style.json", get(web::style))
+        .route("/api/palette", get(web::palette))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

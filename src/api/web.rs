@@ -35,6 +35,12 @@ pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<se
     ))
 }
 
+/// `GET /api/palette`: the warning colours and their labels, which the page reads
+/// instead of keeping its own copy.
+pub async fn palette() -> Json<serde_json::Value> {
+    Json(crate::render::palette::to_json())
+}
+
 /// Decodes `%XX` escapes; `None` for malformed escapes or non-UTF-8 results.
 fn percent_decode(path: &str) -> Option<String> {
     let bytes = path.as_bytes();

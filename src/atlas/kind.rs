@@ -77,14 +77,9 @@ const fn opt(name: &'static str, ty: FieldType, rule: Rule) -> Attr {
 use FieldType::{Boolean, Integer, Number, String as Text};
 use Rule::{Any, NonNegative, Positive};
 
-/// One scale everywhere: 1 blue, 2 yellow, 3 orange, 4 red (the national warning colours).
+/// One scale everywhere: 1 blue, 2 yellow, 3 orange, 4 red (the national warning colours,
+/// [`crate::render::palette`]).
 pub const SEVERITY: Rule = Rule::Range(1, 4);
-pub const SEVERITY_COLOURS: [(&str, &str); 4] = [
-    ("blue", "#1e6fd9"),
-    ("yellow", "#f2c200"),
-    ("orange", "#f28500"),
-    ("red", "#d7191c"),
-];
 
 const NAME: Attr = opt("name", Text, Any);
 const CONTACT_NAME: Attr = opt("contact_name", Text, Any);

@@ -2,6 +2,7 @@
 //! tile math written independently of the crate's own.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod folder;
 pub mod server;
 

@@ -1,0 +1,111 @@
+//! Rendering, in one place: the impact report, evacuation plans and the printable cards
+//! as JSON, GeoJSON, CSV and HTML. The analyses hand over data; this module decides how
+//! it reads. The API and the CLI both go through [`impact`] and [`plan`], so a format
+//! looks the same whichever asked for it.
+//!
+//! - [`palette`]: the warning colours and their names, defined once;
+//! - [`spreadsheet`]: CSV with a byte-order mark and cells that cannot run as formulas;
+//! - `impact`, `plan`: GeoJSON and CSV of a report and of a plan, and the report page;
+//! - `cards`: the village and shelter cards.
+//!
+//! HTML comes from templates in `src/render/templates/` (a base page, a print style
+//! sheet, one template per page) through **askama**: templates are compiled into the
+//! binary and type-checked with it, so a misspelt field fails the build rather than a
+//! duty officer's printout, nothing is read from disk at run time (the server ships as
+//! one file), and every `{{ value }}` in an `.html` template passes through askama's
+//! HTML escaper. That escaper is the one escaping function: no page writes HTML by
+//! hand, and no template marks a value `|safe`. minijinja was the other candidate; it
+//! parses templates at run time, which would give up the build-time check for a
+//! flexibility (templates edited without a rebuild) we do not need.
+
+pub mod palette;
+pub mod spreadsheet;
+
+mod cards;
+mod impact;
+mod plan;
+
+pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
+
+use crate::analysis::Impact;
+use crate::analysis::evacuation::EvacuationPlan;
+use crate::atlas::Atlas;
+use serde_json::Value;
+
+/// What shape an answer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The data as JSON.
+    Json,
+    /// A map layer: a GeoJSON FeatureCollection.
+    GeoJson,
+    /// A table for spreadsheets.
+    Csv,
+    /// A printable page.
+    Html,
+}
+
+/// A rendered answer. JSON stays a value so that each edge writes it its own way (the
+/// API compactly, the CLI indented for people).
+#[derive(Debug)]
+pub enum Output {
+    /// JSON or GeoJSON.
+    Json(Value),
+    /// CSV text, byte-order mark first.
+    Csv(String),
+    /// A self-contained HTML page.
+    Html(String),
+}
+
+/// Why rendering failed: both are bugs (a value JSON cannot hold, a template that
+/// cannot write), never the request's fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// serde_json refused a value (a map whose keys are not strings).
+    #[error("the answer cannot be written as JSON")]
+    Json(#[source] serde_json::Error),
+    /// A template's value failed to format.
+    #[error("a page template failed")]
+    Template(#[source] askama::Error),
+}
+
+impl From<serde_json::Error> for RenderError {
+    fn from(e: serde_json::Error) -> RenderError {
+        RenderError::Json(e)
+    }
+}
+
+impl From<askama::Error> for RenderError {
+    fn from(e: askama::Error) -> RenderError {
+        RenderError::Template(e)
+    }
+}
+
+/// The impact report as `format`: the report itself, its hazard areas and affected
+/// units as GeoJSON, one CSV row per admin unit, or the printable page.
+pub fn impact(impact: &Impact, atlas: &Atlas, format: Format) -> Result<Output, RenderError> {
+    Ok(match format {
+        Format::Json => Output::Json(serde_json::to_value(&impact.report)?),
+        Format::GeoJson => Output::Json(impact::geojson(impact, atlas)),
+        Format::Csv => Output::Csv(impact::csv_by_admin(impact)),
+        Format::Html => Output::Html(impact::html(impact, &atlas.name)?),
+    })
+}
+
+/// An evacuation plan as `format`: the plan itself, its routes as GeoJSON, one CSV row
+/// per assignment and per unit not placed, or the village cards (the page a plan is
+/// printed as; the shelter cards are [`shelter_cards`]).
+pub fn plan(
+    plan: &EvacuationPlan,
+    impact: &Impact,
+    atlas: &Atlas,
+    format: Format,
+) -> Result<Output, RenderError> {
+    Ok(match format {
+        Format::Json => Output::Json(serde_json::to_value(plan)?),
+        Format::GeoJson => Output::Json(plan::geojson(plan)),
+        Format::Csv => Output::Csv(plan::csv(plan)),
+        Format::Html => Output::Html(village_cards(atlas, impact, plan, None)?),
+    })
+}
