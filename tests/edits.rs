@@ -272,6 +272,148 @@ async fn bad_edits_are_refused_with_a_4xx_naming_the_problem_and_change_nothing(
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// The demo's shelters have no ids in their file, so their stable ids are "0", "1", …
+/// by position at load. Deleting "1" moves every later shelter one place down, and the
+/// GET used to read `/features/2` as a position: it served the shelter whose id is "3".
+#[tokio::test]
+async fn after_deleting_id_1_get_and_patch_of_id_2_reach_the_shelter_whose_id_is_2() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("shelters.geojson")).unwrap(),
+    )
+    .unwrap();
+    let (two, three) = (&file["features"][2], &file["features"][3]);
+    assert_ne!(two["properties"]["name"], three["properties"]["name"]);
+    assert_eq!(two["properties"]["status"], "open");
+
+    let r = send(&app, "DELETE", "/api/layers/shelters/features/1", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let got = get(&app, "/api/layers/shelters/features/2").await.ok_json();
+    assert_eq!(got["id"], "2");
+    assert_eq!(got["properties"]["name"], two["properties"]["name"]);
+    assert_eq!(got["geometry"], two["geometry"]);
+
+    let r = send(
+        &app,
+        "PATCH",
+        "/api/layers/shelters/features/2",
+        Some(json!({"properties": {"status": "closed"}})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(
+        r.json()["before"]["properties"]["name"],
+        two["properties"]["name"]
+    );
+    let got = get(&app, "/api/layers/shelters/features/2").await.ok_json();
+    assert_eq!(got["properties"]["status"], "closed");
+    assert_eq!(got["properties"]["name"], two["properties"]["name"]);
+    // The shelter now at position 2 (id "3") is untouched.
+    let next = get(&app, "/api/layers/shelters/features/3").await.ok_json();
+    assert_eq!(next["properties"]["name"], three["properties"]["name"]);
+    assert_eq!(next["properties"]["status"], "open");
+    assert_eq!(
+        get(&app, "/api/layers/shelters/fid/2").await.ok_json(),
+        next
+    );
+}
+
+/// A shelter layer with the ids real sources give: an OSM node, a census 编号 and a
+/// Chinese code.
+fn string_id_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("atlas.toml"),
+        "name = \"ids\"\n[[layer]]\nid = \"shelters\"\nkind = \"shelter\"\nfile = \"shelters.geojson\"\n",
+    )
+    .unwrap();
+    let feature = |id: &str, lon: f64, capacity: i64| {
+        json!({"type": "Feature", "id": id,
+               "geometry": {"type": "Point", "coordinates": [lon, 34.5]},
+               "properties": {"capacity": capacity}})
+    };
+    let features = [
+        feature("n123", 105.1, 100),
+        feature("510184-001", 105.2, 200),
+        feature("避难所-甲", 105.3, 300),
+    ];
+    std::fs::write(
+        dir.path().join("shelters.geojson"),
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    dir
+}
+
+/// `id` as a URI path segment (UTF-8 bytes outside the unreserved set percent-encoded).
+fn path_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_layer_with_osm_census_and_chinese_ids_answers_get_patch_and_delete_by_them() {
+    let dir = string_id_folder();
+    let app = app_on(dir.path());
+    let uri = |id: &str| format!("/api/layers/shelters/features/{}", path_segment(id));
+    for (id, lon, capacity) in [
+        ("n123", 105.1, 100),
+        ("510184-001", 105.2, 200),
+        ("避难所-甲", 105.3, 300),
+    ] {
+        let got = get(&app, &uri(id)).await.ok_json();
+        assert_eq!(got["id"], id);
+        assert_eq!(got["properties"]["capacity"], capacity);
+        assert_eq!(got["geometry"]["coordinates"], json!([lon, 34.5]));
+    }
+    let r = send(
+        &app,
+        "PATCH",
+        &uri("避难所-甲"),
+        Some(json!({"properties": {"capacity": 333}})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["id"], "避难所-甲");
+    assert_eq!(
+        get(&app, &uri("避难所-甲")).await.ok_json()["properties"]["capacity"],
+        333
+    );
+
+    let r = send(&app, "DELETE", &uri("n123"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let gone = get(&app, &uri("n123")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        gone.error(),
+        r#"layer "shelters" has no feature with id "n123""#
+    );
+    // The census id, now first in the layer, still answers by its id.
+    let census = get(&app, &uri("510184-001")).await.ok_json();
+    assert_eq!(census["properties"]["capacity"], 200);
+    assert_eq!(
+        get(&app, "/api/layers/shelters/fid/0").await.ok_json(),
+        census
+    );
+}
+
 /// Starts `riskatlas serve` on `dir`; waits until it answers.
 fn start(dir: &Path) -> (std::process::Child, String) {
     common::server::start(&["--data".as_ref(), dir.as_os_str()])

@@ -25,7 +25,7 @@ use crate::atlas::{Atlas, Feature, Layer};
 use crate::import::geometry::to_geo;
 use crate::import::validate::validate_for_layer;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::collections::HashMap;
 
 /// What an edit does.
@@ -66,16 +66,9 @@ pub enum EditError {
 }
 
 /// The stored form of a feature: a GeoJSON Feature with its stable id and non-null
-/// attributes under their field names.
+/// attributes under their field names (the form `GET .../features/{feature id}` serves).
 pub fn feature_json(layer: &Layer, feature: &Feature) -> Json {
-    let mut props = Map::new();
-    for (field, value) in layer.schema.fields().iter().zip(feature.attrs.iter()) {
-        if !value.is_null() {
-            props.insert(field.name.clone(), value.to_json());
-        }
-    }
-    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&feature.geometry));
-    serde_json::json!({"type": "Feature", "id": &*feature.id, "geometry": geometry, "properties": props})
+    layer.to_geojson(feature)
 }
 
 /// Reads a GeoJSON Feature (or bare `{geometry, properties}`) from an edit body.
@@ -140,7 +133,7 @@ pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepar
     let layer = atlas
         .layer(layer_id)
         .ok_or_else(|| EditError::UnknownLayer(layer_id.to_string()))?;
-    let position = |id: &str| layer.features().iter().position(|f| &*f.id == id);
+    let position = |id: &str| layer.fid_of(id).map(|fid| fid as usize);
     let not_found = |id: &str| EditError::NotFound {
         layer: layer_id.to_string(),
         id: id.to_string(),
@@ -231,10 +224,9 @@ fn merge(old: &Json, patch: &Json) -> Result<Json, EditError> {
 
 /// An id not yet used in the layer: `new-1`, `new-2`, …
 fn fresh_id(layer: &Layer) -> String {
-    let used: std::collections::HashSet<&str> = layer.features().iter().map(|f| &*f.id).collect();
     (1..)
         .map(|i| format!("new-{i}"))
-        .find(|id| !used.contains(id.as_str()))
+        .find(|id| layer.fid_of(id).is_none())
         .expect("some id is free")
 }
 
