@@ -5,6 +5,7 @@
 //! read at all is recorded with its error and left out; the rest still load, so one bad
 //! file never takes the server down. Every refused feature is in the [`LoadReport`].
 
+mod attrs;
 pub mod geometry;
 pub mod manifest;
 #[cfg(feature = "gdal")]
