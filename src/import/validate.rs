@@ -582,6 +582,7 @@ fn canonical_attributes(
         }
         canonical.push(value);
     }
+    attrs::check_relations(kind, &canonical).map_err(|e| e.to_string())?;
     Ok((canonical, defaulted))
 }
 
