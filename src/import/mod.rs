@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod ogr;
 pub mod osm;
 pub mod source;
+pub mod unique;
 pub mod validate;
 
 pub use manifest::{LayerSpec, Manifest, ManifestError};

@@ -4,9 +4,11 @@
 //! 1. source field names are mapped to canonical names (`[layer.fields]`);
 //! 2. the geometry family must be one the kind accepts;
 //! 3. each canonical attribute is coerced to its type (text cells parse as numbers) and
-//!    checked against its rule (severity 1–4, known codes, non-negative counts);
-//!    a missing required attribute refuses the feature;
-//! 4. ids must be unique within the layer.
+//!    checked against its rule (severity 1–4, known codes, counts within their bound) and
+//!    the kind's relations (occupancy within capacity; see `attrs`); a missing required
+//!    attribute refuses the feature;
+//! 4. ids, and admin codes, must be unique within the layer (see `unique`); an edit's
+//!    feature is held to the same against the layer it joins.
 //!
 //! Other properties are kept as extra fields whose type is inferred over the whole layer.
 //! A refused feature is never dropped silently: it becomes a [`Rejection`] with the file,
@@ -15,7 +17,8 @@
 use super::attrs;
 use super::manifest::LayerSpec;
 use super::source::{RawFeature, SourceRead, Unreadable};
-use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
+use super::unique::{Duplicate, FeatureRef, Repeat, repeats};
+use crate::atlas::{Feature, Field, FieldType, GeometryClass, Kind, Layer, Schema, Value};
 use geo::Geometry;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -89,6 +92,14 @@ struct Shapes {
 }
 
 impl Shapes {
+    /// Feature `a`'s value of its kind's attribute `i`, if it has one.
+    fn canonical<'v>(&self, a: &'v Accepted, i: usize) -> Option<&'v Value> {
+        let present = self.shapes[a.shape as usize].present;
+        // Present kind attributes come first in `values`, in the kind's order.
+        (present & (1 << i) != 0)
+            .then(|| &a.values[(present & ((1 << i) - 1)).count_ones() as usize])
+    }
+
     fn number(&mut self, shape: &Shape) -> u32 {
         // Consecutive features nearly always share a shape: no hashing then.
         if let Some(last) = self.last
@@ -192,6 +203,7 @@ pub fn validate_for_layer(
     if let Some(r) = report.rejections.first() {
         return Err(r.reason.clone());
     }
+    unique_in_layer(layer, id, &one).map_err(|e| e.to_string())?;
     let attrs = layer
         .schema
         .fields()
@@ -211,6 +223,38 @@ pub fn validate_for_layer(
         geometry: one.features()[0].geometry.clone(),
         attrs: attrs.into(),
     })
+}
+
+/// Refuses an edited feature (the one feature of `edited`) whose unique attribute, an
+/// admin `code`, another feature of `layer` already has: the check a file gets, with the
+/// layer's other features standing first.
+fn unique_in_layer(layer: &Layer, id: &str, edited: &Layer) -> Result<(), Duplicate> {
+    let Some(attr) = layer.kind.unique_attr() else {
+        return Ok(());
+    };
+    let others: Vec<u32> = (0..layer.len() as u32)
+        .filter(|&fid| &*layer.features()[fid as usize].id != id)
+        .collect();
+    let value = edited.value(0, attr).as_str();
+    let keys: Vec<Option<&str>> = others
+        .iter()
+        .map(|&fid| layer.value(fid, attr).as_str())
+        .chain([value])
+        .collect();
+    let clash = repeats(keys.into_iter())
+        .into_iter()
+        .find(|r| r.at == others.len());
+    match clash {
+        None => Ok(()),
+        Some(r) => Err(Duplicate {
+            what: attr,
+            value: value.unwrap_or_default().to_string(),
+            first: FeatureRef {
+                index: None,
+                id: Some(layer.features()[others[r.first] as usize].id.to_string()),
+            },
+        }),
+    }
 }
 
 /// Validates everything a reader produced and builds the layer with its report.
@@ -351,26 +395,13 @@ impl<'a> LayerBuilder<'a> {
             id,
             reason,
         };
-        // A repeated id keeps its first feature.
-        let duplicates = if ids_unique {
-            Vec::new()
-        } else {
-            repeated_ids(&accepted)
-        };
-        if !duplicates.is_empty() {
-            let mut keep = vec![true; accepted.len()];
-            for &(pos, first) in &duplicates {
-                keep[pos] = false;
-                let a = &accepted[pos];
-                let id = a.id.as_deref().expect("duplicates have ids");
-                report.rejections.push(reject(
-                    a.index,
-                    Some(id.to_string()),
-                    format!("duplicate id {id:?} (first at index {first})"),
-                ));
-            }
-            let mut keep = keep.into_iter();
-            accepted.retain(|_| keep.next().expect("one flag per feature"));
+        let refused = refuse_repeats(&mut accepted, &shapes, spec.kind, ids_unique);
+        if !refused.is_empty() {
+            report.rejections.extend(
+                refused
+                    .into_iter()
+                    .map(|(index, id, why)| reject(index, id, why.to_string())),
+            );
             report.rejections.sort_by_key(|r| r.index);
         }
         report.rejected = report.rejections.len();
@@ -482,26 +513,76 @@ impl<'a> LayerBuilder<'a> {
     }
 }
 
-/// The features whose id an earlier feature already has: (position, source index of the
-/// first). Checked after validation with borrowed keys and a fast hash: at ten million
-/// features, cloning every id into a SipHash map was the single largest cost of a load.
-fn repeated_ids(accepted: &[Accepted]) -> Vec<(usize, usize)> {
-    let mut first_index_of_id: foldhash::HashMap<&str, usize> = Default::default();
-    first_index_of_id.reserve(accepted.len());
-    accepted
+/// Removes the features whose id, or value of the kind's unique attribute, an earlier
+/// feature already has (the first keeps it); returns each one's index, id and why.
+/// Ids are checked first, so a feature repeating both is refused once.
+fn refuse_repeats(
+    accepted: &mut Vec<Accepted>,
+    shapes: &Shapes,
+    kind: Kind,
+    ids_unique: bool,
+) -> Vec<(usize, Option<String>, Duplicate)> {
+    let mut refused = Vec::new();
+    if !ids_unique {
+        let found = repeats(accepted.iter().map(|a| a.id.as_deref()));
+        refused.extend(drop_repeats(accepted, &found, |first, a| Duplicate {
+            what: "id",
+            value: a.id.as_deref().expect("repeated ids exist").to_string(),
+            first: FeatureRef {
+                index: Some(first.index),
+                id: None,
+            },
+        }));
+    }
+    let Some(attr) = kind.unique_attr() else {
+        return refused;
+    };
+    let i = kind
+        .attrs()
         .iter()
-        .enumerate()
-        .filter_map(|(pos, a)| {
-            let id = a.id.as_deref()?;
-            match first_index_of_id.entry(id) {
-                std::collections::hash_map::Entry::Occupied(first) => Some((pos, *first.get())),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(a.index);
-                    None
-                }
-            }
+        .position(|a| a.name == attr)
+        .expect("a kind's unique attribute is one of its attributes");
+    let key = |a: &Accepted| {
+        shapes
+            .canonical(a, i)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let keys: Vec<Option<String>> = accepted.iter().map(key).collect();
+    let found = repeats(keys.iter().map(Option::as_deref));
+    refused.extend(drop_repeats(accepted, &found, |first, a| Duplicate {
+        what: attr,
+        value: key(a).expect("repeated values exist"),
+        first: FeatureRef {
+            index: Some(first.index),
+            id: first.id.as_deref().map(str::to_owned),
+        },
+    }));
+    refused
+}
+
+/// Removes the repeats `found` among `accepted`, each explained by `why(first, repeat)`.
+fn drop_repeats(
+    accepted: &mut Vec<Accepted>,
+    found: &[Repeat],
+    why: impl Fn(&Accepted, &Accepted) -> Duplicate,
+) -> Vec<(usize, Option<String>, Duplicate)> {
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let mut keep = vec![true; accepted.len()];
+    let refused = found
+        .iter()
+        .map(|r| {
+            keep[r.at] = false;
+            let a = &accepted[r.at];
+            let id = a.id.as_deref().map(str::to_owned);
+            (a.index, id, why(&accepted[r.first], a))
         })
-        .collect()
+        .collect();
+    let mut keep = keep.into_iter();
+    accepted.retain(|_| keep.next().expect("one flag per feature"));
+    refused
 }
 
 /// Checks one feature against its kind; a refusal gives back the index and id with why.
@@ -785,6 +866,48 @@ mod tests {
         assert_eq!(layer.len(), 2);
         assert_eq!(report.rejections[0].index, 1);
         assert!(report.rejections[0].reason.contains("first at index 0"));
+    }
+
+    /// Three villages, squares side by side; the third repeats the first's code and the
+    /// fourth repeats the second's id (refused for the id, once).
+    #[test]
+    fn a_repeated_admin_code_refuses_the_later_unit_naming_the_first() {
+        let square = |x: i32| format!("[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]", x + 1, x + 1);
+        let village = |id: &str, x: i32, code: &str| {
+            format!(
+                r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Polygon","coordinates":{}}},"properties":{{"code":"{code}","name":"村{x}","level":"村"}}}}"#,
+                square(x)
+            )
+        };
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{},{},{},{}]}}"#,
+            village("v1", 0, "510184001"),
+            village("v2", 1, "510184002"),
+            village("v3", 2, "510184001"),
+            village("v2", 3, "510184002"),
+        );
+        let (layer, report) = build_layer(
+            &spec("admin", ""),
+            read_geojson(text.as_bytes()).unwrap(),
+            "villages.geojson",
+        );
+        assert_eq!(layer.len(), 2);
+        let refused: Vec<(usize, Option<&str>, &str)> = report
+            .rejections
+            .iter()
+            .map(|r| (r.index, r.id.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (
+                    2,
+                    Some("v3"),
+                    r#"duplicate code "510184001" (first at index 0, id "v1")"#
+                ),
+                (3, Some("v2"), r#"duplicate id "v2" (first at index 1)"#),
+            ]
+        );
     }
 
     #[test]
