@@ -16,6 +16,7 @@
 
 use super::attrs;
 use super::manifest::LayerSpec;
+use super::polygon::{self, Repair};
 use super::source::{RawFeature, SourceRead, Unreadable};
 use super::unique::{Duplicate, FeatureRef, Repeat, repeats};
 use crate::atlas::{Feature, Field, FieldType, GeometryClass, Kind, Layer, Schema, Value};
@@ -35,6 +36,17 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// A feature accepted after its geometry was repaired (see [`super::polygon`]).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Repaired {
+    pub file: String,
+    /// 0-based position in the file.
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub repair: String,
+}
+
 /// What happened to one layer at load.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct LayerReport {
@@ -43,6 +55,8 @@ pub struct LayerReport {
     pub loaded: usize,
     pub rejected: usize,
     pub rejections: Vec<Rejection>,
+    /// Features loaded with a repaired geometry, and what was done.
+    pub repairs: Vec<Repaired>,
     pub warnings: Vec<String>,
     /// Set when the layer could not be loaded at all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +154,8 @@ struct Valid {
     canonical: Vec<Value>,
     extras: Vec<(String, Json)>,
     defaulted: AttrSet,
+    /// What was repaired in the geometry.
+    repairs: Vec<Repair>,
 }
 
 /// An extra property's JSON value, as held until its column's type is known: booleans,
@@ -159,16 +175,25 @@ fn extra_value(json: Json) -> Value {
     }
 }
 
+/// A feature checked for an edit, and what was repaired in its geometry (as a file's
+/// report would say it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub feature: Feature,
+    pub repairs: Vec<String>,
+}
+
 /// Validates one feature for an existing layer, as an edit: the import's checks for a
-/// feature given with canonical property names, then its attributes aligned with the
-/// layer's schema. A property the layer has no field for is refused (naming the fields
-/// it has), as is a value of the wrong type for an extra field.
+/// feature given with canonical property names (the same function a file's features go
+/// through, so the same bounds and the same polygon repair), then its attributes aligned
+/// with the layer's schema. A property the layer has no field for is refused (naming the
+/// fields it has), as is a value of the wrong type for an extra field.
 pub fn validate_for_layer(
     layer: &Layer,
     id: &str,
     geometry: Geometry<f64>,
     props: Vec<(String, Json)>,
-) -> Result<Feature, String> {
+) -> Result<Validated, String> {
     if let Some((unknown, _)) = props.iter().find(|(k, _)| layer.schema.field(k).is_none()) {
         let fields: Vec<&str> = layer.schema.names().collect();
         return Err(format!(
@@ -203,7 +228,6 @@ pub fn validate_for_layer(
     if let Some(r) = report.rejections.first() {
         return Err(r.reason.clone());
     }
-    unique_in_layer(layer, id, &one).map_err(|e| e.to_string())?;
     let attrs = layer
         .schema
         .fields()
@@ -218,24 +242,30 @@ pub fn validate_for_layer(
             )),
         })
         .collect::<Result<Vec<Value>, String>>()?;
-    Ok(Feature {
+    let feature = Feature {
         id: id.into(),
         geometry: one.features()[0].geometry.clone(),
         attrs: attrs.into(),
-    })
+    };
+    let repairs = report.repairs.into_iter().map(|r| r.repair).collect();
+    Ok(Validated { feature, repairs })
 }
 
-/// Refuses an edited feature (the one feature of `edited`) whose unique attribute, an
-/// admin `code`, another feature of `layer` already has: the check a file gets, with the
-/// layer's other features standing first.
-fn unique_in_layer(layer: &Layer, id: &str, edited: &Layer) -> Result<(), Duplicate> {
+/// Refuses an edited feature whose unique attribute, an admin `code`, another feature
+/// of `layer` already has: the check a file gets, with the layer's other features
+/// standing first. Apart from [`validate_for_layer`] because replaying a log checks each
+/// record against the layer as loaded, which the records before it have since changed.
+pub fn unique_in_layer(layer: &Layer, edited: &Feature) -> Result<(), Duplicate> {
     let Some(attr) = layer.kind.unique_attr() else {
         return Ok(());
     };
     let others: Vec<u32> = (0..layer.len() as u32)
-        .filter(|&fid| &*layer.features()[fid as usize].id != id)
+        .filter(|&fid| layer.features()[fid as usize].id != edited.id)
         .collect();
-    let value = edited.value(0, attr).as_str();
+    let value = layer
+        .schema
+        .position(attr)
+        .and_then(|col| edited.attrs[col].as_str());
     let keys: Vec<Option<&str>> = others
         .iter()
         .map(|&fid| layer.value(fid, attr).as_str())
@@ -276,6 +306,7 @@ pub struct LayerBuilder<'a> {
     /// The shape being assembled, kept to reuse its buffer.
     scratch: Shape,
     rejections: Vec<Rejection>,
+    repairs: Vec<Repaired>,
     /// The source guarantees unique ids (a primary key), so they are not checked again.
     ids_unique: bool,
 }
@@ -289,6 +320,7 @@ impl<'a> LayerBuilder<'a> {
             shapes: Shapes::default(),
             scratch: Shape::default(),
             rejections: Vec::new(),
+            repairs: Vec::new(),
             ids_unique: false,
         }
     }
@@ -318,6 +350,14 @@ impl<'a> LayerBuilder<'a> {
         };
         match outcome {
             Ok(valid) => {
+                for repair in &valid.repairs {
+                    self.repairs.push(Repaired {
+                        file: self.file_label.to_string(),
+                        index: valid.index,
+                        id: valid.id.clone(),
+                        repair: repair.to_string(),
+                    });
+                }
                 let accepted = self.store(valid);
                 self.accepted.push(accepted);
             }
@@ -373,6 +413,7 @@ impl<'a> LayerBuilder<'a> {
             shapes,
             scratch: _,
             rejections,
+            mut repairs,
             ids_unique,
         } = self;
         let mut report = LayerReport {
@@ -397,6 +438,9 @@ impl<'a> LayerBuilder<'a> {
         };
         let refused = refuse_repeats(&mut accepted, &shapes, spec.kind, ids_unique);
         if !refused.is_empty() {
+            // A repaired feature refused later (a repeated id) is reported as refused only.
+            let gone: std::collections::HashSet<usize> = refused.iter().map(|r| r.0).collect();
+            repairs.retain(|r| !gone.contains(&r.index));
             report.rejections.extend(
                 refused
                     .into_iter()
@@ -405,6 +449,7 @@ impl<'a> LayerBuilder<'a> {
             report.rejections.sort_by_key(|r| r.index);
         }
         report.rejected = report.rejections.len();
+        report.repairs = repairs;
         let kind = spec.kind;
         let attrs = kind.attrs();
         for (name, value) in &spec.defaults {
@@ -614,17 +659,24 @@ fn validate_feature(
     {
         id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
     }
-    match canonical_attributes(spec, &mut props) {
-        Ok((canonical, defaulted)) => Ok(Valid {
-            index: raw.index,
-            id,
-            geometry: raw.geometry,
-            canonical,
-            extras: props,
-            defaulted,
-        }),
-        Err(reason) => Err((raw.index, id, reason)),
-    }
+    let (canonical, defaulted) = match canonical_attributes(spec, &mut props) {
+        Ok(attributes) => attributes,
+        Err(reason) => return Err((raw.index, id, reason)),
+    };
+    // After the attributes: the polygon check is the costly one.
+    let checked = match polygon::check(kind, raw.geometry) {
+        Ok(checked) => checked,
+        Err(e) => return Err((raw.index, id, e.to_string())),
+    };
+    Ok(Valid {
+        index: raw.index,
+        id,
+        geometry: checked.geometry,
+        canonical,
+        extras: props,
+        defaulted,
+        repairs: checked.repairs,
+    })
 }
 
 /// Takes the kind's attributes out of `props` (what is left are extras), typed, checked
