@@ -414,6 +414,143 @@ async fn a_layer_with_osm_census_and_chinese_ids_answers_get_patch_and_delete_by
     );
 }
 
+/// The data contract's bounds hold for edits as for files, each refusal a 400 naming the
+/// field (or the feature) and the bound, and nothing refused is logged. The demo's shelter
+/// "0" has capacity 600; its villages "0" and "1" have codes 629901100201 and
+/// 629901100202 (data/demo).
+#[tokio::test]
+async fn edits_past_the_data_contract_bounds_are_refused_naming_the_field_and_the_bound() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let point = json!({"type": "Point", "coordinates": [105.6, 34.5]});
+    let world = json!({"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]});
+    let cases = [
+        (
+            "POST",
+            "/api/layers/shelters/features",
+            json!({"geometry": point, "properties": {"capacity": 1e20}}),
+            "attribute capacity: 1e+20 is above 50000000, the largest count one feature may hold",
+        ),
+        (
+            "PATCH",
+            "/api/layers/shelters/features/0",
+            json!({"properties": {"capacity": 2.5}}),
+            "attribute capacity: expected a whole number, got 2.5",
+        ),
+        (
+            "PATCH",
+            "/api/layers/shelters/features/0",
+            json!({"properties": {"occupancy": 99999}}),
+            "attribute occupancy: 99999 is more than the capacity 600; occupancy may not exceed capacity",
+        ),
+        (
+            "PATCH",
+            "/api/layers/population/features/0",
+            json!({"properties": {"population": 60_000_000}}),
+            "attribute population: 60000000 is above 50000000, the largest count one feature may hold",
+        ),
+        (
+            "PATCH",
+            "/api/layers/villages/features/1",
+            json!({"properties": {"code": "629901100201"}}),
+            r#"duplicate code "629901100201" (first at feature "0")"#,
+        ),
+        (
+            "PATCH",
+            "/api/layers/floods/features/0",
+            json!({"geometry": world}),
+            "a flood polygon of 510065625 km² is larger than 100000 km² (about a province): likely a coordinate error (swapped lon/lat, projected coordinates, a placeholder box)",
+        ),
+        (
+            "POST",
+            "/api/layers/floods/features",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[105.5, 34.5], [105.75, 34.5], [105.75, 34.75], [105.5, 34.75]]]},
+                   "properties": {"return_period_years": 20}}),
+            "geometry: exterior ring is not closed (first and last positions differ)",
+        ),
+    ];
+    for (method, uri, body, reason) in cases {
+        let r = send(&app, method, uri, Some(body)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{method} {uri}: {}",
+            r.error()
+        );
+        assert_eq!(r.error(), reason, "{method} {uri}");
+    }
+    assert_eq!(
+        std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+        0,
+        "nothing logged"
+    );
+    // A village may keep its own code, and take one no other village has.
+    let r = send(
+        &app,
+        "PATCH",
+        "/api/layers/villages/features/1",
+        Some(json!({"properties": {"code": "629901100202", "name": "石坝村"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error());
+    let r = send(
+        &app,
+        "PATCH",
+        "/api/layers/villages/features/1",
+        Some(json!({"properties": {"code": "629901199999"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error());
+}
+
+/// A bow-tie flood drawn into the editor is repaired as the loader repairs one: split
+/// where the ring crosses itself into its two triangles, said in the record, stored and
+/// served as such, and replayed unchanged after a restart.
+#[tokio::test]
+async fn an_edited_bow_tie_flood_is_split_into_its_two_triangles_and_the_record_says_so() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let r = send(
+        &app,
+        "POST",
+        "/api/layers/floods/features",
+        Some(json!({"id": "bow-tie",
+            "geometry": {"type": "Polygon", "coordinates": [[[105.5, 34.5], [105.75, 34.75], [105.75, 34.5], [105.5, 34.75], [105.5, 34.5]]]},
+            "properties": {"return_period_years": 50}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.error());
+    let record = r.json();
+    assert_eq!(
+        record["after"]["repairs"],
+        json!([
+            "polygon 0: its rings cross or overlap at [105.625, 34.625]; repaired by the even-odd rule into 2 valid polygons"
+        ])
+    );
+    let served = get(&app, "/api/layers/floods/features/bow-tie")
+        .await
+        .ok_json();
+    assert_eq!(served["geometry"], record["after"]["geometry"]);
+    let geometry: geojson::Geometry = serde_json::from_value(served["geometry"].clone()).unwrap();
+    let geometry: geo::Geometry<f64> = geometry.try_into().unwrap();
+    let geo::Geometry::MultiPolygon(parts) = geometry else {
+        panic!("{geometry:?}")
+    };
+    use geo::Area;
+    // Each triangle a quarter of the 0.25° square: 0.015625 square degrees.
+    assert_eq!(parts.0.len(), 2);
+    for p in &parts.0 {
+        assert!((p.unsigned_area() - 0.015625).abs() < 1e-12);
+    }
+    let after = reload(dir.path());
+    let replayed = after.layer("floods").unwrap();
+    let fid = replayed.fid_of("bow-tie").unwrap();
+    assert_eq!(
+        replayed.feature_geojson(fid).unwrap()["geometry"],
+        served["geometry"]
+    );
+}
+
 /// Starts `riskatlas serve` on `dir`; waits until it answers.
 fn start(dir: &Path) -> (std::process::Child, String) {
     common::server::start(&["--data".as_ref(), dir.as_os_str()])
