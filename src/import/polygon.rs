@@ -24,6 +24,7 @@ use crate::atlas::kind::MAX_HAZARD_AREA_KM2;
 use geo::algorithm::sweep::{Cross, Intersections};
 use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use geo::line_intersection::LineIntersection;
+use geo::orient::{Direction, Orient};
 use geo::repair_polygon::RepairPolygonError;
 use geo::{BoundingRect, Coord, Geometry, Intersects, Line, LineString, MakeValid, Polygon};
 use std::fmt;
@@ -162,9 +163,58 @@ fn repaired(polygons: Vec<Polygon<f64>>) -> Result<Repaired, PolygonError> {
             problem,
             parts: parts.0.len(),
         });
-        out.extend(parts.0);
+        out.extend(canonical(parts));
     }
     Ok((out, repairs))
+}
+
+/// Repaired parts in one order whatever run made them: `MakeValid` starts its rings and
+/// orders its parts by hash-set iteration, which differs between processes, and two
+/// servers (or a restart) must hold, tile and compare the same polygon.
+fn canonical(parts: geo::MultiPolygon<f64>) -> Vec<Polygon<f64>> {
+    let mut parts: Vec<Polygon<f64>> = parts
+        .0
+        .into_iter()
+        .map(|p| {
+            let p = p.orient(Direction::Default);
+            let (mut exterior, mut holes) = p.into_inner();
+            start_at_least_vertex(&mut exterior);
+            holes.iter_mut().for_each(start_at_least_vertex);
+            holes.sort_by(|a, b| cmp_coord(&least(a), &least(b)));
+            Polygon::new(exterior, holes)
+        })
+        .collect();
+    parts.sort_by(|a, b| cmp_coord(&least(a.exterior()), &least(b.exterior())));
+    parts
+}
+
+/// A ring's least vertex, by x then y.
+fn least(ring: &LineString<f64>) -> Coord<f64> {
+    ring.0
+        .iter()
+        .copied()
+        .min_by(cmp_coord)
+        .unwrap_or(Coord { x: 0.0, y: 0.0 })
+}
+
+fn cmp_coord(a: &Coord<f64>, b: &Coord<f64>) -> std::cmp::Ordering {
+    a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y))
+}
+
+/// Rotates a closed ring to start (and end) at its least vertex.
+fn start_at_least_vertex(ring: &mut LineString<f64>) {
+    if ring.0.len() < 2 {
+        return;
+    }
+    ring.0.pop();
+    let start = ring
+        .0
+        .iter()
+        .enumerate()
+        .min_by(|a, b| cmp_coord(a.1, b.1))
+        .map_or(0, |(i, _)| i);
+    ring.0.rotate_left(start);
+    ring.0.push(ring.0[0]);
 }
 
 /// One segment of a polygon's ring, for the sweep.
@@ -338,6 +388,29 @@ mod tests {
         assert_eq!(
             checked.repairs[0].to_string(),
             "polygon 0: its rings cross or overlap at [0.5, 0.5]; repaired by the even-odd rule into 2 valid polygons"
+        );
+    }
+
+    /// `MakeValid` alone starts rings where a hash set's iteration happens to, which
+    /// differs between processes; a rotated copy of the same bow-tie must come out the same.
+    #[test]
+    fn a_repair_comes_out_the_same_whichever_vertex_the_ring_starts_at() {
+        let a = wkt!(POLYGON((0. 0., 1. 1., 1. 0., 0. 1., 0. 0.)));
+        let b = wkt!(POLYGON((1. 0., 0. 1., 0. 0., 1. 1., 1. 0.)));
+        let repaired = |p| check(Kind::Flood, Geometry::Polygon(p)).unwrap().geometry;
+        let first = repaired(a.clone());
+        assert_eq!(repaired(b), first);
+        let Geometry::MultiPolygon(parts) = &first else {
+            panic!("{first:?}")
+        };
+        // By hand: the left triangle first, each ring anticlockwise from its least vertex.
+        assert_eq!(
+            parts.0[0].exterior().0,
+            [(0., 0.), (0.5, 0.5), (0., 1.), (0., 0.)].map(Coord::from)
+        );
+        assert_eq!(
+            parts.0[1].exterior().0,
+            [(0.5, 0.5), (1., 0.), (1., 1.), (0.5, 0.5)].map(Coord::from)
         );
     }
 
