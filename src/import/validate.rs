@@ -439,12 +439,12 @@ impl<'a> LayerBuilder<'a> {
         let refused = refuse_repeats(&mut accepted, &shapes, spec.kind, ids_unique);
         if !refused.is_empty() {
             // A repaired feature refused later (a repeated id) is reported as refused only.
-            let gone: std::collections::HashSet<usize> = refused.iter().map(|r| r.0).collect();
+            let gone: std::collections::HashSet<usize> = refused.iter().map(|r| r.index).collect();
             repairs.retain(|r| !gone.contains(&r.index));
             report.rejections.extend(
                 refused
                     .into_iter()
-                    .map(|(index, id, why)| reject(index, id, why.to_string())),
+                    .map(|r| reject(r.index, r.id, r.why.to_string())),
             );
             report.rejections.sort_by_key(|r| r.index);
         }
@@ -558,15 +558,23 @@ impl<'a> LayerBuilder<'a> {
     }
 }
 
+/// A feature refused for repeating an earlier one's id or unique attribute.
+struct Repeated {
+    /// Position in the source.
+    index: usize,
+    id: Option<String>,
+    why: Duplicate,
+}
+
 /// Removes the features whose id, or value of the kind's unique attribute, an earlier
-/// feature already has (the first keeps it); returns each one's index, id and why.
-/// Ids are checked first, so a feature repeating both is refused once.
+/// feature already has (the first keeps it), and says which and why. Ids are checked
+/// first, so a feature repeating both is refused once.
 fn refuse_repeats(
     accepted: &mut Vec<Accepted>,
     shapes: &Shapes,
     kind: Kind,
     ids_unique: bool,
-) -> Vec<(usize, Option<String>, Duplicate)> {
+) -> Vec<Repeated> {
     let mut refused = Vec::new();
     if !ids_unique {
         let found = repeats(accepted.iter().map(|a| a.id.as_deref()));
@@ -611,7 +619,7 @@ fn drop_repeats(
     accepted: &mut Vec<Accepted>,
     found: &[Repeat],
     why: impl Fn(&Accepted, &Accepted) -> Duplicate,
-) -> Vec<(usize, Option<String>, Duplicate)> {
+) -> Vec<Repeated> {
     if found.is_empty() {
         return Vec::new();
     }
@@ -621,8 +629,11 @@ fn drop_repeats(
         .map(|r| {
             keep[r.at] = false;
             let a = &accepted[r.at];
-            let id = a.id.as_deref().map(str::to_owned);
-            (a.index, id, why(&accepted[r.first], a))
+            Repeated {
+                index: a.index,
+                id: a.id.as_deref().map(str::to_owned),
+                why: why(&accepted[r.first], a),
+            }
         })
         .collect();
     let mut keep = keep.into_iter();
