@@ -109,7 +109,7 @@ async fn bbox_queries_return_what_a_full_scan_finds() {
         .json();
     let (w, s, e, n) = (105.65, 34.45, 105.75, 34.52);
     let rect = Rect::new((w, s), (e, n)).to_polygon();
-    let expected: BTreeSet<u64> = all["features"]
+    let expected: BTreeSet<&str> = all["features"]
         .as_array()
         .unwrap()
         .iter()
@@ -118,7 +118,7 @@ async fn bbox_queries_return_what_a_full_scan_finds() {
             let g: Geometry<f64> = g.try_into().unwrap();
             g.relate(&rect).is_intersects()
         })
-        .map(|f| f["id"].as_u64().unwrap())
+        .map(|f| f["id"].as_str().unwrap())
         .collect();
     let got = get(
         &app,
@@ -126,11 +126,11 @@ async fn bbox_queries_return_what_a_full_scan_finds() {
     )
     .await
     .json();
-    let got_ids: BTreeSet<u64> = got["features"]
+    let got_ids: BTreeSet<&str> = got["features"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["id"].as_u64().unwrap())
+        .map(|f| f["id"].as_str().unwrap())
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(got_ids, expected);
@@ -183,11 +183,12 @@ async fn paging_with_limit_and_offset_walks_the_whole_layer_once() {
         )
         .await
         .json();
+        // The demo's roads have no ids in their file: their stable ids are their positions.
         let ids: Vec<u64> = body["features"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| f["id"].as_u64().unwrap())
+            .map(|f| f["id"].as_str().unwrap().parse().unwrap())
             .collect();
         if ids.is_empty() {
             break;
@@ -202,20 +203,52 @@ async fn paging_with_limit_and_offset_walks_the_whole_layer_once() {
     assert_eq!(seen, (0..total as u64).collect::<Vec<_>>());
 }
 
+/// The demo's shelters carry no ids in their file, so each one's stable id is its
+/// position at load, as text.
 #[tokio::test]
-async fn one_feature_by_fid_is_the_feature_at_that_index_of_the_file() {
+async fn one_feature_by_stable_id_is_the_feature_the_file_gave_that_id() {
     let text = std::fs::read_to_string(repo_path("data/demo/shelters.geojson")).unwrap();
     let source: Value = serde_json::from_str(&text).unwrap();
     let body = get(&demo_app(), "/api/layers/shelters/features/5")
         .await
-        .json();
+        .ok_json();
     assert_eq!(body["type"], "Feature");
-    assert_eq!(body["id"], 5);
+    assert_eq!(body["id"], "5");
     assert_eq!(
         body["properties"]["name"],
         source["features"][5]["properties"]["name"]
     );
     assert_eq!(body["geometry"], source["features"][5]["geometry"]);
+}
+
+#[tokio::test]
+async fn one_feature_by_tile_fid_is_the_feature_at_that_position_with_its_stable_id() {
+    let text = std::fs::read_to_string(repo_path("data/demo/landslides.geojson")).unwrap();
+    let source: Value = serde_json::from_str(&text).unwrap();
+    let body = get(&demo_app(), "/api/layers/landslides/fid/3")
+        .await
+        .ok_json();
+    // The landslides' ids come from their 编号 column.
+    assert_eq!(body["id"], source["features"][3]["properties"]["编号"]);
+    assert_eq!(body["geometry"], source["features"][3]["geometry"]);
+}
+
+#[tokio::test]
+async fn an_unknown_feature_id_is_a_404_naming_the_id() {
+    let reply = get(&demo_app(), "/api/layers/shelters/features/S-404").await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(
+        reply.error(),
+        r#"layer "shelters" has no feature with id "S-404""#
+    );
+    // A number past the end is an id like any other, not a position.
+    let reply = get(&demo_app(), "/api/layers/shelters/features/999999").await;
+    assert_eq!(reply.status, 404);
+    assert!(
+        reply.error().contains(r#"id "999999""#),
+        "{}",
+        reply.error()
+    );
 }
 
 #[tokio::test]
@@ -343,13 +376,11 @@ const BAD_REQUESTS: &[(&str, u16, &str)] = &[
         400,
         "where",
     ),
-    (
-        "/api/layers/roads/features/abc",
-        400,
-        "non-negative integer",
-    ),
-    ("/api/layers/roads/features/-1", 400, "non-negative integer"),
-    ("/api/layers/roads/features/999999", 404, "no feature"),
+    ("/api/layers/roads/features/abc", 404, "no feature with id"),
+    ("/api/layers/nope/features/1", 404, "nope"),
+    ("/api/layers/roads/fid/abc", 400, "non-negative integer"),
+    ("/api/layers/roads/fid/-1", 400, "non-negative integer"),
+    ("/api/layers/roads/fid/999999", 404, "no fid 999999"),
     ("/api/nothing", 404, "no such path"),
     ("/no-such-file.js", 404, "no such path"),
     ("/..%2FCargo.toml", 404, "no such path"),

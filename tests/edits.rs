@@ -272,6 +272,285 @@ async fn bad_edits_are_refused_with_a_4xx_naming_the_problem_and_change_nothing(
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// The demo's shelters have no ids in their file, so their stable ids are "0", "1", …
+/// by position at load. Deleting "1" moves every later shelter one place down, and the
+/// GET used to read `/features/2` as a position: it served the shelter whose id is "3".
+#[tokio::test]
+async fn after_deleting_id_1_get_and_patch_of_id_2_reach_the_shelter_whose_id_is_2() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("shelters.geojson")).unwrap(),
+    )
+    .unwrap();
+    let (two, three) = (&file["features"][2], &file["features"][3]);
+    assert_ne!(two["properties"]["name"], three["properties"]["name"]);
+    assert_eq!(two["properties"]["status"], "open");
+
+    let r = send(&app, "DELETE", "/api/layers/shelters/features/1", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let got = get(&app, "/api/layers/shelters/features/2").await.ok_json();
+    assert_eq!(got["id"], "2");
+    assert_eq!(got["properties"]["name"], two["properties"]["name"]);
+    assert_eq!(got["geometry"], two["geometry"]);
+
+    let r = send(
+        &app,
+        "PATCH",
+        "/api/layers/shelters/features/2",
+        Some(json!({"properties": {"status": "closed"}})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(
+        r.json()["before"]["properties"]["name"],
+        two["properties"]["name"]
+    );
+    let got = get(&app, "/api/layers/shelters/features/2").await.ok_json();
+    assert_eq!(got["properties"]["status"], "closed");
+    assert_eq!(got["properties"]["name"], two["properties"]["name"]);
+    // The shelter now at position 2 (id "3") is untouched.
+    let next = get(&app, "/api/layers/shelters/features/3").await.ok_json();
+    assert_eq!(next["properties"]["name"], three["properties"]["name"]);
+    assert_eq!(next["properties"]["status"], "open");
+    assert_eq!(
+        get(&app, "/api/layers/shelters/fid/2").await.ok_json(),
+        next
+    );
+}
+
+/// A shelter layer with the ids real sources give: an OSM node, a census 编号 and a
+/// Chinese code.
+fn string_id_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("atlas.toml"),
+        "name = \"ids\"\n[[layer]]\nid = \"shelters\"\nkind = \"shelter\"\nfile = \"shelters.geojson\"\n",
+    )
+    .unwrap();
+    let feature = |id: &str, lon: f64, capacity: i64| {
+        json!({"type": "Feature", "id": id,
+               "geometry": {"type": "Point", "coordinates": [lon, 34.5]},
+               "properties": {"capacity": capacity}})
+    };
+    let features = [
+        feature("n123", 105.1, 100),
+        feature("510184-001", 105.2, 200),
+        feature("避难所-甲", 105.3, 300),
+    ];
+    std::fs::write(
+        dir.path().join("shelters.geojson"),
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    dir
+}
+
+/// `id` as a URI path segment (UTF-8 bytes outside the unreserved set percent-encoded).
+fn path_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_layer_with_osm_census_and_chinese_ids_answers_get_patch_and_delete_by_them() {
+    let dir = string_id_folder();
+    let app = app_on(dir.path());
+    let uri = |id: &str| format!("/api/layers/shelters/features/{}", path_segment(id));
+    for (id, lon, capacity) in [
+        ("n123", 105.1, 100),
+        ("510184-001", 105.2, 200),
+        ("避难所-甲", 105.3, 300),
+    ] {
+        let got = get(&app, &uri(id)).await.ok_json();
+        assert_eq!(got["id"], id);
+        assert_eq!(got["properties"]["capacity"], capacity);
+        assert_eq!(got["geometry"]["coordinates"], json!([lon, 34.5]));
+    }
+    let r = send(
+        &app,
+        "PATCH",
+        &uri("避难所-甲"),
+        Some(json!({"properties": {"capacity": 333}})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["id"], "避难所-甲");
+    assert_eq!(
+        get(&app, &uri("避难所-甲")).await.ok_json()["properties"]["capacity"],
+        333
+    );
+
+    let r = send(&app, "DELETE", &uri("n123"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let gone = get(&app, &uri("n123")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        gone.error(),
+        r#"layer "shelters" has no feature with id "n123""#
+    );
+    // The census id, now first in the layer, still answers by its id.
+    let census = get(&app, &uri("510184-001")).await.ok_json();
+    assert_eq!(census["properties"]["capacity"], 200);
+    assert_eq!(
+        get(&app, "/api/layers/shelters/fid/0").await.ok_json(),
+        census
+    );
+}
+
+/// The data contract's bounds hold for edits as for files, each refusal a 400 naming the
+/// field (or the feature) and the bound, and nothing refused is logged. The demo's shelter
+/// "0" has capacity 600; its villages "0" and "1" have codes 629901100201 and
+/// 629901100202 (data/demo).
+#[tokio::test]
+async fn edits_past_the_data_contract_bounds_are_refused_naming_the_field_and_the_bound() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let point = json!({"type": "Point", "coordinates": [105.6, 34.5]});
+    let world = json!({"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]});
+    let cases = [
+        (
+            "POST",
+            "/api/layers/shelters/features",
+            json!({"geometry": point, "properties": {"capacity": 1e20}}),
+            "attribute capacity: 1e+20 is above 50000000, the largest count one feature may hold",
+        ),
+        (
+            "PATCH",
+            "/api/layers/shelters/features/0",
+            json!({"properties": {"capacity": 2.5}}),
+            "attribute capacity: expected a whole number, got 2.5",
+        ),
+        (
+            "PATCH",
+            "/api/layers/shelters/features/0",
+            json!({"properties": {"occupancy": 99999}}),
+            "attribute occupancy: 99999 is more than the capacity 600; occupancy may not exceed capacity",
+        ),
+        (
+            "PATCH",
+            "/api/layers/population/features/0",
+            json!({"properties": {"population": 60_000_000}}),
+            "attribute population: 60000000 is above 50000000, the largest count one feature may hold",
+        ),
+        (
+            "PATCH",
+            "/api/layers/villages/features/1",
+            json!({"properties": {"code": "629901100201"}}),
+            r#"duplicate code "629901100201" (first at feature "0")"#,
+        ),
+        (
+            "PATCH",
+            "/api/layers/floods/features/0",
+            json!({"geometry": world}),
+            "a flood polygon of 510065625 km² is larger than 100000 km² (about a province): likely a coordinate error (swapped lon/lat, projected coordinates, a placeholder box)",
+        ),
+        (
+            "POST",
+            "/api/layers/floods/features",
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[105.5, 34.5], [105.75, 34.5], [105.75, 34.75], [105.5, 34.75]]]},
+                   "properties": {"return_period_years": 20}}),
+            "geometry: exterior ring is not closed (first and last positions differ)",
+        ),
+    ];
+    for (method, uri, body, reason) in cases {
+        let r = send(&app, method, uri, Some(body)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{method} {uri}: {}",
+            r.error()
+        );
+        assert_eq!(r.error(), reason, "{method} {uri}");
+    }
+    assert_eq!(
+        std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
+        0,
+        "nothing logged"
+    );
+    // A village may keep its own code, and take one no other village has.
+    let r = send(
+        &app,
+        "PATCH",
+        "/api/layers/villages/features/1",
+        Some(json!({"properties": {"code": "629901100202", "name": "石坝村"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error());
+    let r = send(
+        &app,
+        "PATCH",
+        "/api/layers/villages/features/1",
+        Some(json!({"properties": {"code": "629901199999"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.error());
+}
+
+/// A bow-tie flood drawn into the editor is repaired as the loader repairs one: split
+/// where the ring crosses itself into its two triangles, said in the record, stored and
+/// served as such, and replayed unchanged after a restart.
+#[tokio::test]
+async fn an_edited_bow_tie_flood_is_split_into_its_two_triangles_and_the_record_says_so() {
+    let dir = demo_copy();
+    let app = app_on(dir.path());
+    let r = send(
+        &app,
+        "POST",
+        "/api/layers/floods/features",
+        Some(json!({"id": "bow-tie",
+            "geometry": {"type": "Polygon", "coordinates": [[[105.5, 34.5], [105.75, 34.75], [105.75, 34.5], [105.5, 34.75], [105.5, 34.5]]]},
+            "properties": {"return_period_years": 50}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.error());
+    let record = r.json();
+    assert_eq!(
+        record["after"]["repairs"],
+        json!([
+            "polygon 0: its rings cross or overlap at [105.625, 34.625]; repaired by the even-odd rule into 2 valid polygons"
+        ])
+    );
+    let served = get(&app, "/api/layers/floods/features/bow-tie")
+        .await
+        .ok_json();
+    assert_eq!(served["geometry"], record["after"]["geometry"]);
+    let geometry: geojson::Geometry = serde_json::from_value(served["geometry"].clone()).unwrap();
+    let geometry: geo::Geometry<f64> = geometry.try_into().unwrap();
+    let geo::Geometry::MultiPolygon(parts) = geometry else {
+        panic!("{geometry:?}")
+    };
+    use geo::Area;
+    // Each triangle a quarter of the 0.25° square: 0.015625 square degrees.
+    assert_eq!(parts.0.len(), 2);
+    for p in &parts.0 {
+        assert!((p.unsigned_area() - 0.015625).abs() < 1e-12);
+    }
+    let after = reload(dir.path());
+    let replayed = after.layer("floods").unwrap();
+    let fid = replayed.fid_of("bow-tie").unwrap();
+    assert_eq!(
+        replayed.feature_geojson(fid).unwrap()["geometry"],
+        served["geometry"]
+    );
+}
+
 /// Starts `riskatlas serve` on `dir`; waits until it answers.
 fn start(dir: &Path) -> (std::process::Child, String) {
     common::server::start(&["--data".as_ref(), dir.as_os_str()])

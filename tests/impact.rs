@@ -490,8 +490,12 @@ const BAD_SCENARIOS: &[(&str, &str)] = &[
         "not closed",
     ),
     (
-        r#"{"hazards": [{"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}]}"#,
-        "not a valid polygon",
+        r#"{"hazards": [{"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [2, 0], [0, 0]]]}}]}"#,
+        "leaves no area",
+    ),
+    (
+        r#"{"hazards": [{"geometry": {"type": "Polygon", "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]}}]}"#,
+        "larger than 100000 km²",
     ),
     (
         r#"{"hazards": [{"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}, "severity": 9}]}"#,
@@ -660,6 +664,37 @@ async fn repeated_vertices_in_a_drawn_polygon_are_repaired_and_reported() {
         repairs[0].as_str().unwrap().contains("removed 1 repeated"),
         "{repairs}"
     );
+}
+
+/// A drawn bow-tie is repaired the way a flood layer's is: split where its ring crosses
+/// itself into its two triangles, which affect exactly who the two triangles drawn as one
+/// MultiPolygon affect.
+#[tokio::test]
+async fn a_drawn_bow_tie_is_split_into_its_two_triangles_and_the_repair_reported() {
+    let app = demo_app();
+    let (w, s, e, n) = (105.6, 34.45, 105.8, 34.6);
+    let bow_tie = json!({"hazards": [{"geometry": {"type": "Polygon",
+        "coordinates": [[[w, s], [e, n], [e, s], [w, n], [w, s]]]}}]});
+    let (mid_x, mid_y) = ((w + e) / 2.0, (s + n) / 2.0);
+    let triangles = json!({"hazards": [{"geometry": {"type": "MultiPolygon", "coordinates": [
+        [[[w, s], [mid_x, mid_y], [w, n], [w, s]]],
+        [[[e, s], [e, n], [mid_x, mid_y], [e, s]]]]}}]});
+    let repaired = post(&app, "/api/impact", &bow_tie.to_string())
+        .await
+        .ok_json();
+    let repairs = &repaired["by_hazard"][0]["detail"]["repairs"];
+    let repair = repairs[0].as_str().unwrap();
+    assert!(
+        repair.starts_with("polygon 0: its rings cross or overlap at [105.7")
+            && repair.ends_with("repaired by the even-odd rule into 2 valid polygons"),
+        "{repairs}"
+    );
+    let drawn = post(&app, "/api/impact", &triangles.to_string())
+        .await
+        .ok_json();
+    assert!(drawn["totals"]["population"].as_f64().unwrap() > 0.0);
+    assert_eq!(repaired["totals"], drawn["totals"]);
+    assert_eq!(repaired["units"], drawn["units"]);
 }
 
 #[tokio::test]

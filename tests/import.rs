@@ -507,3 +507,227 @@ fn riskatlas_import_without_gdal_names_the_feature_to_build() {
     assert!(!out.status.success());
     assert!(stderr.contains("--features gdal"), "{stderr}");
 }
+
+/// One file per rule of the data contract's bounds, each feature's fate written by hand:
+/// `(file, kind, text, [(index, reason)] refused, [(index, repair)] repaired)`.
+struct BoundsFile {
+    file: &'static str,
+    kind: &'static str,
+    text: &'static str,
+    refused: &'static [(usize, &'static str)],
+    repaired: &'static [(usize, &'static str)],
+}
+
+const BOUNDS_FILES: &[BoundsFile] = &[
+    BoundsFile {
+        file: "shelters.geojson",
+        kind: "shelter",
+        text: r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"Point","coordinates":[105.5,34.5]},"properties":{"capacity":500,"occupancy":20}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[105.5,34.5]},"properties":{"capacity":1e20}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[105.5,34.5]},"properties":{"capacity":2.5}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[105.5,34.5]},"properties":{"capacity":50,"occupancy":99999}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[105.5,34.5]},"properties":{"capacity":-3}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[105.5,34.5]},"properties":{"capacity":50000000,"occupancy":50000000}}
+]}"#,
+        refused: &[
+            (
+                1,
+                "attribute capacity: 1e+20 is above 50000000, the largest count one feature may hold",
+            ),
+            (2, "attribute capacity: expected a whole number, got 2.5"),
+            (
+                3,
+                "attribute occupancy: 99999 is more than the capacity 50; occupancy may not exceed capacity",
+            ),
+            (4, "attribute capacity: -3 must not be negative"),
+        ],
+        repaired: &[],
+    },
+    BoundsFile {
+        file: "population.csv",
+        kind: "population",
+        text: "lon,lat,population,households\n\
+               105.5,34.5,1200,400\n\
+               105.5,34.5,60000000,10\n\
+               105.5,34.5,1e20,10\n\
+               105.5,34.5,300,12.5\n\
+               105.5,34.5,99999999999999999999999,1\n",
+        refused: &[
+            (
+                1,
+                "attribute population: 60000000 is above 50000000, the largest count one feature may hold",
+            ),
+            (
+                2,
+                "attribute population: \"1e20\" is above 50000000, the largest count one feature may hold",
+            ),
+            (
+                3,
+                "attribute households: expected a whole number, got \"12.5\"",
+            ),
+            (
+                4,
+                "attribute population: \"99999999999999999999999\" is above 50000000, the largest count one feature may hold",
+            ),
+        ],
+        repaired: &[],
+    },
+    BoundsFile {
+        file: "villages.geojson",
+        kind: "admin",
+        text: r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","id":"v1","geometry":{"type":"Polygon","coordinates":[[[105,34],[105.1,34],[105.1,34.1],[105,34]]]},"properties":{"code":"510184001","name":"甲村","level":"村"}},
+{"type":"Feature","id":"v2","geometry":{"type":"Polygon","coordinates":[[[105,34],[105.1,34.1],[105,34.1],[105,34]]]},"properties":{"code":"510184002","name":"乙村","level":"村"}},
+{"type":"Feature","id":"v3","geometry":{"type":"Polygon","coordinates":[[[105.1,34],[105.2,34],[105.2,34.1],[105.1,34]]]},"properties":{"code":"510184001","name":"丙村","level":"村"}}
+]}"#,
+        refused: &[(
+            2,
+            r#"duplicate code "510184001" (first at index 0, id "v1")"#,
+        )],
+        repaired: &[],
+    },
+    BoundsFile {
+        file: "floods.geojson",
+        kind: "flood",
+        text: r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105.5,34.5],[105.75,34.5],[105.75,34.75],[105.5,34.75],[105.5,34.5]]]},"properties":{"return_period_years":20}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105.5,34.5],[105.75,34.75],[105.75,34.5],[105.5,34.75],[105.5,34.5]]]},"properties":{"return_period_years":50}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]},"properties":{"return_period_years":100}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105.5,34.5],[105.75,34.5],[105.75,34.75],[105.5,34.75]]]},"properties":{"return_period_years":10}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[105,34],[106,34],[107,34],[105,34]]]},"properties":{"return_period_years":10}}
+]}"#,
+        refused: &[
+            (
+                2,
+                "a flood polygon of 510065625 km² is larger than 100000 km² (about a province): likely a coordinate error (swapped lon/lat, projected coordinates, a placeholder box)",
+            ),
+            (
+                3,
+                "exterior ring is not closed (first and last positions differ)",
+            ),
+            (
+                4,
+                "polygon 0: its rings cross or overlap at [105, 34], and repairing it leaves no area",
+            ),
+        ],
+        repaired: &[(
+            1,
+            "polygon 0: its rings cross or overlap at [105.625, 34.625]; repaired by the even-odd rule into 2 valid polygons",
+        )],
+    },
+];
+
+fn bounds_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut manifest = String::from("name = \"bounds\"\n");
+    for f in BOUNDS_FILES {
+        let id = f.file.split('.').next().unwrap();
+        manifest.push_str(&format!(
+            "[[layer]]\nid = \"{id}\"\nkind = \"{}\"\nfile = \"{}\"\n",
+            f.kind, f.file
+        ));
+        write(dir.path(), f.file, f.text);
+    }
+    write(dir.path(), "atlas.toml", &manifest);
+    dir
+}
+
+#[test]
+fn the_loader_refuses_every_value_past_the_data_contract_bounds_and_reports_the_repair() {
+    let dir = bounds_folder();
+    let loaded = load_folder(dir.path()).unwrap();
+    for f in BOUNDS_FILES {
+        let report = loaded
+            .report
+            .layer(f.file.split('.').next().unwrap())
+            .unwrap();
+        let refused: Vec<(usize, &str)> = report
+            .rejections
+            .iter()
+            .map(|r| (r.index, r.reason.as_str()))
+            .collect();
+        assert_eq!(refused, f.refused, "{}", f.file);
+        assert!(report.rejections.iter().all(|r| r.file == f.file));
+        let repaired: Vec<(usize, &str)> = report
+            .repairs
+            .iter()
+            .map(|r| (r.index, r.repair.as_str()))
+            .collect();
+        assert_eq!(repaired, f.repaired, "{}", f.file);
+        // Nothing vanished: every feature of the file is loaded or refused.
+        let total = if f.file.ends_with(".csv") {
+            f.text.lines().count() - 1
+        } else {
+            f.text.matches("\"Feature\"").count()
+        };
+        assert_eq!(report.loaded + report.rejected, total, "{}", f.file);
+    }
+    // The bow-tie is its two triangles, each a quarter of the 0.25° square (0.015625
+    // square degrees), not a saturated or silently kept bow-tie.
+    let floods = loaded.atlas.layer("floods").unwrap();
+    let Geometry::MultiPolygon(parts) = &floods.features()[1].geometry else {
+        panic!("{:?}", floods.features()[1].geometry)
+    };
+    assert_eq!(parts.0.len(), 2);
+    for p in &parts.0 {
+        assert!((p.unsigned_area() - 0.015625).abs() < 1e-12);
+    }
+    // The shelter at the bound loads, full.
+    let shelters = loaded.atlas.layer("shelters").unwrap();
+    assert_eq!(shelters.value(1, "capacity"), &Value::Int(50_000_000));
+}
+
+#[test]
+fn riskatlas_import_refuses_and_repairs_as_the_loader_does_and_says_so() {
+    let source = bounds_folder();
+    let into = tempfile::tempdir().unwrap();
+    for f in BOUNDS_FILES {
+        let out = Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+            .arg("import")
+            .arg(source.path().join(f.file))
+            .args(["--layer", f.file.split('.').next().unwrap()])
+            .args(["--kind", f.kind, "--into"])
+            .arg(into.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", f.file);
+        let said = |verb: &str, index: usize, why: &str| {
+            stderr.lines().any(|line| {
+                line.trim_start().starts_with(verb)
+                    && line.contains(&format!("{}#{index}", f.file))
+                    && line.ends_with(&format!(": {why}"))
+            })
+        };
+        for (index, why) in f.refused {
+            assert!(
+                said("rejected", *index, why),
+                "{}#{index}: {stderr}",
+                f.file
+            );
+        }
+        for (index, what) in f.repaired {
+            assert!(
+                said("repaired", *index, what),
+                "{}#{index}: {stderr}",
+                f.file
+            );
+        }
+        let counted = stderr
+            .lines()
+            .filter(|l| l.trim_start().starts_with("rejected"))
+            .count();
+        assert_eq!(counted, f.refused.len(), "{stderr}");
+    }
+    // The folder it made loads to the same verdicts.
+    let loaded = load_folder(into.path()).unwrap();
+    for f in BOUNDS_FILES {
+        let report = loaded
+            .report
+            .layer(f.file.split('.').next().unwrap())
+            .unwrap();
+        assert_eq!(report.rejected, f.refused.len(), "{}", f.file);
+        assert_eq!(report.repairs.len(), f.repaired.len(), "{}", f.file);
+    }
+}

@@ -98,8 +98,8 @@ fn served_shelters(addr: &str) -> Shelters {
         .map(|f| {
             let c = &f["geometry"]["coordinates"];
             (
-                // The list numbers features by position; the stable id is `source_id`.
-                f["properties"]["source_id"].as_str().unwrap().to_string(),
+                // Every feature the API serves carries its stable id as `id`.
+                f["id"].as_str().unwrap().to_string(),
                 (
                     c[0].as_f64().unwrap(),
                     c[1].as_f64().unwrap(),

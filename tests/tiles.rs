@@ -139,11 +139,13 @@ async fn tile_features_carry_their_attributes() {
     let geojson = get(&app, "/api/layers/shelters/features?limit=10000")
         .await
         .json();
+    // A tile numbers features by position: the unfiltered list's order.
     let by_id: BTreeMap<u64, &serde_json::Value> = geojson["features"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["id"].as_u64().unwrap(), f))
+        .enumerate()
+        .map(|(fid, f)| (fid as u64, f))
         .collect();
     for f in &shelters.features {
         let expected = &by_id[&f.id]["properties"];

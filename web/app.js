@@ -7,7 +7,9 @@
 //    atlas layer id), "riskatlas:kind" and "riskatlas:title";
 //  - the first style layer of an atlas layer may carry "riskatlas:legend":
 //    [{label, color}];
-//  - MVT feature ids are the features' fids, so a click can fetch the full feature.
+//  - MVT feature ids are the features' fids (positions), so a click fetches the full
+//    feature from /api/layers/{id}/fid/{fid}; everything else names features by their
+//    stable id at /api/layers/{id}/features/{feature id}.
 
 import * as maplibregl from "/vendor/maplibre-gl.mjs";
 import { $, el, getJSON, SEVERITY } from "/dom.js";
@@ -158,9 +160,10 @@ function showFeature(popup, ctx, hits, index) {
     others.length ? el("div", { class: "also-here" }, el("h4", {}, "Also here"), el("ul", {}, others)) : null);
   popup.setDOMContent(content);
 
-  // The tile carries the attributes; the API has the authoritative, complete record.
+  // The tile carries the attributes; the API has the authoritative, complete record. A
+  // tile numbers features by position (fid), not by their stable id.
   if (feature.id === undefined || feature.id === null) return;
-  const url = `/api/layers/${encodeURIComponent(layerId)}/features/${encodeURIComponent(feature.id)}`;
+  const url = `/api/layers/${encodeURIComponent(layerId)}/fid/${encodeURIComponent(feature.id)}`;
   getJSON(url).then((full) => {
     if (!content.isConnected || !full || !full.properties) return;
     const merged = { ...feature.properties, ...full.properties };

@@ -97,7 +97,8 @@ function unitsOf(plan, impact) {
   return units;
 }
 
-/** Fetches the units still without a place (or name) from the exposure layer. */
+/** Fetches the units still without a place (or name) from the exposure layer, by the
+ *  plan's unit_id, which is the feature's stable id. */
 async function completeUnits(units, plan, exposure) {
   if (!exposure) return;
   const ids = [...new Set((plan.unassigned || []).map((u) => String(u.unit_id)))]

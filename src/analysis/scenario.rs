@@ -8,7 +8,7 @@
 
 use super::needs::{DisplacementTable, NeedsProfile};
 use crate::atlas::{Atlas, Filter, Kind, LayerId};
-use geo::{MultiPolygon, Point, Validation};
+use geo::{MultiPolygon, Point};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -477,8 +477,10 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
 }
 
 /// Checks a drawn GeoJSON polygon: structure and ranges as at import, a vertex limit,
-/// and validity. Repeated consecutive vertices are removed (and reported); a
-/// self-intersecting ring is refused, since no repair can know what was meant.
+/// then the check every hazard polygon gets (`import::polygon`): rings that cross are
+/// repaired by the even-odd rule and reported, as in a flood layer's file, and an area
+/// larger than a province is refused. Repeated consecutive vertices are removed first
+/// (and reported).
 fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioError> {
     let g: geojson::Geometry = serde_json::from_value(json.clone())
         .map_err(|e| ScenarioError::Invalid(format!("geometry is not GeoJSON: {e}")))?;
@@ -516,9 +518,14 @@ fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioE
             ));
         }
     }
-    if let Err(problem) = area.check_validation() {
-        return err(format!("geometry is not a valid polygon: {problem}"));
-    }
+    let checked = crate::import::polygon::check(Kind::Hazard, geo::Geometry::MultiPolygon(area))
+        .map_err(|e| ScenarioError(format!("geometry: {e}")))?;
+    repairs.extend(checked.repairs.iter().map(ToString::to_string));
+    let area = match checked.geometry {
+        geo::Geometry::MultiPolygon(mp) => mp,
+        geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
+        other => return err(format!("geometry became a {}", type_name(&other))),
+    };
     Ok((area, repairs))
 }
 

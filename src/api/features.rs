@@ -1,4 +1,7 @@
-//! Feature queries: `GET /api/layers/{id}/features` and `.../features/{fid}` as GeoJSON.
+//! Feature queries as GeoJSON: `GET /api/layers/{id}/features`, one feature by its stable
+//! id at `.../features/{feature id}` (the id `PATCH`, `DELETE`, edit records and plans'
+//! `unit_id`/`shelter_id` use), and one by tile fid at `.../fid/{fid}` for the map's
+//! click, whose vector tiles number features by position.
 
 use super::layers::unknown_layer;
 use super::{ApiError, AppState};
@@ -133,8 +136,25 @@ pub async fn list(
     })))
 }
 
-/// `GET /api/layers/{id}/features/{fid}`
+/// `GET /api/layers/{id}/features/{feature id}`: 404 naming the id when none has it.
 pub async fn one(
+    State(state): State<AppState>,
+    Path((id, feature)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let atlas = state.atlas();
+    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    layer
+        .feature_by_id(&feature)
+        .map(|f| Json(layer.to_geojson(f)))
+        .ok_or_else(|| {
+            ApiError::not_found(format!("layer {id:?} has no feature with id {feature:?}"))
+        })
+}
+
+/// `GET /api/layers/{id}/fid/{fid}`: the feature a vector tile numbers `fid` (its
+/// position in the current atlas, which a deletion shifts; the answer's `id` is the
+/// stable one).
+pub async fn at_fid(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
@@ -142,12 +162,12 @@ pub async fn one(
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let n: u32 = fid.parse().map_err(|_| {
         ApiError::bad_request(format!(
-            "feature id {fid:?} must be a non-negative integer (the fid)"
+            "fid {fid:?} must be a non-negative integer (a tile's feature number)"
         ))
     })?;
     layer.feature_geojson(n).map(Json).ok_or_else(|| {
         ApiError::not_found(format!(
-            "layer {id:?} has no feature {n} (it has {})",
+            "layer {id:?} has no fid {n} (it has {} features)",
             layer.len()
         ))
     })

@@ -410,6 +410,7 @@ pub fn router(state: AppState) -> Router {
             "/api/layers/{id}/features/{fid}",
             get(features::one).patch(edits::patch).delete(edits::delete),
         )
+        .route("/api/layers/{id}/fid/{fid}", get(features::at_fid))
         .route("/api/edits", get(edits::history))
         .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
         .route("/tiles/impact/{key}/{z}/{x}/{y}", get(tiles::impact_tile))

@@ -5,6 +5,11 @@
 //! fields onto these names and the validator enforces them; everything past the import
 //! boundary can trust that, say, every `flood` feature has an integer
 //! `return_period_years` and a severity in 1..=4 when it has one at all.
+//!
+//! The bounds below ([`MAX_PEOPLE`], [`MAX_STOCK`], [`MAX_HAZARD_AREA_KM2`], occupancy
+//! within capacity, unique admin codes) are the data contract's, in one place: the README's
+//! table of bounds repeats them, and every way data comes in (a layer file, PostGIS,
+//! `riskatlas import`, an edit) is checked against them by `import::validate`.
 
 use super::value::FieldType;
 use serde::Serialize;
@@ -38,6 +43,8 @@ pub enum Rule {
     Range(i64, i64),
     NonNegative,
     Positive,
+    /// A count from 0 to this bound ([`MAX_PEOPLE`], [`MAX_STOCK`]).
+    Count(i64),
     /// One of these codes; `aliases` maps common source spellings (often Chinese) to them.
     OneOf {
         codes: &'static [&'static str],
@@ -81,6 +88,26 @@ use Rule::{Any, NonNegative, Positive};
 /// [`crate::render::palette`]).
 pub const SEVERITY: Rule = Rule::Range(1, 4);
 
+/// The most people, households or places one feature may count (population, capacity,
+/// occupancy, members, occupants, …): fifty million, above any city on earth (China's
+/// largest unit, Chongqing municipality, has 32 million; the GeoNames extract in
+/// `data/real` has Shanghai at 24.9 million, which must load). More is a typo or a
+/// slipped unit (a 12-digit admin code in the count column), which every plan would
+/// otherwise believe: a county sent to one shelter of "1e20" places.
+pub const MAX_PEOPLE: i64 = 50_000_000;
+
+/// The most of one stock item one depot may hold (tents, quilts, kilograms of rice,
+/// litres of water): a billion, beyond any national reserve.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
+/// The largest hazard polygon (flood, wildfire, hazard, and drawn areas), in km²: about
+/// a province. A larger one is taken for a coordinate error (swapped lon/lat, a
+/// placeholder box round the world) that would put a whole region under one hazard.
+pub const MAX_HAZARD_AREA_KM2: f64 = 100_000.0;
+
+const PEOPLE: Rule = Rule::Count(MAX_PEOPLE);
+const STOCK: Rule = Rule::Count(MAX_STOCK);
+
 const NAME: Attr = opt("name", Text, Any);
 const CONTACT_NAME: Attr = opt("contact_name", Text, Any);
 const CONTACT_PHONE: Attr = opt("contact_phone", Text, Any);
@@ -112,12 +139,12 @@ const ADMIN: &[Attr] = &[
 ];
 
 const POPULATION: &[Attr] = &[
-    req("population", Integer, NonNegative),
-    opt("households", Integer, NonNegative),
-    opt("elderly", Integer, NonNegative),
-    opt("children", Integer, NonNegative),
-    opt("disabled", Integer, NonNegative),
-    opt("population_night", Integer, NonNegative),
+    req("population", Integer, PEOPLE),
+    opt("households", Integer, PEOPLE),
+    opt("elderly", Integer, PEOPLE),
+    opt("children", Integer, PEOPLE),
+    opt("disabled", Integer, PEOPLE),
+    opt("population_night", Integer, PEOPLE),
     opt("admin_code", Text, Any),
     NAME,
 ];
@@ -137,8 +164,8 @@ const LANDSLIDE: &[Attr] = &[
             ],
         },
     ),
-    opt("threatened_people", Integer, NonNegative),
-    opt("threatened_households", Integer, NonNegative),
+    opt("threatened_people", Integer, PEOPLE),
+    opt("threatened_households", Integer, PEOPLE),
     opt("threat_radius_m", Number, Positive),
     opt("severity", Integer, SEVERITY),
     NAME,
@@ -166,8 +193,8 @@ const HAZARD: &[Attr] = &[
 ];
 
 const SHELTER: &[Attr] = &[
-    req("capacity", Integer, NonNegative),
-    opt("capacity_night", Integer, NonNegative),
+    req("capacity", Integer, PEOPLE),
+    opt("capacity_night", Integer, PEOPLE),
     opt("area_m2", Number, NonNegative),
     opt("shelter_type", Text, Any),
     opt(
@@ -178,7 +205,7 @@ const SHELTER: &[Attr] = &[
             aliases: &[("开放", "open"), ("关闭", "closed"), ("已满", "full")],
         },
     ),
-    opt("occupancy", Integer, NonNegative),
+    opt("occupancy", Integer, PEOPLE),
     NAME,
     CONTACT_NAME,
     CONTACT_PHONE,
@@ -196,20 +223,20 @@ pub const STOCK_ITEMS: &[&str] = &[
 ];
 
 const DEPOT: &[Attr] = &[
-    opt("rice_kg", Number, NonNegative),
-    opt("water_l", Number, NonNegative),
-    opt("instant_food_kg", Number, NonNegative),
-    opt("tents", Integer, NonNegative),
-    opt("quilts", Integer, NonNegative),
-    opt("folding_beds", Integer, NonNegative),
-    opt("clothing_sets", Integer, NonNegative),
+    opt("rice_kg", Number, STOCK),
+    opt("water_l", Number, STOCK),
+    opt("instant_food_kg", Number, STOCK),
+    opt("tents", Integer, STOCK),
+    opt("quilts", Integer, STOCK),
+    opt("folding_beds", Integer, STOCK),
+    opt("clothing_sets", Integer, STOCK),
     NAME,
     CONTACT_NAME,
     CONTACT_PHONE,
 ];
 
 const TEAM: &[Attr] = &[
-    opt("members", Integer, NonNegative),
+    opt("members", Integer, PEOPLE),
     opt("team_type", Text, Any),
     NAME,
     CONTACT_NAME,
@@ -231,7 +258,7 @@ const FACILITY: &[Attr] = &[
             ("敬老院", "nursing_home"),
         ]),
     ),
-    opt("occupants", Integer, NonNegative),
+    opt("occupants", Integer, PEOPLE),
     NAME,
     CONTACT_NAME,
     CONTACT_PHONE,
@@ -300,6 +327,29 @@ impl Kind {
     pub fn attr(self, name: &str) -> Option<&'static Attr> {
         self.attrs().iter().find(|a| a.name == name)
     }
+
+    /// Pairs `(a, b)` of this kind's attributes where `a` may not exceed `b`, when a
+    /// feature has both: a shelter cannot hold more people than its capacity.
+    pub fn not_above(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Kind::Shelter => &[("occupancy", "capacity")],
+            _ => &[],
+        }
+    }
+
+    /// The attribute no two features of a layer may share: an admin unit's `code`, which
+    /// population, drills and plans use to name the unit.
+    pub fn unique_attr(self) -> Option<&'static str> {
+        match self {
+            Kind::Admin => Some("code"),
+            _ => None,
+        }
+    }
+
+    /// Whether this kind's polygons are hazard areas, held to [`MAX_HAZARD_AREA_KM2`].
+    pub fn is_hazard_area(self) -> bool {
+        matches!(self, Kind::Flood | Kind::Wildfire | Kind::Hazard)
+    }
 }
 
 impl fmt::Display for Kind {
@@ -349,6 +399,19 @@ mod tests {
     fn no_kind_has_more_than_64_attributes() {
         for kind in Kind::ALL {
             assert!(kind.attrs().len() <= 64, "{kind}");
+        }
+    }
+
+    /// The validator looks these names up among the kind's attributes and would panic.
+    #[test]
+    fn relations_and_unique_attributes_name_attributes_of_their_kind() {
+        for kind in Kind::ALL {
+            for (a, b) in kind.not_above() {
+                assert!(kind.attr(a).is_some() && kind.attr(b).is_some(), "{kind}");
+            }
+            if let Some(u) = kind.unique_attr() {
+                assert!(kind.attr(u).is_some_and(|a| a.required), "{kind} {u}");
+            }
         }
     }
 

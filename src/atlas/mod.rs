@@ -6,7 +6,8 @@
 //! 1. features arrive validated (see `import`), attributes aligned with the [`Schema`];
 //! 2. each feature's bounding rectangle goes into an rstar R-tree with `bulk_load`,
 //!    the entry carrying the feature's index (its `fid`), so a query returns ids directly;
-//! 3. the layer's bbox and geometry class are derived once for the catalogue.
+//! 3. the layer's bbox and geometry class are derived once for the catalogue;
+//! 4. on the first lookup by stable id, an id → fid hash index (see [`Layer::fid_of`]).
 
 pub mod filter;
 pub mod kind;
@@ -136,6 +137,49 @@ pub struct Layer {
     /// One label anchor per feature for admin layers: a point inside the polygon, so a
     /// unit's name is drawn once rather than once per tile its polygon touches.
     label_points: Vec<Option<geo::Point<f64>>>,
+    /// Stable id → fid, built on the first lookup: hashing ten million ids costs a load
+    /// about half a second, which a layer nobody looks up by id should not pay.
+    ids: std::sync::OnceLock<IdIndex>,
+}
+
+/// A layer's fids hashed by their features' ids: four bytes a feature, the ids themselves
+/// stay in the features.
+struct IdIndex {
+    fids: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl IdIndex {
+    fn new(features: &[Feature]) -> Self {
+        let hasher = foldhash::fast::RandomState::default();
+        let mut fids = hashbrown::HashTable::with_capacity(features.len());
+        let hash = |id: &str| std::hash::BuildHasher::hash_one(&hasher, id);
+        for (fid, f) in features.iter().enumerate() {
+            let fid = u32::try_from(fid).expect("a layer holds fewer than 2^32 features");
+            // Ids are unique once validated; a repeat (a layer built by hand) keeps the first.
+            if let hashbrown::hash_table::Entry::Vacant(slot) = fids.entry(
+                hash(&f.id),
+                |&other: &u32| features[other as usize].id == f.id,
+                |&other: &u32| hash(&features[other as usize].id),
+            ) {
+                slot.insert(fid);
+            }
+        }
+        IdIndex { fids, hasher }
+    }
+
+    fn find(&self, features: &[Feature], id: &str) -> Option<u32> {
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, id);
+        self.fids
+            .find(hash, |&fid| &*features[fid as usize].id == id)
+            .copied()
+    }
+}
+
+impl fmt::Debug for IdIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdIndex({} ids)", self.fids.len())
+    }
 }
 
 /// Which geometry families a layer holds, for the catalogue.
@@ -212,7 +256,22 @@ impl Layer {
             bbox,
             geometry,
             label_points,
+            ids: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The fid of the feature whose stable id is `id`: the one lookup behind
+    /// `GET`/`PATCH`/`DELETE /api/layers/{id}/features/{feature id}`. O(1) after the
+    /// first call, which builds the index.
+    pub fn fid_of(&self, id: &str) -> Option<u32> {
+        self.ids
+            .get_or_init(|| IdIndex::new(&self.features))
+            .find(&self.features, id)
+    }
+
+    /// The feature whose stable id is `id`.
+    pub fn feature_by_id(&self, id: &str) -> Option<&Feature> {
+        self.fid_of(id).and_then(|fid| self.feature(fid))
     }
 
     /// The label anchor of feature `fid`, for layers that have them (admin units).
@@ -264,26 +323,24 @@ impl Layer {
         fids
     }
 
-    /// Feature `fid` as a GeoJSON Feature: numeric `id` (the fid), the source id as
-    /// `source_id` when it differs, and the non-null attributes as properties.
+    /// Feature `fid` as a GeoJSON Feature (see [`Layer::to_geojson`]).
     pub fn feature_geojson(&self, fid: u32) -> Option<serde_json::Value> {
-        let f = self.feature(fid)?;
+        self.feature(fid).map(|f| self.to_geojson(f))
+    }
+
+    /// A feature of this layer (or one about to be put in it, by an edit) as a GeoJSON
+    /// Feature: its stable id as `id` and its non-null attributes as properties. The one
+    /// form every route serves and every edit record holds, so an id read anywhere can be
+    /// sent back to `/features/{feature id}`.
+    pub fn to_geojson(&self, feature: &Feature) -> serde_json::Value {
         let mut props = serde_json::Map::new();
-        for (field, value) in self.schema.fields().iter().zip(f.attrs.iter()) {
+        for (field, value) in self.schema.fields().iter().zip(feature.attrs.iter()) {
             if !value.is_null() {
                 props.insert(field.name.clone(), value.to_json());
             }
         }
-        if *f.id != *fid.to_string() {
-            props.insert(
-                "source_id".into(),
-                serde_json::Value::String(f.id.to_string()),
-            );
-        }
-        let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&f.geometry));
-        Some(
-            serde_json::json!({"type": "Feature", "id": fid, "geometry": geometry, "properties": props}),
-        )
+        let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&feature.geometry));
+        serde_json::json!({"type": "Feature", "id": &*feature.id, "geometry": geometry, "properties": props})
     }
 
     /// The value of `field` for feature `fid`, `Null` when the layer has no such field.
@@ -438,6 +495,35 @@ mod tests {
             north: 1.0,
         };
         assert_eq!(layer.candidates_in(bbox), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_feature_is_found_by_its_stable_id_whatever_its_position() {
+        let ids = ["n123", "510184-001", "避难所-甲", "7", "0"];
+        let features = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Feature {
+                id: (*id).into(),
+                geometry: Geometry::Point(point!(x: i as f64, y: 0.0)),
+                attrs: Box::new([]),
+            })
+            .collect();
+        let layer = Layer::new(
+            LayerId::parse("pts").unwrap(),
+            "pts".into(),
+            Kind::Hazard,
+            Schema::default(),
+            features,
+        );
+        // By hand: each id's position in `ids`; "3" is a position, not an id.
+        assert_eq!(layer.fid_of("避难所-甲"), Some(2));
+        assert_eq!(layer.fid_of("510184-001"), Some(1));
+        assert_eq!(layer.fid_of("7"), Some(3));
+        assert_eq!(layer.fid_of("0"), Some(4));
+        assert_eq!(layer.fid_of("3"), None);
+        assert_eq!(layer.fid_of("n12"), None);
+        assert_eq!(layer.feature_geojson(4).unwrap()["id"], "0");
     }
 
     #[test]

@@ -14,6 +14,11 @@
 //! Applying an edit rebuilds the one layer it touches (validation of the new feature,
 //! then a fresh R-tree by `bulk_load`): simple and exact, and cheap next to a person
 //! typing; other layers are shared with the previous atlas.
+//!
+//! An edited feature goes through the validation a layer file's features do (the same
+//! bounds, the same admin-code uniqueness, the same polygon repair). A polygon the
+//! validator repaired is stored repaired, and the record's `after` says what was done in
+//! a `repairs` member (a GeoJSON foreign member, which replay ignores).
 
 pub mod compact;
 pub mod log;
@@ -23,9 +28,9 @@ pub const LOG_FILE: &str = "edits.log";
 
 use crate::atlas::{Atlas, Feature, Layer};
 use crate::import::geometry::to_geo;
-use crate::import::validate::validate_for_layer;
+use crate::import::validate::{Validated, unique_in_layer, validate_for_layer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use std::collections::HashMap;
 
 /// What an edit does.
@@ -66,20 +71,13 @@ pub enum EditError {
 }
 
 /// The stored form of a feature: a GeoJSON Feature with its stable id and non-null
-/// attributes under their field names.
+/// attributes under their field names (the form `GET .../features/{feature id}` serves).
 pub fn feature_json(layer: &Layer, feature: &Feature) -> Json {
-    let mut props = Map::new();
-    for (field, value) in layer.schema.fields().iter().zip(feature.attrs.iter()) {
-        if !value.is_null() {
-            props.insert(field.name.clone(), value.to_json());
-        }
-    }
-    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&feature.geometry));
-    serde_json::json!({"type": "Feature", "id": &*feature.id, "geometry": geometry, "properties": props})
+    layer.to_geojson(feature)
 }
 
 /// Reads a GeoJSON Feature (or bare `{geometry, properties}`) from an edit body.
-fn parse_feature(layer: &Layer, id: &str, body: &Json) -> Result<Feature, EditError> {
+fn parse_feature(layer: &Layer, id: &str, body: &Json) -> Result<Validated, EditError> {
     let invalid = |m: String| EditError::Invalid(m);
     let obj = body
         .as_object()
@@ -140,7 +138,7 @@ pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepar
     let layer = atlas
         .layer(layer_id)
         .ok_or_else(|| EditError::UnknownLayer(layer_id.to_string()))?;
-    let position = |id: &str| layer.features().iter().position(|f| &*f.id == id);
+    let position = |id: &str| layer.fid_of(id).map(|fid| fid as usize);
     let not_found = |id: &str| EditError::NotFound {
         layer: layer_id.to_string(),
         id: id.to_string(),
@@ -179,7 +177,17 @@ pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepar
             (Op::Delete, id, Some(old), None)
         }
     };
-    let after_json = after.as_ref().map(|f| feature_json(layer, f));
+    if let Some(v) = &after {
+        unique_in_layer(layer, &v.feature).map_err(|e| EditError::Invalid(e.to_string()))?;
+    }
+    let after_json = after.as_ref().map(|v| {
+        let mut json = feature_json(layer, &v.feature);
+        if !v.repairs.is_empty() {
+            json["repairs"] = v.repairs.clone().into();
+        }
+        json
+    });
+    let after = after.map(|v| v.feature);
     let record = EditRecord {
         seq: 0,
         at: String::new(),
@@ -231,10 +239,9 @@ fn merge(old: &Json, patch: &Json) -> Result<Json, EditError> {
 
 /// An id not yet used in the layer: `new-1`, `new-2`, …
 fn fresh_id(layer: &Layer) -> String {
-    let used: std::collections::HashSet<&str> = layer.features().iter().map(|f| &*f.id).collect();
     (1..)
         .map(|i| format!("new-{i}"))
-        .find(|id| !used.contains(id.as_str()))
+        .find(|id| layer.fid_of(id).is_none())
         .expect("some id is free")
 }
 
@@ -293,7 +300,7 @@ pub fn replay(atlas: &Atlas, records: &[EditRecord]) -> (Atlas, Vec<String>) {
         let change = match &r.after {
             None => None,
             Some(after) => match parse_feature(layer, &r.id, after) {
-                Ok(f) => Some(f),
+                Ok(v) => Some(v.feature),
                 Err(e) => {
                     problems.push(format!("edit {} ({} {:?}): {e}", r.seq, r.layer, r.id));
                     continue;

@@ -5,16 +5,19 @@
 //! read at all is recorded with its error and left out; the rest still load, so one bad
 //! file never takes the server down. Every refused feature is in the [`LoadReport`].
 
+mod attrs;
 pub mod geometry;
 pub mod manifest;
 #[cfg(feature = "gdal")]
 pub mod ogr;
 pub mod osm;
+pub mod polygon;
 pub mod source;
+pub mod unique;
 pub mod validate;
 
 pub use manifest::{LayerSpec, Manifest, ManifestError};
-pub use validate::{LayerReport, Rejection};
+pub use validate::{LayerReport, Rejection, Repaired};
 
 use crate::atlas::{Atlas, FailedLayer};
 use serde::Serialize;
@@ -75,12 +78,19 @@ impl LoadReport {
             for w in &l.warnings {
                 writeln!(out, "    warning: {w}").expect("writing to a String cannot fail");
             }
+            let id = |id: &Option<String>| {
+                id.as_deref()
+                    .map(|id| format!(" (id {id})"))
+                    .unwrap_or_default()
+            };
             for r in &l.rejections {
-                let id =
-                    r.id.as_deref()
-                        .map(|id| format!(" (id {id})"))
-                        .unwrap_or_default();
+                let id = id(&r.id);
                 writeln!(out, "    rejected {}#{}{id}: {}", r.file, r.index, r.reason)
+                    .expect("writing to a String cannot fail");
+            }
+            for r in &l.repairs {
+                let id = id(&r.id);
+                writeln!(out, "    repaired {}#{}{id}: {}", r.file, r.index, r.repair)
                     .expect("writing to a String cannot fail");
             }
         }
@@ -140,6 +150,9 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
                 );
                 for r in &layer_report.rejections {
                     tracing::warn!(layer = %spec.id, file = %r.file, index = r.index, "feature rejected: {}", r.reason);
+                }
+                for r in &layer_report.repairs {
+                    tracing::warn!(layer = %spec.id, file = %r.file, index = r.index, "feature repaired: {}", r.repair);
                 }
                 layers.push(layer);
                 report.layers.push(layer_report);

@@ -4,18 +4,22 @@
 //! 1. source field names are mapped to canonical names (`[layer.fields]`);
 //! 2. the geometry family must be one the kind accepts;
 //! 3. each canonical attribute is coerced to its type (text cells parse as numbers) and
-//!    checked against its rule (severity 1–4, known codes, non-negative counts);
-//!    a missing required attribute refuses the feature;
-//! 4. ids must be unique within the layer.
+//!    checked against its rule (severity 1–4, known codes, counts within their bound) and
+//!    the kind's relations (occupancy within capacity; see `attrs`); a missing required
+//!    attribute refuses the feature;
+//! 4. ids, and admin codes, must be unique within the layer (see `unique`); an edit's
+//!    feature is held to the same against the layer it joins.
 //!
 //! Other properties are kept as extra fields whose type is inferred over the whole layer.
 //! A refused feature is never dropped silently: it becomes a [`Rejection`] with the file,
 //! its index and the reason.
 
+use super::attrs;
 use super::manifest::LayerSpec;
+use super::polygon::{self, Repair};
 use super::source::{RawFeature, SourceRead, Unreadable};
-use crate::atlas::kind::{Attr, Rule};
-use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
+use super::unique::{Duplicate, FeatureRef, Repeat, repeats};
+use crate::atlas::{Feature, Field, FieldType, GeometryClass, Kind, Layer, Schema, Value};
 use geo::Geometry;
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -32,6 +36,17 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// A feature accepted after its geometry was repaired (see [`super::polygon`]).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Repaired {
+    pub file: String,
+    /// 0-based position in the file.
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub repair: String,
+}
+
 /// What happened to one layer at load.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct LayerReport {
@@ -40,6 +55,8 @@ pub struct LayerReport {
     pub loaded: usize,
     pub rejected: usize,
     pub rejections: Vec<Rejection>,
+    /// Features loaded with a repaired geometry, and what was done.
+    pub repairs: Vec<Repaired>,
     pub warnings: Vec<String>,
     /// Set when the layer could not be loaded at all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +106,14 @@ struct Shapes {
 }
 
 impl Shapes {
+    /// Feature `a`'s value of its kind's attribute `i`, if it has one.
+    fn canonical<'v>(&self, a: &'v Accepted, i: usize) -> Option<&'v Value> {
+        let present = self.shapes[a.shape as usize].present;
+        // Present kind attributes come first in `values`, in the kind's order.
+        (present & (1 << i) != 0)
+            .then(|| &a.values[(present & ((1 << i) - 1)).count_ones() as usize])
+    }
+
     fn number(&mut self, shape: &Shape) -> u32 {
         // Consecutive features nearly always share a shape: no hashing then.
         if let Some(last) = self.last
@@ -129,6 +154,8 @@ struct Valid {
     canonical: Vec<Value>,
     extras: Vec<(String, Json)>,
     defaulted: AttrSet,
+    /// What was repaired in the geometry.
+    repairs: Vec<Repair>,
 }
 
 /// An extra property's JSON value, as held until its column's type is known: booleans,
@@ -148,16 +175,25 @@ fn extra_value(json: Json) -> Value {
     }
 }
 
+/// A feature checked for an edit, and what was repaired in its geometry (as a file's
+/// report would say it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub feature: Feature,
+    pub repairs: Vec<String>,
+}
+
 /// Validates one feature for an existing layer, as an edit: the import's checks for a
-/// feature given with canonical property names, then its attributes aligned with the
-/// layer's schema. A property the layer has no field for is refused (naming the fields
-/// it has), as is a value of the wrong type for an extra field.
+/// feature given with canonical property names (the same function a file's features go
+/// through, so the same bounds and the same polygon repair), then its attributes aligned
+/// with the layer's schema. A property the layer has no field for is refused (naming the
+/// fields it has), as is a value of the wrong type for an extra field.
 pub fn validate_for_layer(
     layer: &Layer,
     id: &str,
     geometry: Geometry<f64>,
     props: Vec<(String, Json)>,
-) -> Result<Feature, String> {
+) -> Result<Validated, String> {
     if let Some((unknown, _)) = props.iter().find(|(k, _)| layer.schema.field(k).is_none()) {
         let fields: Vec<&str> = layer.schema.names().collect();
         return Err(format!(
@@ -206,11 +242,49 @@ pub fn validate_for_layer(
             )),
         })
         .collect::<Result<Vec<Value>, String>>()?;
-    Ok(Feature {
+    let feature = Feature {
         id: id.into(),
         geometry: one.features()[0].geometry.clone(),
         attrs: attrs.into(),
-    })
+    };
+    let repairs = report.repairs.into_iter().map(|r| r.repair).collect();
+    Ok(Validated { feature, repairs })
+}
+
+/// Refuses an edited feature whose unique attribute, an admin `code`, another feature
+/// of `layer` already has: the check a file gets, with the layer's other features
+/// standing first. Apart from [`validate_for_layer`] because replaying a log checks each
+/// record against the layer as loaded, which the records before it have since changed.
+pub fn unique_in_layer(layer: &Layer, edited: &Feature) -> Result<(), Duplicate> {
+    let Some(attr) = layer.kind.unique_attr() else {
+        return Ok(());
+    };
+    let others: Vec<u32> = (0..layer.len() as u32)
+        .filter(|&fid| layer.features()[fid as usize].id != edited.id)
+        .collect();
+    let value = layer
+        .schema
+        .position(attr)
+        .and_then(|col| edited.attrs[col].as_str());
+    let keys: Vec<Option<&str>> = others
+        .iter()
+        .map(|&fid| layer.value(fid, attr).as_str())
+        .chain([value])
+        .collect();
+    let clash = repeats(keys.into_iter())
+        .into_iter()
+        .find(|r| r.at == others.len());
+    match clash {
+        None => Ok(()),
+        Some(r) => Err(Duplicate {
+            what: attr,
+            value: value.unwrap_or_default().to_string(),
+            first: FeatureRef {
+                index: None,
+                id: Some(layer.features()[others[r.first] as usize].id.to_string()),
+            },
+        }),
+    }
 }
 
 /// Validates everything a reader produced and builds the layer with its report.
@@ -232,6 +306,7 @@ pub struct LayerBuilder<'a> {
     /// The shape being assembled, kept to reuse its buffer.
     scratch: Shape,
     rejections: Vec<Rejection>,
+    repairs: Vec<Repaired>,
     /// The source guarantees unique ids (a primary key), so they are not checked again.
     ids_unique: bool,
 }
@@ -245,6 +320,7 @@ impl<'a> LayerBuilder<'a> {
             shapes: Shapes::default(),
             scratch: Shape::default(),
             rejections: Vec::new(),
+            repairs: Vec::new(),
             ids_unique: false,
         }
     }
@@ -274,6 +350,14 @@ impl<'a> LayerBuilder<'a> {
         };
         match outcome {
             Ok(valid) => {
+                for repair in &valid.repairs {
+                    self.repairs.push(Repaired {
+                        file: self.file_label.to_string(),
+                        index: valid.index,
+                        id: valid.id.clone(),
+                        repair: repair.to_string(),
+                    });
+                }
                 let accepted = self.store(valid);
                 self.accepted.push(accepted);
             }
@@ -329,6 +413,7 @@ impl<'a> LayerBuilder<'a> {
             shapes,
             scratch: _,
             rejections,
+            mut repairs,
             ids_unique,
         } = self;
         let mut report = LayerReport {
@@ -351,29 +436,20 @@ impl<'a> LayerBuilder<'a> {
             id,
             reason,
         };
-        // A repeated id keeps its first feature.
-        let duplicates = if ids_unique {
-            Vec::new()
-        } else {
-            repeated_ids(&accepted)
-        };
-        if !duplicates.is_empty() {
-            let mut keep = vec![true; accepted.len()];
-            for &(pos, first) in &duplicates {
-                keep[pos] = false;
-                let a = &accepted[pos];
-                let id = a.id.as_deref().expect("duplicates have ids");
-                report.rejections.push(reject(
-                    a.index,
-                    Some(id.to_string()),
-                    format!("duplicate id {id:?} (first at index {first})"),
-                ));
-            }
-            let mut keep = keep.into_iter();
-            accepted.retain(|_| keep.next().expect("one flag per feature"));
+        let refused = refuse_repeats(&mut accepted, &shapes, spec.kind, ids_unique);
+        if !refused.is_empty() {
+            // A repaired feature refused later (a repeated id) is reported as refused only.
+            let gone: std::collections::HashSet<usize> = refused.iter().map(|r| r.index).collect();
+            repairs.retain(|r| !gone.contains(&r.index));
+            report.rejections.extend(
+                refused
+                    .into_iter()
+                    .map(|r| reject(r.index, r.id, r.why.to_string())),
+            );
             report.rejections.sort_by_key(|r| r.index);
         }
         report.rejected = report.rejections.len();
+        report.repairs = repairs;
         let kind = spec.kind;
         let attrs = kind.attrs();
         for (name, value) in &spec.defaults {
@@ -482,26 +558,87 @@ impl<'a> LayerBuilder<'a> {
     }
 }
 
-/// The features whose id an earlier feature already has: (position, source index of the
-/// first). Checked after validation with borrowed keys and a fast hash: at ten million
-/// features, cloning every id into a SipHash map was the single largest cost of a load.
-fn repeated_ids(accepted: &[Accepted]) -> Vec<(usize, usize)> {
-    let mut first_index_of_id: foldhash::HashMap<&str, usize> = Default::default();
-    first_index_of_id.reserve(accepted.len());
-    accepted
+/// A feature refused for repeating an earlier one's id or unique attribute.
+struct Repeated {
+    /// Position in the source.
+    index: usize,
+    id: Option<String>,
+    why: Duplicate,
+}
+
+/// Removes the features whose id, or value of the kind's unique attribute, an earlier
+/// feature already has (the first keeps it), and says which and why. Ids are checked
+/// first, so a feature repeating both is refused once.
+fn refuse_repeats(
+    accepted: &mut Vec<Accepted>,
+    shapes: &Shapes,
+    kind: Kind,
+    ids_unique: bool,
+) -> Vec<Repeated> {
+    let mut refused = Vec::new();
+    if !ids_unique {
+        let found = repeats(accepted.iter().map(|a| a.id.as_deref()));
+        refused.extend(drop_repeats(accepted, &found, |first, a| Duplicate {
+            what: "id",
+            value: a.id.as_deref().expect("repeated ids exist").to_string(),
+            first: FeatureRef {
+                index: Some(first.index),
+                id: None,
+            },
+        }));
+    }
+    let Some(attr) = kind.unique_attr() else {
+        return refused;
+    };
+    let i = kind
+        .attrs()
         .iter()
-        .enumerate()
-        .filter_map(|(pos, a)| {
-            let id = a.id.as_deref()?;
-            match first_index_of_id.entry(id) {
-                std::collections::hash_map::Entry::Occupied(first) => Some((pos, *first.get())),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(a.index);
-                    None
-                }
+        .position(|a| a.name == attr)
+        .expect("a kind's unique attribute is one of its attributes");
+    let key = |a: &Accepted| {
+        shapes
+            .canonical(a, i)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let keys: Vec<Option<String>> = accepted.iter().map(key).collect();
+    let found = repeats(keys.iter().map(Option::as_deref));
+    refused.extend(drop_repeats(accepted, &found, |first, a| Duplicate {
+        what: attr,
+        value: key(a).expect("repeated values exist"),
+        first: FeatureRef {
+            index: Some(first.index),
+            id: first.id.as_deref().map(str::to_owned),
+        },
+    }));
+    refused
+}
+
+/// Removes the repeats `found` among `accepted`, each explained by `why(first, repeat)`.
+fn drop_repeats(
+    accepted: &mut Vec<Accepted>,
+    found: &[Repeat],
+    why: impl Fn(&Accepted, &Accepted) -> Duplicate,
+) -> Vec<Repeated> {
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let mut keep = vec![true; accepted.len()];
+    let refused = found
+        .iter()
+        .map(|r| {
+            keep[r.at] = false;
+            let a = &accepted[r.at];
+            Repeated {
+                index: a.index,
+                id: a.id.as_deref().map(str::to_owned),
+                why: why(&accepted[r.first], a),
             }
         })
-        .collect()
+        .collect();
+    let mut keep = keep.into_iter();
+    accepted.retain(|_| keep.next().expect("one flag per feature"));
+    refused
 }
 
 /// Checks one feature against its kind; a refusal gives back the index and id with why.
@@ -533,17 +670,24 @@ fn validate_feature(
     {
         id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
     }
-    match canonical_attributes(spec, &mut props) {
-        Ok((canonical, defaulted)) => Ok(Valid {
-            index: raw.index,
-            id,
-            geometry: raw.geometry,
-            canonical,
-            extras: props,
-            defaulted,
-        }),
-        Err(reason) => Err((raw.index, id, reason)),
-    }
+    let (canonical, defaulted) = match canonical_attributes(spec, &mut props) {
+        Ok(attributes) => attributes,
+        Err(reason) => return Err((raw.index, id, reason)),
+    };
+    // After the attributes: the polygon check is the costly one.
+    let checked = match polygon::check(kind, raw.geometry) {
+        Ok(checked) => checked,
+        Err(e) => return Err((raw.index, id, e.to_string())),
+    };
+    Ok(Valid {
+        index: raw.index,
+        id,
+        geometry: checked.geometry,
+        canonical,
+        extras: props,
+        defaulted,
+        repairs: checked.repairs,
+    })
 }
 
 /// Takes the kind's attributes out of `props` (what is left are extras), typed, checked
@@ -575,13 +719,14 @@ fn canonical_attributes(
         };
         let value = match found {
             None => Value::Null,
-            Some(json) => coerce(attr, &json)?,
+            Some(json) => attrs::coerce(attr, &json)?,
         };
         if value.is_null() && attr.required {
             return Err(format!("missing required attribute {:?}", attr.name));
         }
         canonical.push(value);
     }
+    attrs::check_relations(kind, &canonical).map_err(|e| e.to_string())?;
     Ok((canonical, defaulted))
 }
 
@@ -599,133 +744,6 @@ fn json_text(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// Coerces one canonical attribute and applies its rule.
-fn coerce(attr: &Attr, json: &Json) -> Result<Value, String> {
-    let name = attr.name;
-    let shown = || match json {
-        Json::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    };
-    if name == "severity"
-        && let Some(level) = json.as_str().and_then(severity_from_colour)
-    {
-        return Ok(Value::Int(level));
-    }
-    let value = match attr.ty {
-        FieldType::Integer => {
-            let n = match json {
-                Json::Number(n) => n
-                    .as_i64()
-                    .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
-                Json::String(s) => s.trim().parse::<i64>().ok().or_else(|| {
-                    s.trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|f| f.fract() == 0.0 && f.is_finite())
-                        .map(|f| f as i64)
-                }),
-                _ => None,
-            };
-            Value::Int(
-                n.ok_or_else(|| format!("attribute {name}: expected an integer, got {}", shown()))?,
-            )
-        }
-        FieldType::Number => {
-            let n = match json {
-                Json::Number(n) => n.as_f64(),
-                Json::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-                _ => None,
-            };
-            Value::Float(
-                n.ok_or_else(|| format!("attribute {name}: expected a number, got {}", shown()))?,
-            )
-        }
-        FieldType::Boolean => {
-            let b = match json {
-                Json::Bool(b) => Some(*b),
-                Json::Number(n) => n.as_i64().and_then(|i| match i {
-                    0 => Some(false),
-                    1 => Some(true),
-                    _ => None,
-                }),
-                Json::String(s) => match s.trim().to_lowercase().as_str() {
-                    "true" | "yes" | "1" | "y" | "是" => Some(true),
-                    "false" | "no" | "0" | "n" | "否" => Some(false),
-                    _ => None,
-                },
-                _ => None,
-            };
-            Value::Bool(b.ok_or_else(|| {
-                format!("attribute {name}: expected true or false, got {}", shown())
-            })?)
-        }
-        FieldType::String => match json {
-            Json::String(s) => Value::Text(s.trim().into()),
-            Json::Number(n) => Value::Text(n.to_string().into()),
-            Json::Bool(b) => Value::Text(b.to_string().into()),
-            _ => return Err(format!("attribute {name}: expected text, got {}", shown())),
-        },
-    };
-    apply_rule(attr, value)
-}
-
-fn apply_rule(attr: &Attr, value: Value) -> Result<Value, String> {
-    let name = attr.name;
-    match attr.rule {
-        Rule::Any => Ok(value),
-        Rule::Range(lo, hi) => match value.as_i64() {
-            Some(v) if (lo..=hi).contains(&v) => Ok(value),
-            _ if name == "severity" => Err(format!(
-                "unknown severity value {value}; severity is 1 (blue), 2 (yellow), 3 (orange) or 4 (red)"
-            )),
-            _ => Err(format!("attribute {name}: {value} is outside {lo}..={hi}")),
-        },
-        Rule::NonNegative => match value.as_f64() {
-            Some(v) if v >= 0.0 => Ok(value),
-            _ => Err(format!("attribute {name}: {value} must not be negative")),
-        },
-        Rule::Positive => match value.as_f64() {
-            Some(v) if v > 0.0 => Ok(value),
-            _ => Err(format!(
-                "attribute {name}: {value} must be greater than zero"
-            )),
-        },
-        Rule::OneOf { codes, aliases } => {
-            let text = value.as_str().unwrap_or_default().trim();
-            let lower = text.to_lowercase();
-            if let Some(code) = codes.iter().find(|c| **c == lower) {
-                return Ok(Value::Text((*code).into()));
-            }
-            if let Some((_, code)) = aliases.iter().find(|(alias, _)| *alias == text) {
-                return Ok(Value::Text((*code).into()));
-            }
-            Err(format!(
-                "attribute {name}: unknown value {text:?}; expected one of {}",
-                codes.join(", ")
-            ))
-        }
-        Rule::Aliased(aliases) => {
-            let text = value.as_str().unwrap_or_default().trim();
-            let normal = aliases
-                .iter()
-                .find(|(alias, _)| *alias == text)
-                .map(|(_, c)| *c)
-                .unwrap_or(text);
-            Ok(Value::Text(normal.to_lowercase().into()))
-        }
-    }
-}
-
-fn severity_from_colour(s: &str) -> Option<i64> {
-    match s.trim().to_lowercase().as_str() {
-        "blue" | "蓝" | "蓝色" | "iv" | "ⅳ" => Some(1),
-        "yellow" | "黄" | "黄色" | "iii" | "ⅲ" => Some(2),
-        "orange" | "橙" | "橙色" | "ii" | "ⅱ" => Some(3),
-        "red" | "红" | "红色" | "i" | "ⅰ" => Some(4),
-        _ => None,
     }
 }
 
@@ -911,6 +929,48 @@ mod tests {
         assert_eq!(layer.len(), 2);
         assert_eq!(report.rejections[0].index, 1);
         assert!(report.rejections[0].reason.contains("first at index 0"));
+    }
+
+    /// Three villages, squares side by side; the third repeats the first's code and the
+    /// fourth repeats the second's id (refused for the id, once).
+    #[test]
+    fn a_repeated_admin_code_refuses_the_later_unit_naming_the_first() {
+        let square = |x: i32| format!("[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]", x + 1, x + 1);
+        let village = |id: &str, x: i32, code: &str| {
+            format!(
+                r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Polygon","coordinates":{}}},"properties":{{"code":"{code}","name":"村{x}","level":"村"}}}}"#,
+                square(x)
+            )
+        };
+        let text = format!(
+            r#"{{"type":"FeatureCollection","features":[{},{},{},{}]}}"#,
+            village("v1", 0, "510184001"),
+            village("v2", 1, "510184002"),
+            village("v3", 2, "510184001"),
+            village("v2", 3, "510184002"),
+        );
+        let (layer, report) = build_layer(
+            &spec("admin", ""),
+            read_geojson(text.as_bytes()).unwrap(),
+            "villages.geojson",
+        );
+        assert_eq!(layer.len(), 2);
+        let refused: Vec<(usize, Option<&str>, &str)> = report
+            .rejections
+            .iter()
+            .map(|r| (r.index, r.id.as_deref(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (
+                    2,
+                    Some("v3"),
+                    r#"duplicate code "510184001" (first at index 0, id "v1")"#
+                ),
+                (3, Some("v2"), r#"duplicate id "v2" (first at index 1)"#),
+            ]
+        );
     }
 
     #[test]

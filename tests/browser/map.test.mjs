@@ -197,7 +197,7 @@ async function main() {
     const text = await popup.textContent();
     assert(text.includes(name), `popup does not mention "${name}": ${text.slice(0, 120)}`);
     await page.waitForSelector(".feature-popup.enriched", { timeout: 5000 }).catch(() => {
-      throw new Error("popup was not enriched from /api/layers/{id}/features/{fid}");
+      throw new Error("popup was not enriched from /api/layers/{id}/fid/{fid}");
     });
   });
 
