@@ -431,7 +431,8 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let loaded = import::load_folder(&args.data)
         .with_context(|| format!("loading {}", args.data.display()))?;
     let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas);
-    let (impact, plan) = riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
+    let (impact, plan) =
+        riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
     let format = args.format.into();
     print(format, render::plan(&plan, &impact, &loaded.atlas, format)?)
 }

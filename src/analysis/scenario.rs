@@ -519,7 +519,7 @@ fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioE
         }
     }
     let checked = crate::import::polygon::check(Kind::Hazard, geo::Geometry::MultiPolygon(area))
-        .map_err(|e| ScenarioError(format!("geometry: {e}")))?;
+        .map_err(|e| ScenarioError::Invalid(format!("geometry: {e}")))?;
     repairs.extend(checked.repairs.iter().map(ToString::to_string));
     let area = match checked.geometry {
         geo::Geometry::MultiPolygon(mp) => mp,
