@@ -2,12 +2,12 @@
 
 use anyhow::Context;
 use clap::Parser;
-use riskatlas::api::{AppState, router};
+use riskatlas::api::{AppState, HttpOptions, router};
 use riskatlas::config::{Cli, Command, ImpactArgs, ServeArgs};
 use riskatlas::import;
 use riskatlas::render::{self, Format, Output};
+use riskatlas::service::Service;
 use std::process::ExitCode;
-use std::time::Instant;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -50,105 +50,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn log_loaded(loaded: &import::Loaded, started: Instant) {
-    tracing::info!(
-        atlas = %loaded.atlas.name,
-        layers = loaded.atlas.layers().len(),
-        features = loaded.atlas.feature_count(),
-        rejected = loaded.report.rejected(),
-        failed_layers = loaded.report.failed().count(),
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        "atlas loaded"
-    );
-}
-
-/// Loads the atlas from PostGIS and sets the state up to take edits there and to follow
-/// the edits of every other server on the database.
+/// Opens PostGIS with a progress bar, and starts following other servers' edits.
 #[cfg(feature = "postgis")]
-async fn postgis_state(url: &str, args: &ServeArgs, started: Instant) -> anyhow::Result<AppState> {
-    use riskatlas::store::postgis;
-    let pool = postgis::connect(url).await?;
-    // Read before loading: edits committed during the load are replayed after it.
-    let applied = postgis::last_edit_seq(&pool).await?;
+async fn open_postgis(url: &str) -> anyhow::Result<std::sync::Arc<Service>> {
+    use riskatlas::store::postgis::Progress;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/~{len} rows ({per_sec})")
             .expect("a valid template"),
     );
-    let loaded = postgis::load(&pool, |p| match p {
-        postgis::Progress::Start(rows) => {
+    let (service, follow) = Service::open_postgis(url, |p| match p {
+        Progress::Start(rows) => {
             tracing::info!(rows_estimated = rows, "loading from PostGIS");
             if let Some(rows) = rows {
                 bar.set_length(rows);
             }
         }
-        postgis::Progress::Layer(id, rows) => {
+        Progress::Layer(id, rows) => {
             tracing::info!(layer = id, rows_estimated = rows, "loading layer");
             bar.set_message(id.to_string());
         }
-        postgis::Progress::Rows(n) => bar.inc(n),
+        Progress::Rows(n) => bar.inc(n),
     })
     .await?;
     bar.finish_and_clear();
-    log_loaded(&loaded, started);
-    let state = AppState::with_options(
-        loaded.atlas,
-        loaded.report,
-        args.tile_cache_mb << 20,
-        args.bind.to_string(),
-    )
-    .with_web_dir(args.web_dir.clone())
-    .with_postgis_edits(pool.clone(), applied);
-    tokio::spawn(follow_edits(pool, state.clone()));
-    Ok(state)
-}
-
-/// Applies the edits other servers commit: woken by NOTIFY, and every few seconds in
-/// case a notification was missed while the connection was down.
-#[cfg(feature = "postgis")]
-async fn follow_edits(pool: riskatlas::store::postgis::PgPool, state: AppState) {
-    let catch_up = || async {
-        match state.catch_up().await {
-            Ok(_) => state.set_store_problem(None),
-            Err(e) => state.set_store_problem(Some(format!("cannot read edits: {e:#}"))),
-        }
-    };
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-    loop {
-        let listener = async {
-            let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
-            l.listen(riskatlas::store::postgis::EDITS_CHANNEL).await?;
-            Ok::<_, sqlx::Error>(l)
-        };
-        match listener.await {
-            Ok(mut listener) => {
-                catch_up().await;
-                loop {
-                    tokio::select! {
-                        n = listener.recv() => match n {
-                            Ok(_) => catch_up().await,
-                            Err(e) => {
-                                state.set_store_problem(Some(format!(
-                                    "edit notifications interrupted: {e}"
-                                )));
-                                break;
-                            }
-                        },
-                        _ = tick.tick() => catch_up().await,
-                    }
-                }
-            }
-            Err(e) => state.set_store_problem(Some(format!("cannot listen for edits: {e}"))),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
+    tokio::spawn(follow);
+    Ok(service)
 }
 
 #[cfg(not(feature = "postgis"))]
-async fn postgis_state(
-    _url: &str,
-    _args: &ServeArgs,
-    _started: Instant,
-) -> anyhow::Result<AppState> {
+async fn open_postgis(_url: &str) -> anyhow::Result<std::sync::Arc<Service>> {
     anyhow::bail!("this riskatlas was built without the `postgis` feature")
 }
 
@@ -334,15 +264,10 @@ fn add_to_folder(
             .file_name()
             .ok_or_else(|| anyhow::anyhow!("{} is not a file", args.file.display()))?,
     };
-    let manifest = dir.join("atlas.toml");
-    let mut text = std::fs::read_to_string(&manifest).unwrap_or_else(|_| {
-        format!(
-            "name = {}\n",
-            toml::Value::String(dir.display().to_string())
-        )
-    });
+    let manifest = dir.join(riskatlas::import::manifest::MANIFEST_FILE);
+    let existing = std::fs::read_to_string(&manifest).unwrap_or_default();
     anyhow::ensure!(
-        !riskatlas::import::manifest::Manifest::parse(&text, dir)
+        !riskatlas::import::manifest::Manifest::parse(&existing, dir)
             .map(|m| m.layers.iter().any(|l| l.id == spec.id))
             .unwrap_or(false),
         "{} already has a layer {}",
@@ -359,26 +284,7 @@ fn add_to_folder(
         Some(text) => std::fs::write(&target, text)?,
         None => std::fs::copy(&args.file, &target).map(drop)?,
     }
-    let s = |v: &str| toml::Value::String(v.to_string()).to_string();
-    text.push_str(&format!(
-        "\n[[layer]]\nid = {}\nkind = {}\nname = {}\nfile = {}\n",
-        s(spec.id.as_str()),
-        s(spec.kind.code()),
-        s(&spec.name),
-        s(&file_name.to_string_lossy())
-    ));
-    for (key, value) in [("lon", &spec.lon), ("lat", &spec.lat)] {
-        if let Some(v) = value {
-            text.push_str(&format!("{key} = {}\n", s(v)));
-        }
-    }
-    if !spec.rename.is_empty() {
-        text.push_str("[layer.fields]\n");
-        for (source, canonical) in &spec.rename {
-            text.push_str(&format!("{canonical} = {}\n", s(source)));
-        }
-    }
-    std::fs::write(&manifest, text)?;
+    riskatlas::import::manifest::append_layer(dir, spec, &file_name.to_string_lossy())?;
     Ok(())
 }
 
@@ -455,41 +361,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let started = Instant::now();
-    let state = match &args.postgis {
-        Some(url) => runtime.block_on(postgis_state(url, &args, started))?,
-        None => {
-            let loaded = import::load_folder(&args.data)
-                .with_context(|| format!("loading data folder {}", args.data.display()))?;
-            log_loaded(&loaded, started);
-            // Edits accepted before the last stop: replayed over the layer files.
-            let log_path = args.data.join(riskatlas::edits::LOG_FILE);
-            let archived = riskatlas::edits::log::EditLog::last_seq_in(
-                &args.data.join(riskatlas::edits::compact::ARCHIVE_FILE),
-            )?;
-            let (log, recovered) = riskatlas::edits::log::EditLog::open_after(&log_path, archived)
-                .with_context(|| format!("opening the edit log {}", log_path.display()))?;
-            let (atlas, problems) = riskatlas::edits::replay(&loaded.atlas, &recovered.records);
-            for p in &problems {
-                tracing::error!("edit log: {p}");
-            }
-            let mut report = loaded.report;
-            report.edit_log = problems;
-            tracing::info!(
-                edits = recovered.records.len(),
-                torn_bytes_cut = recovered.truncated_bytes,
-                path = %log_path.display(),
-                "edit log replayed"
-            );
-            AppState::with_options(
-                atlas,
-                report,
-                args.tile_cache_mb << 20,
-                args.bind.to_string(),
-            )
-            .with_edit_log(log)
-        }
+    let service = match &args.postgis {
+        Some(url) => runtime.block_on(open_postgis(url))?,
+        None => std::sync::Arc::new(Service::open_folder(&args.data)?),
     };
+    let state = AppState::serving(
+        service,
+        HttpOptions {
+            tile_cache_bytes: args.tile_cache_mb << 20,
+            public_host: args.bind.to_string(),
+            web_dir: args.web_dir.clone(),
+        },
+    );
     // Build the road graph now rather than on the first evacuation request.
     let _ = state.atlas().road_graph();
     runtime.block_on(async move {

@@ -36,14 +36,13 @@ fn reload(dir: &Path) -> Atlas {
     atlas
 }
 
-/// A server's state on `dir`, as `serve` builds it: numbering goes on after the archive.
+/// A server's state on `dir`, started as `serve` starts it.
 fn app_on(dir: &Path) -> axum::Router {
-    let loaded = riskatlas::import::load_folder(dir).unwrap();
-    let archived =
-        EditLog::last_seq_in(&dir.join(riskatlas::edits::compact::ARCHIVE_FILE)).unwrap();
-    let (log, found) = EditLog::open_after(&dir.join(LOG_FILE), archived).unwrap();
-    let (atlas, _) = replay(&loaded.atlas, &found.records);
-    router(AppState::new(atlas, loaded.report).with_edit_log(log))
+    let service = riskatlas::service::Service::open_folder(dir).unwrap();
+    router(AppState::serving(
+        std::sync::Arc::new(service),
+        riskatlas::api::HttpOptions::default(),
+    ))
 }
 
 async fn send(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> common::Reply {

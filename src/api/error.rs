@@ -81,6 +81,7 @@ impl From<crate::edits::EditError> for ApiError {
 /// | malformed request, out-of-range value, bad scenario | 400 |
 /// | road routing asked for on an atlas without roads | 400 |
 /// | a layer or feature named in the path is unknown | 404 |
+/// | an edit on a server that takes none | 405 |
 /// | an insert of an id that exists | 409 |
 /// | the data cannot answer (coverage without roads) | 422 |
 /// | the store cannot make an edit durable now | 503 |
@@ -94,6 +95,7 @@ impl From<crate::service::ServiceError> for ApiError {
             }
             S::Edit(e) => e.into(),
             S::NotFound(m) => ApiError::NotFound(m),
+            S::NotAllowed(m) => ApiError::MethodNotAllowed(m),
             S::Unprocessable(m) => ApiError::Unprocessable(m),
             S::Unavailable(m) => ApiError::Unavailable(m),
             S::Internal(cause) => ApiError::Internal(cause),

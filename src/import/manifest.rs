@@ -60,6 +60,79 @@ pub struct LayerSpec {
     pub delimiter: u8,
 }
 
+/// The manifest of a data folder.
+pub const MANIFEST_FILE: &str = "atlas.toml";
+
+/// One `[[layer]]` entry as `riskatlas import` writes it.
+#[derive(serde::Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lon: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lat: Option<&'a str>,
+    /// canonical name = source field name
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<&'a str, &'a str>,
+}
+
+impl LayerSpec {
+    /// This layer as a `[[layer]]` entry of `atlas.toml`, serialised by the toml crate
+    /// (so any name or field is quoted as TOML requires), with its data in `file`.
+    pub fn to_toml_entry(&self, file: &str) -> String {
+        #[derive(serde::Serialize)]
+        struct One<'a> {
+            layer: [Entry<'a>; 1],
+        }
+        let entry = Entry {
+            id: self.id.as_str(),
+            kind: self.kind.code(),
+            name: &self.name,
+            file,
+            lon: self.lon.as_deref(),
+            lat: self.lat.as_deref(),
+            fields: self
+                .rename
+                .iter()
+                .map(|(source, canonical)| (canonical.as_str(), source.as_str()))
+                .collect(),
+        };
+        toml::to_string(&One { layer: [entry] }).expect("strings and maps serialise to TOML")
+    }
+}
+
+/// Appends `spec` to the manifest text of `dir/atlas.toml` (or a new one named after
+/// the folder), keeping what is there, comments included, and writes it atomically (a
+/// temporary file renamed over the old one), so a crash leaves the old manifest or the
+/// new one, never half of one.
+pub fn append_layer(dir: &Path, spec: &LayerSpec, file: &str) -> Result<(), ManifestError> {
+    let path = dir.join(MANIFEST_FILE);
+    let mut text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "name = {}\n",
+            toml::Value::String(dir.display().to_string())
+        ),
+        Err(source) => return Err(ManifestError::Read { path, source }),
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(&spec.to_toml_entry(file));
+    let write = |p: &Path| std::fs::write(p, &text);
+    let temp = dir.join(format!(".{MANIFEST_FILE}.new"));
+    write(&temp)
+        .and_then(|_| std::fs::rename(&temp, &path))
+        .map_err(|source| ManifestError::Read {
+            path: path.clone(),
+            source,
+        })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("cannot read {path}: {source}")]
@@ -85,7 +158,7 @@ pub enum ManifestError {
 impl Manifest {
     /// Reads `dir/atlas.toml`.
     pub fn read(dir: &Path) -> Result<Manifest, ManifestError> {
-        let path = dir.join("atlas.toml");
+        let path = dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
             path: path.clone(),
             source,
@@ -195,6 +268,43 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An entry appended by `riskatlas import` reads back as the layer it describes,
+    /// with a quote and a newline in its name, and the comments already in the
+    /// manifest survive.
+    #[test]
+    fn an_appended_layer_reads_back_and_keeps_the_manifest_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            "# our county\nname = \"t\"\n",
+        )
+        .unwrap();
+        let spec = LayerSpec {
+            id: LayerId::parse("people").unwrap(),
+            kind: Kind::Population,
+            name: "村 \"east\"\nside".into(),
+            file: "people.csv".into(),
+            rename: [("户籍人口".to_string(), "population".to_string())].into(),
+            defaults: BTreeMap::new(),
+            lon: Some("经度".into()),
+            lat: None,
+            delimiter: b',',
+        };
+        append_layer(dir.path(), &spec, "people.csv").unwrap();
+        let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();
+        assert!(text.starts_with("# our county\n"), "{text}");
+        let m = Manifest::parse(&text, dir.path()).unwrap();
+        let l = &m.layers[0];
+        assert_eq!(l.id.as_str(), "people");
+        assert_eq!(l.kind, Kind::Population);
+        assert_eq!(l.name, "村 \"east\"\nside");
+        assert_eq!(l.lon.as_deref(), Some("经度"));
+        assert_eq!(
+            l.rename.get("户籍人口").map(String::as_str),
+            Some("population")
+        );
+    }
 
     #[test]
     fn a_manifest_with_chinese_field_mapping_parses() {

@@ -105,6 +105,19 @@ pub struct Loaded {
     pub report: LoadReport,
 }
 
+/// Logs a summary of a load: layers, features, refusals, time since `started`.
+pub fn log_loaded(loaded: &Loaded, started: Instant) {
+    tracing::info!(
+        atlas = %loaded.atlas.name,
+        layers = loaded.atlas.layers().len(),
+        features = loaded.atlas.feature_count(),
+        rejected = loaded.report.rejected(),
+        failed_layers = loaded.report.failed().count(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "atlas loaded"
+    );
+}
+
 /// Loads every layer named in `dir/atlas.toml`.
 pub fn load_folder(dir: &Path) -> Result<Loaded, ManifestError> {
     let manifest = Manifest::read(dir)?;

@@ -43,6 +43,9 @@ pub enum ServiceError {
     /// A resource named in the path does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The server is not set up to do this (edits on a server without a store).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The data cannot answer this request (no roads for a road analysis, no
     /// population layer for exposure).
     #[error("{0}")]

@@ -1,10 +1,25 @@
-//! The service layer, between the HTTP API and the domain: typed requests checked
-//! against one set of bounds ([`requests`]) and one error type that keeps every
-//! failure's kind ([`error`]). `api` maps HTTP onto these and `ServiceError` onto
-//! statuses; `analysis`, `routing` and `atlas` stay free of both.
+//! The service layer, between the HTTP API and the domain (martin-core beside martin's
+//! `srv` is the model): what the application *is*, apart from HTTP.
+//!
+//! - [`state`]: [`Service`], the current atlas, its store and health, and start-up;
+//! - [`snapshot`]: versions of the atlas that requests read whole;
+//! - [`store`]: the system of record as one trait (data folder, PostGIS, none), with
+//!   edits and the audit trail, and the one place work blocks;
+//! - [`requests`]: typed requests checked against one set of bounds;
+//! - [`analyses`]: impact, evacuation, coverage and routes as services;
+//! - [`error`]: one error type that keeps every failure's kind.
+//!
+//! `api` maps HTTP onto these and `ServiceError` onto statuses; `analysis`, `routing`
+//! and `atlas` stay free of both. A new analysis plugs in as a typed request in
+//! `requests`, a function in `analyses`, a renderer in `crate::render` and a route.
 
 pub mod analyses;
 pub mod error;
 pub mod requests;
+pub mod snapshot;
+pub mod state;
+pub mod store;
 
 pub use error::{RequestError, ServiceError};
+pub use snapshot::Snapshot;
+pub use state::Service;

@@ -1,0 +1,92 @@
+//! The system of record behind a server, as one trait: a data folder with its edit log
+//! ([`folder`]), PostGIS (`postgis`, feature `postgis`), or nothing at all
+//! ([`MemoryStore`], for tests and read-only use). A store owns how edits become
+//! durable, the audit trail, and catching up with edits made elsewhere; the
+//! [`Snapshots`] it installs into are what every request reads.
+//!
+//! Edits are serialised per store (each sees the one before), and everything that can
+//! take a while — finding the feature, rebuilding the layer and its R-tree, `fsync` —
+//! runs in [`blocking`], so tiles and analyses keep being served while an edit is made.
+
+pub mod folder;
+#[cfg(feature = "postgis")]
+pub mod postgis;
+
+use super::ServiceError;
+use super::snapshot::Snapshots;
+use crate::edits::{EditRecord, Request};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A store's answer, later.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, ServiceError>> + Send + 'a>>;
+
+/// An edit as a request makes it.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub layer: String,
+    pub request: Request,
+    /// Who makes it, as the audit trail records it.
+    pub who: String,
+}
+
+impl Edit {
+    /// Stamps a prepared record with the time and the editor.
+    pub fn stamp(&self, mut record: EditRecord) -> EditRecord {
+        record.at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        record.who = self.who.clone();
+        record
+    }
+}
+
+/// Where edits go and the audit trail comes from.
+pub trait Store: Send + Sync {
+    /// Checks an edit, makes it durable, then installs the edited atlas; returns the
+    /// logged record. A refused edit changes nothing; one that cannot be made durable
+    /// is not applied.
+    fn edit<'a>(&'a self, snapshots: &'a Snapshots, edit: Edit) -> Pending<'a, EditRecord>;
+
+    /// Every logged edit, oldest first.
+    fn history(&self) -> Pending<'_, Vec<EditRecord>>;
+
+    /// Applies edits committed elsewhere since the last one applied; returns how many.
+    /// Only a shared store has any.
+    fn catch_up<'a>(&'a self, _snapshots: &'a Snapshots) -> Pending<'a, usize> {
+        Box::pin(async { Ok(0) })
+    }
+}
+
+/// No store: the atlas as loaded, taking no edits.
+pub struct MemoryStore;
+
+impl Store for MemoryStore {
+    fn edit<'a>(&'a self, _: &'a Snapshots, _: Edit) -> Pending<'a, EditRecord> {
+        Box::pin(async {
+            Err(ServiceError::NotAllowed(
+                "this server takes no edits (serve a data folder or PostGIS to edit it)".into(),
+            ))
+        })
+    }
+
+    fn history(&self) -> Pending<'_, Vec<EditRecord>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// Runs work that blocks (CPU or disk) off the async threads: the one place the service
+/// layer blocks.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("worker failed: {e}")))?
+}
+
+/// An edit that could not be made durable, and so was not applied.
+fn unsaved(e: impl std::fmt::Display) -> ServiceError {
+    tracing::error!("edit not saved: {e}");
+    ServiceError::Unavailable(format!(
+        "the edit could not be saved, so it was not applied: {e}"
+    ))
+}

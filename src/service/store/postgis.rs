@@ -1,0 +1,179 @@
+//! PostGIS as the store: the atlas loaded from the database at start, each edit one
+//! transaction (feature row, audit row, `NOTIFY`), and every server on the database
+//! following the others' edits in `seq` order (`LISTEN`, plus a catch-up every few
+//! seconds in case a notification was missed while the connection was down).
+
+use super::{Edit, Pending, Store, blocking, unsaved};
+use crate::atlas::Kind;
+use crate::edits::EditRecord;
+use crate::import::Loaded;
+use crate::service::snapshot::Snapshots;
+use crate::service::{Service, ServiceError};
+use crate::store::postgis::{self as pg, PgPool};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A database shared by any number of servers.
+pub struct PostgisStore {
+    pool: PgPool,
+    /// Serialises this server's edits and catch-ups.
+    lock: tokio::sync::Mutex<()>,
+    /// The last edit (by `seq`) this server has applied.
+    applied_seq: AtomicU64,
+}
+
+/// A database opened for serving.
+pub struct OpenedPostgis {
+    pub loaded: Loaded,
+    pub store: PostgisStore,
+}
+
+impl PostgisStore {
+    /// Connects and loads the atlas, reporting progress (rows so far, of about how many).
+    pub async fn open(
+        url: &str,
+        progress: impl FnMut(pg::Progress<'_>),
+    ) -> anyhow::Result<OpenedPostgis> {
+        let pool = pg::connect(url).await?;
+        // Read before loading: edits committed during the load are replayed after it.
+        let applied = pg::last_edit_seq(&pool).await?;
+        let loaded = pg::load(&pool, progress).await?;
+        Ok(OpenedPostgis {
+            loaded,
+            store: PostgisStore::on_pool(pool, applied),
+        })
+    }
+
+    /// A store on a connected pool whose edits up to `applied_seq` the atlas holds.
+    pub fn on_pool(pool: PgPool, applied_seq: u64) -> PostgisStore {
+        PostgisStore {
+            pool,
+            lock: tokio::sync::Mutex::new(()),
+            applied_seq: applied_seq.into(),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Replays the edits committed after the last one applied (by any server), in
+    /// order. Replay is idempotent, so a notification that arrives twice changes nothing.
+    async fn catch_up_locked(&self, snapshots: &Snapshots) -> Result<usize, ServiceError> {
+        let after = self.applied_seq.load(Ordering::SeqCst);
+        let records = pg::edits_after(&self.pool, after)
+            .await
+            .map_err(|e| ServiceError::Unavailable(format!("cannot read edits: {e:#}")))?;
+        let Some(last) = records.last().map(|r| r.seq) else {
+            return Ok(0);
+        };
+        let current = snapshots.current();
+        let count = records.len();
+        let from = current.clone();
+        let (atlas, touches_roads) = blocking(move || {
+            let (atlas, problems) = crate::edits::replay(&from.atlas, &records);
+            for p in problems {
+                tracing::error!("edit from PostGIS not applied: {p}");
+            }
+            let touches_roads = records.iter().any(|r| {
+                from.atlas
+                    .layer(&r.layer)
+                    .is_some_and(|l| l.kind == Kind::Road)
+            });
+            Ok((atlas, touches_roads))
+        })
+        .await?;
+        snapshots.install(&current, atlas, touches_roads);
+        self.applied_seq.store(last, Ordering::SeqCst);
+        tracing::info!(
+            edits = count,
+            through_seq = last,
+            "applied edits from PostGIS"
+        );
+        Ok(count)
+    }
+}
+
+impl Store for PostgisStore {
+    fn edit<'a>(&'a self, snapshots: &'a Snapshots, edit: Edit) -> Pending<'a, EditRecord> {
+        Box::pin(async move {
+            let _serial = self.lock.lock().await;
+            let current = snapshots.current();
+            let request = edit.clone();
+            let prepared = blocking(move || {
+                Ok(crate::edits::prepare(
+                    &current.atlas,
+                    &request.layer,
+                    request.request,
+                )?)
+            })
+            .await?;
+            let record = pg::commit_edit(&self.pool, &edit.stamp(prepared.record))
+                .await
+                .map_err(|e| unsaved(format!("{e:#}")))?;
+            // Apply everything committed up to it, in order, so that edits from other
+            // servers to the same feature land in the same order everywhere.
+            if let Err(e) = self.catch_up_locked(snapshots).await {
+                tracing::warn!("edit {} committed; catching up failed: {e}", record.seq);
+            }
+            Ok(record)
+        })
+    }
+
+    fn history(&self) -> Pending<'_, Vec<EditRecord>> {
+        Box::pin(async move {
+            pg::edits_after(&self.pool, 0).await.map_err(|e| {
+                ServiceError::Unavailable(format!("cannot read the audit trail: {e:#}"))
+            })
+        })
+    }
+
+    fn catch_up<'a>(&'a self, snapshots: &'a Snapshots) -> Pending<'a, usize> {
+        Box::pin(async move {
+            let _serial = self.lock.lock().await;
+            self.catch_up_locked(snapshots).await
+        })
+    }
+}
+
+/// Follows the edits other servers commit, for as long as the server runs: woken by
+/// `NOTIFY`, and every few seconds in case a notification was missed while the
+/// connection was down. While the database is out of reach the service says so (its
+/// health is degraded) and keeps serving from memory.
+pub async fn follow(service: Arc<Service>, pool: PgPool) {
+    let catch_up = || async {
+        match service.catch_up().await {
+            Ok(_) => service.set_store_problem(None),
+            Err(e) => service.set_store_problem(Some(e.to_string())),
+        }
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        let listener = async {
+            let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            l.listen(pg::EDITS_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(l)
+        };
+        match listener.await {
+            Ok(mut listener) => {
+                catch_up().await;
+                loop {
+                    tokio::select! {
+                        n = listener.recv() => match n {
+                            Ok(_) => catch_up().await,
+                            Err(e) => {
+                                service.set_store_problem(Some(format!(
+                                    "edit notifications interrupted: {e}"
+                                )));
+                                break;
+                            }
+                        },
+                        _ = tick.tick() => catch_up().await,
+                    }
+                }
+            }
+            Err(e) => service.set_store_problem(Some(format!("cannot listen for edits: {e}"))),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
