@@ -4,7 +4,7 @@
 //! (the `fast_paths` crate) for point-to-point queries.
 //!
 //! Graph: the demo county at `RISKATLAS_BENCH_ROUTING_SCALE` (default 52: 50,457 nodes,
-//! 104,148 arcs). Arc weights are integer decimetres for every engine (fast_paths takes
+//! 104,148 arcs). RoadArc weights are integer decimetres for every engine (fast_paths takes
 //! integers), so all answers can be compared exactly; the benchmark asserts they agree.
 //!
 //! Run: `cargo bench --bench routing`. The ratios to quote are the interleaved ones printed
@@ -16,7 +16,7 @@ mod interleave;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use riskatlas::routing::RoadGraph;
-use riskatlas::routing::graph::{Arc, Profile};
+use riskatlas::routing::graph::{Profile, RoadArc};
 use riskatlas::routing::search::{Search, Visit};
 use riskatlas::routing::travel::{Costing, Trip};
 use std::cmp::Reverse;
@@ -24,14 +24,14 @@ use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::time::Instant;
 
-fn weight(arc: &Arc) -> u64 {
+fn weight(arc: &RoadArc) -> u64 {
     ((arc.length_m * 10.0).round() as u64).max(1)
 }
 
 /// The same weight as a float, computed as a float: what riskatlas's searches take (an
 /// arc's seconds). Converting `weight` from u64 instead costs a conversion per arc that
 /// no real search pays, and which showed in the k-nearest ratio.
-fn weight_f64(arc: &Arc) -> f64 {
+fn weight_f64(arc: &RoadArc) -> f64 {
     (arc.length_m * 10.0).round().max(1.0)
 }
 

@@ -374,7 +374,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
     );
     // Build the road graph now rather than on the first evacuation request.
-    let _ = state.atlas().road_graph();
+    let _ = state.snapshot().road_graph();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await

@@ -12,7 +12,7 @@ pub async fn coverage_handler(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CoverageBody>,
 ) -> Result<Json<Coverage>, ApiError> {
-    let atlas = state.atlas();
+    let atlas = state.snapshot();
     let coverage = blocking(move || analyses::coverage(&atlas, atlas.road_graph(), &body)).await?;
     Ok(Json(coverage))
 }

@@ -28,7 +28,7 @@ async fn run_blocking(
     state: &AppState,
     body: Value,
 ) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.atlas();
+    let snapshot = state.snapshot();
     super::blocking(move || {
         let (impact, plan) = evacuate(&snapshot, snapshot.road_graph(), body)?;
         Ok((impact, plan, snapshot))

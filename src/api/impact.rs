@@ -54,7 +54,7 @@ async fn run(
     state: &AppState,
     scenario: Value,
 ) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.atlas();
+    let snapshot = state.snapshot();
     super::blocking(move || {
         let (_, impact) = crate::service::analyses::impact(&snapshot, &scenario)?;
         Ok((impact, snapshot))

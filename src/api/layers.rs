@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
-    let atlas = state.atlas();
+    let atlas = state.snapshot();
     let failed = state.report().failed().count();
     let unreplayed = state.report().edit_log.len();
     let store = state.store_problem();
@@ -23,7 +23,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/layers`: every layer with counts, bbox and fields; failed layers listed too.
 pub async fn catalogue(State(state): State<AppState>) -> Json<Value> {
-    let atlas = state.atlas();
+    let atlas = state.snapshot();
     let mut layers: Vec<Value> = atlas
         .layers()
         .iter()
@@ -64,7 +64,7 @@ pub async fn tilejson(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let atlas = state.atlas();
+    let atlas = state.snapshot();
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let base = base_url(&headers, &state);
     let fields: serde_json::Map<String, Value> = layer

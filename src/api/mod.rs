@@ -101,7 +101,7 @@ impl AppState {
     pub fn with_edit_log(self, log: crate::edits::log::EditLog) -> anyhow::Result<AppState> {
         let service = &self.inner.service;
         let store = crate::service::store::folder::FolderStore::on_log(log)?;
-        let atlas = service.atlas().atlas.clone();
+        let atlas = service.snapshot().atlas.clone();
         let service = Service::new(atlas, service.report().clone(), Box::new(store));
         Ok(AppState::serving(
             Arc::new(service),
@@ -118,8 +118,8 @@ impl AppState {
     }
 
     /// The current atlas. Take it once per request: an edit may install a new one.
-    pub fn atlas(&self) -> Arc<Snapshot> {
-        self.inner.service.atlas()
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.service.snapshot()
     }
 
     /// Checks an edit, logs it durably, then installs the edited atlas.

@@ -10,7 +10,7 @@ pub async fn route_handler(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RouteBody>,
 ) -> Result<Json<crate::analysis::route::Route>, ApiError> {
-    let snapshot = state.atlas();
+    let snapshot = state.snapshot();
     let route = blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body)).await?;
     Ok(Json(route))
 }

@@ -69,7 +69,7 @@ pub async fn tile(
         }
     }
     // Resolve every id before any work, so an unknown layer is a 404 and nothing else.
-    let atlas = state.atlas();
+    let atlas = state.snapshot();
     for id in &names {
         atlas.layer(id).ok_or_else(|| unknown_layer(id))?;
     }

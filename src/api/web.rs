@@ -30,7 +30,7 @@ pub fn base_url(headers: &HeaderMap, state: &AppState) -> String {
 
 pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
     Json(crate::style::style(
-        &state.atlas(),
+        &state.snapshot(),
         &base_url(&headers, &state),
     ))
 }

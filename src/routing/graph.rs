@@ -22,7 +22,7 @@ pub type NodeId = u32;
 
 /// A road arc, from the node that owns it (CSR) to `to`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Arc {
+pub struct RoadArc {
     pub to: NodeId,
     pub length_m: f64,
     /// The road (layer index in the atlas, fid) the arc lies on.
@@ -117,7 +117,7 @@ pub struct RoadGraph {
     pub nodes: Vec<Coord<f64>>,
     /// Arcs of node n are `arcs[first[n]..first[n + 1]]`.
     first: Vec<u32>,
-    arcs: Vec<Arc>,
+    arcs: Vec<RoadArc>,
     /// The road layers, by the index arcs refer to.
     pub layers: Vec<usize>,
     derived: Derived,
@@ -171,7 +171,7 @@ impl RoadGraph {
         }
         let mut ids: HashMap<(u64, u64), NodeId> = HashMap::new();
         let mut nodes: Vec<Coord<f64>> = Vec::new();
-        let mut edges: Vec<(NodeId, Arc)> = Vec::new();
+        let mut edges: Vec<(NodeId, RoadArc)> = Vec::new();
         let mut node = |c: Coord<f64>, nodes: &mut Vec<Coord<f64>>| -> NodeId {
             *ids.entry(key(c)).or_insert_with(|| {
                 nodes.push(c);
@@ -198,7 +198,7 @@ impl RoadGraph {
                         let road = (li as u16, fid);
                         edges.push((
                             a,
-                            Arc {
+                            RoadArc {
                                 to: b,
                                 length_m,
                                 road,
@@ -207,7 +207,7 @@ impl RoadGraph {
                         ));
                         edges.push((
                             b,
-                            Arc {
+                            RoadArc {
                                 to: a,
                                 length_m,
                                 road,
@@ -252,9 +252,9 @@ impl RoadGraph {
     /// The same roads with every arc turned round: searching it from the shelters gives
     /// each node's time *to* the nearest shelter.
     pub fn reversed(&self) -> RoadGraph {
-        let mut edges: Vec<(NodeId, Arc)> = self
+        let mut edges: Vec<(NodeId, RoadArc)> = self
             .all_arcs()
-            .map(|(from, a)| (a.to, Arc { to: from, ..*a }))
+            .map(|(from, a)| (a.to, RoadArc { to: from, ..*a }))
             .collect();
         edges.sort_by_key(|(from, arc)| (*from, arc.to));
         let mut first = vec![0u32; self.nodes.len() + 1];
@@ -314,7 +314,7 @@ impl RoadGraph {
         )
     }
 
-    pub fn arcs(&self, n: NodeId) -> &[Arc] {
+    pub fn arcs(&self, n: NodeId) -> &[RoadArc] {
         &self.arcs[self.first[n as usize] as usize..self.first[n as usize + 1] as usize]
     }
 
@@ -327,7 +327,7 @@ impl RoadGraph {
     }
 
     /// Every arc as (from, arc), in CSR order.
-    pub fn all_arcs(&self) -> impl Iterator<Item = (NodeId, &Arc)> {
+    pub fn all_arcs(&self) -> impl Iterator<Item = (NodeId, &RoadArc)> {
         (0..self.nodes.len() as NodeId).flat_map(move |n| self.arcs(n).iter().map(move |a| (n, a)))
     }
 

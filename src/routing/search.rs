@@ -4,7 +4,7 @@
 //! shelters found, or the time budget spent), so finding a unit's nearest shelters is a
 //! single multi-target search rather than one search per (unit, shelter) pair.
 
-use super::graph::{Arc, NodeId, RoadGraph};
+use super::graph::{NodeId, RoadArc, RoadGraph};
 use std::collections::BinaryHeap;
 
 /// A heap entry. Costs are never negative, and the bits of non-negative floats order as
@@ -90,7 +90,7 @@ impl<'g> Search<'g> {
         source: NodeId,
         start_cost: f64,
         max_cost: f64,
-        arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+        arc_cost: impl FnMut(NodeId, &RoadArc) -> Option<f64>,
         visit: impl FnMut(NodeId, f64) -> Visit,
     ) {
         self.run_from(&[(source, start_cost)], max_cost, arc_cost, visit);
@@ -102,7 +102,7 @@ impl<'g> Search<'g> {
         &mut self,
         sources: &[(NodeId, f64)],
         max_cost: f64,
-        mut arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+        mut arc_cost: impl FnMut(NodeId, &RoadArc) -> Option<f64>,
         mut visit: impl FnMut(NodeId, f64) -> Visit,
     ) {
         self.reset();
@@ -129,7 +129,7 @@ impl<'g> Search<'g> {
         &mut self,
         sources: &[(NodeId, f64)],
         max_cost: f64,
-        arc_cost: impl FnMut(NodeId, &Arc) -> Option<f64>,
+        arc_cost: impl FnMut(NodeId, &RoadArc) -> Option<f64>,
     ) {
         self.run_from(sources, max_cost, arc_cost, |_, _| Visit::Continue);
     }
@@ -137,7 +137,7 @@ impl<'g> Search<'g> {
     fn settle(
         &mut self,
         max_cost: f64,
-        arc_cost: &mut impl FnMut(NodeId, &Arc) -> Option<f64>,
+        arc_cost: &mut impl FnMut(NodeId, &RoadArc) -> Option<f64>,
         visit: &mut impl FnMut(NodeId, f64) -> Visit,
     ) {
         let paths = !self.parent.is_empty();
@@ -176,7 +176,7 @@ impl<'g> Search<'g> {
 
     /// The arcs of the best path to `target` from the last run's source (the source it
     /// came from, with several), in order. Only for a search made with [`Search::new`].
-    pub fn path(&self, target: NodeId) -> Vec<(NodeId, Arc)> {
+    pub fn path(&self, target: NodeId) -> Vec<(NodeId, RoadArc)> {
         assert!(
             !self.parent.is_empty(),
             "Search::path on a search made with Search::costs_only"

@@ -19,8 +19,9 @@
 //! instance was infeasible.
 //!
 //! Potentials are first kept in 32 bits, as LEMON's `int` instantiation keeps them: the
-//! pivot scan gathers two per arc, and the half-size array made the benchmark's solve
-//! about 15% faster (benches/README.md). Unlike LEMON, nothing is left to luck. Every
+//! pivot scan gathers two per arc from half the bytes. The step that brought them in
+//! took the solve from 1.05–1.12× LEMON to 0.92–1.03× (benches/README.md, "How the gap
+//! closed"). Unlike LEMON, nothing is left to luck. Every
 //! potential update is checked to fit, and the artificial cost is capped to fit, so if a
 //! potential would overflow, or the capped cost leaves flow on an artificial arc, the
 //! solve starts again with 64-bit potentials and the exact artificial cost. A 32-bit
@@ -37,7 +38,7 @@
 
 /// Arc handle, to read its flow after [`NetworkSimplex::solve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Arc(usize);
+pub struct FlowArc(usize);
 
 /// Why an instance has no optimal flow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -147,7 +148,7 @@ impl NetworkSimplex {
     /// fit in 32 bits (the pivot search streams them, and half the bytes is faster).
     /// After a solve, the arc joins the kept basis at flow 0 when [`NetworkSimplex::resolve`]
     /// runs.
-    pub fn add_arc(&mut self, from: usize, to: usize, cap: i64, cost: i64) -> Arc {
+    pub fn add_arc(&mut self, from: usize, to: usize, cap: i64, cost: i64) -> FlowArc {
         assert!(cap >= 0, "capacities are non-negative");
         assert!(
             i32::try_from(cost).is_ok(),
@@ -158,11 +159,11 @@ impl NetworkSimplex {
         self.target.push(to);
         self.cap.push(cap);
         self.cost.push(cost);
-        Arc(self.source.len() - 1)
+        FlowArc(self.source.len() - 1)
     }
 
     /// Flow on an arc after solving.
-    pub fn flow(&self, arc: Arc) -> i64 {
+    pub fn flow(&self, arc: FlowArc) -> i64 {
         self.flow.get(arc.0).copied().unwrap_or(0)
     }
 
@@ -892,9 +893,13 @@ mod tests {
 
     /// A random network with supplies at some nodes and demands at others, plus the
     /// same instance as a source–sink flow for the successive-shortest-paths solver.
-    fn both(n: usize, arcs: &[ArcSpec], supply: &[i64]) -> (NetworkSimplex, Vec<Arc>, Option<i64>) {
+    fn both(
+        n: usize,
+        arcs: &[ArcSpec],
+        supply: &[i64],
+    ) -> (NetworkSimplex, Vec<FlowArc>, Option<i64>) {
         let mut ns = NetworkSimplex::new(n);
-        let handles: Vec<Arc> = arcs
+        let handles: Vec<FlowArc> = arcs
             .iter()
             .map(|&(a, b, cap, cost)| ns.add_arc(a, b, cap, cost))
             .collect();
@@ -1048,7 +1053,7 @@ mod tests {
         for (u, &b) in supply.iter().enumerate() {
             warm.add_supply(u, b);
         }
-        let mut warm_handles: Vec<Arc> = arcs[..split]
+        let mut warm_handles: Vec<FlowArc> = arcs[..split]
             .iter()
             .map(|&(a, b, cap, cost)| warm.add_arc(a, b, cap, cost))
             .collect();

@@ -5,7 +5,7 @@
 //! index is nearest on the ground; the snap distance reported is geodesic. Units and
 //! shelters walk that distance straight to or from the road.
 
-use super::graph::{Arc, NodeId, RoadGraph};
+use super::graph::{NodeId, RoadArc, RoadGraph};
 use geo::{Coord, Distance, Geodesic, Point};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -39,7 +39,7 @@ pub struct Leg {
     /// Where `arc` starts: what one-way rules and closures are judged from.
     pub from: NodeId,
     /// The arc whose stretch is used, and how many metres of it.
-    pub arc: Arc,
+    pub arc: RoadArc,
     pub metres: f64,
 }
 

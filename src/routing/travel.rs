@@ -20,7 +20,7 @@
 //! Without roads, [`straight_line_seconds`] is the fallback: geodesic distance × a detour
 //! factor at the profile's speed.
 
-use super::graph::{Arc, NodeId, Profile, RoadGraph};
+use super::graph::{NodeId, Profile, RoadArc, RoadGraph};
 use super::search::{Search, Visit};
 use super::snap::{Leg, RoadSnap};
 use crate::atlas::Atlas;
@@ -205,7 +205,7 @@ impl<'g> Costing<'g> {
     }
 
     /// Seconds per metre along an arc, or None where the trip may not use it.
-    pub fn pace(&self, from: NodeId, arc: &Arc, trip: Trip) -> Option<f64> {
+    pub fn pace(&self, from: NodeId, arc: &RoadArc, trip: Trip) -> Option<f64> {
         if arc.against_oneway && self.profile.respects_oneway {
             return None;
         }
@@ -222,13 +222,13 @@ impl<'g> Costing<'g> {
     }
 
     /// Seconds along a whole arc, or None where the trip may not use it.
-    pub fn arc_seconds(&self, from: NodeId, arc: &Arc, trip: Trip) -> Option<f64> {
+    pub fn arc_seconds(&self, from: NodeId, arc: &RoadArc, trip: Trip) -> Option<f64> {
         self.pace(from, arc, trip).map(|p| arc.length_m * p)
     }
 
     /// The arc a path step `from → to` takes and its seconds: of the parallel arcs, the
     /// quickest the trip may use (the one a search or hierarchy would have kept).
-    pub fn step(&self, from: NodeId, to: NodeId, trip: Trip) -> Option<(&'g Arc, f64)> {
+    pub fn step(&self, from: NodeId, to: NodeId, trip: Trip) -> Option<(&'g RoadArc, f64)> {
         self.graph
             .arcs(from)
             .iter()

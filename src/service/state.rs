@@ -71,7 +71,7 @@ impl Service {
     }
 
     /// The current atlas. Take it once per request: an edit may install a new one.
-    pub fn atlas(&self) -> Arc<Snapshot> {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshots.current()
     }
 

@@ -112,15 +112,15 @@ enum ValueKey {
 }
 
 /// Builds one MVT layer.
-pub struct LayerBuilder {
+pub struct TileLayerBuilder {
     layer: tile::Layer,
     key_index: HashMap<String, u32>,
     value_index: HashMap<ValueKey, u32>,
 }
 
-impl LayerBuilder {
+impl TileLayerBuilder {
     pub fn new(name: &str, extent: u32) -> Self {
-        LayerBuilder {
+        TileLayerBuilder {
             layer: tile::Layer {
                 version: 2,
                 name: name.to_string(),
@@ -265,7 +265,7 @@ mod tests {
             name: "severity".into(),
             ty: crate::atlas::FieldType::Integer,
         }];
-        let mut b = LayerBuilder::new("l", 4096);
+        let mut b = TileLayerBuilder::new("l", 4096);
         for id in 0..3 {
             b.add(
                 id,

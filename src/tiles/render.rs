@@ -9,7 +9,7 @@
 
 use super::clip::{ClipRect, clip_line, clip_ring};
 use super::coord::TileCoord;
-use super::mvt::{LayerBuilder, TileGeometry, ring_area2};
+use super::mvt::{TileGeometry, TileLayerBuilder, ring_area2};
 use crate::atlas::Layer;
 use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Rect, Simplify};
 use geozero::mvt::{Message, Tile};
@@ -61,7 +61,7 @@ fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
 pub fn render_tile(layers: &[&Layer], coord: TileCoord, opts: &TileOptions) -> Option<Vec<u8>> {
     let mut tile = Tile::default();
     for layer in layers {
-        let mut builder = LayerBuilder::new(layer.id.as_str(), opts.extent);
+        let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
         for fid in features_in_tile(layer, coord, opts) {
             let feature = &layer.features()[fid as usize];
             let geometry = to_tile_geometry(&feature.geometry, coord, opts);
@@ -97,9 +97,9 @@ pub fn label_layer_name(layer: &Layer) -> String {
 
 /// Label anchors of the features whose anchor lies in the buffered tile; MapLibre
 /// drops the duplicate a neighbouring tile's buffer may carry.
-fn label_layer(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> LayerBuilder {
+fn label_layer(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> TileLayerBuilder {
     let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
-    let mut builder = LayerBuilder::new(&label_layer_name(layer), opts.extent);
+    let mut builder = TileLayerBuilder::new(&label_layer_name(layer), opts.extent);
     for fid in layer.candidates_in(bounds) {
         let Some(p) = layer.label_point(fid) else {
             continue;

@@ -32,7 +32,7 @@
 use super::reach::Finder;
 use super::shelters::Shelter;
 use super::{Origin, Unit};
-use crate::routing::simplex::{Arc as FlowArc, NetworkSimplex};
+use crate::routing::simplex::{FlowArc, NetworkSimplex};
 use crate::routing::travel::{Trip, Until};
 use geo::Coord;
 use serde::Serialize;
