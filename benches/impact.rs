@@ -9,7 +9,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use geo::{BoundingRect, Contains, Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use riskatlas::analysis::impact::HazardOverlay;
+use riskatlas::analysis::overlay::HazardOverlay;
 use riskatlas::analysis::{Scenario, analyse};
 use riskatlas::atlas::{Atlas, Feature, Field, FieldType, Kind, Layer, LayerId, Schema, Value};
 use std::hint::black_box;

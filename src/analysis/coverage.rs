@@ -217,66 +217,11 @@ pub fn coverage(
     let teams = points_of(atlas, Kind::Team, false);
     let to_shelter = Nearest::new(&costing, &reversed, &shelters, horizon);
     let to_team = Nearest::new(&costing, &reversed, &teams, horizon);
-    let layer = atlas.layer(exposure);
-    let units: Vec<UnitCoverage> = layer
-        .map(|l| {
-            l.features()
-                .iter()
-                .enumerate()
-                .filter_map(|(fid, f)| {
-                    let p = anchor(&f.geometry)?;
-                    // A unit beyond the longest walk to a road is off the network.
-                    let place = costing.place(p).ok();
-                    let at = |nearest: &Nearest| {
-                        Some(nearest.from(&costing, place.as_ref()?))
-                            .filter(|m| m.is_finite())
-                            .map(|m| (m * 10.0).round() / 10.0)
-                    };
-                    Some(UnitCoverage {
-                        id: f.id.to_string(),
-                        people: l.value(fid as u32, "population").as_f64().unwrap_or(0.0),
-                        shelter_minutes: at(&to_shelter),
-                        team_minutes: at(&to_team),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let beyond = thresholds
-        .iter()
-        .map(|&t| {
-            let over = |m: Option<f64>| m.is_none_or(|m| m > t);
-            Beyond {
-                minutes: t,
-                shelter_population: units
-                    .iter()
-                    .filter(|u| over(u.shelter_minutes))
-                    .map(|u| u.people)
-                    .sum(),
-                team_population: units
-                    .iter()
-                    .filter(|u| over(u.team_minutes))
-                    .map(|u| u.people)
-                    .sum(),
-            }
-        })
-        .collect();
+    let units = unit_minutes(atlas, exposure, &costing, &to_shelter, &to_team);
+    let beyond = thresholds.iter().map(|&t| beyond(&units, t)).collect();
     let node_minutes: Vec<f64> = match isochrones_from {
         IsochroneFrom::Shelters => to_shelter.node_minutes.clone(),
-        IsochroneFrom::Point(p) => {
-            // Time *from* the point: a forward search from both ends of its segment.
-            let mut search = Search::costs_only(graph);
-            if let Ok(place) = costing.place(p) {
-                search.run_multi(
-                    &costing.sources(&place, Trip::OPEN),
-                    horizon * 60.0,
-                    |from, arc| costing.arc_seconds(from, arc, Trip::OPEN),
-                );
-            }
-            (0..graph.node_count() as u32)
-                .map(|n| search.cost(n) / 60.0)
-                .collect()
-        }
+        IsochroneFrom::Point(p) => minutes_from(&costing, p, horizon),
     };
     let features: Vec<Json> = thresholds
         .iter()
@@ -297,4 +242,73 @@ pub fn coverage(
             format!("isochrones: the roads reached within each threshold (the last stretch cut where time runs out), widened by {OUTLINE_M} m on each side"),
         ],
     }
+}
+
+/// Minutes from each unit of the exposure layer to the nearest shelter and team (none
+/// for a unit off the network, or one that reaches none).
+fn unit_minutes(
+    atlas: &Atlas,
+    exposure: &str,
+    costing: &Costing,
+    to_shelter: &Nearest,
+    to_team: &Nearest,
+) -> Vec<UnitCoverage> {
+    let Some(l) = atlas.layer(exposure) else {
+        return Vec::new();
+    };
+    l.features()
+        .iter()
+        .enumerate()
+        .filter_map(|(fid, f)| {
+            let p = anchor(&f.geometry)?;
+            // A unit beyond the longest walk to a road is off the network.
+            let place = costing.place(p).ok();
+            let at = |nearest: &Nearest| {
+                Some(nearest.from(costing, place.as_ref()?))
+                    .filter(|m| m.is_finite())
+                    .map(|m| (m * 10.0).round() / 10.0)
+            };
+            Some(UnitCoverage {
+                id: f.id.to_string(),
+                people: l.value(fid as u32, "population").as_f64().unwrap_or(0.0),
+                shelter_minutes: at(to_shelter),
+                team_minutes: at(to_team),
+            })
+        })
+        .collect()
+}
+
+/// People farther than `t` minutes from shelter and from a team.
+fn beyond(units: &[UnitCoverage], t: f64) -> Beyond {
+    let over = |m: Option<f64>| m.is_none_or(|m| m > t);
+    Beyond {
+        minutes: t,
+        shelter_population: units
+            .iter()
+            .filter(|u| over(u.shelter_minutes))
+            .map(|u| u.people)
+            .sum(),
+        team_population: units
+            .iter()
+            .filter(|u| over(u.team_minutes))
+            .map(|u| u.people)
+            .sum(),
+    }
+}
+
+/// Minutes *from* a point to every node: a forward search from both ends of its
+/// segment (infinite everywhere when the point is off the network).
+fn minutes_from(costing: &Costing, p: Point<f64>, horizon_min: f64) -> Vec<f64> {
+    let graph = costing.graph;
+    let mut search = Search::costs_only(graph);
+    if let Ok(place) = costing.place(p) {
+        search.run_multi(
+            &costing.sources(&place, Trip::OPEN),
+            horizon_min * 60.0,
+            |from, arc| costing.arc_seconds(from, arc, Trip::OPEN),
+        );
+    }
+    (0..graph.node_count() as u32)
+        .map(|n| search.cost(n) / 60.0)
+        .collect()
 }

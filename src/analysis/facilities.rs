@@ -11,7 +11,7 @@
 //! the cautious reading, and the report says how many were.
 
 use super::hazards::{Contact, HazardArea, roman};
-use super::impact::HazardOverlay;
+use super::overlay::HazardOverlay;
 use crate::atlas::{Atlas, Kind};
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 
 use super::earthquake;
 use super::geodesy::circle;
-use super::scenario::{HazardSpec, Scenario};
+use super::scenario::{Earthquake, HazardSpec, Scenario};
 use crate::atlas::{Atlas, Kind, Layer, Value};
 use geo::{Geometry, MultiPolygon, Point};
 use serde::Serialize;
@@ -173,61 +173,9 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                     .layer(layer.as_str())
                     .expect("scenario layers were checked against this atlas");
                 for (fid, feature) in layer.features().iter().enumerate() {
-                    let fid = fid as u32;
-                    if filter.as_ref().is_some_and(|f| !f.matches(&feature.attrs)) {
-                        continue;
+                    if filter.as_ref().is_none_or(|f| f.matches(&feature.attrs)) {
+                        areas.extend(layer_area(layer, fid as u32, *buffer_m));
                     }
-                    let mut default_radius = false;
-                    let (area, detail) = match &feature.geometry {
-                        Geometry::Polygon(p) => {
-                            (MultiPolygon(vec![p.clone()]), serde_json::json!({}))
-                        }
-                        Geometry::MultiPolygon(mp) => (mp.clone(), serde_json::json!({})),
-                        Geometry::Point(p) => {
-                            let (radius, from) =
-                                match (buffer_m, layer.value(fid, "threat_radius_m").as_f64()) {
-                                    (Some(b), _) => (*b, "buffer_m"),
-                                    (None, Some(r)) => (r, "threat_radius_m"),
-                                    (None, None) => (DEFAULT_THREAT_RADIUS_M, "default"),
-                                };
-                            default_radius = from == "default";
-                            (
-                                MultiPolygon(vec![circle(*p, radius)]),
-                                serde_json::json!({"radius_m": radius, "radius_from": from}),
-                            )
-                        }
-                        // Lines and multipoints are not hazard areas; kinds checked at import keep
-                        // them out of hazard layers except `hazard`, where they are skipped.
-                        _ => continue,
-                    };
-                    let mut detail = detail;
-                    for field in [
-                        "return_period_years",
-                        "depth_m",
-                        "danger_level",
-                        "hazard_type",
-                        "threatened_people",
-                    ] {
-                        let v = layer.value(fid, field);
-                        if !v.is_null() {
-                            detail[field] = v.to_json();
-                        }
-                    }
-                    let (severity, severity_from) = severity_of(layer, fid);
-                    detail["severity_from"] = serde_json::json!(severity_from);
-                    areas.push(HazardArea {
-                        id: format!("{}/{fid}", layer.id),
-                        name: name_of(layer, fid),
-                        kind: kind_code(layer.kind),
-                        severity,
-                        severity_from,
-                        intensity: None,
-                        default_radius,
-                        area,
-                        source: Some((layer.id.to_string(), fid)),
-                        contact: Contact::of(layer, fid),
-                        detail,
-                    });
                 }
             }
             HazardSpec::Drawn {
@@ -235,61 +183,124 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
                 severity,
                 name,
                 repairs,
-            } => {
-                let (severity, severity_from) = match severity {
-                    Some(s) => (*s, SeverityFrom::Scenario),
-                    None => (DEFAULT_DRAWN_SEVERITY, SeverityFrom::Default),
-                };
-                areas.push(HazardArea {
-                    id: format!("drawn/{index}"),
-                    name: name.clone(),
-                    kind: "drawn",
-                    severity,
-                    severity_from,
-                    intensity: None,
-                    default_radius: false,
-                    area: area.clone(),
-                    source: None,
-                    contact: None,
-                    detail: serde_json::json!({"repairs": repairs, "severity_from": severity_from}),
-                })
-            }
-            HazardSpec::Earthquake(q) => {
-                let isos = earthquake::isoseismals(&q.zone, q.magnitude, q.min_intensity);
-                let i0 = earthquake::epicentral_intensity(&q.zone, q.magnitude);
-                for (iso, (intensity, polygon)) in
-                    isos.iter()
-                        .zip(earthquake::ring_polygons(q.epicentre, &isos, q.strike_deg))
-                {
-                    areas.push(HazardArea {
-                        id: format!("earthquake/{index}/{intensity}"),
-                        name: format!("{} intensity {}", q.name, roman(intensity)),
-                        kind: "earthquake",
-                        severity: earthquake::severity_of(intensity),
-                        severity_from: SeverityFrom::Intensity,
-                        intensity: Some(intensity),
-                        default_radius: false,
-                        area: MultiPolygon(vec![polygon]),
-                        source: None,
-                        contact: None,
-                        detail: serde_json::json!({
-                            "intensity": intensity,
-                            "long_axis_km": round2(iso.long_km),
-                            "short_axis_km": round2(iso.short_km),
-                            "epicentral_intensity": round2(i0),
-                            "magnitude": q.magnitude,
-                            "depth_km": q.depth_km,
-                            "zone": q.zone.name,
-                            "shape": if q.strike_deg.is_some() { "ellipse along the strike" } else { "equal-area circle (strike unknown)" },
-                            "relation": "Yu, Li & Xiao 2013 (GB 18306-2015 background), I = A + B·Ms + C·lg(R + R0)",
-                            "severity_from": SeverityFrom::Intensity,
-                        }),
-                    });
-                }
-            }
+            } => areas.push(drawn_area(index, area, *severity, name, repairs)),
+            HazardSpec::Earthquake(q) => areas.extend(earthquake_bands(index, q)),
         }
     }
     areas
+}
+
+/// A feature of a hazard layer as an area: polygons as they are, points buffered by the
+/// scenario's `buffer_m`, else their `threat_radius_m`, else the default. None for lines
+/// and multipoints, which are not areas (import keeps them out of hazard layers except
+/// `hazard`, where they are skipped).
+fn layer_area(layer: &Layer, fid: u32, buffer_m: Option<f64>) -> Option<HazardArea> {
+    let feature = &layer.features()[fid as usize];
+    let mut default_radius = false;
+    let (area, mut detail) = match &feature.geometry {
+        Geometry::Polygon(p) => (MultiPolygon(vec![p.clone()]), serde_json::json!({})),
+        Geometry::MultiPolygon(mp) => (mp.clone(), serde_json::json!({})),
+        Geometry::Point(p) => {
+            let (radius, from) = match (buffer_m, layer.value(fid, "threat_radius_m").as_f64()) {
+                (Some(b), _) => (b, "buffer_m"),
+                (None, Some(r)) => (r, "threat_radius_m"),
+                (None, None) => (DEFAULT_THREAT_RADIUS_M, "default"),
+            };
+            default_radius = from == "default";
+            (
+                MultiPolygon(vec![circle(*p, radius)]),
+                serde_json::json!({"radius_m": radius, "radius_from": from}),
+            )
+        }
+        _ => return None,
+    };
+    for field in [
+        "return_period_years",
+        "depth_m",
+        "danger_level",
+        "hazard_type",
+        "threatened_people",
+    ] {
+        let v = layer.value(fid, field);
+        if !v.is_null() {
+            detail[field] = v.to_json();
+        }
+    }
+    let (severity, severity_from) = severity_of(layer, fid);
+    detail["severity_from"] = serde_json::json!(severity_from);
+    Some(HazardArea {
+        id: format!("{}/{fid}", layer.id),
+        name: name_of(layer, fid),
+        kind: kind_code(layer.kind),
+        severity,
+        severity_from,
+        intensity: None,
+        default_radius,
+        area,
+        source: Some((layer.id.to_string(), fid)),
+        contact: Contact::of(layer, fid),
+        detail,
+    })
+}
+
+/// A polygon the user drew, `index`th of the scenario's hazards.
+fn drawn_area(
+    index: usize,
+    area: &MultiPolygon<f64>,
+    severity: Option<u8>,
+    name: &str,
+    repairs: &[String],
+) -> HazardArea {
+    let (severity, severity_from) = match severity {
+        Some(s) => (s, SeverityFrom::Scenario),
+        None => (DEFAULT_DRAWN_SEVERITY, SeverityFrom::Default),
+    };
+    HazardArea {
+        id: format!("drawn/{index}"),
+        name: name.to_string(),
+        kind: "drawn",
+        severity,
+        severity_from,
+        intensity: None,
+        default_radius: false,
+        area: area.clone(),
+        source: None,
+        contact: None,
+        detail: serde_json::json!({"repairs": repairs, "severity_from": severity_from}),
+    }
+}
+
+/// An earthquake's intensity bands, one area per intensity from its `min_intensity`.
+fn earthquake_bands(index: usize, q: &Earthquake) -> Vec<HazardArea> {
+    let isos = earthquake::isoseismals(&q.zone, q.magnitude, q.min_intensity);
+    let i0 = earthquake::epicentral_intensity(&q.zone, q.magnitude);
+    isos.iter()
+        .zip(earthquake::ring_polygons(q.epicentre, &isos, q.strike_deg))
+        .map(|(iso, (intensity, polygon))| HazardArea {
+            id: format!("earthquake/{index}/{intensity}"),
+            name: format!("{} intensity {}", q.name, roman(intensity)),
+            kind: "earthquake",
+            severity: earthquake::severity_of(intensity),
+            severity_from: SeverityFrom::Intensity,
+            intensity: Some(intensity),
+            default_radius: false,
+            area: MultiPolygon(vec![polygon]),
+            source: None,
+            contact: None,
+            detail: serde_json::json!({
+                "intensity": intensity,
+                "long_axis_km": round2(iso.long_km),
+                "short_axis_km": round2(iso.short_km),
+                "epicentral_intensity": round2(i0),
+                "magnitude": q.magnitude,
+                "depth_km": q.depth_km,
+                "zone": q.zone.name,
+                "shape": if q.strike_deg.is_some() { "ellipse along the strike" } else { "equal-area circle (strike unknown)" },
+                "relation": "Yu, Li & Xiao 2013 (GB 18306-2015 background), I = A + B·Ms + C·lg(R + R0)",
+                "severity_from": SeverityFrom::Intensity,
+            }),
+        })
+        .collect()
 }
 
 fn round2(x: f64) -> f64 {

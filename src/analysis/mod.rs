@@ -13,8 +13,10 @@
 
 pub mod admin;
 pub mod assumptions;
+pub mod calls;
 pub mod cards;
 pub mod coverage;
+pub mod drawn;
 pub mod earthquake;
 pub mod evacuation;
 pub mod facilities;
@@ -23,6 +25,7 @@ pub mod hazards;
 pub mod impact;
 pub mod layers;
 pub mod needs;
+pub mod overlay;
 pub mod prepared;
 pub mod route;
 pub mod scenario;

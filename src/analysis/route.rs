@@ -9,7 +9,7 @@
 //! comes from a Dijkstra search that stops at the target. A route that exists only
 //! through a hazard is returned and flagged, and a pair with no route at all says so.
 
-use super::impact::HazardOverlay;
+use super::overlay::HazardOverlay;
 use crate::atlas::Atlas;
 use crate::routing::graph::{GraphError, NodeId, Profile, RoadGraph};
 use crate::routing::search::{Search, Visit};
@@ -78,7 +78,17 @@ pub fn route(
     if let Some(c) = &closures {
         costing = costing.with_closures(c);
     }
-    let unreachable = |reason: String, snap_m: [f64; 2]| Route {
+    let (start, end) = match places(&costing, req)? {
+        Ok(places) => places,
+        Err(off_network) => return Ok(off_network),
+    };
+    let found = search(atlas, &costing, req, &start, &end);
+    Ok(answer(graph, req, &start, &end, found))
+}
+
+/// A route that is not there, with why.
+fn unreachable(req: &RouteRequest, reason: String, snap_m: [f64; 2]) -> Route {
+    Route {
         reachable: false,
         profile: req.profile.name,
         engine: Engine::Dijkstra,
@@ -88,34 +98,59 @@ pub fn route(
         reason: Some(reason),
         through_hazard: None,
         route: None,
-    };
+    }
+}
+
+/// Both ends on the network, or (inner `Err`) the answer that one is off it: beyond
+/// the longest walk to a road, a point has no road route.
+fn places(
+    costing: &Costing,
+    req: &RouteRequest,
+) -> Result<Result<(Place, Place), Route>, RouteError> {
+    let graph = costing.graph;
     let snap_m = |p: Point<f64>| {
         graph
             .segment_index()
             .snap(graph, p)
             .map_or(f64::NAN, |s| s.distance_m)
     };
-    // Beyond the longest walk to a road, a point is off the network: no road route.
-    let (start, end) = match (costing.place(req.from), costing.place(req.to)) {
-        (Ok(a), Ok(b)) => (a, b),
+    let off = |name: &str, e: OffNetwork| {
+        unreachable(
+            req,
+            format!("{name} is off the road network: {e}"),
+            [snap_m(req.from), snap_m(req.to)],
+        )
+    };
+    Ok(match (costing.place(req.from), costing.place(req.to)) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
         (Err(OffNetwork::NoRoads), _) | (_, Err(OffNetwork::NoRoads)) => {
             return Err(RouteError::NoSegments);
         }
-        (Err(e), _) => {
-            return Ok(unreachable(
-                format!("from is off the road network: {e}"),
-                [snap_m(req.from), snap_m(req.to)],
-            ));
-        }
-        (_, Err(e)) => {
-            return Ok(unreachable(
-                format!("to is off the road network: {e}"),
-                [snap_m(req.from), snap_m(req.to)],
-            ));
-        }
-    };
+        (Err(e), _) => Err(off("from", e)),
+        (_, Err(e)) => Err(off("to", e)),
+    })
+}
+
+/// What the search found: the road part, whether it had to go through a hazard (with a
+/// scenario), and how it was found.
+struct Found {
+    best: Option<RoadPart>,
+    through_hazard: Option<bool>,
+    engine: Engine,
+}
+
+/// The quickest road part: by the profile's contraction hierarchy without a scenario,
+/// else by Dijkstra with the scenario's roads closed (except inside the hazard the
+/// route starts in), and through the hazard only when no other way exists.
+fn search(
+    atlas: &Atlas,
+    costing: &Costing,
+    req: &RouteRequest,
+    start: &Place,
+    end: &Place,
+) -> Found {
     let hierarchy = match &req.overlay {
-        None => graph.hierarchy(atlas, &req.profile),
+        None => costing.graph.hierarchy(atlas, &req.profile),
         Some(_) => None,
     };
     let inside = req
@@ -124,9 +159,9 @@ pub fn route(
         .map(|o| o.hazards_at(req.from.0))
         .unwrap_or_default();
     let legs = Legs {
-        costing: &costing,
-        start: &start,
-        end: &end,
+        costing,
+        start,
+        end,
     };
     let closed = Trip {
         inside: &inside,
@@ -148,12 +183,27 @@ pub fn route(
             }
         },
     };
+    Found {
+        best,
+        through_hazard,
+        engine,
+    }
+}
+
+/// The answer: minutes and metres door to door, and the line from → road → to.
+fn answer(
+    graph: &RoadGraph,
+    req: &RouteRequest,
+    start: &Place,
+    end: &Place,
+    found: Found,
+) -> Route {
     let snaps = [start.snap.distance_m, end.snap.distance_m];
-    let Some(best) = best else {
-        return Ok(Route {
+    let Some(best) = found.best else {
+        return Route {
             through_hazard: req.overlay.as_ref().map(|_| false),
-            ..unreachable("no road connects the two points".into(), snaps)
-        });
+            ..unreachable(req, "no road connects the two points".into(), snaps)
+        };
     };
     let walk_m = snaps[0] + snaps[1];
     let mut line: Vec<Coord<f64>> = vec![req.from.0, start.snap.on_road];
@@ -165,17 +215,17 @@ pub fn route(
         line.push(line[0]);
     }
     let coords: Vec<[f64; 2]> = line.iter().map(|c| [c.x, c.y]).collect();
-    Ok(Route {
+    Route {
         reachable: true,
         profile: req.profile.name,
-        engine,
+        engine: found.engine,
         minutes: Some((best.seconds + walk_seconds(walk_m)) / 60.0),
         distance_m: Some(best.metres + walk_m),
         snap_m: snaps,
         reason: None,
-        through_hazard: through_hazard.or(req.overlay.as_ref().map(|_| false)),
+        through_hazard: found.through_hazard.or(req.overlay.as_ref().map(|_| false)),
         route: Some(serde_json::json!({"type": "LineString", "coordinates": coords})),
-    })
+    }
 }
 
 /// The road part of a route: its nodes, and its seconds and metres from the snapped

@@ -169,7 +169,7 @@ impl ScenarioError {
     }
 }
 
-fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
+pub(super) fn err<T>(msg: impl Into<String>) -> Result<T, ScenarioError> {
     Err(ScenarioError::Invalid(msg.into()))
 }
 
@@ -360,57 +360,70 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
     if given.iter().filter(|g| **g).count() != 1 {
         return err("give exactly one of \"layer\", \"geometry\" or \"earthquake\"");
     }
-    if let Some(id) = &h.layer {
-        let layer = atlas.layer(id).ok_or_else(|| missing_layer(atlas, id))?;
-        if !matches!(
-            layer.kind,
-            Kind::Flood | Kind::Landslide | Kind::Wildfire | Kind::Hazard
-        ) {
-            return err(format!(
-                "layer {id:?} is a {} layer, not a hazard (flood, landslide, wildfire or hazard)",
-                layer.kind
-            ));
-        }
-        let filter = h
-            .filter
-            .as_ref()
-            .map(|f| Filter::from_json(f, &layer.schema))
-            .transpose()
-            .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
-        if let Some(b) = h.buffer_m
-            && !(b.is_finite() && b > 0.0 && b <= MAX_BUFFER_M)
-        {
-            return err(format!(
-                "buffer_m {b} must be above 0 and at most {MAX_BUFFER_M}"
-            ));
-        }
-        if h.severity.is_some() || h.min_intensity.is_some() {
-            return err("\"severity\" and \"min_intensity\" do not apply to layer hazards");
-        }
-        return Ok(HazardSpec::Layer {
-            layer: layer.id.clone(),
-            filter,
-            buffer_m: h.buffer_m,
-        });
+    match (&h.layer, &h.geometry, &h.earthquake) {
+        (Some(id), _, _) => layer_hazard(h, id, atlas),
+        (_, Some(g), _) => drawn_hazard(h, g),
+        (_, _, Some(q)) => earthquake_hazard(h, q),
+        _ => unreachable!("exactly one is given"),
     }
-    if let Some(g) = &h.geometry {
-        if let Some(severity) = h.severity
-            && !(1..=4).contains(&severity)
-        {
-            return err(format!(
-                "severity {severity} is outside 1 (blue) ..= 4 (red)"
-            ));
-        }
-        let (area, repairs) = drawn_area(g)?;
-        let name = h.name.clone().unwrap_or_else(|| "drawn area".into());
-        return Ok(HazardSpec::Drawn {
-            area,
-            severity: h.severity.map(|s| s as u8),
-            name,
-            repairs,
-        });
+}
+
+/// Features of a hazard layer, filtered by `where` and (points) buffered by `buffer_m`.
+fn layer_hazard(h: &RawHazard, id: &str, atlas: &Atlas) -> Result<HazardSpec, ScenarioError> {
+    let layer = atlas.layer(id).ok_or_else(|| missing_layer(atlas, id))?;
+    if !matches!(
+        layer.kind,
+        Kind::Flood | Kind::Landslide | Kind::Wildfire | Kind::Hazard
+    ) {
+        return err(format!(
+            "layer {id:?} is a {} layer, not a hazard (flood, landslide, wildfire or hazard)",
+            layer.kind
+        ));
     }
-    let q = h.earthquake.as_ref().expect("one of the three is set");
+    let filter = h
+        .filter
+        .as_ref()
+        .map(|f| Filter::from_json(f, &layer.schema))
+        .transpose()
+        .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
+    if let Some(b) = h.buffer_m
+        && !(b.is_finite() && b > 0.0 && b <= MAX_BUFFER_M)
+    {
+        return err(format!(
+            "buffer_m {b} must be above 0 and at most {MAX_BUFFER_M}"
+        ));
+    }
+    if h.severity.is_some() || h.min_intensity.is_some() {
+        return err("\"severity\" and \"min_intensity\" do not apply to layer hazards");
+    }
+    Ok(HazardSpec::Layer {
+        layer: layer.id.clone(),
+        filter,
+        buffer_m: h.buffer_m,
+    })
+}
+
+/// A polygon the user drew, with an optional severity and name.
+fn drawn_hazard(h: &RawHazard, g: &Json) -> Result<HazardSpec, ScenarioError> {
+    if let Some(severity) = h.severity
+        && !(1..=4).contains(&severity)
+    {
+        return err(format!(
+            "severity {severity} is outside 1 (blue) ..= 4 (red)"
+        ));
+    }
+    let (area, repairs) = super::drawn::drawn_area(g)?;
+    let name = h.name.clone().unwrap_or_else(|| "drawn area".into());
+    Ok(HazardSpec::Drawn {
+        area,
+        severity: h.severity.map(|s| s as u8),
+        name,
+        repairs,
+    })
+}
+
+/// An earthquake at an epicentre, checked against the attenuation relation's ranges.
+fn earthquake_hazard(h: &RawHazard, q: &RawQuake) -> Result<HazardSpec, ScenarioError> {
     if !(q.lon.is_finite()
         && (-180.0..=180.0).contains(&q.lon)
         && q.lat.is_finite()
@@ -474,88 +487,4 @@ fn parse_hazard(h: &RawHazard, atlas: &Atlas) -> Result<HazardSpec, ScenarioErro
             .clone()
             .unwrap_or_else(|| format!("M{} earthquake", q.magnitude)),
     }))
-}
-
-/// Checks a drawn GeoJSON polygon: structure and ranges as at import, a vertex limit,
-/// then the check every hazard polygon gets (`import::polygon`): rings that cross are
-/// repaired by the even-odd rule and reported, as in a flood layer's file, and an area
-/// larger than a province is refused. Repeated consecutive vertices are removed first
-/// (and reported).
-fn drawn_area(json: &Json) -> Result<(MultiPolygon<f64>, Vec<String>), ScenarioError> {
-    let g: geojson::Geometry = serde_json::from_value(json.clone())
-        .map_err(|e| ScenarioError::Invalid(format!("geometry is not GeoJSON: {e}")))?;
-    let vertices = count_positions(&g.value);
-    if vertices > MAX_DRAWN_VERTICES {
-        return err(format!(
-            "drawn geometry has {vertices} vertices; at most {MAX_DRAWN_VERTICES}"
-        ));
-    }
-    let geometry = crate::import::geometry::to_geo(&g.value)
-        .map_err(|e| ScenarioError::Invalid(format!("geometry: {e}")))?;
-    let mut area = match geometry {
-        geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
-        geo::Geometry::MultiPolygon(mp) => mp,
-        other => {
-            return err(format!(
-                "geometry must be a Polygon or MultiPolygon, got a {}",
-                type_name(&other)
-            ));
-        }
-    };
-    let mut repairs = Vec::new();
-    for (pi, polygon) in area.0.iter_mut().enumerate() {
-        let mut removed = 0;
-        polygon.exterior_mut(|ring| removed += dedup(ring));
-        polygon.interiors_mut(|rings| rings.iter_mut().for_each(|r| removed += dedup(r)));
-        if removed > 0 {
-            repairs.push(format!(
-                "polygon {pi}: removed {removed} repeated consecutive vertices"
-            ));
-        }
-        if polygon.exterior().0.len() < 4 {
-            return err(format!(
-                "geometry: polygon {pi} has fewer than 3 distinct vertices"
-            ));
-        }
-    }
-    let checked = crate::import::polygon::check(Kind::Hazard, geo::Geometry::MultiPolygon(area))
-        .map_err(|e| ScenarioError::Invalid(format!("geometry: {e}")))?;
-    repairs.extend(checked.repairs.iter().map(ToString::to_string));
-    let area = match checked.geometry {
-        geo::Geometry::MultiPolygon(mp) => mp,
-        geo::Geometry::Polygon(p) => MultiPolygon(vec![p]),
-        other => return err(format!("geometry became a {}", type_name(&other))),
-    };
-    Ok((area, repairs))
-}
-
-fn dedup(ring: &mut geo::LineString<f64>) -> usize {
-    let before = ring.0.len();
-    ring.0.dedup();
-    before - ring.0.len()
-}
-
-fn count_positions(v: &geojson::GeometryValue) -> usize {
-    use geojson::GeometryValue as G;
-    match v {
-        G::Point { .. } => 1,
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.len(),
-        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
-            coordinates.iter().map(Vec::len).sum()
-        }
-        G::MultiPolygon { coordinates } => coordinates.iter().flatten().map(Vec::len).sum(),
-        G::GeometryCollection { geometries } => {
-            geometries.iter().map(|g| count_positions(&g.value)).sum()
-        }
-    }
-}
-
-fn type_name(g: &geo::Geometry<f64>) -> &'static str {
-    match g {
-        geo::Geometry::Point(_) => "Point",
-        geo::Geometry::MultiPoint(_) => "MultiPoint",
-        geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
-        geo::Geometry::MultiLineString(_) => "MultiLineString",
-        _ => "geometry of another type",
-    }
 }

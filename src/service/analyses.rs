@@ -8,7 +8,7 @@ use super::requests::{
 };
 use crate::analysis::coverage::{Coverage, DEFAULT_THRESHOLDS, IsochroneFrom, coverage as cover};
 use crate::analysis::evacuation::{self, EvacuationPlan, Options, Routing};
-use crate::analysis::impact::HazardOverlay;
+use crate::analysis::overlay::HazardOverlay;
 use crate::analysis::route::{Route, RouteRequest, route as find_route};
 use crate::analysis::scenario::exposure_layer;
 use crate::analysis::{Impact, Scenario, analyse};

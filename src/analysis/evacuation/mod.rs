@@ -20,24 +20,28 @@
 mod pricing;
 mod reach;
 mod reasons;
+mod report;
+mod setup;
 mod shelters;
 mod whole;
 
 pub use pricing::{Gap, Optimality, Prices, UNPLACED_COST_S};
 pub use reasons::{NearbyShelter, Unassigned};
+pub use report::{Assignment, PlanTotals, ShelterLoad};
+pub use setup::{ReachTable, reach_table};
 
-use super::hazards::anchor;
-use super::impact::{HazardOverlay, Impact};
-use super::needs::{Need, NeedsProfile, needs_for};
+use super::impact::Impact;
+use super::needs::NeedsProfile;
+use super::overlay::HazardOverlay;
 use super::scenario::Period;
 use crate::atlas::Atlas;
 use crate::routing::graph::{GraphError, Profile, RoadGraph};
-use crate::routing::travel::{Closures, Costing, Destinations, OffNetwork, Place};
-use geo::{LineString, Point};
+use crate::routing::travel::{OffNetwork, Place};
+use geo::Point;
 use pricing::{Limits, Pair};
-use reach::{Finder, RoadFinder, StraightFinder};
+use report::{Report, compare_whole};
 use serde::Serialize;
-use serde_json::Value as Json;
+use setup::{Searches, closures_for, routing_for, searches};
 use shelters::Shelters;
 
 pub const DEFAULT_CANDIDATES: usize = 8;
@@ -96,43 +100,6 @@ pub enum EvacuationError {
     /// The request asked for road routing on an atlas without usable roads.
     #[error("routing \"road\" is impossible: {0}")]
     NoRoads(GraphError),
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Assignment {
-    pub unit_id: String,
-    pub unit_name: Option<String>,
-    pub shelter_id: String,
-    pub shelter_name: Option<String>,
-    pub people: i64,
-    pub minutes: f64,
-    pub distance_m: f64,
-    /// The route as a GeoJSON LineString: unit → road → shelter.
-    pub route: Json,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ShelterLoad {
-    pub id: String,
-    pub name: Option<String>,
-    pub lon: f64,
-    pub lat: f64,
-    pub capacity: i64,
-    pub assigned: i64,
-    pub utilisation: f64,
-    pub needs: Vec<Need>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PlanTotals {
-    pub evacuees: i64,
-    pub assigned: i64,
-    pub unassigned: i64,
-    /// Unplaced people by reason.
-    pub unassigned_by_reason: std::collections::BTreeMap<&'static str, i64>,
-    pub mean_minutes: f64,
-    pub max_minutes: f64,
-    pub shelters_used: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +165,24 @@ pub struct Unit {
     pub pairs: Vec<Pair>,
 }
 
+/// The assumptions every plan states, around those of its travel model.
+fn frame_assumptions(assumptions: &mut Vec<String>, options: &Options, period: Period) {
+    assumptions.insert(
+        0,
+        format!(
+            "evacuees are the affected units' people ({}), rounded to whole persons",
+            match period {
+                Period::Day => "day population",
+                Period::Night => "night population",
+            }
+        ),
+    );
+    assumptions.push(format!(
+        "shelters within {} minutes are all considered; the plan places as many people as possible, then minimises person-minutes (see optimality)",
+        options.max_minutes
+    ));
+}
+
 /// Builds the plan for an impact (whose scenario was parsed against `atlas`).
 pub fn plan(
     atlas: &Atlas,
@@ -223,20 +208,7 @@ pub fn plan(
     } = searches(
         atlas, impact, graph, options, routing, &shelters, &overlay, &closures,
     );
-    assumptions.insert(
-        0,
-        format!(
-            "evacuees are the affected units' people ({}), rounded to whole persons",
-            match period {
-                Period::Day => "day population",
-                Period::Night => "night population",
-            }
-        ),
-    );
-    assumptions.push(format!(
-        "shelters within {} minutes are all considered; the plan places as many people as possible, then minimises person-minutes (see optimality)",
-        options.max_minutes
-    ));
+    frame_assumptions(&mut assumptions, options, period);
     let solved = pricing::assign(
         &mut units,
         &shelters.usable,
@@ -248,8 +220,7 @@ pub fn plan(
         },
     );
     let assigned_ms = started.elapsed().as_secs_f64() * 1e3;
-    let mut whole_note = None;
-    let flows = if options.keep_whole {
+    let (flows, whole_note) = if options.keep_whole {
         let whole = whole::keep_whole(
             &shelters.usable,
             &mut units,
@@ -257,10 +228,10 @@ pub fn plan(
             &mut finder,
             limit_s,
         );
-        whole_note = Some(compare_whole(&units, &solved.flows, &whole));
-        whole
+        let note = compare_whole(&units, &solved.flows, &whole);
+        (whole, Some(note))
     } else {
-        solved.flows
+        (solved.flows, None)
     };
     let mut context = reasons::Context {
         shelters: &shelters,
@@ -269,7 +240,7 @@ pub fn plan(
         limit_s,
         routing,
     };
-    let plan = report(
+    let plan = report::report(
         &shelters,
         &units,
         &flows,
@@ -284,327 +255,8 @@ pub fn plan(
             assumptions,
         },
     );
-    tracing::debug!(
-        units = units.len(),
-        shelters = shelters.usable.len(),
-        rounds = plan.optimality.rounds,
-        pairs_in_flow = plan.optimality.pairs_in_flow,
-        assigned_ms,
-        total_ms = started.elapsed().as_secs_f64() * 1e3,
-        "evacuation plan"
-    );
+    let total_ms = started.elapsed().as_secs_f64() * 1e3;
+    let (units, shelters) = (units.len(), shelters.usable.len());
+    tracing::debug!(units, shelters, assigned_ms, total_ms, "evacuation plan");
     Ok(plan)
-}
-
-/// The routing mode a request gets: road when asked for or when roads exist.
-fn routing_for(
-    options: &Options,
-    graph: &Result<&RoadGraph, &GraphError>,
-) -> Result<Routing, EvacuationError> {
-    match (options.routing, graph) {
-        (Some(Routing::Road), Err(e)) => Err(EvacuationError::NoRoads((*e).clone())),
-        (Some(Routing::StraightLine), _) | (None, Err(_)) => Ok(Routing::StraightLine),
-        (_, Ok(_)) => Ok(Routing::Road),
-    }
-}
-
-/// The roads each hazard closes (none without road routing).
-fn closures_for(
-    routing: Routing,
-    graph: Result<&RoadGraph, &GraphError>,
-    overlay: &HazardOverlay,
-) -> Closures {
-    match (routing, graph) {
-        (Routing::Road, Ok(graph)) => overlay.road_closures(graph),
-        _ => Closures::default(),
-    }
-}
-
-/// The units and the searches a plan runs from them.
-struct Searches<'a> {
-    /// To the usable shelters.
-    finder: Finder<'a>,
-    /// To every shelter, usable or not (for the reasons).
-    all_finder: Finder<'a>,
-    units: Vec<Unit>,
-    assumptions: Vec<String>,
-}
-
-#[allow(clippy::too_many_arguments)] // one caller shape, each input distinct
-fn searches<'a>(
-    atlas: &'a Atlas,
-    impact: &Impact,
-    graph: Result<&'a RoadGraph, &GraphError>,
-    options: &Options,
-    routing: Routing,
-    shelters: &Shelters,
-    overlay: &HazardOverlay,
-    closures: &'a Closures,
-) -> Searches<'a> {
-    if let (Routing::Road, Ok(graph)) = (routing, graph) {
-        let costing = Costing::new(atlas, graph, &options.profile).with_closures(closures);
-        let units = evacuees(impact, atlas, |p| match costing.place(p) {
-            Ok(place) => Origin::Road {
-                place,
-                inside: overlay.hazards_at(p.0),
-            },
-            Err(why) => Origin::OffNetwork { point: p, why },
-        });
-        let usable = Destinations::new(&costing, &shelters.usable_points());
-        let every = Destinations::new(&costing, &shelters.all_points());
-        let assumptions = vec![
-            format!(
-                "travel by road, profile {} ({}); units and shelters walk straight to the nearest point on a road at {} km/h, at most {} m",
-                options.profile.name,
-                options.profile.uniform_kmh.map_or("speeds by road class".to_string(), |v| format!("{v} km/h on every road")),
-                crate::routing::travel::WALK_KMH,
-                crate::routing::travel::MAX_WALK_TO_ROAD_M,
-            ),
-            "roads meeting a hazard are closed, except within the hazard a unit starts in; earthquake intensity bands close no road (add cut roads as drawn areas)".into(),
-        ];
-        return Searches {
-            finder: Finder::Road(Box::new(RoadFinder::new(costing.clone(), usable, graph))),
-            all_finder: Finder::Road(Box::new(RoadFinder::new(costing, every, graph))),
-            units,
-            assumptions,
-        };
-    }
-    let units = evacuees(impact, atlas, Origin::Point);
-    let kmh = straight_speed(options);
-    let extent: Vec<Point<f64>> = units.iter().map(|u| u.point).collect();
-    let straight = |points| StraightFinder::new(points, &extent, options.detour_factor, kmh);
-    Searches {
-        finder: Finder::Straight(straight(shelters.usable_points())),
-        all_finder: Finder::Straight(straight(shelters.all_points())),
-        assumptions: vec![format!(
-            "no road routing: straight-line distance × {} at {kmh} km/h{}",
-            options.detour_factor,
-            graph.err().map(|e| format!(" ({e})")).unwrap_or_default()
-        )],
-        units,
-    }
-}
-
-/// Every (unit, usable shelter) pair within reach of a plan's request, found by one
-/// complete search per unit: what a plan would be if it materialised all pairs. For
-/// checking plans (tests, audits); a plan itself never builds this.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReachTable {
-    pub routing: Routing,
-    /// (unit id, people)
-    pub units: Vec<(String, i64)>,
-    /// (shelter id, places left)
-    pub shelters: Vec<(String, i64)>,
-    /// (unit index, shelter index, seconds door to door)
-    pub pairs: Vec<(usize, usize, f64)>,
-}
-
-/// The [`ReachTable`] of a request, on the same travel model and shelters as [`plan`].
-pub fn reach_table(
-    atlas: &Atlas,
-    impact: &Impact,
-    graph: Result<&RoadGraph, &GraphError>,
-    options: &Options,
-    period: Period,
-) -> Result<ReachTable, EvacuationError> {
-    let routing = routing_for(options, &graph)?;
-    let shelters = Shelters::new(atlas, impact, period);
-    let overlay = HazardOverlay::new(impact.hazards.clone());
-    let closures = closures_for(routing, graph, &overlay);
-    let Searches {
-        mut finder, units, ..
-    } = searches(
-        atlas, impact, graph, options, routing, &shelters, &overlay, &closures,
-    );
-    let limit_s = options.max_minutes * 60.0;
-    let trip = crate::routing::travel::Trip {
-        inside: &[],
-        respect_closures: true,
-    };
-    let mut pairs = Vec::new();
-    for (u, unit) in units.iter().enumerate() {
-        let found = finder.find(
-            &unit.origin,
-            trip,
-            limit_s,
-            crate::routing::travel::Until::Within(limit_s),
-        );
-        pairs.extend(
-            found
-                .arrivals
-                .iter()
-                .map(|&(s, secs)| (u, s as usize, secs)),
-        );
-    }
-    Ok(ReachTable {
-        routing,
-        units: units
-            .iter()
-            .map(|u| (u.unit_id.clone(), u.people))
-            .collect(),
-        shelters: shelters.usable.iter().map(|s| (s.id(), s.room)).collect(),
-        pairs,
-    })
-}
-
-/// The impact's affected units with people to move, each placed by `origin`.
-fn evacuees(impact: &Impact, atlas: &Atlas, origin: impl Fn(Point<f64>) -> Origin) -> Vec<Unit> {
-    let exposure = atlas.layer(&impact.report.exposure);
-    impact
-        .report
-        .units
-        .iter()
-        .filter_map(|u| {
-            let point = anchor(&exposure?.feature(u.fid)?.geometry)?;
-            let people = u.people.round() as i64;
-            (people > 0).then(|| Unit {
-                unit_id: u.id.clone(),
-                unit_name: u.name.clone(),
-                point,
-                people,
-                origin: origin(point),
-                known: Vec::new(),
-                radius_s: 0.0,
-                pairs: Vec::new(),
-            })
-        })
-        .collect()
-}
-
-fn straight_speed(options: &Options) -> f64 {
-    options
-        .profile
-        .uniform_kmh
-        .unwrap_or(options.profile.default_kmh)
-}
-
-fn person_seconds(units: &[Unit], flows: &[Vec<(usize, i64)>]) -> f64 {
-    flows
-        .iter()
-        .zip(units)
-        .flat_map(|(fs, u)| fs.iter().map(move |&(i, f)| f as f64 * u.pairs[i].seconds))
-        .sum()
-}
-
-fn compare_whole(
-    units: &[Unit],
-    split: &[Vec<(usize, i64)>],
-    whole: &[Vec<(usize, i64)>],
-) -> WholeUnits {
-    let (a, b) = (
-        person_seconds(units, split) / 60.0,
-        person_seconds(units, whole) / 60.0,
-    );
-    let placed = |flows: &[Vec<(usize, i64)>]| -> i64 { flows.iter().flatten().map(|f| f.1).sum() };
-    let (placed_split, placed_whole) = (placed(split), placed(whole));
-    WholeUnits {
-        // `+ 0.0` turns a rounded -0.0 into 0.
-        split_person_minutes: a.round() + 0.0,
-        whole_person_minutes: b.round() + 0.0,
-        extra_person_minutes_percent: (placed_split == placed_whole && a > 0.0)
-            .then(|| ((b - a) / a * 1000.0).round() / 10.0 + 0.0),
-        split_assigned: placed_split,
-        whole_assigned: placed_whole,
-    }
-}
-
-/// What the report carries besides the flows.
-struct Report<'n> {
-    routing: Routing,
-    profile: &'static str,
-    needs: &'n NeedsProfile,
-    days: u32,
-    whole: Option<WholeUnits>,
-    optimality: Optimality,
-    assumptions: Vec<String>,
-}
-
-/// The plan: assignments with routes, shelter loads, the unplaced with reasons, totals.
-fn report(
-    shelters: &Shelters,
-    units: &[Unit],
-    flows: &[Vec<(usize, i64)>],
-    reasons: &mut reasons::Context,
-    r: Report,
-) -> EvacuationPlan {
-    let usable = &shelters.usable;
-    let mut assignments = Vec::new();
-    let mut unassigned = Vec::new();
-    let mut load = vec![0i64; usable.len()];
-    for (unit, flows) in units.iter().zip(flows) {
-        let mut placed = 0;
-        for &(i, people) in flows {
-            let pair = &unit.pairs[i];
-            let s = &usable[pair.shelter];
-            load[pair.shelter] += people;
-            placed += people;
-            let route = geojson::Geometry::new(geojson::GeometryValue::from(&LineString(
-                pair.route.clone(),
-            )));
-            assignments.push(Assignment {
-                unit_id: unit.unit_id.clone(),
-                unit_name: unit.unit_name.clone(),
-                shelter_id: s.id(),
-                shelter_name: s.name(),
-                people,
-                minutes: (pair.seconds / 60.0 * 10.0).round() / 10.0,
-                distance_m: pair.metres.round(),
-                route: serde_json::to_value(route).unwrap_or(Json::Null),
-            });
-        }
-        if placed < unit.people {
-            unassigned.push(reasons.explain(unit, unit.people - placed));
-        }
-    }
-    let total: i64 = units.iter().map(|u| u.people).sum();
-    let assigned: i64 = assignments.iter().map(|a| a.people).sum();
-    let person_minutes: f64 = assignments
-        .iter()
-        .map(|a| a.people as f64 * a.minutes)
-        .sum();
-    let mut by_reason = std::collections::BTreeMap::new();
-    for u in &unassigned {
-        *by_reason.entry(u.reason).or_insert(0) += u.people;
-    }
-    let shelters_out: Vec<ShelterLoad> = usable
-        .iter()
-        .zip(&load)
-        .filter(|(_, l)| **l > 0)
-        .map(|(s, &l)| ShelterLoad {
-            id: s.id(),
-            name: s.name(),
-            lon: s.point.x(),
-            lat: s.point.y(),
-            capacity: s.room,
-            assigned: l,
-            utilisation: (l as f64 / s.room as f64 * 1000.0).round() / 1000.0,
-            // Depot stock is compared county-wide in the impact report; here, what each
-            // shelter must receive (stock 0, so the shortfall is the whole need).
-            needs: needs_for(r.needs, l as f64, r.days, |_| 0.0),
-        })
-        .collect();
-    let totals = PlanTotals {
-        evacuees: total,
-        assigned,
-        unassigned: total - assigned,
-        unassigned_by_reason: by_reason,
-        mean_minutes: if assigned > 0 {
-            (person_minutes / assigned as f64 * 10.0).round() / 10.0
-        } else {
-            0.0
-        },
-        max_minutes: assignments.iter().map(|a| a.minutes).fold(0.0, f64::max),
-        shelters_used: shelters_out.len(),
-    };
-    EvacuationPlan {
-        routing: r.routing,
-        profile: r.profile,
-        totals,
-        assignments,
-        shelters: shelters_out,
-        unassigned,
-        keep_villages_whole: r.whole,
-        optimality: r.optimality,
-        assumptions: r.assumptions,
-    }
 }

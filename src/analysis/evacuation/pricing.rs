@@ -260,15 +260,11 @@ pub fn assign(
     finder: &mut Finder,
     limits: Limits,
 ) -> Solved {
-    let trip = Trip {
-        inside: &[],
-        respect_closures: true,
-    };
     let mut master = Master::new(units, shelters);
     for (u, unit) in units.iter_mut().enumerate() {
         let found = finder.find(
             &unit.origin,
-            trip,
+            TRIP,
             limits.limit_s,
             Until::Nearest(limits.candidates),
         );
@@ -282,62 +278,23 @@ pub fn assign(
     let mut rounds = 1;
     let (duals, pairs_priced, proved) = loop {
         let duals = Duals::of(&master, units, shelters.len());
-        let mut added = 0;
-        let mut priced = 0;
-        let mut searches = 0;
-        for (u, unit) in units.iter_mut().enumerate() {
-            let reach = duals.units[u] as f64;
-            // Shelters up to `reach` seconds may price out: search that far, unless an
-            // earlier search already did.
-            let searched =
-                unit.radius_s < reach + 0.5 && !matches!(unit.origin, Origin::OffNetwork { .. });
-            if searched {
-                searches += 1;
-                let found = finder.find(
-                    &unit.origin,
-                    trip,
-                    limits.limit_s,
-                    Until::Within(reach + 1.0),
-                );
-                unit.radius_s = found.radius_s;
-                unit.known = found.arrivals;
-            }
-            priced += unit.known.len();
-            let wanted: Vec<u32> = unit
-                .known
-                .iter()
-                .filter(|&&(s, secs)| {
-                    duals.reduced(u, s as usize, secs) < 0
-                        && !unit.pairs.iter().any(|p| p.shelter == s as usize)
-                })
-                .map(|&(s, _)| s)
-                .collect();
-            if !wanted.is_empty() {
-                added += wanted.len();
-                add_pairs(&mut master, u, unit, &wanted, finder, shelters, searched);
-            }
-        }
-        tracing::debug!(round = rounds, searches, priced, added, "pricing round");
-        if added == 0 {
-            break (duals, priced, true);
+        let round = price(&mut master, units, shelters, finder, &duals, limits);
+        tracing::debug!(
+            round = rounds,
+            searches = round.searches,
+            priced = round.priced,
+            added = round.added,
+            "pricing round"
+        );
+        if round.added == 0 {
+            break (duals, round.priced, true);
         }
         if rounds >= limits.max_rounds {
-            break (duals, priced, false);
+            break (duals, round.priced, false);
         }
         master.solve(true);
         rounds += 1;
     };
-    let flows: Vec<Vec<(usize, i64)>> = units
-        .iter()
-        .map(|unit| {
-            unit.pairs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| Some((i, master.net.flow(p.arc?))))
-                .filter(|&(_, f)| f > 0)
-                .collect()
-        })
-        .collect();
     let gap = (!proved).then(|| gap(units, &duals, &master));
     let optimality = Optimality {
         proved,
@@ -347,7 +304,97 @@ pub fn assign(
         pairs_first_round,
         placed_is_maximum: (shelters.len() as f64 + 1.0) * limits.limit_s < UNPLACED_COST_S as f64,
         gap,
-        prices: Prices {
+        prices: Prices::of(units, shelters, &duals),
+    };
+    Solved {
+        flows: flows(&master, units),
+        optimality,
+    }
+}
+
+/// The trips a plan counts: from the unit, with the roads the hazards close closed
+/// (the unit's own hazards excepted, which the finder fills in).
+const TRIP: Trip<'static> = Trip::CLOSED;
+
+/// What one pricing round did.
+struct Round {
+    /// Units searched further than before.
+    searches: usize,
+    /// Pairs whose reduced cost was computed.
+    priced: usize,
+    /// Pairs that priced out and joined the flow.
+    added: usize,
+}
+
+/// One pricing round (step 3 of the module doc): every unit's known pairs priced
+/// against `duals`, after a further search for units whose search has not yet reached
+/// their price; the pairs that price out join the flow.
+fn price(
+    master: &mut Master,
+    units: &mut [Unit],
+    shelters: &[Shelter],
+    finder: &mut Finder,
+    duals: &Duals,
+    limits: Limits,
+) -> Round {
+    let mut round = Round {
+        searches: 0,
+        priced: 0,
+        added: 0,
+    };
+    for (u, unit) in units.iter_mut().enumerate() {
+        let reach = duals.units[u] as f64;
+        // Shelters up to `reach` seconds may price out: search that far, unless an
+        // earlier search already did.
+        let searched =
+            unit.radius_s < reach + 0.5 && !matches!(unit.origin, Origin::OffNetwork { .. });
+        if searched {
+            round.searches += 1;
+            let found = finder.find(
+                &unit.origin,
+                TRIP,
+                limits.limit_s,
+                Until::Within(reach + 1.0),
+            );
+            unit.radius_s = found.radius_s;
+            unit.known = found.arrivals;
+        }
+        round.priced += unit.known.len();
+        let wanted: Vec<u32> = unit
+            .known
+            .iter()
+            .filter(|&&(s, secs)| {
+                duals.reduced(u, s as usize, secs) < 0
+                    && !unit.pairs.iter().any(|p| p.shelter == s as usize)
+            })
+            .map(|&(s, _)| s)
+            .collect();
+        if !wanted.is_empty() {
+            round.added += wanted.len();
+            add_pairs(master, u, unit, &wanted, finder, shelters, searched);
+        }
+    }
+    round
+}
+
+/// Per unit, (pair index, people) of the flow.
+fn flows(master: &Master, units: &[Unit]) -> Vec<Vec<(usize, i64)>> {
+    units
+        .iter()
+        .map(|unit| {
+            unit.pairs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((i, master.net.flow(p.arc?))))
+                .filter(|&(_, f)| f > 0)
+                .collect()
+        })
+        .collect()
+}
+
+impl Prices {
+    fn of(units: &[Unit], shelters: &[Shelter], duals: &Duals) -> Prices {
+        Prices {
             units: units
                 .iter()
                 .zip(&duals.units)
@@ -358,9 +405,8 @@ pub fn assign(
                 .zip(&duals.shelters)
                 .map(|(s, &p)| (s.id(), p))
                 .collect(),
-        },
-    };
-    Solved { flows, optimality }
+        }
+    }
 }
 
 /// Adds the pairs (unit, each of `wanted`, all in `unit.known`) to the flow, with their
@@ -381,13 +427,9 @@ fn add_pairs(
             .filter_map(|&s| unit.known.iter().find(|k| k.0 == s))
             .map(|k| k.1)
             .fold(0.0, f64::max);
-        let trip = Trip {
-            inside: &[],
-            respect_closures: true,
-        };
         finder.find(
             &unit.origin,
-            trip,
+            TRIP,
             f64::INFINITY,
             Until::Within(farthest + 1.0),
         );

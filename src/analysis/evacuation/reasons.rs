@@ -91,9 +91,9 @@ impl Context<'_, '_, '_> {
         s.name().unwrap_or_else(|| s.id())
     }
 
-    /// Why `people` of `unit` are unplaced.
+    /// Why `people` of `unit` are unplaced: the first of the reasons (module doc) that
+    /// holds.
     pub fn explain(&mut self, unit: &Unit, people: i64) -> Unassigned {
-        let limit_min = self.limit_s / 60.0;
         let mut out = Unassigned {
             unit_id: unit.unit_id.clone(),
             unit_name: unit.unit_name.clone(),
@@ -110,99 +110,112 @@ impl Context<'_, '_, '_> {
             return out;
         }
         if let Some(&(s, seconds)) = unit.known.first() {
-            let index = self.shelters.usable[s as usize].index_in_all;
-            out.reason = "capacity";
-            out.detail = format!(
-                "the {} shelters within {limit_min:.0} minutes are full (this plan fills them); the nearest is {}, {:.0} minutes away",
-                unit.known.len(),
-                self.name(index),
-                minutes(seconds)
-            );
-            out.nearest_shelter = Some(NearbyShelter {
-                state: "full",
-                ..self.nearby(index, seconds)
-            });
+            self.filled(&mut out, unit, s, seconds);
             return out;
         }
-        let closed_trip = Trip {
-            inside: &[],
-            respect_closures: true,
-        };
+        if self.routing == Routing::Road && self.beyond_hazard(&mut out, unit) {
+            return out;
+        }
+        let closed_trip = Trip::CLOSED;
         let within = self.all.find(
             &unit.origin,
             closed_trip,
             self.limit_s,
             Until::Within(self.limit_s),
         );
-        if self.routing == Routing::Road {
-            let open = self.all.find(
-                &unit.origin,
-                Trip::OPEN,
-                self.limit_s,
-                Until::Within(self.limit_s),
-            );
-            let beyond = open.arrivals.iter().find(|&&(i, _)| {
-                matches!(
-                    self.shelters.all[i as usize].availability,
-                    Availability::Usable(_)
-                )
-            });
-            if let (Some(&(i, seconds)), Finder::Road(road)) = (beyond, &*self.all) {
-                out.reason = "through_hazard";
-                out.cut_by = road
-                    .hazards_crossed(&unit.origin, i)
-                    .into_iter()
-                    .filter_map(|h| self.hazard_ids.get(h).cloned())
-                    .collect();
-                out.detail = format!(
-                    "no shelter within {limit_min:.0} minutes on open roads; {} has room {:.0} minutes away, through {}",
-                    self.name(i as usize),
-                    minutes(seconds),
-                    if out.cut_by.is_empty() {
-                        "a hazard".to_string()
-                    } else {
-                        out.cut_by.join(", ")
-                    }
-                );
-                out.nearest_shelter = Some(self.nearby(i as usize, seconds));
-                return out;
-            }
-        }
-        let by_hazard = within.arrivals.iter().find(|&&(i, _)| {
+        self.none_open(&mut out, &within.arrivals);
+        out
+    }
+
+    /// `capacity`: usable shelters are within reach, and the plan fills every one.
+    fn filled(&self, out: &mut Unassigned, unit: &Unit, nearest: u32, seconds: f64) {
+        let index = self.shelters.usable[nearest as usize].index_in_all;
+        out.reason = "capacity";
+        out.detail = format!(
+            "the {} shelters within {:.0} minutes are full (this plan fills them); the nearest is {}, {:.0} minutes away",
+            unit.known.len(),
+            self.limit_s / 60.0,
+            self.name(index),
+            minutes(seconds)
+        );
+        out.nearest_shelter = Some(NearbyShelter {
+            state: "full",
+            ..self.nearby(index, seconds)
+        });
+    }
+
+    /// `through_hazard`, when a shelter with room is within reach only if the roads a
+    /// hazard closes are taken; names the hazards. False when there is none.
+    fn beyond_hazard(&mut self, out: &mut Unassigned, unit: &Unit) -> bool {
+        let open = self.all.find(
+            &unit.origin,
+            Trip::OPEN,
+            self.limit_s,
+            Until::Within(self.limit_s),
+        );
+        let beyond = open.arrivals.iter().find(|&&(i, _)| {
             matches!(
                 self.shelters.all[i as usize].availability,
-                Availability::ClosedByHazard(_)
+                Availability::Usable(_)
             )
         });
-        if let Some(&(i, seconds)) = by_hazard {
+        let (Some(&(i, seconds)), Finder::Road(road)) = (beyond, &*self.all) else {
+            return false;
+        };
+        out.reason = "through_hazard";
+        out.cut_by = road
+            .hazards_crossed(&unit.origin, i)
+            .into_iter()
+            .filter_map(|h| self.hazard_ids.get(h).cloned())
+            .collect();
+        out.detail = format!(
+            "no shelter within {:.0} minutes on open roads; {} has room {:.0} minutes away, through {}",
+            self.limit_s / 60.0,
+            self.name(i as usize),
+            minutes(seconds),
+            if out.cut_by.is_empty() {
+                "a hazard".to_string()
+            } else {
+                out.cut_by.join(", ")
+            }
+        );
+        out.nearest_shelter = Some(self.nearby(i as usize, seconds));
+        true
+    }
+
+    /// No usable shelter within reach at all: `closed_by_hazard` when the hazard closed
+    /// the ones there are, `capacity` when they are full or closed by their status,
+    /// `unreachable` when there are none. `within` is every shelter within reach.
+    fn none_open(&self, out: &mut Unassigned, within: &[(u32, f64)]) {
+        let limit_min = self.limit_s / 60.0;
+        let by_hazard = within.iter().find_map(|&(i, seconds)| {
+            match &self.shelters.all[i as usize].availability {
+                Availability::ClosedByHazard(rule) => Some((i as usize, seconds, rule)),
+                _ => None,
+            }
+        });
+        if let Some((i, seconds, rule)) = by_hazard {
             out.reason = "closed_by_hazard";
             out.detail = format!(
-                "every shelter within {limit_min:.0} minutes is closed by the hazard; the nearest, {}, is {}",
-                self.name(i as usize),
-                match &self.shelters.all[i as usize].availability {
-                    Availability::ClosedByHazard(rule) => rule.clone(),
-                    _ => unreachable!("filtered above"),
-                }
+                "every shelter within {limit_min:.0} minutes is closed by the hazard; the nearest, {}, is {rule}",
+                self.name(i),
             );
-            out.nearest_shelter = Some(self.nearby(i as usize, seconds));
-            return out;
-        }
-        if let Some(&(i, seconds)) = within.arrivals.first() {
+            out.nearest_shelter = Some(self.nearby(i, seconds));
+        } else if let Some(&(i, seconds)) = within.first() {
             out.reason = "capacity";
             out.detail = format!(
                 "every shelter within {limit_min:.0} minutes is full or closed; the nearest is {}",
                 self.name(i as usize)
             );
             out.nearest_shelter = Some(self.nearby(i as usize, seconds));
-            return out;
+        } else {
+            out.detail = format!(
+                "no shelter within {limit_min:.0} minutes {}",
+                match self.routing {
+                    Routing::Road => "by road",
+                    Routing::StraightLine => "in a straight line",
+                }
+            );
         }
-        out.detail = format!(
-            "no shelter within {limit_min:.0} minutes {}",
-            match self.routing {
-                Routing::Road => "by road",
-                Routing::StraightLine => "in a straight line",
-            }
-        );
-        out
     }
 }

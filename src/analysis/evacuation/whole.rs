@@ -31,10 +31,7 @@ pub fn keep_whole(
             .iter()
             .max_by_key(|&&(_, f)| f)
             .map(|&(i, _)| unit.pairs[i].shelter);
-        let trip = Trip {
-            inside: &[],
-            respect_closures: true,
-        };
+        let trip = Trip::CLOSED;
         // `known` is every shelter quicker than the unit's search radius, quickest first;
         // when none of them has room, search everything within reach.
         let people = unit.people;
