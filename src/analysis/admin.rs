@@ -10,7 +10,9 @@ use std::collections::HashMap;
 /// One admin unit of the atlas.
 #[derive(Debug, Clone, Copy)]
 pub struct AdminRef<'a> {
+    /// The admin layer the unit is in.
     pub layer: &'a Layer,
+    /// Its feature index in that layer.
     pub fid: u32,
 }
 
@@ -19,18 +21,22 @@ impl<'a> AdminRef<'a> {
         self.layer.value(self.fid, field).as_str().unwrap_or("")
     }
 
+    /// The unit's admin code.
     pub fn code(&self) -> &'a str {
         self.text("code")
     }
 
+    /// The unit's name.
     pub fn name(&self) -> &'a str {
         self.text("name")
     }
 
+    /// Its level: county, township, village or grid.
     pub fn level(&self) -> &'a str {
         self.text("level")
     }
 
+    /// Its duty contact, if it has one.
     pub fn contact(&self) -> Option<Contact> {
         Contact::of(self.layer, self.fid)
     }
@@ -43,6 +49,7 @@ pub struct AdminIndex<'a> {
 }
 
 impl<'a> AdminIndex<'a> {
+    /// Indexes every admin layer of the atlas by code and by area.
     pub fn new(atlas: &'a Atlas) -> AdminIndex<'a> {
         let layers: Vec<&Layer> = atlas
             .layers()
@@ -60,10 +67,12 @@ impl<'a> AdminIndex<'a> {
         AdminIndex { by_code, layers }
     }
 
+    /// Whether the atlas has no admin units at all.
     pub fn is_empty(&self) -> bool {
         self.by_code.is_empty()
     }
 
+    /// The admin unit with this code.
     pub fn by_code(&self, code: &str) -> Option<AdminRef<'a>> {
         self.by_code.get(code).copied()
     }

@@ -21,38 +21,54 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 
+/// Thresholds (minutes) a coverage request gets when it names none.
 pub const DEFAULT_THRESHOLDS: [f64; 4] = [5.0, 10.0, 15.0, 30.0];
 
 #[derive(Debug, Clone, Serialize)]
+/// How far one population unit is from shelter and from rescue.
 pub struct UnitCoverage {
+    /// The unit's feature id.
     pub id: String,
+    /// Its (day) population.
     pub people: f64,
+    /// Minutes to the nearest open shelter; None when none is reached, or the unit is off the road network.
     pub shelter_minutes: Option<f64>,
+    /// Minutes to the nearest rescue team, likewise.
     pub team_minutes: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// People beyond one time threshold.
 pub struct Beyond {
+    /// The threshold (minutes).
     pub minutes: f64,
     /// People farther than `minutes` from the nearest shelter (or never reaching one).
     pub shelter_population: f64,
+    /// People farther than `minutes` from the nearest team (or never reaching one).
     pub team_population: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The coverage answer (`POST /api/coverage`).
 pub struct Coverage {
+    /// The travel profile used.
     pub profile: &'static str,
+    /// Every population unit, with its minutes.
     pub units: Vec<UnitCoverage>,
+    /// People beyond each threshold.
     pub beyond: Vec<Beyond>,
     /// GeoJSON FeatureCollection of isochrone polygons, one per threshold.
     pub isochrones: Json,
+    /// What the answer assumed.
     pub assumptions: Vec<String>,
 }
 
 /// Where isochrones start.
 #[derive(Debug, Clone, Copy)]
 pub enum IsochroneFrom {
+    /// From every open shelter (how far a place is from the nearest).
     Shelters,
+    /// From one point (how far one can get from it).
     Point(Point<f64>),
 }
 

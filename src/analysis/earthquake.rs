@@ -20,23 +20,32 @@
 use super::geodesy::CIRCLE_SEGMENTS;
 use geo::{Coord, Destination, Geodesic, LineString, Point, Polygon};
 
+/// Smallest magnitude the relation was fitted for.
 pub const MIN_MAGNITUDE: f64 = 4.0;
+/// Largest magnitude the relation was fitted for.
 pub const MAX_MAGNITUDE: f64 = 9.0;
 
 /// Coefficients (A, B, C, R0) for one axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Axis {
+    /// Constant term A.
     pub a: f64,
+    /// Magnitude coefficient B.
     pub b: f64,
+    /// Distance coefficient C (negative: intensity falls with distance).
     pub c: f64,
+    /// Near-field saturation term R0 (km).
     pub r0: f64,
 }
 
 /// One zone of the relation: long and short axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Zone {
+    /// The zone's name, as a scenario's `region` gives it.
     pub name: &'static str,
+    /// Coefficients along the isoseismal ellipse's long axis.
     pub long: Axis,
+    /// Coefficients along its short axis.
     pub short: Axis,
 }
 
@@ -56,6 +65,7 @@ pub const QINGHAI_TIBET: Zone = Zone {
         r0: 9.0,
     },
 };
+/// The eastern strong-earthquake zone (东部强震区).
 pub const EASTERN_STRONG: Zone = Zone {
     name: "eastern_strong",
     long: Axis {
@@ -71,6 +81,7 @@ pub const EASTERN_STRONG: Zone = Zone {
         r0: 13.0,
     },
 };
+/// The moderate-to-strong zone (中强地震区).
 pub const MODERATE_STRONG: Zone = Zone {
     name: "moderate_strong",
     long: Axis {
@@ -86,6 +97,7 @@ pub const MODERATE_STRONG: Zone = Zone {
         r0: 7.0,
     },
 };
+/// The Xinjiang zone (新疆区).
 pub const XINJIANG: Zone = Zone {
     name: "xinjiang",
     long: Axis {
@@ -101,6 +113,7 @@ pub const XINJIANG: Zone = Zone {
         r0: 13.0,
     },
 };
+/// Every zone of the relation, by name.
 pub const ZONES: [Zone; 4] = [QINGHAI_TIBET, EASTERN_STRONG, MODERATE_STRONG, XINJIANG];
 
 impl Axis {
@@ -119,8 +132,11 @@ impl Axis {
 /// The area of intensity ≥ `intensity`: semi-axes in km.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Isoseismal {
+    /// The intensity this ellipse bounds (GB/T 17742 degrees).
     pub intensity: u8,
+    /// Half its long axis (km).
     pub long_km: f64,
+    /// Half its short axis (km).
     pub short_km: f64,
 }
 

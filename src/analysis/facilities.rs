@@ -53,13 +53,16 @@ pub const OPEN_SPACE_TYPES: [&str; 13] = [
 /// What kind of place a shelter is, as far as an earthquake is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShelterClass {
+    /// Open air: squares, school yards, parks.
     OpenSpace,
+    /// A building (halls, schools' buildings, gyms).
     Building,
     /// No `shelter_type`: treated as a building.
     Untyped,
 }
 
 impl ShelterClass {
+    /// The class of a `shelter_type` value.
     pub fn of(shelter_type: Option<&str>) -> ShelterClass {
         let Some(t) = shelter_type.map(str::trim).filter(|t| !t.is_empty()) else {
             return ShelterClass::Untyped;
@@ -142,16 +145,23 @@ pub fn shelter_usability(class: ShelterClass, hazards: &[&HazardArea]) -> Usabil
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A shelter or facility inside the scenario's hazards.
 pub struct FacilityAtRisk {
+    /// Its layer's id.
     pub layer: String,
+    /// Its feature index in that layer.
     pub fid: u32,
+    /// Its feature id.
     pub id: String,
+    /// Its name, if it has one.
     pub name: Option<String>,
     /// `shelter`, or the facility type (`school`, `hospital`, `nursing_home`, ...).
     pub category: String,
     /// Shelters: the layer's `shelter_type`, if given.
     pub shelter_type: Option<String>,
+    /// The hazards it lies in (ids as in `by_hazard`).
     pub hazards: Vec<String>,
+    /// The highest severity among them.
     pub severity: u8,
     /// The shelter cannot take evacuees: exactly when `closed_by` is set.
     pub unusable: bool,
@@ -160,8 +170,11 @@ pub struct FacilityAtRisk {
     pub closed_by: Option<String>,
     /// Why a shelter inside a hazard stays usable.
     pub note: Option<String>,
+    /// People inside (facilities' `occupants`).
     pub occupants: Option<i64>,
+    /// Places (shelters' `capacity`).
     pub capacity: Option<i64>,
+    /// Whom to call about it.
     pub contact: Option<Contact>,
 }
 

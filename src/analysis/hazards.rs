@@ -50,7 +50,9 @@ pub enum SeverityFrom {
 /// A duty contact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
+    /// The contact's name.
     pub name: String,
+    /// The contact's phone number.
     pub phone: String,
 }
 
@@ -73,19 +75,24 @@ impl Contact {
 pub struct HazardArea {
     /// `layer/fid` for atlas features, `drawn/N`, `earthquake/N/I`.
     pub id: String,
+    /// A name for people: the feature's name, or the layer's with the feature's number.
     pub name: String,
     /// `flood`, `landslide`, `wildfire`, `hazard`, `drawn` or `earthquake`.
     pub kind: &'static str,
     /// The severity the analysis used (and maps draw).
     pub severity: u8,
+    /// Where the severity came from (the data, a rule, the scenario, a default).
     pub severity_from: SeverityFrom,
     /// Earthquake bands: the band's intensity (GB/T 17742); `None` for other hazards.
     pub intensity: Option<u8>,
     /// A point buffered by [`DEFAULT_THREAT_RADIUS_M`] for want of `threat_radius_m`
     /// (and of a scenario `buffer_m`).
     pub default_radius: bool,
+    /// The area, in lon/lat.
     pub area: MultiPolygon<f64>,
+    /// The (layer id, fid) it came from, for atlas features.
     pub source: Option<(String, u32)>,
+    /// The hazard point's monitor, if it has one.
     pub contact: Option<Contact>,
     /// What else a planner needs to read this hazard (return period, radius, intensity…).
     pub detail: serde_json::Value,
@@ -307,6 +314,7 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// An intensity in Roman numerals, as intensity scales are written.
 pub fn roman(i: u8) -> &'static str {
     [
         "0", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",

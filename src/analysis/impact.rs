@@ -1,7 +1,7 @@
 //! Who is affected: the overlay of a scenario's hazard areas on the exposure layer, and
 //! the report built from it.
 //!
-//! 1. hazards are resolved into areas and prepared ([`PreparedArea`]) under an R-tree;
+//! 1. hazards are resolved into areas and prepared ([`super::prepared::PreparedArea`]) under an R-tree;
 //! 2. each exposure unit meets the hazards whose bboxes it touches: a point unit counts
 //!    whole when a prepared area contains it; a polygon unit counts the share of its
 //!    area inside the union of the hazards it meets (geodesic areas);
@@ -37,11 +37,17 @@ use std::collections::{BTreeMap, HashMap};
 /// have, and the report's assumptions say how many they were.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Counts {
+    /// People (the period's population, shares of polygon units).
     pub population: f64,
+    /// Households, or None when unknown (see the type's doc).
     pub households: Option<f64>,
+    /// Elderly people, or None when unknown.
     pub elderly: Option<f64>,
+    /// Children, or None when unknown.
     pub children: Option<f64>,
+    /// Disabled people, or None when unknown.
     pub disabled: Option<f64>,
+    /// Exposure units counted.
     pub units: usize,
 }
 
@@ -94,93 +100,146 @@ fn sum_known(values: impl Iterator<Item = Option<f64>>, layer_has_field: bool) -
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// An exposure unit a hazard meets.
 pub struct AffectedUnit {
+    /// The unit's feature id.
     pub id: String,
+    /// Its feature index in the exposure layer (of the snapshot analysed).
     pub fid: u32,
+    /// Its name, if it has one.
     pub name: Option<String>,
     /// People counted: the share inside the hazards of the period's population.
     pub people: f64,
     /// `None` (null) when the layer has no such field or the unit has no value.
     pub households: Option<f64>,
+    /// Elderly people inside, or None when unknown.
     pub elderly: Option<f64>,
+    /// Children inside, or None when unknown.
     pub children: Option<f64>,
+    /// Disabled people inside, or None when unknown.
     pub disabled: Option<f64>,
     /// Share of the unit inside the hazards (1 for points).
     pub share: f64,
+    /// The unit's admin code (its village), if the layer gives one.
     pub admin_code: Option<String>,
+    /// The hazards it meets.
     pub hazards: Vec<String>,
+    /// The highest severity among them (1 blue … 4 red).
     pub severity: u8,
     #[serde(skip)]
     kinds: Vec<(&'static str, u8)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One hazard area and the people it affects.
 pub struct HazardSummary {
+    /// `layer/fid`, `drawn/N` or `earthquake/N/I`.
     pub id: String,
+    /// A name for people.
     pub name: String,
+    /// `flood`, `landslide`, `wildfire`, `hazard`, `drawn` or `earthquake`.
     pub kind: &'static str,
+    /// Severity used (1 blue … 4 red; `detail.severity_from` says where it came from).
     pub severity: u8,
+    /// Affected units in it.
     pub units: usize,
+    /// People affected in it.
     pub population: f64,
+    /// What else a planner needs to read it (return period, radius, intensity…).
     pub detail: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The people affected in one admin unit at the scenario's `group_by` level.
 pub struct AdminSummary {
+    /// The admin code (empty for units outside every admin unit).
     pub code: String,
+    /// Its name.
     pub name: String,
+    /// Its level.
     pub level: String,
     #[serde(flatten)]
+    /// People, households and vulnerable groups affected there.
     pub counts: Counts,
+    /// Its duty contacts.
     pub contacts: Vec<Contact>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// One call to make.
 pub struct Call {
+    /// Whom to call.
     pub name: String,
+    /// Their phone number.
     pub phone: String,
+    /// Their role (village duty officer, hazard-point monitor…).
     pub role: String,
     /// Whom or what the call is about (village, hazard point, shelter...).
     pub about: String,
+    /// Why, in a sentence.
     pub why: String,
+    /// How urgent: the severity of what the call is about.
     pub severity: u8,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// People the hazards displace from their homes.
 pub struct Displaced {
+    /// All of them.
     pub total: f64,
+    /// By the hazard kind whose rate applied.
     pub by_kind: BTreeMap<String, f64>,
+    /// The rates used.
     pub rates: DisplacementTable,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// What the displaced need for the scenario's days, against depot stock.
 pub struct Needs {
+    /// Days of supplies counted.
     pub days: u32,
+    /// Where the per-person quantities come from.
     pub source: String,
+    /// Each item: quantity, stock and shortfall.
     pub items: Vec<Need>,
 }
 
 /// The impact report (field names are the API contract of design.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImpactReport {
+    /// The exposure layer's id.
     pub exposure: String,
+    /// The admin level `by_admin` groups at.
     pub group_by: &'static str,
+    /// Day or night population.
     pub period: Period,
+    /// Everyone affected.
     pub totals: Counts,
+    /// Per hazard area.
     pub by_hazard: Vec<HazardSummary>,
+    /// Per admin unit, most people first.
     pub by_admin: Vec<AdminSummary>,
+    /// Every affected unit, most people first.
     pub units: Vec<AffectedUnit>,
+    /// Shelters and facilities inside the hazards.
     pub facilities: Vec<FacilityAtRisk>,
+    /// Whom to call, most urgent first.
     pub calls: Vec<Call>,
+    /// People displaced.
     pub displaced: Displaced,
+    /// What the displaced need.
     pub needs: Needs,
+    /// What the report assumed, each default with the count it applied to.
     pub assumptions: Vec<String>,
+    /// What the data lacked (no admin layer, units outside admin units).
     pub warnings: Vec<String>,
 }
 
 /// The report and the hazard areas it was computed from (for maps and GeoJSON).
 pub struct Impact {
+    /// The report.
     pub report: ImpactReport,
+    /// The hazard areas it was computed from, indexed as the overlay indexes them.
     pub hazards: Vec<HazardArea>,
 }
 

@@ -5,7 +5,9 @@ use super::impact::Impact;
 use crate::atlas::{Atlas, Feature, Field, FieldType, Kind, Layer, LayerId, Schema, Value};
 use geo::Geometry;
 
+/// Id of the layer of a scenario's hazard areas.
 pub const HAZARDS_LAYER: &str = "hazards";
+/// Id of the layer of its affected units.
 pub const AFFECTED_LAYER: &str = "affected";
 
 fn field(name: &str, ty: FieldType) -> Field {

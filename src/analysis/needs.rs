@@ -33,6 +33,7 @@ pub const HAZARD_KINDS: [&str; 6] = [
 /// Displacement rates by hazard kind, for severity 1, 2, 3, 4.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DisplacementTable {
+    /// Rates for severity 1, 2, 3, 4, by hazard kind.
     pub rates: Vec<(String, [f64; 4])>,
     /// The kinds whose rates the scenario gave; the others are the defaults.
     pub given: Vec<String>,
@@ -92,6 +93,7 @@ impl DisplacementTable {
         Some((*rates, !self.given.iter().any(|g| g == kind)))
     }
 
+    /// The rate for a hazard kind at a severity (clamped to 1–4).
     pub fn rate(&self, kind: &str, severity: u8) -> f64 {
         let idx = usize::from(severity.clamp(1, 4) - 1);
         self.rates
@@ -117,8 +119,11 @@ pub struct NeedItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+/// What one displaced person needs per day.
 pub struct NeedsProfile {
+    /// Each item and its quantity per person per day.
     pub items: Vec<NeedItem>,
+    /// Where the quantities come from.
     pub source: String,
 }
 
@@ -172,9 +177,13 @@ impl NeedsProfile {
 /// The need for one item against depot stock.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Need {
+    /// The item (`rice_kg`, `water_l`, `tents`…).
     pub item: String,
+    /// Needed, for everyone and every day.
     pub quantity: f64,
+    /// In the depots.
     pub stock: f64,
+    /// Needed beyond the stock (0 when the stock suffices).
     pub shortfall: f64,
 }
 

@@ -17,12 +17,14 @@ type HazardEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
 /// Hazard areas prepared for point tests, under an R-tree of their bboxes.
 pub struct HazardOverlay {
+    /// The scenario's hazard areas; indices into it name hazards everywhere.
     pub areas: Vec<HazardArea>,
     prepared: Vec<PreparedArea>,
     index: RTree<HazardEntry>,
 }
 
 impl HazardOverlay {
+    /// Prepares the areas and indexes their bounding boxes.
     pub fn new(areas: Vec<HazardArea>) -> HazardOverlay {
         let prepared: Vec<PreparedArea> =
             areas.iter().map(|h| PreparedArea::new(&h.area)).collect();

@@ -11,6 +11,7 @@
 use geo::{BoundingRect, Coord, MultiPolygon, Rect};
 
 #[derive(Debug, Clone)]
+/// A hazard area prepared for fast point-in-polygon tests.
 pub struct PreparedArea {
     bbox: Rect<f64>,
     /// Band b's edges, (x1, y1, x2, y2), are `band_edges[band_start[b]..band_start[b + 1]]`;
@@ -74,6 +75,7 @@ impl PreparedArea {
         }
     }
 
+    /// The area's bounding box.
     pub fn bbox(&self) -> Rect<f64> {
         self.bbox
     }

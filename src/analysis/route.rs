@@ -21,19 +21,28 @@ use serde_json::Value as Json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+/// How a route was found.
 pub enum Engine {
+    /// The profile's contraction hierarchy (no scenario, named profile).
     ContractionHierarchy,
+    /// A Dijkstra search (closures or custom speeds).
     Dijkstra,
 }
 
 #[derive(Debug, Serialize)]
+/// The answer to `POST /api/route`.
 pub struct Route {
+    /// Whether a road route exists (`reason` says why not).
     pub reachable: bool,
+    /// The travel profile used.
     pub profile: &'static str,
+    /// How the route was found.
     pub engine: Engine,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Door to door, walks included.
     pub minutes: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Door to door, walks included (metres).
     pub distance_m: Option<f64>,
     /// Metres walked straight from `from` to the road and from the road to `to`.
     pub snap_m: [f64; 2],
@@ -50,9 +59,13 @@ pub struct Route {
 
 /// A parsed route request.
 pub struct RouteRequest {
+    /// Where the trip starts (lon/lat).
     pub from: Point<f64>,
+    /// Where it ends.
     pub to: Point<f64>,
+    /// How it travels.
     pub profile: Profile,
+    /// A scenario's hazards, whose roads the route must avoid.
     pub overlay: Option<HazardOverlay>,
 }
 
@@ -61,8 +74,10 @@ pub struct RouteRequest {
 #[non_exhaustive]
 pub enum RouteError {
     #[error("no road routing on this atlas: {0}")]
+    /// The atlas has no usable roads.
     NoRoads(GraphError),
     #[error("no road routing on this atlas: the road graph has no segments")]
+    /// The road graph has nothing to snap to.
     NoSegments,
 }
 

@@ -29,8 +29,11 @@ pub const DEFAULT_DAYS: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+/// Which population a scenario counts.
 pub enum Period {
+    /// Day population (`population`).
     Day,
+    /// Night population (`population_night`, else `population`).
     Night,
 }
 
@@ -38,13 +41,18 @@ pub enum Period {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// 县.
     County,
+    /// 乡镇.
     Township,
+    /// 村.
     Village,
+    /// 网格.
     Grid,
 }
 
 impl Level {
+    /// The level as it is written in data and requests.
     pub fn code(self) -> &'static str {
         match self {
             Level::County => "county",
@@ -64,10 +72,15 @@ impl Level {
 /// An earthquake: epicentre, magnitude (Ms) and the least intensity to map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Earthquake {
+    /// Where it strikes (lon/lat).
     pub epicentre: Point<f64>,
+    /// Surface-wave magnitude Ms.
     pub magnitude: f64,
+    /// Focal depth (km): reported, not used by the relation (see `earthquake`).
     pub depth_km: f64,
+    /// The weakest intensity drawn as a band.
     pub min_intensity: u8,
+    /// A name for the report.
     pub name: String,
     /// Zone of the attenuation relation (default: Qinghai-Tibet, which covers most of
     /// Sichuan and Gansu).
@@ -76,6 +89,7 @@ pub struct Earthquake {
     pub strike_deg: Option<f64>,
     /// Whether the request gave `region` and `min_intensity`, or the defaults were used.
     pub region_given: bool,
+    /// Whether the request gave `min_intensity` (else it is a default, and says so).
     pub min_intensity_given: bool,
 }
 
@@ -85,30 +99,45 @@ pub enum HazardSpec {
     /// Features of an atlas layer, optionally filtered; points buffered by `buffer_m`
     /// or their own `threat_radius_m`.
     Layer {
+        /// The hazard layer.
         layer: LayerId,
+        /// Which of its features (`where`); all without one.
         filter: Option<Filter>,
+        /// Buffer for points (metres), overriding `threat_radius_m`.
         buffer_m: Option<f64>,
     },
     /// A polygon the user drew, with the repairs made to it; `severity` as given (the
     /// analysis says which default it used when it was not).
     Drawn {
+        /// The area drawn, repaired where its rings crossed.
         area: MultiPolygon<f64>,
+        /// Its severity, if the request gave one.
         severity: Option<u8>,
+        /// A name for the report.
         name: String,
+        /// Repairs made to the drawing, for the report.
         repairs: Vec<String>,
     },
+    /// An earthquake's intensity bands.
     Earthquake(Earthquake),
 }
 
 /// A checked scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The hazards to assume.
     pub hazards: Vec<HazardSpec>,
+    /// The population layer counted.
     pub exposure: LayerId,
+    /// The admin level the report groups at.
     pub group_by: Level,
+    /// Day or night population.
     pub period: Period,
+    /// Days of supplies the needs count.
     pub days: u32,
+    /// Displacement rates by hazard kind and severity.
     pub displacement: DisplacementTable,
+    /// What one displaced person needs per day.
     pub needs: NeedsProfile,
     /// Options the request left out, each with the default used, for the report's
     /// assumptions (`group_by not given: township`).
@@ -121,15 +150,23 @@ pub struct Scenario {
 pub enum ScenarioError {
     /// A layer the atlas does not hold.
     #[error("{}unknown layer {id:?}", prefix(at))]
-    UnknownLayer { at: String, id: String },
+    UnknownLayer {
+        /// Where in the scenario.
+        at: String,
+        /// The layer named.
+        id: String,
+    },
     /// A layer that failed to load (its file unreadable or invalid), with why.
     #[error(
         "{}layer {id:?} failed to load: {reason} (see GET /api/layers)",
         prefix(at)
     )]
     FailedLayer {
+        /// Where in the scenario.
         at: String,
+        /// The layer named.
         id: String,
+        /// Why it failed, from the load report.
         reason: String,
     },
     /// Anything else: a malformed or out-of-range field, with where it is.

@@ -8,12 +8,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
+/// The one error type that becomes an HTTP response (status table on `From<ServiceError>`).
 pub enum ApiError {
     #[error("{0}")]
+    /// 400: what was wrong with the request.
     BadRequest(String),
     #[error("{0}")]
+    /// 404: what was not found.
     NotFound(String),
     #[error("{0}")]
+    /// 405: what the server does not do here.
     MethodNotAllowed(String),
     /// The request conflicts with the data (an insert of an id that exists).
     #[error("{0}")]
@@ -28,14 +32,17 @@ pub enum ApiError {
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
+    /// 500: the cause goes to the log, not to the client.
     Internal(#[source] anyhow::Error),
 }
 
 impl ApiError {
+    /// A 400 with this message.
     pub fn bad_request(msg: impl Into<String>) -> Self {
         ApiError::BadRequest(msg.into())
     }
 
+    /// A 404 with this message.
     pub fn not_found(msg: impl Into<String>) -> Self {
         ApiError::NotFound(msg.into())
     }

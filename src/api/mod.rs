@@ -58,8 +58,11 @@ pub const DEFAULT_TILE_CACHE_BYTES: u64 = 256 << 20;
 /// What `serve` sets besides the service.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
+    /// Tile-cache budget (bytes).
     pub tile_cache_bytes: u64,
+    /// Host for absolute URLs when a request has no usable `Host` header.
     pub public_host: String,
+    /// Serve the page from this folder instead of the embedded copy.
     pub web_dir: Option<std::path::PathBuf>,
 }
 
@@ -113,6 +116,7 @@ impl AppState {
         ))
     }
 
+    /// The service behind the API.
     pub fn service(&self) -> &Arc<Service> {
         &self.inner.service
     }
@@ -142,18 +146,22 @@ impl AppState {
         Ok(self.inner.service.history().await?)
     }
 
+    /// Why the store is unreachable, while it is.
     pub fn store_problem(&self) -> Option<String> {
         self.inner.service.store_problem()
     }
 
+    /// What loading reported.
     pub fn report(&self) -> &LoadReport {
         self.inner.service.report()
     }
 
+    /// The byte-budgeted tile cache.
     pub fn tile_cache(&self) -> &TileCache {
         &self.inner.tiles
     }
 
+    /// How tiles are cut.
     pub fn tile_options(&self) -> &TileOptions {
         &self.inner.tile_options
     }
@@ -167,6 +175,7 @@ impl AppState {
         self
     }
 
+    /// The folder the page is served from, if not the embedded copy.
     pub fn web_dir(&self) -> Option<&std::path::Path> {
         self.inner.web_dir.as_deref()
     }
@@ -177,10 +186,12 @@ impl AppState {
         key
     }
 
+    /// A scenario's layers remembered for its tiles.
     pub fn scenario_layers(&self, key: &str) -> Option<Arc<Vec<crate::atlas::Layer>>> {
         self.inner.scenarios.get(key)
     }
 
+    /// Host for absolute URLs when a request has no usable `Host` header.
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
     }

@@ -55,7 +55,7 @@ pub fn straight_line_seconds(
     (metres / (kmh / 3.6), metres)
 }
 
-/// Seconds per metre of every road under a profile, indexed [road layer][fid].
+/// Seconds per metre of every road under a profile, indexed by road layer, then fid.
 pub type RoadPace = Vec<Vec<f64>>;
 
 /// Computes each road's pace under `profile` (for profiles with per-road speeds).
@@ -82,7 +82,9 @@ enum Pace<'g> {
 /// A place snapped onto the road network.
 #[derive(Debug, Clone)]
 pub struct Place {
+    /// The place itself.
     pub point: Point<f64>,
+    /// Where it meets the road network.
     pub snap: RoadSnap,
 }
 
@@ -90,11 +92,16 @@ pub struct Place {
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum OffNetwork {
     #[error("the road graph has no segments")]
+    /// The graph has no segment to snap to.
     NoRoads,
     #[error(
         "the nearest road is {distance_m:.0} m away, beyond the {MAX_WALK_TO_ROAD_M:.0} m walk to a road"
     )]
-    TooFarFromRoad { distance_m: f64 },
+    /// Farther from every road than anyone is assumed to walk.
+    TooFarFromRoad {
+        /// Metres to the nearest road.
+        distance_m: f64,
+    },
 }
 
 /// Hazard closures: the hazards (by index in the caller's list) each arc meets.
@@ -133,6 +140,7 @@ impl Closures {
             .is_some_and(|hs| hs.iter().any(|&h| !inside.contains(&(h as usize))))
     }
 
+    /// Whether no arc is closed.
     pub fn is_empty(&self) -> bool {
         self.by_arc.is_empty()
     }
@@ -176,7 +184,9 @@ impl Trip<'_> {
 /// The costing of one request: a profile on a graph, with optional hazard closures.
 #[derive(Debug, Clone)]
 pub struct Costing<'g> {
+    /// The graph it costs.
     pub graph: &'g RoadGraph,
+    /// The profile it costs by.
     pub profile: Profile,
     pace: Pace<'g>,
     closures: Option<&'g Closures>,

@@ -30,6 +30,7 @@ pub struct Destinations {
 }
 
 impl Destinations {
+    /// Snaps every point onto the network (`off_network` records those beyond it).
     pub fn new(costing: &Costing, points: &[Point<f64>]) -> Destinations {
         let mut d = Destinations::default();
         for (i, &p) in points.iter().enumerate() {
@@ -97,9 +98,11 @@ pub struct Searched {
 /// What a one-to-many search is bound by.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'t> {
+    /// Which closures bind the trips.
     pub trip: Trip<'t>,
     /// Nothing beyond this many seconds is wanted.
     pub limit_s: f64,
+    /// When to stop.
     pub until: Until,
 }
 

@@ -12,17 +12,25 @@ use crate::edits::EditError;
 #[non_exhaustive]
 pub enum RequestError {
     #[error("the body is not valid JSON (a scenario or request object is expected): {0}")]
+    /// Not JSON at all.
     Malformed(String),
     #[error("unknown profile {0:?}; profiles are walk and drive")]
+    /// A profile that does not exist.
     UnknownProfile(String),
     #[error("{name} {value} must be a number from {lo} to {hi}")]
+    /// A number outside its documented range.
     OutOfRange {
+        /// The field.
         name: String,
+        /// The value given.
         value: String,
+        /// The range's lower bound.
         lo: f64,
+        /// The range's upper bound.
         hi: f64,
     },
     #[error("{0}")]
+    /// Anything else wrong with a field, in a sentence naming it.
     Invalid(String),
 }
 
@@ -31,14 +39,19 @@ pub enum RequestError {
 #[non_exhaustive]
 pub enum ServiceError {
     #[error(transparent)]
+    /// The request's own fields (400).
     Request(#[from] RequestError),
     #[error(transparent)]
+    /// The scenario (400).
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
+    /// An evacuation plan that cannot be made as asked (400).
     Evacuation(#[from] EvacuationError),
     #[error(transparent)]
+    /// A route that cannot be looked for (400).
     Route(#[from] RouteError),
     #[error(transparent)]
+    /// An edit refused (404, 409 or 400 by its kind).
     Edit(#[from] EditError),
     /// A resource named in the path does not exist.
     #[error("{0}")]
@@ -54,5 +67,6 @@ pub enum ServiceError {
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
+    /// Anything else (500, the cause logged).
     Internal(#[source] anyhow::Error),
 }

@@ -20,6 +20,7 @@ pub const DETOUR_FACTOR: RangeInclusive<f64> = 1.0..=5.0;
 pub const CANDIDATES: RangeInclusive<f64> = 1.0..=50.0;
 /// Coverage thresholds (minutes), and how many.
 pub const THRESHOLD_MINUTES: RangeInclusive<f64> = 1.0..=1440.0;
+/// At most this many coverage thresholds.
 pub const MAX_THRESHOLDS: usize = 10;
 
 /// A number from a request, inside its documented range.
@@ -39,7 +40,9 @@ pub fn bounded(name: &str, value: f64, range: &RangeInclusive<f64>) -> Result<f6
 /// How a request travels: a named profile, optionally at one speed on every road.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProfileSpec {
+    /// `walk` (default) or `drive`.
     pub profile: Option<String>,
+    /// One speed for every road (km/h), overriding the profile's.
     pub speed_kmh: Option<f64>,
 }
 
@@ -65,8 +68,11 @@ impl ProfileSpec {
 pub struct RouteBody {
     /// `[lon, lat]`; read as JSON so a wrong shape gets a message that says the shape.
     pub from: Option<serde_json::Value>,
+    /// `[lon, lat]` of the destination.
     pub to: Option<serde_json::Value>,
+    /// `walk` (default) or `drive`.
     pub profile: Option<String>,
+    /// One speed for every road (km/h).
     pub speed_kmh: Option<f64>,
     /// Roads meeting this scenario's hazards are closed.
     pub scenario: Option<serde_json::Value>,
@@ -76,10 +82,15 @@ pub struct RouteBody {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageBody {
+    /// The population layer; the first one when not given.
     pub exposure: Option<String>,
+    /// `walk` (default) or `drive`.
     pub profile: Option<String>,
+    /// One speed for every road (km/h).
     pub speed_kmh: Option<f64>,
+    /// Minutes to count the people beyond (default 5, 10, 15, 30).
     pub thresholds: Option<Vec<f64>>,
+    /// Where isochrones start (default: every open shelter).
     pub isochrones_from: Option<IsochronesFrom>,
 }
 
@@ -87,20 +98,34 @@ pub struct CoverageBody {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum IsochronesFrom {
+    /// `"shelters"`.
     Named(String),
-    Point { lon: f64, lat: f64 },
+    /// `{"lon": .., "lat": ..}`.
+    Point {
+        /// Longitude (WGS84).
+        lon: f64,
+        /// Latitude (WGS84).
+        lat: f64,
+    },
 }
 
 /// The evacuation options beside the scenario in `POST /api/evacuation`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvacuationOptionsBody {
+    /// `road` or `straight_line`.
     pub routing: Option<String>,
+    /// `walk` (default) or `drive`.
     pub profile: Option<String>,
+    /// One speed for every road (km/h).
     pub speed_kmh: Option<f64>,
+    /// Straight-line mode: road distance over straight distance.
     pub detour_factor: Option<f64>,
+    /// Nearest shelters per unit to start from.
     pub candidates: Option<f64>,
+    /// The longest trip considered (minutes).
     pub max_minutes: Option<f64>,
+    /// Send each unit whole to one shelter.
     pub keep_villages_whole: Option<bool>,
 }
 

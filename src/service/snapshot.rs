@@ -10,6 +10,7 @@ type GraphSlot = OnceLock<Result<RoadGraph, GraphError>>;
 
 /// One version of the atlas, with what is derived from it.
 pub struct Snapshot {
+    /// The atlas of this version.
     pub atlas: Atlas,
     /// Bumped by every edit; tile-cache keys carry it, so no stale tile is served.
     pub generation: u64,
@@ -61,6 +62,7 @@ pub struct Snapshots {
 }
 
 impl Snapshots {
+    /// Starts from an atlas as loaded.
     pub fn new(atlas: Atlas) -> Snapshots {
         Snapshots {
             current: RwLock::new(Arc::new(Snapshot::first(atlas))),

@@ -23,6 +23,7 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service on a loaded atlas and its store.
     pub fn new(atlas: Atlas, report: LoadReport, store: Box<dyn Store>) -> Service {
         Service {
             snapshots: Snapshots::new(atlas),
@@ -90,6 +91,7 @@ impl Service {
         self.store.catch_up(&self.snapshots).await
     }
 
+    /// What loading reported (refused features, failed layers, unreplayed edits).
     pub fn report(&self) -> &LoadReport {
         &self.report
     }
@@ -106,6 +108,7 @@ impl Service {
         }
     }
 
+    /// Why the store is unreachable, while it is.
     pub fn store_problem(&self) -> Option<String> {
         self.store_problem
             .lock()

@@ -4,18 +4,18 @@
 //!
 //! 1. evacuees are the impact's affected units (people rounded to whole persons);
 //!    usable shelters are open, not closed by the scenario's hazards, with room left
-//!    ([`shelters`]);
+//!    (`shelters`);
 //! 2. units snap onto the road network as [`crate::routing::travel`] says (a unit
 //!    farther than its walk limit from every road is off the network); hazards the unit
 //!    starts in do not close its roads, others do;
 //! 3. the assignment minimises person-minutes over **every** shelter within
 //!    `max_minutes`, by column generation over a min-cost flow, and carries its
-//!    certificate ([`pricing`], whose doc says why it is exact); `candidates` only sets
+//!    certificate (`pricing`, whose doc says why it is exact); `candidates` only sets
 //!    how many nearest shelters the first round starts from;
-//! 4. people left unplaced are explained ([`reasons`]): full shelters, a hazard in the
+//! 4. people left unplaced are explained (`reasons`): full shelters, a hazard in the
 //!    way, shelters the hazard closed, or nothing within reach;
 //! 5. without roads, or with `"routing": "straight_line"`, times are geodesic distance
-//!    × `detour_factor` at the profile's speed, and the plan says so ([`reach`]).
+//!    × `detour_factor` at the profile's speed, and the plan says so (`reach`).
 
 mod pricing;
 mod reach;
@@ -44,8 +44,11 @@ use serde::Serialize;
 use setup::{Searches, closures_for, routing_for, searches};
 use shelters::Shelters;
 
+/// Nearest usable shelters per unit a plan starts from, unless asked otherwise.
 pub const DEFAULT_CANDIDATES: usize = 8;
+/// The most a request may ask to start from.
 pub const MAX_CANDIDATES: usize = 50;
+/// The longest trip a plan considers, unless asked otherwise (minutes).
 pub const DEFAULT_MAX_MINUTES: f64 = 180.0;
 /// Straight-line detour factor: road distance over straight distance. 1.4 is the usual
 /// planning value for rural road networks (circuity studies find 1.2–1.6).
@@ -56,20 +59,27 @@ pub const DEFAULT_MAX_ROUNDS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+/// How a plan measures trips.
 pub enum Routing {
+    /// On the road graph, through `routing::travel`.
     Road,
+    /// Geodesic distance × a detour factor, without roads.
     StraightLine,
 }
 
 /// Evacuation options, beside the scenario in the request body.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The mode asked for; None: road where roads exist.
     pub routing: Option<Routing>,
+    /// Walking or driving, and any one speed for every road.
     pub profile: Profile,
+    /// Straight-line mode: road distance over straight distance.
     pub detour_factor: f64,
     /// How many nearest shelters per unit the assignment starts from: a performance
     /// knob, never a limit on the answer.
     pub candidates: usize,
+    /// The longest trip considered (minutes).
     pub max_minutes: f64,
     /// Send each unit whole to one shelter (round the optimal split, then repair).
     pub keep_whole: bool,
@@ -103,29 +113,42 @@ pub enum EvacuationError {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// Where they evacuate: the answer to `POST /api/evacuation` (field names are the API contract of design.md).
 pub struct EvacuationPlan {
+    /// The routing mode used (road, or straight line when asked or without roads).
     pub routing: Routing,
+    /// The travel profile used.
     pub profile: &'static str,
+    /// Evacuees, placed, not placed (by reason), mean and clearance minutes.
     pub totals: PlanTotals,
+    /// Who goes where, how long, by which route.
     pub assignments: Vec<Assignment>,
+    /// Each shelter used, how full, and its needs.
     pub shelters: Vec<ShelterLoad>,
+    /// Everyone not placed, with why and the shelter concerned.
     pub unassigned: Vec<Unassigned>,
     /// With `keep_villages_whole`: how far the whole-unit plan is from the split optimum.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_villages_whole: Option<WholeUnits>,
     /// The assignment's proof of optimality over every shelter within reach.
     pub optimality: Optimality,
+    /// What the plan assumed.
     pub assumptions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// What keeping villages whole costs against the optimal split.
 pub struct WholeUnits {
+    /// Person-minutes of the optimal split over every shelter within reach.
     pub split_person_minutes: f64,
+    /// Person-minutes of the whole-unit plan.
     pub whole_person_minutes: f64,
     /// `None` when the two plans place different numbers of people, so that
     /// person-minutes do not compare.
     pub extra_person_minutes_percent: Option<f64>,
+    /// People the split places.
     pub split_assigned: i64,
+    /// People the whole-unit plan places.
     pub whole_assigned: i64,
 }
 
@@ -133,14 +156,25 @@ pub struct WholeUnits {
 #[derive(Debug, Clone)]
 pub enum Origin {
     /// On the road network, inside these hazards (whose closures do not bind it).
-    Road { place: Place, inside: Vec<usize> },
+    Road {
+        /// The unit on the network.
+        place: Place,
+        /// Hazards it starts inside (by overlay index).
+        inside: Vec<usize>,
+    },
     /// Straight-line mode.
     Point(Point<f64>),
     /// Beyond the walk to any road.
-    OffNetwork { point: Point<f64>, why: OffNetwork },
+    OffNetwork {
+        /// The unit's point.
+        point: Point<f64>,
+        /// How far the road is.
+        why: OffNetwork,
+    },
 }
 
 impl Origin {
+    /// The unit's point, whatever its origin.
     pub fn point(&self) -> Point<f64> {
         match self {
             Origin::Road { place, .. } => place.point,
@@ -152,10 +186,15 @@ impl Origin {
 /// An affected unit with people to move, and what the plan knows of its reach.
 #[derive(Debug, Clone)]
 pub struct Unit {
+    /// The unit's feature id.
     pub unit_id: String,
+    /// Its name, if it has one.
     pub unit_name: Option<String>,
+    /// Its point (a polygon unit's interior point).
     pub point: Point<f64>,
+    /// People to move, rounded to whole persons.
     pub people: i64,
+    /// Where its trips start.
     pub origin: Origin,
     /// Every usable shelter quicker than `radius_s`, with its seconds, quickest first.
     pub known: Vec<(u32, f64)>,

@@ -222,6 +222,7 @@ pub struct Optimality {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// How far a plan stopped early may be from optimal.
 pub struct Gap {
     /// People the plan leaves unplaced whose pricing did not finish: at most this many
     /// more could be placed.
@@ -231,8 +232,11 @@ pub struct Gap {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+/// The certificate's dual prices, in whole seconds, by feature id.
 pub struct Prices {
+    /// Each unit's price: what its last person's trip costs (the unplaced cost when people are left).
     pub units: BTreeMap<String, i64>,
+    /// Each usable shelter's price: what one more place there would save (0 with room left).
     pub shelters: BTreeMap<String, i64>,
 }
 

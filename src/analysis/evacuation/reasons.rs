@@ -23,11 +23,15 @@ use serde::Serialize;
 /// People of a unit the plan could not place, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unassigned {
+    /// The unit's feature id.
     pub unit_id: String,
+    /// Its name, if it has one.
     pub unit_name: Option<String>,
     /// Where the unit evacuates from.
     pub lon: f64,
+    /// Latitude of the same point.
     pub lat: f64,
+    /// People of the unit not placed.
     pub people: i64,
     /// `capacity`, `through_hazard`, `closed_by_hazard` or `unreachable`.
     pub reason: &'static str,
@@ -42,9 +46,13 @@ pub struct Unassigned {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A shelter an unplaced unit's reason is about.
 pub struct NearbyShelter {
+    /// The shelter's feature id.
     pub id: String,
+    /// Its name, if it has one.
     pub name: Option<String>,
+    /// Minutes from the unit (by the plan's travel model).
     pub minutes: f64,
     /// `full`, `closed` (by its status), `closed_by_hazard` or `beyond_hazard` (room,
     /// but only through a hazard).

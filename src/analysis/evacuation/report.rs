@@ -12,39 +12,63 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 #[derive(Debug, Clone, Serialize)]
+/// People of one unit sent to one shelter.
 pub struct Assignment {
+    /// The unit's feature id.
     pub unit_id: String,
+    /// Its name, if it has one.
     pub unit_name: Option<String>,
+    /// The shelter's feature id.
     pub shelter_id: String,
+    /// Its name, if it has one.
     pub shelter_name: Option<String>,
+    /// How many people take this trip.
     pub people: i64,
+    /// Door to door, to a tenth of a minute.
     pub minutes: f64,
+    /// Door to door, walks included (metres).
     pub distance_m: f64,
     /// The route as a GeoJSON LineString: unit → road → shelter.
     pub route: Json,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A shelter the plan uses, and how full it gets.
 pub struct ShelterLoad {
+    /// The shelter's feature id.
     pub id: String,
+    /// Its name, if it has one.
     pub name: Option<String>,
+    /// Where it is (WGS84).
     pub lon: f64,
+    /// Latitude of the same point.
     pub lat: f64,
+    /// Places it had left (capacity, or capacity_night at night, minus occupancy).
     pub capacity: i64,
+    /// People the plan sends there.
     pub assigned: i64,
+    /// `assigned / capacity`, to three decimals.
     pub utilisation: f64,
+    /// What it must receive for them, for the scenario's days.
     pub needs: Vec<Need>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+/// A plan's totals.
 pub struct PlanTotals {
+    /// People to move: the affected units' people, rounded to whole persons.
     pub evacuees: i64,
+    /// People placed in a shelter.
     pub assigned: i64,
+    /// People not placed (`unassigned_by_reason` says why).
     pub unassigned: i64,
     /// Unplaced people by reason.
     pub unassigned_by_reason: std::collections::BTreeMap<&'static str, i64>,
+    /// Mean trip of the people placed (minutes).
     pub mean_minutes: f64,
+    /// The longest trip: the clearance time (minutes).
     pub max_minutes: f64,
+    /// Shelters that receive anyone.
     pub shelters_used: usize,
 }
 

@@ -109,6 +109,7 @@ pub(super) fn searches<'a>(
 /// checking plans (tests, audits); a plan itself never builds this.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReachTable {
+    /// The routing mode the pairs were found by.
     pub routing: Routing,
     /// (unit id, people)
     pub units: Vec<(String, i64)>,
@@ -118,7 +119,7 @@ pub struct ReachTable {
     pub pairs: Vec<(usize, usize, f64)>,
 }
 
-/// The [`ReachTable`] of a request, on the same travel model and shelters as [`plan`].
+/// The [`ReachTable`] of a request, on the same travel model and shelters as [`super::plan`].
 pub fn reach_table(
     atlas: &Atlas,
     impact: &Impact,

@@ -25,7 +25,9 @@ pub struct FolderStore {
 pub struct OpenedFolder {
     /// The layer files with the edit log replayed over them.
     pub atlas: Atlas,
+    /// What loading reported.
     pub report: LoadReport,
+    /// The store that takes the folder's edits.
     pub store: FolderStore,
 }
 

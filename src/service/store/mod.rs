@@ -24,7 +24,9 @@ pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, ServiceError>> +
 /// An edit as a request makes it.
 #[derive(Debug, Clone)]
 pub struct Edit {
+    /// The layer edited.
     pub layer: String,
+    /// Insert, patch or delete, with its body.
     pub request: Request,
     /// Who makes it, as the audit trail records it.
     pub who: String,

@@ -24,7 +24,9 @@ pub struct PostgisStore {
 
 /// A database opened for serving.
 pub struct OpenedPostgis {
+    /// The atlas as loaded from the database, and the load report.
     pub loaded: Loaded,
+    /// The store that takes edits into the database.
     pub store: PostgisStore,
 }
 
@@ -53,6 +55,7 @@ impl PostgisStore {
         }
     }
 
+    /// The connection pool (for the edit follower).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
