@@ -28,7 +28,8 @@ pub const LOG_FILE: &str = "edits.log";
 
 use crate::atlas::{Atlas, Feature, Layer};
 use crate::import::geometry::to_geo;
-use crate::import::validate::{Validated, unique_in_layer, validate_for_layer};
+use crate::import::unique::unique_in_layer;
+use crate::import::validate::{Validated, validate_for_layer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::HashMap;

@@ -7,6 +7,7 @@
 
 mod attrs;
 pub mod geometry;
+mod layout;
 pub mod manifest;
 #[cfg(feature = "gdal")]
 pub mod ogr;
