@@ -139,36 +139,74 @@ fn grid_for(scale: f64) -> (usize, usize) {
 }
 
 /// Generates the county for `seed` and `scale` (1.0 = the bundled demo).
+///
+/// Everything is drawn from one seeded stream, so the order below is part of the
+/// output: drawing anything earlier changes every layer after it.
 pub fn generate(seed: u64, scale: f64) -> Demo {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (nx, ny) = grid_for(scale);
     let (width, height) = (nx as f64 * CELL.0, ny as f64 * CELL.1);
     let terrain = terrain::Terrain::new(&mut rng, width, height, GRID.1 as f64 * CELL.1);
     let county = admin::build(&mut rng, &terrain, nx, ny, CELL);
-    let river_name = |i: usize| {
-        if i == 0 {
-            "清河".to_string()
-        } else {
-            format!("清河{}支流", i)
-        }
-    };
     let pops = services::village_populations(&mut rng, &terrain, &county);
-    let contact = |c: &admin::Contact| {
-        [
-            ("contact_name", json!(c.name)),
-            ("contact_phone", json!(c.phone)),
-        ]
-    };
-    let county_feature = DemoFeature::new(
-        Shape::Polygon(county.ring.clone()),
+    let (facilities, schools) = services::facilities(&mut rng, &terrain, &county);
+    let mut layers = admin_layers(&county);
+    layers.extend(land_layers(
+        &mut rng,
+        &terrain,
+        &county,
+        &pops,
+        nx / admin::BLOCK.0,
+    ));
+    layers.extend(service_layers(
+        &mut rng, &terrain, &county, &pops, facilities, &schools,
+    ));
+    Demo {
+        layers,
+        origin: ORIGIN,
+        seed,
+        scale,
+    }
+}
+
+/// The main river is 清河; its tributaries are numbered.
+fn river_name(i: usize) -> String {
+    if i == 0 {
+        "清河".to_string()
+    } else {
+        format!("清河{}支流", i)
+    }
+}
+
+impl DemoLayer {
+    /// A GeoJSON layer whose properties carry their canonical names.
+    fn geojson(
+        id: &'static str,
+        kind: &'static str,
+        name: &'static str,
+        features: Vec<DemoFeature>,
+    ) -> DemoLayer {
+        DemoLayer {
+            id,
+            kind,
+            name,
+            format: Format::GeoJson,
+            fields: &[],
+            features,
+        }
+    }
+}
+
+/// The county, its townships and its villages, one layer each.
+fn admin_layers(county: &admin::County) -> Vec<DemoLayer> {
+    let county_feature = admin_feature(
+        &county.ring,
         [
             ("code", json!(county.code)),
             ("name", json!("清水县（示例）")),
             ("level", json!("county")),
-        ]
-        .into_iter()
-        .chain(contact(&county.contact))
-        .collect(),
+        ],
+        &county.contact,
     );
     let townships = county
         .townships
@@ -180,10 +218,7 @@ pub fn generate(seed: u64, scale: f64) -> Demo {
                 ("level", json!("township")),
                 ("parent_code", json!(county.code)),
             ];
-            DemoFeature::new(
-                Shape::Polygon(t.ring.clone()),
-                props.into_iter().chain(contact(&t.contact)).collect(),
-            )
+            admin_feature(&t.ring, props, &t.contact)
         })
         .collect();
     let villages = county
@@ -196,105 +231,131 @@ pub fn generate(seed: u64, scale: f64) -> Demo {
                 ("level", json!("village")),
                 ("parent_code", json!(county.townships[v.township].code)),
             ];
-            DemoFeature::new(
-                Shape::Polygon(v.ring.clone()),
-                props.into_iter().chain(contact(&v.contact)).collect(),
-            )
+            admin_feature(&v.ring, props, &v.contact)
         })
         .collect();
-    let (facilities, schools) = services::facilities(&mut rng, &terrain, &county);
-    let layer = |id, kind, name, features| DemoLayer {
-        id,
-        kind,
-        name,
-        format: Format::GeoJson,
-        fields: &[],
-        features,
-    };
-    let layers = vec![
-        layer("county", "admin", "County 县", vec![county_feature]),
-        layer("townships", "admin", "Townships 乡镇", townships),
-        layer("villages", "admin", "Villages 行政村", villages),
-        layer(
+    vec![
+        DemoLayer::geojson("county", "admin", "County 县", vec![county_feature]),
+        DemoLayer::geojson("townships", "admin", "Townships 乡镇", townships),
+        DemoLayer::geojson("villages", "admin", "Villages 行政村", villages),
+    ]
+}
+
+/// An admin unit: its ring, `props`, then its contact.
+fn admin_feature<const N: usize>(
+    ring: &[P],
+    props: [(&'static str, Json); N],
+    contact: &admin::Contact,
+) -> DemoFeature {
+    let contact = [
+        ("contact_name", json!(contact.name)),
+        ("contact_phone", json!(contact.phone)),
+    ];
+    DemoFeature::new(
+        Shape::Polygon(ring.to_vec()),
+        props.into_iter().chain(contact).collect(),
+    )
+}
+
+/// Rivers, roads and the hazards, in that order (`townships_across` lays out the
+/// township roads).
+fn land_layers(
+    rng: &mut ChaCha8Rng,
+    terrain: &terrain::Terrain,
+    county: &admin::County,
+    pops: &[i64],
+    townships_across: usize,
+) -> Vec<DemoLayer> {
+    vec![
+        DemoLayer::geojson(
             "rivers",
             "basemap",
             "Rivers 河流",
-            hazards::rivers(&terrain, &river_name),
+            hazards::rivers(terrain, &river_name),
         ),
-        layer(
+        DemoLayer::geojson(
             "roads",
             "road",
             "Roads 道路",
-            services::roads(&mut rng, &terrain, &county, nx / admin::BLOCK.0),
+            services::roads(rng, terrain, county, townships_across),
         ),
-        layer(
+        DemoLayer::geojson(
             "floods",
             "flood",
             "Flood zones 洪水淹没区",
-            hazards::floods(&mut rng, &terrain, &river_name),
+            hazards::floods(rng, terrain, &river_name),
         ),
-        layer(
+        DemoLayer::geojson(
             "wildfire",
             "wildfire",
             "Fire danger 森林火险区",
-            hazards::wildfire(&mut rng, &terrain, &county),
+            hazards::wildfire(rng, terrain, county),
         ),
         DemoLayer {
             fields: LANDSLIDE_FIELDS,
-            ..layer(
+            ..DemoLayer::geojson(
                 "landslides",
                 "landslide",
                 "Geohazards 地质灾害隐患点",
-                hazards::landslides(&mut rng, &terrain, &county, &pops),
+                hazards::landslides(rng, terrain, county, pops),
             )
         },
+    ]
+}
+
+/// People and what serves them: population (the CSV layer), shelters, facilities
+/// (already drawn, with the `schools` whose yards are shelters), depots, rescue teams
+/// and drills.
+fn service_layers(
+    rng: &mut ChaCha8Rng,
+    terrain: &terrain::Terrain,
+    county: &admin::County,
+    pops: &[i64],
+    facilities: Vec<DemoFeature>,
+    schools: &[services::School],
+) -> Vec<DemoLayer> {
+    vec![
         DemoLayer {
             format: Format::Csv,
             fields: POPULATION_FIELDS,
-            ..layer(
+            ..DemoLayer::geojson(
                 "population",
                 "population",
                 "Population 人口",
-                services::population(&mut rng, &county, &pops),
+                services::population(rng, county, pops),
             )
         },
-        layer(
+        DemoLayer::geojson(
             "shelters",
             "shelter",
             "Shelters 避难场所",
-            services::shelters(&mut rng, &terrain, &county, &schools),
+            services::shelters(rng, terrain, county, schools),
         ),
-        layer(
+        DemoLayer::geojson(
             "facilities",
             "facility",
             "Schools, hospitals, nursing homes 重点设施",
             facilities,
         ),
-        layer(
+        DemoLayer::geojson(
             "depots",
             "depot",
             "Relief depots 物资储备库",
-            services::depots(&mut rng, &terrain, &county),
+            services::depots(rng, terrain, county),
         ),
-        layer(
+        DemoLayer::geojson(
             "teams",
             "team",
             "Rescue teams 救援队伍",
-            services::teams(&mut rng, &terrain, &county),
+            services::teams(rng, terrain, county),
         ),
-        layer(
+        DemoLayer::geojson(
             "drills",
             "drill",
             "Drill history 演练记录",
-            services::drills(&mut rng, &county),
+            services::drills(rng, county),
         ),
-    ];
-    Demo {
-        layers,
-        origin: ORIGIN,
-        seed,
-        scale,
-    }
+    ]
 }
 
 impl Demo {
