@@ -156,6 +156,120 @@ fn key(c: Coord<f64>) -> (u64, u64) {
     (c.x.to_bits(), c.y.to_bits())
 }
 
+/// An arc and the node it leaves, before the arcs are grouped by that node.
+struct Edge {
+    from: NodeId,
+    arc: RoadArc,
+}
+
+/// The nodes and arcs of the road lines as first found: nodes numbered in order of
+/// appearance, arcs in the order of the lines.
+#[derive(Default)]
+struct Found {
+    /// A vertex position (its coordinates' bits) → its node.
+    ids: HashMap<(u64, u64), NodeId>,
+    nodes: Vec<Coord<f64>>,
+    edges: Vec<Edge>,
+}
+
+impl Found {
+    /// The arcs of every road line of the road layers (`layers`, atlas indices).
+    fn roads(atlas: &Atlas, layers: &[usize]) -> Found {
+        let mut found = Found::default();
+        for (li, &layer_index) in layers.iter().enumerate() {
+            let layer = &atlas.layers()[layer_index];
+            for (fid, feature) in layer.features().iter().enumerate() {
+                let fid = fid as u32;
+                let lines: Vec<&LineString<f64>> = match &feature.geometry {
+                    Geometry::LineString(l) => vec![l],
+                    Geometry::MultiLineString(ml) => ml.0.iter().collect(),
+                    _ => continue,
+                };
+                let oneway = matches!(layer.value(fid, "oneway"), crate::atlas::Value::Bool(true));
+                for line in lines {
+                    for pair in line.0.windows(2) {
+                        if pair[0] != pair[1] {
+                            found.segment(pair[0], pair[1], (li as u16, fid), oneway);
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The node at `c`, numbered when first seen.
+    fn node(&mut self, c: Coord<f64>) -> NodeId {
+        let nodes = &mut self.nodes;
+        *self.ids.entry(key(c)).or_insert_with(|| {
+            nodes.push(c);
+            (nodes.len() - 1) as NodeId
+        })
+    }
+
+    /// The arcs of one road segment: `a` → `b` along it, and back (against a one-way
+    /// road, for walkers only).
+    fn segment(&mut self, a: Coord<f64>, b: Coord<f64>, road: (u16, u32), oneway: bool) {
+        let length_m = Geodesic.distance(Point(a), Point(b));
+        let (a, b) = (self.node(a), self.node(b));
+        self.edges.push(Edge {
+            from: a,
+            arc: RoadArc {
+                to: b,
+                length_m,
+                road,
+                against_oneway: false,
+            },
+        });
+        self.edges.push(Edge {
+            from: b,
+            arc: RoadArc {
+                to: a,
+                length_m,
+                road,
+                against_oneway: oneway,
+            },
+        });
+    }
+
+    /// Renumbers the nodes along a Hilbert curve (see the module doc): their positions
+    /// move to their new numbers, and the arcs' ends follow.
+    fn renumber(&mut self) {
+        let new_id = super::order::hilbert_numbering(&self.nodes);
+        let mut renumbered = vec![Coord::zero(); self.nodes.len()];
+        for (old, &c) in self.nodes.iter().enumerate() {
+            renumbered[new_id[old] as usize] = c;
+        }
+        self.nodes = renumbered;
+        for Edge { from, arc } in &mut self.edges {
+            *from = new_id[*from as usize];
+            arc.to = new_id[arc.to as usize];
+        }
+    }
+}
+
+/// Arcs grouped by the node they leave (compressed sparse rows): the arcs of node n are
+/// `arcs[first[n]..first[n + 1]]`, sorted by the node they reach.
+struct Csr {
+    first: Vec<u32>,
+    arcs: Vec<RoadArc>,
+}
+
+impl Csr {
+    fn new(node_count: usize, mut edges: Vec<Edge>) -> Csr {
+        edges.sort_by_key(|e| (e.from, e.arc.to));
+        let mut first = vec![0u32; node_count + 1];
+        for e in &edges {
+            first[e.from as usize + 1] += 1;
+        }
+        for i in 0..node_count {
+            first[i + 1] += first[i];
+        }
+        let arcs = edges.into_iter().map(|e| e.arc).collect();
+        Csr { first, arcs }
+    }
+}
+
 impl RoadGraph {
     /// Builds the graph from every road layer of the atlas.
     pub fn from_atlas(atlas: &Atlas) -> Result<RoadGraph, GraphError> {
@@ -169,79 +283,14 @@ impl RoadGraph {
         if layers.is_empty() {
             return Err(GraphError::NoRoadLayer);
         }
-        let mut ids: HashMap<(u64, u64), NodeId> = HashMap::new();
-        let mut nodes: Vec<Coord<f64>> = Vec::new();
-        let mut edges: Vec<(NodeId, RoadArc)> = Vec::new();
-        let mut node = |c: Coord<f64>, nodes: &mut Vec<Coord<f64>>| -> NodeId {
-            *ids.entry(key(c)).or_insert_with(|| {
-                nodes.push(c);
-                (nodes.len() - 1) as NodeId
-            })
-        };
-        for (li, &layer_index) in layers.iter().enumerate() {
-            let layer = &atlas.layers()[layer_index];
-            for (fid, feature) in layer.features().iter().enumerate() {
-                let fid = fid as u32;
-                let lines: Vec<&LineString<f64>> = match &feature.geometry {
-                    Geometry::LineString(l) => vec![l],
-                    Geometry::MultiLineString(ml) => ml.0.iter().collect(),
-                    _ => continue,
-                };
-                let oneway = matches!(layer.value(fid, "oneway"), crate::atlas::Value::Bool(true));
-                for line in lines {
-                    for pair in line.0.windows(2) {
-                        if pair[0] == pair[1] {
-                            continue;
-                        }
-                        let (a, b) = (node(pair[0], &mut nodes), node(pair[1], &mut nodes));
-                        let length_m = Geodesic.distance(Point(pair[0]), Point(pair[1]));
-                        let road = (li as u16, fid);
-                        edges.push((
-                            a,
-                            RoadArc {
-                                to: b,
-                                length_m,
-                                road,
-                                against_oneway: false,
-                            },
-                        ));
-                        edges.push((
-                            b,
-                            RoadArc {
-                                to: a,
-                                length_m,
-                                road,
-                                against_oneway: oneway,
-                            },
-                        ));
-                    }
-                }
-            }
-        }
-        if edges.is_empty() {
+        let mut found = Found::roads(atlas, &layers);
+        if found.edges.is_empty() {
             return Err(GraphError::NoUsableRoads);
         }
-        let new_id = super::order::hilbert_numbering(&nodes);
-        let mut renumbered = vec![Coord::zero(); nodes.len()];
-        for (old, c) in nodes.into_iter().enumerate() {
-            renumbered[new_id[old] as usize] = c;
-        }
-        let nodes = renumbered;
-        for (from, arc) in &mut edges {
-            *from = new_id[*from as usize];
-            arc.to = new_id[arc.to as usize];
-        }
-        edges.sort_by_key(|(from, arc)| (*from, arc.to));
-        let mut first = vec![0u32; nodes.len() + 1];
-        for (from, _) in &edges {
-            first[*from as usize + 1] += 1;
-        }
-        for i in 0..nodes.len() {
-            first[i + 1] += first[i];
-        }
-        let arcs = edges.into_iter().map(|(_, a)| a).collect();
+        found.renumber();
+        let Csr { first, arcs } = Csr::new(found.nodes.len(), found.edges);
         Ok(RoadGraph {
-            nodes,
+            nodes: found.nodes,
             first,
             arcs,
             layers,
@@ -252,22 +301,18 @@ impl RoadGraph {
     /// The same roads with every arc turned round: searching it from the shelters gives
     /// each node's time *to* the nearest shelter.
     pub fn reversed(&self) -> RoadGraph {
-        let mut edges: Vec<(NodeId, RoadArc)> = self
+        let edges: Vec<Edge> = self
             .all_arcs()
-            .map(|(from, a)| (a.to, RoadArc { to: from, ..*a }))
+            .map(|(from, a)| Edge {
+                from: a.to,
+                arc: RoadArc { to: from, ..*a },
+            })
             .collect();
-        edges.sort_by_key(|(from, arc)| (*from, arc.to));
-        let mut first = vec![0u32; self.nodes.len() + 1];
-        for (from, _) in &edges {
-            first[*from as usize + 1] += 1;
-        }
-        for i in 0..self.nodes.len() {
-            first[i + 1] += first[i];
-        }
+        let Csr { first, arcs } = Csr::new(self.nodes.len(), edges);
         RoadGraph {
             nodes: self.nodes.clone(),
             first,
-            arcs: edges.into_iter().map(|(_, a)| a).collect(),
+            arcs,
             layers: self.layers.clone(),
             derived: Derived::default(),
         }
