@@ -39,24 +39,34 @@ struct RawLayerSpec {
 /// A checked manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
+    /// The atlas's title.
     pub name: String,
+    /// Credit for the data, shown on the map (empty when not given).
     pub attribution: String,
+    /// The layers, in the order the file lists them (the map's drawing order).
     pub layers: Vec<LayerSpec>,
 }
 
 /// One layer entry, checked: a valid id and kind, a file path resolved against the folder.
 #[derive(Debug, Clone)]
 pub struct LayerSpec {
+    /// The layer's id.
     pub id: LayerId,
+    /// What it holds.
     pub kind: Kind,
+    /// Its title (the id when the entry gives none).
     pub name: String,
+    /// The data file, resolved against the data folder.
     pub file: PathBuf,
     /// source field name → canonical name
     pub rename: BTreeMap<String, String>,
     /// Values for missing canonical attributes.
     pub defaults: BTreeMap<String, serde_json::Value>,
+    /// CSV: the longitude column (auto-detected when None).
     pub lon: Option<String>,
+    /// CSV: the latitude column (auto-detected when None).
     pub lat: Option<String>,
+    /// CSV: the field separator, an ASCII byte.
     pub delimiter: u8,
 }
 
@@ -133,24 +143,35 @@ pub fn append_layer(dir: &Path, spec: &LayerSpec, file: &str) -> Result<(), Mani
         })
 }
 
+/// Why a manifest cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
+    /// The file system refused (reading it, or writing it back).
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The manifest file.
         path: PathBuf,
+        /// What the file system said.
         #[source]
         source: std::io::Error,
     },
+    /// Not TOML, or not the manifest's shape (an unknown key, a missing `name`).
     #[error("{path} is not a valid manifest: {source}")]
     Parse {
+        /// The manifest file.
         path: PathBuf,
+        /// Where and what, as the toml crate says.
         #[source]
         source: toml::de::Error,
     },
+    /// A `[[layer]]` entry breaks a rule.
     #[error("{path}: layer {index}: {reason}")]
     Layer {
+        /// The manifest file.
         path: PathBuf,
+        /// The entry's position, 0-based.
         index: usize,
+        /// The rule broken.
         reason: String,
     },
 }

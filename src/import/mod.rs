@@ -29,6 +29,7 @@ use std::time::Instant;
 /// The validation report of a whole folder: one entry per manifest layer.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct LoadReport {
+    /// One report per manifest layer, in manifest order.
     pub layers: Vec<LayerReport>,
     /// Logged edits that could not be replayed (they stay in the log).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -36,6 +37,7 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// The report on layer `id`.
     pub fn layer(&self, id: &str) -> Option<&LayerReport> {
         self.layers.iter().find(|l| l.layer == id)
     }
@@ -58,6 +60,7 @@ impl LoadReport {
             .collect()
     }
 
+    /// Features refused, over every layer.
     pub fn rejected(&self) -> usize {
         self.layers.iter().map(|l| l.rejected).sum()
     }
@@ -102,7 +105,9 @@ impl LoadReport {
 /// The loaded atlas and what happened while loading it.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The layers that loaded.
     pub atlas: Atlas,
+    /// What was refused, repaired or could not be read.
     pub report: LoadReport,
 }
 

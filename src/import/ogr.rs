@@ -47,6 +47,7 @@ pub struct OgrOptions {
     pub source_layer: Option<String>,
     /// The CRS of a file that names none (or names a wrong one): `EPSG:4544`, WKT, PROJ.
     pub crs: Option<String>,
+    /// How raster cells become features.
     pub raster: RasterShape,
 }
 

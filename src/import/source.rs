@@ -15,22 +15,29 @@ use std::path::Path;
 pub struct RawFeature {
     /// 0-based position in the file (CSV: data row, header excluded).
     pub index: usize,
+    /// The source's id for it, when it has one.
     pub id: Option<String>,
+    /// In WGS84 lon/lat.
     pub geometry: Geometry<f64>,
+    /// Every property under its source name, in the source's order, untyped.
     pub props: Vec<(String, serde_json::Value)>,
 }
 
 /// A feature the reader could not make sense of.
 #[derive(Debug, Clone)]
 pub struct Unreadable {
+    /// 0-based position in the file.
     pub index: usize,
+    /// Its id, when the reader got that far.
     pub id: Option<String>,
+    /// What the reader could not make of it.
     pub reason: String,
 }
 
 /// What a reader got out of a file.
 #[derive(Debug, Default)]
 pub struct SourceRead {
+    /// Every feature of the file in order, read or not.
     pub features: Vec<Result<RawFeature, Unreadable>>,
     /// CSV cells are text: numeric-looking extra columns may become numbers.
     pub text_cells: bool,
@@ -41,33 +48,68 @@ pub struct SourceRead {
     pub warnings: Vec<String>,
 }
 
+/// Why a layer file could not be read at all (its features are then not looked at).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The file system refused.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file, as shown to people.
         path: String,
+        /// What the file system said.
         #[source]
         source: std::io::Error,
     },
+    /// Not a GeoJSON FeatureCollection in lon/lat.
     #[error("{path} is not valid GeoJSON: {reason}")]
-    GeoJson { path: String, reason: String },
+    GeoJson {
+        /// The file, as shown to people.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No header row, or no coordinate columns.
     #[error("{path}: {reason}")]
-    Csv { path: String, reason: String },
+    Csv {
+        /// The file, as shown to people.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Not an OSM PBF file, or a kind OSM cannot feed.
     #[error("{path}: {reason}")]
-    Osm { path: String, reason: String },
+    Osm {
+        /// The file, as shown to people.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// GDAL could not read it.
     #[error("{path}: {reason}")]
-    Gdal { path: String, reason: String },
+    Gdal {
+        /// The file, as shown to people.
+        path: String,
+        /// What GDAL, or the reading of what it gave, said.
+        reason: String,
+    },
+    /// An extension no reader of this build takes.
     #[error(
         "{path}: unsupported file type (use .geojson, .json, .csv or .osm.pbf; other formats need a riskatlas built with the `gdal` feature)"
     )]
-    UnsupportedFormat { path: String },
+    UnsupportedFormat {
+        /// The file, as shown to people.
+        path: String,
+    },
 }
 
 /// CSV options from the manifest.
 #[derive(Debug, Clone, Default)]
 pub struct CsvOptions {
+    /// The longitude column; found among the usual names (lon, lng, x, 经度, ...) when None.
     pub lon: Option<String>,
+    /// The latitude column; found among the usual names (lat, y, 纬度, ...) when None.
     pub lat: Option<String>,
+    /// The field separator; 0 means ','.
     pub delimiter: u8,
 }
 

@@ -10,7 +10,9 @@ use std::fmt;
 /// A feature as a report names it: its index in its file and its id, where known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureRef {
+    /// 0-based position in its file; None for a feature already in a layer.
     pub index: Option<usize>,
+    /// Its id.
     pub id: Option<String>,
 }
 
@@ -31,14 +33,18 @@ impl fmt::Display for FeatureRef {
 pub struct Duplicate {
     /// `id`, or the unique attribute's name.
     pub what: &'static str,
+    /// The value both have.
     pub value: String,
+    /// The feature that had it first, and keeps it.
     pub first: FeatureRef,
 }
 
 /// A repeat among keys: the position of the key, and of the first with the same value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repeat {
+    /// The repeating key's position.
     pub at: usize,
+    /// The position of the first key with its value.
     pub first: usize,
 }
 
