@@ -23,7 +23,9 @@ pub type NodeId = u32;
 /// A road arc, from the node that owns it (CSR) to `to`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoadArc {
+    /// The node it reaches.
     pub to: NodeId,
+    /// Its length along the road, metres (geodesic).
     pub length_m: f64,
     /// The road (layer index in the atlas, fid) the arc lies on.
     pub road: (u16, u32),
@@ -34,12 +36,16 @@ pub struct RoadArc {
 /// Speeds by road class (km/h) and how a profile moves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// `walk` or `drive`, as plans report it; a prepared hierarchy serves the profile only
+    /// while its speeds are the named profile's.
     pub name: &'static str,
     /// One speed for every road, overriding classes (walking, or a request's `speed_kmh`).
     pub uniform_kmh: Option<f64>,
     /// Speed by `road_class`; a road's own `speed_kmh` wins when `use_road_speed`.
     pub class_kmh: Vec<(&'static str, f64)>,
+    /// Speed on a road whose class is not listed, km/h.
     pub default_kmh: f64,
+    /// Whether a road's own `speed_kmh` beats its class's speed.
     pub use_road_speed: bool,
     /// Whether one-way streets bind (they do not bind people on foot).
     pub respects_oneway: bool,
@@ -85,6 +91,7 @@ impl Profile {
         }
     }
 
+    /// The profile called `walk` or `drive`.
     pub fn by_name(name: &str) -> Option<Profile> {
         match name {
             "walk" => Some(Profile::walk()),
@@ -114,6 +121,7 @@ impl Profile {
 /// The graph: nodes with positions, arcs in CSR order.
 #[derive(Debug)]
 pub struct RoadGraph {
+    /// Each node's position, lon/lat, by node id.
     pub nodes: Vec<Coord<f64>>,
     /// Arcs of node n are `arcs[first[n]..first[n + 1]]`.
     first: Vec<u32>,
@@ -144,10 +152,14 @@ impl std::fmt::Debug for Derived {
     }
 }
 
+/// Why an atlas has no road graph: a plan then goes in straight lines, unless it asked
+/// for roads.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum GraphError {
+    /// No layer of kind `road`.
     #[error("the atlas has no road layer")]
     NoRoadLayer,
+    /// Road layers, but no line with two distinct points.
     #[error("the road layers hold no usable line (roads need at least two distinct points)")]
     NoUsableRoads,
 }
@@ -359,14 +371,17 @@ impl RoadGraph {
         )
     }
 
+    /// The arcs leaving node `n`, sorted by the node they reach.
     pub fn arcs(&self, n: NodeId) -> &[RoadArc] {
         &self.arcs[self.first[n as usize] as usize..self.first[n as usize + 1] as usize]
     }
 
+    /// The number of nodes.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
 
+    /// The number of arcs (two per two-way segment).
     pub fn arc_count(&self) -> usize {
         self.arcs.len()
     }

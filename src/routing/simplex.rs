@@ -43,8 +43,10 @@ pub struct FlowArc(usize);
 /// Why an instance has no optimal flow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FlowError {
+    /// Supplies and demands do not sum to zero (what they sum to).
     #[error("supplies and demands do not balance (they sum to {0})")]
     Unbalanced(i64),
+    /// The capacities cannot carry every supply to a demand.
     #[error("no flow meets every supply and demand within the capacities")]
     Infeasible,
 }
@@ -130,6 +132,7 @@ impl Potential for i64 {
 struct Overflow;
 
 impl NetworkSimplex {
+    /// An instance of `nodes` nodes, no supply and no arc.
     pub fn new(nodes: usize) -> NetworkSimplex {
         NetworkSimplex {
             supply: vec![0; nodes],
