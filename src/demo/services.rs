@@ -237,6 +237,7 @@ fn facility(p: P, facility_type: &str, name: &str, occupants: i32) -> DemoFeatur
 
 /// A school placed among the facilities: its yard doubles as a shelter.
 pub struct School {
+    /// Where it stands, in local metres.
     pub at: P,
     pub name: String,
 }
