@@ -18,63 +18,12 @@ use super::attrs;
 use super::layout::{Accepted, AttrSet, Columns, Shape, Shapes};
 use super::manifest::LayerSpec;
 use super::polygon::{self, Repair};
+use super::report::{LayerReport, Rejection, Repaired};
 use super::source::{RawFeature, SourceRead, Unreadable};
 use super::unique::{Repeated, refuse_repeats};
 use crate::atlas::{Feature, FieldType, GeometryClass, Layer, Schema, Value};
 use geo::Geometry;
-use serde::Serialize;
 use serde_json::Value as Json;
-
-/// A feature refused at import.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Rejection {
-    /// The source, as the report names it.
-    pub file: String,
-    /// 0-based position in the file (CSV: data row, header excluded).
-    pub index: usize,
-    /// Its id, when it had one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Why, in words that say what to fix.
-    pub reason: String,
-}
-
-/// A feature accepted after its geometry was repaired (see [`super::polygon`]).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Repaired {
-    /// The source, as the report names it.
-    pub file: String,
-    /// 0-based position in the file.
-    pub index: usize,
-    /// Its id, when it had one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// What was wrong and what was done (see [`Repair`]).
-    pub repair: String,
-}
-
-/// What happened to one layer at load.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct LayerReport {
-    /// The layer's id.
-    pub layer: String,
-    /// Its source, as messages name it (the file's path within the data folder).
-    pub file: String,
-    /// Features loaded.
-    pub loaded: usize,
-    /// Features refused: `rejections.len()`.
-    pub rejected: usize,
-    /// Every refused feature, in file order.
-    pub rejections: Vec<Rejection>,
-    /// Features loaded with a repaired geometry, and what was done.
-    pub repairs: Vec<Repaired>,
-    /// What was guessed or filled in (an assumed CRS or encoding, defaults used, a
-    /// mapping that matched nothing).
-    pub warnings: Vec<String>,
-    /// Set when the layer could not be loaded at all.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 /// What [`validate_feature`] makes of one raw feature, before [`LayerBuilder`] stores it.
 pub(super) struct Valid {
