@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The command line: one subcommand and its flags.
 #[derive(Debug, Parser)]
 #[command(
     name = "riskatlas",
@@ -11,10 +12,12 @@ use std::path::PathBuf;
     about = "GIS risk-map and disaster-analysis server"
 )]
 pub struct Cli {
+    /// What to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands; each one's doc is its `--help` text.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load a data folder into memory and serve the web map, tiles and API.
@@ -46,6 +49,7 @@ pub enum Command {
     Evacuate(ImpactArgs),
 }
 
+/// `riskatlas impact` and `riskatlas evacuate`: a scenario against a data folder.
 #[derive(Debug, clap::Args)]
 pub struct ImpactArgs {
     /// The scenario file (JSON, as POST /api/impact takes), or `-` for standard input.
@@ -63,9 +67,13 @@ pub struct ImpactArgs {
 /// `--format`, as the command line spells it.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
+    /// The report or plan as the API returns it.
     Json,
+    /// Hazards and affected units, or the plan's routes.
     Geojson,
+    /// A row per admin unit, or per assignment and unit not placed.
     Csv,
+    /// The printable report, or the village cards.
     Html,
 }
 
@@ -81,6 +89,7 @@ impl From<OutputFormat> for crate::render::Format {
     }
 }
 
+/// `riskatlas import`: one file into a data folder or PostGIS.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
     /// The file to import.
@@ -97,9 +106,10 @@ pub struct ImportArgs {
     /// Map a source field to a canonical attribute: `--map capacity=容纳人数` (repeatable).
     #[arg(long = "map", value_name = "CANONICAL=SOURCE")]
     pub map: Vec<String>,
-    /// CSV: the longitude and latitude columns (auto-detected when absent).
+    /// CSV: the longitude column (auto-detected when absent).
     #[arg(long)]
     pub lon: Option<String>,
+    /// CSV: the latitude column (auto-detected when absent).
     #[arg(long)]
     pub lat: Option<String>,
     /// GDAL formats: the attribute encoding of a Shapefile without a .cpg (GBK, GB18030, ...).
@@ -124,6 +134,7 @@ pub struct ImportArgs {
     pub postgis: Option<String>,
 }
 
+/// `riskatlas serve`: where the layers come from and how the server listens.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Load the layers from this PostGIS database (postgres://...) instead of --data.
@@ -144,6 +155,7 @@ pub struct ServeArgs {
     pub web_dir: Option<PathBuf>,
 }
 
+/// `riskatlas demo`: where to write the county, and which one.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Output folder (created; existing layer files are overwritten).

@@ -84,54 +84,12 @@ async fn open_postgis(_url: &str) -> anyhow::Result<std::sync::Arc<Service>> {
 
 /// `riskatlas import`: one file, checked, into a data folder or PostGIS.
 fn import_file(args: riskatlas::config::ImportArgs) -> anyhow::Result<ExitCode> {
-    use riskatlas::import::manifest::LayerSpec;
-    let kind: riskatlas::atlas::Kind = args
-        .kind
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
-    let id = riskatlas::atlas::LayerId::parse(&args.layer)
-        .map_err(|e| anyhow::anyhow!("--layer: {e}"))?;
-    let mut rename = std::collections::BTreeMap::new();
-    for m in &args.map {
-        let (canonical, source) = m
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--map {m:?}: write it as canonical=source"))?;
-        anyhow::ensure!(
-            kind.attr(canonical).is_some(),
-            "--map {m:?}: {canonical:?} is not an attribute of a {kind} layer"
-        );
-        rename.insert(source.to_string(), canonical.to_string());
-    }
-    let spec = LayerSpec {
-        id,
-        kind,
-        name: args.name.clone().unwrap_or_else(|| args.layer.clone()),
-        file: args.file.clone(),
-        rename,
-        defaults: Default::default(),
-        lon: args.lon.clone(),
-        lat: args.lat.clone(),
-        delimiter: b',',
-    };
-    let csv = riskatlas::import::source::CsvOptions {
-        lon: spec.lon.clone(),
-        lat: spec.lat.clone(),
-        delimiter: spec.delimiter,
-    };
+    let spec = import_spec(&args)?;
     let through_gdal = !riskatlas::import::source::is_native(&args.file);
     let read = if through_gdal {
         read_with_gdal(&args)?
     } else {
-        anyhow::ensure!(
-            args.encoding.is_none()
-                && args.crs.is_none()
-                && args.source_layer.is_none()
-                && !args.cells,
-            "--encoding, --crs, --source-layer and --cells apply to files read through GDAL, \
-             not to GeoJSON, CSV or OSM PBF"
-        );
-        riskatlas::import::source::read_file(&args.file, &csv, kind)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?
+        read_natively(&args, &spec)?
     };
     // A GDAL-read file goes into a data folder as GeoJSON, source fields and all, so the
     // folder loads without GDAL; the manifest keeps the field mapping.
@@ -164,6 +122,61 @@ fn import_file(args: riskatlas::config::ImportArgs) -> anyhow::Result<ExitCode> 
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The layer `riskatlas import` makes: its kind, id, name and `--map` field mapping
+/// (each target an attribute of the kind), checked as a manifest entry would be.
+fn import_spec(
+    args: &riskatlas::config::ImportArgs,
+) -> anyhow::Result<riskatlas::import::manifest::LayerSpec> {
+    let kind: riskatlas::atlas::Kind = args
+        .kind
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    let id = riskatlas::atlas::LayerId::parse(&args.layer)
+        .map_err(|e| anyhow::anyhow!("--layer: {e}"))?;
+    let mut rename = std::collections::BTreeMap::new();
+    for m in &args.map {
+        let (canonical, source) = m
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--map {m:?}: write it as canonical=source"))?;
+        anyhow::ensure!(
+            kind.attr(canonical).is_some(),
+            "--map {m:?}: {canonical:?} is not an attribute of a {kind} layer"
+        );
+        rename.insert(source.to_string(), canonical.to_string());
+    }
+    Ok(riskatlas::import::manifest::LayerSpec {
+        id,
+        kind,
+        name: args.name.clone().unwrap_or_else(|| args.layer.clone()),
+        file: args.file.clone(),
+        rename,
+        defaults: Default::default(),
+        lon: args.lon.clone(),
+        lat: args.lat.clone(),
+        delimiter: b',',
+    })
+}
+
+/// Reads a file riskatlas reads itself (GeoJSON, CSV, OSM PBF), refusing the options
+/// that only GDAL reads take.
+fn read_natively(
+    args: &riskatlas::config::ImportArgs,
+    spec: &riskatlas::import::manifest::LayerSpec,
+) -> anyhow::Result<riskatlas::import::source::SourceRead> {
+    anyhow::ensure!(
+        args.encoding.is_none() && args.crs.is_none() && args.source_layer.is_none() && !args.cells,
+        "--encoding, --crs, --source-layer and --cells apply to files read through GDAL, \
+         not to GeoJSON, CSV or OSM PBF"
+    );
+    let csv = riskatlas::import::source::CsvOptions {
+        lon: spec.lon.clone(),
+        lat: spec.lat.clone(),
+        delimiter: spec.delimiter,
+    };
+    riskatlas::import::source::read_file(&args.file, &csv, spec.kind)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))
 }
 
 #[cfg(feature = "postgis")]

@@ -116,126 +116,24 @@ fn circle(colour: Value, radius: Value) -> Value {
                   "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.2}})
 }
 
+/// A circle radius growing from `small` pixels at zoom 8 to `large` at zoom 15.
+fn zoom_radius(small: f64, large: f64) -> Value {
+    json!(["interpolate", ["linear"], ["zoom"], 8, small, 15, large])
+}
+
+/// The style layers that draw `layer`, by its kind; ids are local to the layer.
 fn layers_for(layer: &Layer) -> Vec<Value> {
-    let zoom_radius =
-        |small: f64, large: f64| json!(["interpolate", ["linear"], ["zoom"], 8, small, 15, large]);
     match layer.kind {
-        Kind::Admin => vec![
-            json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "level"],
-                "county", "#f7f5ee", "township", "#f3f1e7", "#faf9f3"], "fill-opacity": 0.35}}),
-            json!({"id": "line", "type": "line", "paint": {
-                "line-color": ["match", ["get", "level"], "county", "#5b4a7a", "township", "#8a78a8", "#b9aecb"],
-                "line-width": ["match", ["get", "level"], "county", 2.5, "township", 1.6, 0.7],
-                "line-dasharray": ["match", ["get", "level"], "village", ["literal", [3, 2]], ["literal", [1, 0]]]}}),
-            {
-                // Drawn from the one-point-per-unit label layer, not the polygons.
-                let mut l = label("name", 9, 12.0, "#4a3d63");
-                l["source-layer"] = json!(crate::tiles::render::label_layer_name(layer));
-                l["minzoom"] = json!(if layer.id.as_str().contains("village") {
-                    12
-                } else {
-                    9
-                });
-                l["layout"]["text-size"] =
-                    json!(["match", ["get", "level"], "county", 15, "township", 13, 11]);
-                l
-            },
-        ],
-        Kind::Basemap => vec![
-            json!({"id": "fill", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
-                "paint": {"fill-color": "#a8cdef"}}),
-            json!({"id": "line", "type": "line", "filter": ["==", ["geometry-type"], "LineString"],
-                "paint": {"line-color": "#4a90d9", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 15, 6]}}),
-        ],
-        Kind::Road => vec![
-            json!({"id": "line", "type": "line", "layout": {"line-cap": "round", "line-join": "round"}, "paint": {
-                "line-color": ["match", ["get", "road_class"], "county", "#e8912d", "township", "#f2c46b", "#ffffff"],
-                "line-width": ["interpolate", ["linear"], ["zoom"], 8,
-                    ["match", ["get", "road_class"], "county", 1.5, "township", 1.0, 0.5], 15,
-                    ["match", ["get", "road_class"], "county", 6, "township", 4, 2.5]]}}),
-        ],
-        Kind::Flood => vec![
-            json!({"id": "fill", "type": "fill", "paint": {"fill-color": severity_colour(PALETTE[0].color), "fill-opacity": 0.28}}),
-            json!({"id": "line", "type": "line", "paint": {"line-color": severity_colour(PALETTE[0].color), "line-width": 0.8}}),
-        ],
-        Kind::Wildfire => vec![
-            json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "danger_level"],
-                1, WILDFIRE_COLOURS[0], 2, WILDFIRE_COLOURS[1], 3, WILDFIRE_COLOURS[2], 4, WILDFIRE_COLOURS[3],
-                WILDFIRE_COLOURS[4]], "fill-opacity": 0.3}}),
-        ],
-        Kind::Hazard => vec![
-            json!({"id": "fill", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
-                "paint": {"fill-color": severity_colour("#888888"), "fill-opacity": 0.3}}),
-            {
-                let mut c = circle(severity_colour("#888888"), zoom_radius(3.0, 8.0));
-                c["filter"] = json!(["==", ["geometry-type"], "Point"]);
-                c
-            },
-        ],
-        Kind::Landslide => vec![circle(
-            severity_colour("#8c510a"),
-            json!([
-                "interpolate",
-                ["linear"],
-                ["zoom"],
-                8,
-                2.5,
-                15,
-                [
-                    "+",
-                    5,
-                    ["/", ["coalesce", ["get", "threatened_people"], 0], 25]
-                ]
-            ]),
-        )],
-        Kind::Shelter => vec![
-            circle(
-                json!([
-                    "match",
-                    ["get", "status"],
-                    "closed",
-                    "#9e9e9e",
-                    "full",
-                    "#b2182b",
-                    "#1a9850"
-                ]),
-                zoom_radius(3.5, 9.0),
-            ),
-            label("name", 13, 11.0, "#14532d"),
-        ],
-        Kind::Facility => vec![
-            circle(
-                json!([
-                    "match",
-                    ["get", "facility_type"],
-                    "school",
-                    "#7b3294",
-                    "hospital",
-                    "#e7298a",
-                    "nursing_home",
-                    "#1b9e77",
-                    "#666666"
-                ]),
-                zoom_radius(3.0, 7.0),
-            ),
-            label("name", 14, 10.0, "#333333"),
-        ],
-        Kind::Population => vec![circle(
-            json!("#6b6b6b"),
-            json!([
-                "interpolate",
-                ["linear"],
-                ["zoom"],
-                8,
-                1.5,
-                15,
-                [
-                    "+",
-                    2,
-                    ["sqrt", ["/", ["coalesce", ["get", "population"], 0], 20]]
-                ]
-            ]),
-        )],
+        Kind::Admin => admin_layers(layer),
+        Kind::Basemap => basemap_layers(),
+        Kind::Road => road_layers(),
+        Kind::Flood => flood_layers(),
+        Kind::Wildfire => wildfire_layers(),
+        Kind::Hazard => hazard_layers(),
+        Kind::Landslide => landslide_layers(),
+        Kind::Shelter => shelter_layers(),
+        Kind::Facility => facility_layers(),
+        Kind::Population => population_layers(),
         Kind::Depot => vec![
             circle(json!("#5e3c99"), zoom_radius(3.0, 8.0)),
             label("name", 13, 10.0, "#3f2a66"),
@@ -243,6 +141,162 @@ fn layers_for(layer: &Layer) -> Vec<Value> {
         Kind::Team => vec![circle(json!("#2166ac"), zoom_radius(3.0, 7.0))],
         Kind::Drill => vec![circle(json!("#fdb863"), zoom_radius(2.0, 5.0))],
     }
+}
+
+/// Units filled and outlined by level (county, township, village), named once each.
+fn admin_layers(layer: &Layer) -> Vec<Value> {
+    vec![
+        json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "level"],
+            "county", "#f7f5ee", "township", "#f3f1e7", "#faf9f3"], "fill-opacity": 0.35}}),
+        json!({"id": "line", "type": "line", "paint": {
+            "line-color": ["match", ["get", "level"], "county", "#5b4a7a", "township", "#8a78a8", "#b9aecb"],
+            "line-width": ["match", ["get", "level"], "county", 2.5, "township", 1.6, 0.7],
+            "line-dasharray": ["match", ["get", "level"], "village", ["literal", [3, 2]], ["literal", [1, 0]]]}}),
+        {
+            // Drawn from the one-point-per-unit label layer, not the polygons.
+            let mut l = label("name", 9, 12.0, "#4a3d63");
+            l["source-layer"] = json!(crate::tiles::render::label_layer_name(layer));
+            l["minzoom"] = json!(if layer.id.as_str().contains("village") {
+                12
+            } else {
+                9
+            });
+            l["layout"]["text-size"] =
+                json!(["match", ["get", "level"], "county", 15, "township", 13, 11]);
+            l
+        },
+    ]
+}
+
+/// Water areas and rivers.
+fn basemap_layers() -> Vec<Value> {
+    vec![
+        json!({"id": "fill", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
+            "paint": {"fill-color": "#a8cdef"}}),
+        json!({"id": "line", "type": "line", "filter": ["==", ["geometry-type"], "LineString"],
+            "paint": {"line-color": "#4a90d9", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 1.5, 15, 6]}}),
+    ]
+}
+
+/// Roads coloured and widened by class.
+fn road_layers() -> Vec<Value> {
+    vec![
+        json!({"id": "line", "type": "line", "layout": {"line-cap": "round", "line-join": "round"}, "paint": {
+            "line-color": ["match", ["get", "road_class"], "county", "#e8912d", "township", "#f2c46b", "#ffffff"],
+            "line-width": ["interpolate", ["linear"], ["zoom"], 8,
+                ["match", ["get", "road_class"], "county", 1.5, "township", 1.0, 0.5], 15,
+                ["match", ["get", "road_class"], "county", 6, "township", 4, 2.5]]}}),
+    ]
+}
+
+/// Flood zones in their warning colours.
+fn flood_layers() -> Vec<Value> {
+    vec![
+        json!({"id": "fill", "type": "fill", "paint": {"fill-color": severity_colour(PALETTE[0].color), "fill-opacity": 0.28}}),
+        json!({"id": "line", "type": "line", "paint": {"line-color": severity_colour(PALETTE[0].color), "line-width": 0.8}}),
+    ]
+}
+
+/// Fire-danger zones by danger level.
+fn wildfire_layers() -> Vec<Value> {
+    vec![
+        json!({"id": "fill", "type": "fill", "paint": {"fill-color": ["match", ["get", "danger_level"],
+            1, WILDFIRE_COLOURS[0], 2, WILDFIRE_COLOURS[1], 3, WILDFIRE_COLOURS[2], 4, WILDFIRE_COLOURS[3],
+            WILDFIRE_COLOURS[4]], "fill-opacity": 0.3}}),
+    ]
+}
+
+/// Other hazards, areas or points, in their warning colours.
+fn hazard_layers() -> Vec<Value> {
+    vec![
+        json!({"id": "fill", "type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
+            "paint": {"fill-color": severity_colour("#888888"), "fill-opacity": 0.3}}),
+        {
+            let mut c = circle(severity_colour("#888888"), zoom_radius(3.0, 8.0));
+            c["filter"] = json!(["==", ["geometry-type"], "Point"]);
+            c
+        },
+    ]
+}
+
+/// Landslide points in their warning colours, larger where more people are threatened.
+fn landslide_layers() -> Vec<Value> {
+    vec![circle(
+        severity_colour("#8c510a"),
+        json!([
+            "interpolate",
+            ["linear"],
+            ["zoom"],
+            8,
+            2.5,
+            15,
+            [
+                "+",
+                5,
+                ["/", ["coalesce", ["get", "threatened_people"], 0], 25]
+            ]
+        ]),
+    )]
+}
+
+/// Shelters by status (open, full, closed), named from zoom 13.
+fn shelter_layers() -> Vec<Value> {
+    vec![
+        circle(
+            json!([
+                "match",
+                ["get", "status"],
+                "closed",
+                "#9e9e9e",
+                "full",
+                "#b2182b",
+                "#1a9850"
+            ]),
+            zoom_radius(3.5, 9.0),
+        ),
+        label("name", 13, 11.0, "#14532d"),
+    ]
+}
+
+/// Facilities by type (school, hospital, nursing home), named from zoom 14.
+fn facility_layers() -> Vec<Value> {
+    vec![
+        circle(
+            json!([
+                "match",
+                ["get", "facility_type"],
+                "school",
+                "#7b3294",
+                "hospital",
+                "#e7298a",
+                "nursing_home",
+                "#1b9e77",
+                "#666666"
+            ]),
+            zoom_radius(3.0, 7.0),
+        ),
+        label("name", 14, 10.0, "#333333"),
+    ]
+}
+
+/// Population points, their area growing with the people they hold.
+fn population_layers() -> Vec<Value> {
+    vec![circle(
+        json!("#6b6b6b"),
+        json!([
+            "interpolate",
+            ["linear"],
+            ["zoom"],
+            8,
+            1.5,
+            15,
+            [
+                "+",
+                2,
+                ["sqrt", ["/", ["coalesce", ["get", "population"], 0], 20]]
+            ]
+        ]),
+    )]
 }
 
 fn legend_for(kind: Kind) -> Option<Value> {

@@ -13,13 +13,20 @@ use super::value::{FieldType, Schema, Value};
 /// Longest `where` text accepted; bounds parsing work for any client input.
 pub const MAX_FILTER_LEN: usize = 2000;
 
+/// A comparison operator of a condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
 }
 
@@ -49,18 +56,31 @@ pub struct Filter {
     conditions: Vec<Condition>,
 }
 
+/// Why a `where` text is refused; each says what to fix.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FilterError {
+    /// Longer than [`MAX_FILTER_LEN`] characters (how many it had).
     #[error("where is too long ({0} characters; at most {MAX_FILTER_LEN})")]
     TooLong(usize),
+    /// Not the syntax of the module doc; what was expected where.
     #[error("where: {0}")]
     Syntax(String),
+    /// A field the layer does not have.
     #[error("where: unknown field {field:?}; fields are: {known}")]
-    UnknownField { field: String, known: String },
+    UnknownField {
+        /// The field as written.
+        field: String,
+        /// The layer's fields, comma-separated.
+        known: String,
+    },
+    /// A value or operator the field's type does not take.
     #[error("where: field {field:?} is {ty}; {detail}")]
     WrongType {
+        /// The field compared.
         field: String,
+        /// Its type in the layer's schema.
         ty: FieldType,
+        /// What was wrong with the comparison.
         detail: String,
     },
 }

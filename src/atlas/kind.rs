@@ -20,8 +20,11 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GeometryClass {
+    /// Points and multi-points.
     Point,
+    /// Lines and multi-lines.
     Line,
+    /// Polygons and multi-polygons.
     Polygon,
 }
 
@@ -38,16 +41,21 @@ impl fmt::Display for GeometryClass {
 /// What values a canonical attribute may take beyond its type.
 #[derive(Debug, Clone, Copy)]
 pub enum Rule {
+    /// Any value of the type.
     Any,
     /// Inclusive integer range (severity 1–4, danger level 1–5).
     Range(i64, i64),
+    /// Zero or more (a depth, an area).
     NonNegative,
+    /// More than zero (a radius, a speed, a return period).
     Positive,
     /// A count from 0 to this bound ([`MAX_PEOPLE`], [`MAX_STOCK`]).
     Count(i64),
     /// One of these codes; `aliases` maps common source spellings (often Chinese) to them.
     OneOf {
+        /// The values stored.
         codes: &'static [&'static str],
+        /// (source spelling, code) pairs accepted for them.
         aliases: &'static [(&'static str, &'static str)],
     },
     /// Free text with aliases normalised (open vocabularies such as facility types).
@@ -57,9 +65,13 @@ pub enum Rule {
 /// A canonical attribute of a kind.
 #[derive(Debug, Clone, Copy)]
 pub struct Attr {
+    /// The canonical name, as layers, filters and analyses spell it.
     pub name: &'static str,
+    /// The type a value is coerced to.
     pub ty: FieldType,
+    /// A feature without it is refused (unless `[layer.defaults]` gives one).
     pub required: bool,
+    /// What values it may take beyond its type.
     pub rule: Rule,
 }
 
@@ -281,15 +293,17 @@ const DRILL: &[Attr] = &[
 const BASEMAP: &[Attr] = &[opt("feature_class", Text, Any), NAME];
 
 macro_rules! kinds {
-    ($($variant:ident = $code:literal, $attrs:expr, [$($geom:ident),+];)+) => {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $attrs:expr, [$($geom:ident),+];)+) => {
         /// The kind of a layer: what it means and which attributes it carries.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         #[serde(rename_all = "lowercase")]
-        pub enum Kind { $($variant),+ }
+        pub enum Kind { $($(#[$doc])* $variant),+ }
 
         impl Kind {
+            /// Every kind, in the order an unknown kind's message lists them.
             pub const ALL: &'static [Kind] = &[$(Kind::$variant),+];
 
+            /// The kind as `atlas.toml`, the API and the tiles name it (`flood`, ...).
             pub fn code(self) -> &'static str {
                 match self { $(Kind::$variant => $code),+ }
             }
@@ -308,22 +322,38 @@ macro_rules! kinds {
 }
 
 kinds! {
+    /// Administrative units (county, township, village, grid) by code: what reports
+    /// count people in and plans are made for.
     Admin = "admin", ADMIN, [Polygon];
+    /// Where people live: counts (residents, households, elderly, children, disabled,
+    /// at night) at a point or over an area.
     Population = "population", POPULATION, [Point, Polygon];
+    /// Geohazard sites (landslide, collapse, debris flow, subsidence) and whom they threaten.
     Landslide = "landslide", LANDSLIDE, [Point];
+    /// Flood zones of a return period.
     Flood = "flood", FLOOD, [Polygon];
+    /// Forest-fire danger zones, levels 1–5.
     Wildfire = "wildfire", WILDFIRE, [Polygon];
+    /// Any other hazard, an area or a point.
     Hazard = "hazard", HAZARD, [Polygon, Point];
+    /// Emergency shelters, with capacity and status.
     Shelter = "shelter", SHELTER, [Point, Polygon];
+    /// Relief depots and their stock.
     Depot = "depot", DEPOT, [Point];
+    /// Rescue teams.
     Team = "team", TEAM, [Point];
+    /// Schools, kindergartens, hospitals, clinics and nursing homes, with their occupants.
     Facility = "facility", FACILITY, [Point, Polygon];
+    /// Roads, which routing builds its graph from.
     Road = "road", ROAD, [Line];
+    /// Past evacuation drills, by unit.
     Drill = "drill", DRILL, [Point, Polygon];
+    /// Background geography (rivers, water): drawn, never analysed.
     Basemap = "basemap", BASEMAP, [Point, Line, Polygon];
 }
 
 impl Kind {
+    /// The canonical attribute `name`, if this kind has it.
     pub fn attr(self, name: &str) -> Option<&'static Attr> {
         self.attrs().iter().find(|a| a.name == name)
     }
@@ -358,6 +388,7 @@ impl fmt::Display for Kind {
     }
 }
 
+/// A kind name that is none of [`Kind::ALL`] (the name as given).
 #[derive(Debug, thiserror::Error)]
 #[error("unknown layer kind {0:?}; kinds are: {list}", list = Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", "))]
 pub struct UnknownKind(pub String);

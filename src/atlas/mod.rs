@@ -32,11 +32,13 @@ pub type IndexEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 #[serde(transparent)]
 pub struct LayerId(String);
 
+/// A layer id that breaks the rule of [`LayerId`] (the id as given).
 #[derive(Debug, thiserror::Error)]
 #[error("invalid layer id {0:?}: use 1 to 64 characters from a-z, 0-9, '_' and '-'")]
 pub struct InvalidLayerId(pub String);
 
 impl LayerId {
+    /// Checks `s` against the rule: `[a-z0-9_-]{1,64}`.
     pub fn parse(s: &str) -> Result<Self, InvalidLayerId> {
         let ok = !s.is_empty()
             && s.len() <= 64
@@ -49,6 +51,7 @@ impl LayerId {
         }
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -65,20 +68,27 @@ impl fmt::Display for LayerId {
 pub struct Feature {
     /// The source's id (GeoJSON `id`, an `id` column) or, failing that, the fid as text.
     pub id: Box<str>,
+    /// In WGS84 lon/lat, validated (polygons repaired where they had to be).
     pub geometry: Geometry<f64>,
+    /// One value per field of the layer's schema, in its order (`Null` where absent).
     pub attrs: Box<[Value]>,
 }
 
 /// A bounding box in lon/lat, serialised as `[west, south, east, north]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BboxWgs84 {
+    /// Least longitude, degrees.
     pub west: f64,
+    /// Least latitude, degrees.
     pub south: f64,
+    /// Greatest longitude, degrees.
     pub east: f64,
+    /// Greatest latitude, degrees.
     pub north: f64,
 }
 
 impl BboxWgs84 {
+    /// The box of a lon/lat rectangle.
     pub fn from_rect(r: Rect<f64>) -> Self {
         BboxWgs84 {
             west: r.min().x,
@@ -88,10 +98,12 @@ impl BboxWgs84 {
         }
     }
 
+    /// The box as a geo rectangle.
     pub fn to_rect(self) -> Rect<f64> {
         Rect::new((self.west, self.south), (self.east, self.north))
     }
 
+    /// The smallest box holding both.
     pub fn union(self, other: BboxWgs84) -> BboxWgs84 {
         BboxWgs84 {
             west: self.west.min(other.west),
@@ -101,6 +113,7 @@ impl BboxWgs84 {
         }
     }
 
+    /// The middle as (lon, lat), where the map opens.
     pub fn center(self) -> (f64, f64) {
         (
             (self.west + self.east) / 2.0,
@@ -108,6 +121,7 @@ impl BboxWgs84 {
         )
     }
 
+    /// `[west, south, east, north]`, as GeoJSON and TileJSON write a bbox.
     pub fn to_array(self) -> [f64; 4] {
         [self.west, self.south, self.east, self.north]
     }
@@ -126,9 +140,13 @@ impl Serialize for BboxWgs84 {
 /// A layer of the atlas: one kind, one schema, features and their R-tree.
 #[derive(Debug)]
 pub struct Layer {
+    /// The id URLs and tiles name it by.
     pub id: LayerId,
+    /// The title people read (`name` in `atlas.toml`; the id when none is given).
     pub name: String,
+    /// What it holds, and so which attributes its features carry.
     pub kind: Kind,
+    /// Its fields: the kind's attributes present, then the source's other properties.
     pub schema: Schema,
     features: Vec<Feature>,
     index: RTree<IndexEntry>,
@@ -186,9 +204,13 @@ impl fmt::Debug for IdIndex {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GeometryClassSummary {
+    /// Only points.
     Point,
+    /// Only lines.
     Line,
+    /// Only polygons.
     Polygon,
+    /// More than one family.
     Mixed,
 }
 
@@ -279,34 +301,42 @@ impl Layer {
         self.label_points.get(fid as usize).copied().flatten()
     }
 
+    /// Whether the layer keeps label anchors (see [`Layer::label_point`]).
     pub fn has_label_points(&self) -> bool {
         !self.label_points.is_empty()
     }
 
+    /// Every feature; a feature's fid is its position here.
     pub fn features(&self) -> &[Feature] {
         &self.features
     }
 
+    /// The feature at `fid`.
     pub fn feature(&self, fid: u32) -> Option<&Feature> {
         self.features.get(fid as usize)
     }
 
+    /// The number of features.
     pub fn len(&self) -> usize {
         self.features.len()
     }
 
+    /// Whether the layer has no feature.
     pub fn is_empty(&self) -> bool {
         self.features.is_empty()
     }
 
+    /// The box round every feature; None for an empty layer.
     pub fn bbox(&self) -> Option<BboxWgs84> {
         self.bbox
     }
 
+    /// Which geometry families the features have; None for an empty layer.
     pub fn geometry_class(&self) -> Option<GeometryClassSummary> {
         self.geometry
     }
 
+    /// The R-tree of the features' bounding rectangles, each entry carrying its fid.
     pub fn index(&self) -> &RTree<IndexEntry> {
         &self.index
     }
@@ -370,7 +400,9 @@ fn geometry_class(g: &Geometry<f64>) -> GeometryClassSummary {
 /// A layer the store names but that could not be loaded at all, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailedLayer {
+    /// The layer's id as the store names it.
     pub id: String,
+    /// Why it could not be loaded.
     pub reason: String,
 }
 
@@ -378,7 +410,9 @@ pub struct FailedLayer {
 /// clone is cheap and an edit rebuilds only the layer it touches.
 #[derive(Debug, Default, Clone)]
 pub struct Atlas {
+    /// The atlas's title (`name` in `atlas.toml`).
     pub name: String,
+    /// Credit for the data, shown on the map.
     pub attribution: String,
     layers: Vec<std::sync::Arc<Layer>>,
     by_id: HashMap<LayerId, usize>,
@@ -389,6 +423,7 @@ pub struct Atlas {
 }
 
 impl Atlas {
+    /// An atlas of `layers`, in the order given.
     pub fn new(name: String, attribution: String, layers: Vec<Layer>) -> Self {
         let by_id = layers
             .iter()
@@ -420,6 +455,7 @@ impl Atlas {
         self.failed.iter().find(|f| f.id == id)
     }
 
+    /// The layers, in manifest order.
     pub fn layers(&self) -> &[std::sync::Arc<Layer>] {
         &self.layers
     }
@@ -433,6 +469,7 @@ impl Atlas {
         next
     }
 
+    /// The layer `id`; None for an unknown or invalid id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
         LayerId::parse(id)
             .ok()
@@ -440,6 +477,7 @@ impl Atlas {
             .map(|&i| &*self.layers[i])
     }
 
+    /// The features of every layer.
     pub fn feature_count(&self) -> usize {
         self.layers.iter().map(|l| l.len()).sum()
     }

@@ -10,9 +10,13 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
+    /// True or false.
     Boolean,
+    /// A whole number that fits 64 bits.
     Integer,
+    /// Any finite number (f64).
     Number,
+    /// Text.
     String,
 }
 
@@ -26,6 +30,7 @@ impl FieldType {
         }
     }
 
+    /// Whether values of this type are numbers (integer or not), as filters compare them.
     pub fn is_numeric(self) -> bool {
         matches!(self, FieldType::Integer | FieldType::Number)
     }
@@ -46,14 +51,20 @@ impl fmt::Display for FieldType {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
+    /// No value.
     Null,
+    /// A boolean field's value.
     Bool(bool),
+    /// An integer field's value.
     Int(i64),
+    /// A number field's value.
     Float(f64),
+    /// A string field's value.
     Text(Box<str>),
 }
 
 impl Value {
+    /// Whether the value is absent.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -79,6 +90,8 @@ impl Value {
         }
     }
 
+    /// The value as a whole number: an integer, or a number with no fraction that f64
+    /// holds exactly (below 9×10¹⁵).
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
@@ -87,6 +100,7 @@ impl Value {
         }
     }
 
+    /// The text of a string value.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Text(s) => Some(s),
@@ -94,6 +108,8 @@ impl Value {
         }
     }
 
+    /// The value as JSON; a non-finite number becomes null, as JSON has no spelling
+    /// for it.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Null => serde_json::Value::Null,
@@ -122,7 +138,9 @@ impl fmt::Display for Value {
 /// A named, typed column of a layer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Field {
+    /// The column's name: a canonical attribute's, or the source's own.
     pub name: String,
+    /// The type every non-null value of the column has.
     #[serde(rename = "type")]
     pub ty: FieldType,
 }
@@ -135,30 +153,37 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// A schema of `fields`, in that order.
     pub fn new(fields: Vec<Field>) -> Self {
         Schema { fields }
     }
 
+    /// The fields in column order.
     pub fn fields(&self) -> &[Field] {
         &self.fields
     }
 
+    /// The number of fields.
     pub fn len(&self) -> usize {
         self.fields.len()
     }
 
+    /// Whether there is no field.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
 
+    /// The column of field `name`: where its value sits in a feature's attributes.
     pub fn position(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
     }
 
+    /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// The field names in column order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.name.as_str())
     }

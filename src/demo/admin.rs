@@ -168,89 +168,134 @@ pub fn build(
     cell: (f64, f64),
 ) -> County {
     let lattice = Lattice::new(rng, nx, ny, cell);
-    let mut names = NamePool::new();
+    let mut draw = Drawing {
+        rng,
+        terrain,
+        lattice: &lattice,
+        names: NamePool::new(),
+    };
     let (bx, by) = (nx / BLOCK.0, ny / BLOCK.1);
     let mut townships = Vec::with_capacity(bx * by);
     let mut villages = Vec::with_capacity(nx * ny);
     for tj in 0..by {
         for ti in 0..bx {
-            let t = townships.len();
-            let stem = names.stem(rng);
-            let suffix = if rng.random_bool(0.6) { "镇" } else { "乡" };
-            let code = format!("{COUNTY_CODE}{:03}000", 100 + t);
-            let first_village = villages.len();
-            for dj in 0..BLOCK.1 {
-                for di in 0..BLOCK.0 {
-                    let (i, j) = (ti * BLOCK.0 + di, tj * BLOCK.1 + dj);
-                    // Villages sit low: the lowest of a few candidate spots in the cell.
-                    let centre = (0..6)
-                        .map(|_| {
-                            lattice.inside(
-                                i,
-                                j,
-                                rng.random_range(0.3..0.7),
-                                rng.random_range(0.3..0.7),
-                            )
-                        })
-                        .min_by(|a, b| terrain.elevation(*a).total_cmp(&terrain.elevation(*b)))
-                        .expect("six candidates");
-                    let n = villages.len() - first_village;
-                    villages.push(Village {
-                        code: format!("{COUNTY_CODE}{:03}{:03}", 100 + t, 201 + n),
-                        name: format!("{}村", names.stem(rng)),
-                        township: t,
-                        centre,
-                        ring: lattice.block_ring(i, i + 1, j, j + 1),
-                        contact: Contact {
-                            name: person(rng),
-                            phone: phone(rng),
-                        },
-                    });
-                }
-            }
-            let seat = (first_village..villages.len())
-                .min_by(|&a, &b| {
-                    terrain
-                        .elevation(villages[a].centre)
-                        .total_cmp(&terrain.elevation(villages[b].centre))
-                })
-                .expect("a block has villages");
-            townships.push(Township {
-                code,
-                name: format!("{stem}{suffix}"),
-                ring: lattice.block_ring(
-                    ti * BLOCK.0,
-                    (ti + 1) * BLOCK.0,
-                    tj * BLOCK.1,
-                    (tj + 1) * BLOCK.1,
-                ),
-                seat,
-                contact: Contact {
-                    name: person(rng),
-                    phone: phone(rng),
-                },
-            });
+            let township = draw.township(ti, tj, townships.len(), &mut villages);
+            townships.push(township);
         }
     }
-    let middle = [terrain.width_m / 2.0, terrain.height_m / 2.0];
-    let seat = townships
-        .iter()
-        .map(|t| t.seat)
-        .min_by(|&a, &b| {
-            dist(villages[a].centre, middle).total_cmp(&dist(villages[b].centre, middle))
-        })
-        .expect("at least one township");
+    let seat = county_seat(terrain, &townships, &villages);
     County {
         code: format!("{COUNTY_CODE}000000"),
         ring: lattice.block_ring(0, lattice.nx, 0, lattice.ny),
         townships,
         villages,
-        contact: Contact {
-            name: person(rng),
-            phone: phone(rng),
-        },
+        contact: contact(draw.rng),
         seat,
     }
+}
+
+/// What the units are drawn with: the seeded stream, the ground, the cells, and the
+/// names not yet given.
+struct Drawing<'a> {
+    rng: &'a mut ChaCha8Rng,
+    terrain: &'a Terrain,
+    lattice: &'a Lattice,
+    names: NamePool,
+}
+
+impl Drawing<'_> {
+    /// Township number `t`, the block of cells at (`ti`, `tj`); its villages are appended
+    /// to `villages`.
+    fn township(
+        &mut self,
+        ti: usize,
+        tj: usize,
+        t: usize,
+        villages: &mut Vec<Village>,
+    ) -> Township {
+        let stem = self.names.stem(self.rng);
+        let suffix = if self.rng.random_bool(0.6) {
+            "镇"
+        } else {
+            "乡"
+        };
+        let code = format!("{COUNTY_CODE}{:03}000", 100 + t);
+        let first_village = villages.len();
+        for dj in 0..BLOCK.1 {
+            for di in 0..BLOCK.0 {
+                let (i, j) = (ti * BLOCK.0 + di, tj * BLOCK.1 + dj);
+                let village = self.village(i, j, t, villages.len() - first_village);
+                villages.push(village);
+            }
+        }
+        let seat = (first_village..villages.len())
+            .min_by(|&a, &b| {
+                self.terrain
+                    .elevation(villages[a].centre)
+                    .total_cmp(&self.terrain.elevation(villages[b].centre))
+            })
+            .expect("a block has villages");
+        Township {
+            code,
+            name: format!("{stem}{suffix}"),
+            ring: self.lattice.block_ring(
+                ti * BLOCK.0,
+                (ti + 1) * BLOCK.0,
+                tj * BLOCK.1,
+                (tj + 1) * BLOCK.1,
+            ),
+            seat,
+            contact: contact(self.rng),
+        }
+    }
+
+    /// The village of cell (`i`, `j`), the `n`th of township `t`.
+    fn village(&mut self, i: usize, j: usize, t: usize, n: usize) -> Village {
+        // Villages sit low: the lowest of a few candidate spots in the cell.
+        let centre = (0..6)
+            .map(|_| {
+                self.lattice.inside(
+                    i,
+                    j,
+                    self.rng.random_range(0.3..0.7),
+                    self.rng.random_range(0.3..0.7),
+                )
+            })
+            .min_by(|a, b| {
+                self.terrain
+                    .elevation(*a)
+                    .total_cmp(&self.terrain.elevation(*b))
+            })
+            .expect("six candidates");
+        Village {
+            code: format!("{COUNTY_CODE}{:03}{:03}", 100 + t, 201 + n),
+            name: format!("{}村", self.names.stem(self.rng)),
+            township: t,
+            centre,
+            ring: self.lattice.block_ring(i, i + 1, j, j + 1),
+            contact: contact(self.rng),
+        }
+    }
+}
+
+/// A fictional person in charge, and their phone.
+fn contact(rng: &mut ChaCha8Rng) -> Contact {
+    Contact {
+        name: person(rng),
+        phone: phone(rng),
+    }
+}
+
+/// The county seat: of the township seats, the village nearest the middle of the county.
+fn county_seat(terrain: &Terrain, townships: &[Township], villages: &[Village]) -> usize {
+    let middle = [terrain.width_m / 2.0, terrain.height_m / 2.0];
+    townships
+        .iter()
+        .map(|t| t.seat)
+        .min_by(|&a, &b| {
+            dist(villages[a].centre, middle).total_cmp(&dist(villages[b].centre, middle))
+        })
+        .expect("at least one township")
 }
 
 pub fn dist(a: P, b: P) -> f64 {

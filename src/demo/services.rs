@@ -89,6 +89,28 @@ fn road(line: Vec<P>, class: &str, speed: i64, name: String) -> DemoFeature {
     )
 }
 
+/// The road network as it grows: the roads so far and every vertex on them.
+struct Network {
+    /// Every vertex already on the network, indexed so joining a village stays O(log n).
+    vertices: rstar::RTree<P>,
+    roads: Vec<DemoFeature>,
+}
+
+impl Network {
+    fn add(&mut self, line: Vec<P>, class: &str, speed: i64, name: String) {
+        line.iter().for_each(|p| self.vertices.insert(*p));
+        self.roads.push(road(line, class, speed, name));
+    }
+
+    /// The vertex on the network nearest `p`: where a new road joins it.
+    fn nearest(&self, p: P) -> P {
+        *self
+            .vertices
+            .nearest_neighbor(&p)
+            .expect("the network has vertices")
+    }
+}
+
 /// A connected network: a county road along each river, township roads from each seat to
 /// it and between neighbouring seats, village roads joining every village to the
 /// nearest point already on the network. Every road ends exactly on an existing vertex,
@@ -99,11 +121,18 @@ pub fn roads(
     county: &County,
     townships_across: usize,
 ) -> Vec<DemoFeature> {
-    let mut out = Vec::new();
-    // Every vertex already on the network, indexed so joining a village stays O(log n).
-    let mut network: rstar::RTree<P> = rstar::RTree::new();
-    let add_all =
-        |network: &mut rstar::RTree<P>, line: &[P]| line.iter().for_each(|p| network.insert(*p));
+    let mut network = Network {
+        vertices: rstar::RTree::new(),
+        roads: Vec::new(),
+    };
+    county_roads(&mut network, terrain);
+    township_roads(&mut network, rng, terrain, county, townships_across);
+    village_roads(&mut network, rng, terrain, county);
+    network.roads
+}
+
+/// A county road along each river, on its north bank.
+fn county_roads(network: &mut Network, terrain: &Terrain) {
     for (ri, river) in terrain.rivers.iter().enumerate() {
         let steps = (terrain.width_m / 500.0).ceil() as usize;
         let line: Vec<P> = (0..=steps)
@@ -112,41 +141,39 @@ pub fn roads(
                 clamp(terrain, [x, river.y_at(x) + 320.0])
             })
             .collect();
-        add_all(&mut network, &line);
-        out.push(road(line, "county", 60, format!("县道X{:03}", 101 + ri)));
+        network.add(line, "county", 60, format!("县道X{:03}", 101 + ri));
     }
-    let nearest = |network: &rstar::RTree<P>, p: P| -> P {
-        *network
-            .nearest_neighbor(&p)
-            .expect("the network has vertices")
-    };
+}
+
+/// From each township seat to the network, and to the western and southern neighbouring
+/// seats (`townships_across` to a row): loops, so one closed road does not cut a
+/// township off.
+fn township_roads(
+    network: &mut Network,
+    rng: &mut ChaCha8Rng,
+    terrain: &Terrain,
+    county: &County,
+    townships_across: usize,
+) {
     for (t, township) in county.townships.iter().enumerate() {
         let seat = county.villages[township.seat].centre;
-        let join = nearest(&network, seat);
+        let join = network.nearest(seat);
         let line = wiggle(rng, terrain, seat, join, 5, 150.0);
-        out.push(road(
-            line.clone(),
-            "township",
-            40,
-            format!("{}连接线", township.name),
-        ));
-        add_all(&mut network, &line);
-        // Link to the western and southern neighbouring seats: loops, so one closed road
-        // does not cut a township off.
+        network.add(line, "township", 40, format!("{}连接线", township.name));
         let west = (t % townships_across > 0).then(|| t - 1);
         let south = t.checked_sub(townships_across);
         for other in [west, south].into_iter().flatten() {
             let to = county.villages[county.townships[other].seat].centre;
             let line = wiggle(rng, terrain, seat, to, 6, 250.0);
-            out.push(road(
-                line.clone(),
-                "township",
-                40,
-                format!("{}—{}公路", county.townships[other].name, township.name),
-            ));
-            add_all(&mut network, &line);
+            let name = format!("{}—{}公路", county.townships[other].name, township.name);
+            network.add(line, "township", 40, name);
         }
     }
+}
+
+/// Every village that is not a seat joins the network at its nearest vertex, township by
+/// township, nearest the seat first.
+fn village_roads(network: &mut Network, rng: &mut ChaCha8Rng, terrain: &Terrain, county: &County) {
     let mut by_township: Vec<Vec<usize>> = vec![Vec::new(); county.townships.len()];
     for (v, village) in county.villages.iter().enumerate() {
         if county.townships[village.township].seat != v {
@@ -160,19 +187,17 @@ pub fn roads(
         });
         for v in members {
             let from = county.villages[v].centre;
-            let join = nearest(&network, from);
+            let join = network.nearest(from);
             let bends = ((dist(from, join) / 400.0).ceil() as usize).clamp(2, 8);
             let line = wiggle(rng, terrain, from, join, bends, 120.0);
-            out.push(road(
-                line.clone(),
+            network.add(
+                line,
                 "village",
                 20,
                 format!("{}村道", county.villages[v].name),
-            ));
-            add_all(&mut network, &line);
+            );
         }
     }
-    out
 }
 
 /// A point `lo..hi` metres from `p` in a random direction, drawn again (up to eight
@@ -210,13 +235,19 @@ fn facility(p: P, facility_type: &str, name: &str, occupants: i32) -> DemoFeatur
     )
 }
 
-/// Schools, hospitals and nursing homes. Returns the features and the school locations
-/// with their village (school yards double as shelters).
+/// A school placed among the facilities: its yard doubles as a shelter.
+pub struct School {
+    /// Where it stands, in local metres.
+    pub at: P,
+    pub name: String,
+}
+
+/// Schools, hospitals and nursing homes. Returns the features and the schools.
 pub fn facilities(
     rng: &mut ChaCha8Rng,
     terrain: &Terrain,
     county: &County,
-) -> (Vec<DemoFeature>, Vec<(usize, P, String)>) {
+) -> (Vec<DemoFeature>, Vec<School>) {
     let mut out = Vec::new();
     let mut schools = Vec::new();
     let seat_village = county.seat;
@@ -225,7 +256,7 @@ pub fn facilities(
         let p = offset(rng, terrain, seat, 80.0, 250.0);
         let name = format!("{}中心小学", township.name);
         out.push(facility(p, "school", &name, rng.random_range(300..900)));
-        schools.push((township.seat, p, name));
+        schools.push(School { at: p, name });
         let p = offset(rng, terrain, seat, 80.0, 250.0);
         out.push(facility(
             p,
@@ -248,7 +279,7 @@ pub fn facilities(
             let p = offset(rng, terrain, village.centre, 60.0, 200.0);
             let name = format!("{}小学", village.name);
             out.push(facility(p, "school", &name, rng.random_range(30..200)));
-            schools.push((v, p, name));
+            schools.push(School { at: p, name });
         }
     }
     let p = offset(
@@ -262,94 +293,124 @@ pub fn facilities(
     (out, schools)
 }
 
+/// A shelter to place: where, what, how many it takes, and whether it is indoors (an
+/// indoor shelter takes as many at night; an open one half).
+struct NewShelter {
+    at: P,
+    name: String,
+    kind: &'static str,
+    capacity: i64,
+    indoor: bool,
+}
+
+/// A shelter's feature; its status (a few closed or full) and contact are drawn.
+fn shelter(rng: &mut ChaCha8Rng, s: NewShelter) -> DemoFeature {
+    let status = match rng.random_range(0.0..1.0) {
+        x if x < 0.03 => "closed",
+        x if x < 0.05 => "full",
+        _ => "open",
+    };
+    let occupancy = if status == "full" { s.capacity } else { 0 };
+    let night = if s.indoor {
+        s.capacity
+    } else {
+        (s.capacity as f64 * 0.5).round() as i64
+    };
+    point(
+        s.at,
+        vec![
+            ("name", json!(s.name)),
+            ("shelter_type", json!(s.kind)),
+            ("capacity", json!(s.capacity)),
+            ("capacity_night", json!(night)),
+            ("area_m2", json!(s.capacity * 2)),
+            ("status", json!(status)),
+            ("occupancy", json!(occupancy)),
+            ("contact_name", json!(person(rng))),
+            ("contact_phone", json!(phone(rng))),
+        ],
+    )
+}
+
 /// Shelters: township halls, school yards, village squares and the county square.
 pub fn shelters(
     rng: &mut ChaCha8Rng,
     terrain: &Terrain,
     county: &County,
-    schools: &[(usize, P, String)],
+    schools: &[School],
 ) -> Vec<DemoFeature> {
     let mut out = Vec::new();
-    let mut add =
-        |rng: &mut ChaCha8Rng, p: P, name: String, kind: &str, capacity: i64, indoor: bool| {
-            let status = match rng.random_range(0.0..1.0) {
-                s if s < 0.03 => "closed",
-                s if s < 0.05 => "full",
-                _ => "open",
-            };
-            let occupancy = if status == "full" { capacity } else { 0 };
-            let night = if indoor {
-                capacity
-            } else {
-                (capacity as f64 * 0.5).round() as i64
-            };
-            out.push(point(
-                p,
-                vec![
-                    ("name", json!(name)),
-                    ("shelter_type", json!(kind)),
-                    ("capacity", json!(capacity)),
-                    ("capacity_night", json!(night)),
-                    ("area_m2", json!(capacity * 2)),
-                    ("status", json!(status)),
-                    ("occupancy", json!(occupancy)),
-                    ("contact_name", json!(person(rng))),
-                    ("contact_phone", json!(phone(rng))),
-                ],
-            ));
-        };
     for township in &county.townships {
-        let p = offset(
+        let at = offset(
             rng,
             terrain,
             county.villages[township.seat].centre,
             50.0,
             200.0,
         );
-        let cap = rng.random_range(6..16) * 100;
-        add(
+        let capacity = rng.random_range(6..16) * 100;
+        let name = format!("{}政府应急避难场所", township.name);
+        out.push(shelter(
             rng,
-            p,
-            format!("{}政府应急避难场所", township.name),
-            "township_hall",
-            cap,
-            true,
-        );
+            NewShelter {
+                at,
+                name,
+                kind: "township_hall",
+                capacity,
+                indoor: true,
+            },
+        ));
     }
-    for (_, p, name) in schools {
-        let cap = rng.random_range(4..16) * 50;
-        let yard = offset(rng, terrain, *p, 10.0, 40.0);
-        add(rng, yard, format!("{name}操场"), "school_yard", cap, false);
+    for school in schools {
+        let capacity = rng.random_range(4..16) * 50;
+        let at = offset(rng, terrain, school.at, 10.0, 40.0);
+        let name = format!("{}操场", school.name);
+        out.push(shelter(
+            rng,
+            NewShelter {
+                at,
+                name,
+                kind: "school_yard",
+                capacity,
+                indoor: false,
+            },
+        ));
     }
     for village in &county.villages {
         if rng.random_bool(0.4) {
-            let p = offset(rng, terrain, village.centre, 40.0, 180.0);
-            let cap = rng.random_range(2..9) * 50;
-            add(
+            let at = offset(rng, terrain, village.centre, 40.0, 180.0);
+            let capacity = rng.random_range(2..9) * 50;
+            let name = format!("{}文化广场", village.name);
+            out.push(shelter(
                 rng,
-                p,
-                format!("{}文化广场", village.name),
-                "square",
-                cap,
-                false,
-            );
+                NewShelter {
+                    at,
+                    name,
+                    kind: "square",
+                    capacity,
+                    indoor: false,
+                },
+            ));
         }
     }
-    let p = offset(
+    let at = offset(
         rng,
         terrain,
         county.villages[county.seat].centre,
         200.0,
         400.0,
     );
-    add(
+    let name = "县城中心广场应急避难场所".into();
+    out.push(shelter(
         rng,
-        p,
-        "县城中心广场应急避难场所".into(),
-        "county_square",
-        3_000,
-        false,
-    );
+        NewShelter {
+            at,
+            name,
+            kind: "county_square",
+            capacity: 3_000,
+            indoor: false,
+        },
+    ));
     out
 }
 

@@ -31,7 +31,9 @@ pub const ARCHIVE_FILE: &str = "edits-archive.log";
 /// What a compaction did.
 #[derive(Debug, Default)]
 pub struct Compacted {
+    /// Edits folded into the layer files (0: the log was empty, nothing changed).
     pub edits: usize,
+    /// The layers whose files were rewritten.
     pub layers: Vec<String>,
 }
 

@@ -24,27 +24,40 @@ pub struct EditLog {
 /// What opening the log found.
 #[derive(Debug, Default)]
 pub struct Recovered {
+    /// Every intact record, in log order.
     pub records: Vec<EditRecord>,
     /// Bytes of a torn last line that were cut off (an unacknowledged edit).
     pub truncated_bytes: u64,
 }
 
+/// Why the edit log cannot be opened, read or appended to.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
+    /// The file system refused.
     #[error("edit log {path}: {source}")]
     Io {
+        /// The log file.
         path: PathBuf,
+        /// What the file system said.
         #[source]
         source: std::io::Error,
     },
+    /// Another process holds the log's lock.
     #[error("edit log {path} is in use by another riskatlas process (a server on this folder?)")]
-    Locked { path: PathBuf },
+    Locked {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// A line before the last is unreadable: damage, not a torn append.
     #[error(
         "edit log {path} is damaged at line {line}: {reason}; later lines are intact, so this is not a torn append (restore the file or remove the line by hand)"
     )]
     Damaged {
+        /// The log file.
         path: PathBuf,
+        /// The damaged line, 1-based.
         line: usize,
+        /// What is wrong with it (checksum, JSON).
         reason: String,
     },
 }
@@ -57,6 +70,7 @@ impl EditLog {
         EditLog::open_after(path, 0)
     }
 
+    /// [`EditLog::open`], with sequence numbers continuing after `after_seq` at least.
     pub fn open_after(path: &Path, after_seq: u64) -> Result<(EditLog, Recovered), LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
@@ -105,6 +119,7 @@ impl EditLog {
         ))
     }
 
+    /// Where the log is.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -28,7 +28,8 @@ pub const LOG_FILE: &str = "edits.log";
 
 use crate::atlas::{Atlas, Feature, Layer};
 use crate::import::geometry::to_geo;
-use crate::import::validate::{Validated, unique_in_layer, validate_for_layer};
+use crate::import::unique::unique_in_layer;
+use crate::import::validate::{Validated, validate_for_layer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -37,8 +38,11 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
+    /// A new feature.
     Insert,
+    /// A feature changed.
     Update,
+    /// A feature removed.
     Delete,
 }
 
@@ -46,26 +50,47 @@ pub enum Op {
 /// Features with canonical property names; `None` for "did not exist" / "deleted").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditRecord {
+    /// Its place in the log: 1, 2, …, never reused, even after a compaction.
     pub seq: u64,
     /// RFC 3339, UTC.
     pub at: String,
+    /// Who made it, as the client said (`X-Riskatlas-User`; `anonymous` otherwise).
     pub who: String,
+    /// The edited layer's id.
     pub layer: String,
+    /// What was done.
     pub op: Op,
+    /// The feature's stable id.
     pub id: String,
+    /// The feature before the edit; None for an insert.
     pub before: Option<Json>,
+    /// The feature after the edit; None for a delete.
     pub after: Option<Json>,
 }
 
 /// Why an edit was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EditError {
+    /// The atlas has no layer of this id.
     #[error("no layer {0:?}")]
     UnknownLayer(String),
+    /// No feature of the layer has this id.
     #[error("layer {layer:?} has no feature with id {id:?}")]
-    NotFound { layer: String, id: String },
+    NotFound {
+        /// The layer's id.
+        layer: String,
+        /// The feature id asked for.
+        id: String,
+    },
+    /// An insert gave an id a feature of the layer already has.
     #[error("layer {layer:?} already has a feature with id {id:?}")]
-    Exists { layer: String, id: String },
+    Exists {
+        /// The layer's id.
+        layer: String,
+        /// The repeated id.
+        id: String,
+    },
+    /// The feature breaks the data contract; the validator's reason.
     #[error("{0}")]
     Invalid(String),
 }
@@ -102,14 +127,19 @@ fn parse_feature(layer: &Layer, id: &str, body: &Json) -> Result<Validated, Edit
 pub enum Request {
     /// A new feature; `id` is generated when the body has none.
     Insert {
+        /// The GeoJSON Feature.
         body: Json,
     },
     /// Geometry and/or properties merged into the feature (`null` removes a property).
     Patch {
+        /// The feature's stable id.
         id: String,
+        /// A GeoJSON Feature with what changes.
         body: Json,
     },
+    /// The feature removed.
     Delete {
+        /// The feature's stable id.
         id: String,
     },
 }
@@ -118,6 +148,7 @@ pub enum Request {
 /// validated feature it puts in place.
 #[derive(Debug)]
 pub struct Prepared {
+    /// What the log will say.
     pub record: EditRecord,
     after: Option<Feature>,
 }

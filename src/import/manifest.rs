@@ -2,7 +2,7 @@
 
 use crate::atlas::{Kind, LayerId};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The manifest as written.
@@ -39,24 +39,34 @@ struct RawLayerSpec {
 /// A checked manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
+    /// The atlas's title.
     pub name: String,
+    /// Credit for the data, shown on the map (empty when not given).
     pub attribution: String,
+    /// The layers, in the order the file lists them (the map's drawing order).
     pub layers: Vec<LayerSpec>,
 }
 
 /// One layer entry, checked: a valid id and kind, a file path resolved against the folder.
 #[derive(Debug, Clone)]
 pub struct LayerSpec {
+    /// The layer's id.
     pub id: LayerId,
+    /// What it holds.
     pub kind: Kind,
+    /// Its title (the id when the entry gives none).
     pub name: String,
+    /// The data file, resolved against the data folder.
     pub file: PathBuf,
     /// source field name → canonical name
     pub rename: BTreeMap<String, String>,
     /// Values for missing canonical attributes.
     pub defaults: BTreeMap<String, serde_json::Value>,
+    /// CSV: the longitude column (auto-detected when None).
     pub lon: Option<String>,
+    /// CSV: the latitude column (auto-detected when None).
     pub lat: Option<String>,
+    /// CSV: the field separator, an ASCII byte.
     pub delimiter: u8,
 }
 
@@ -133,24 +143,35 @@ pub fn append_layer(dir: &Path, spec: &LayerSpec, file: &str) -> Result<(), Mani
         })
 }
 
+/// Why a manifest cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
+    /// The file system refused (reading it, or writing it back).
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The manifest file.
         path: PathBuf,
+        /// What the file system said.
         #[source]
         source: std::io::Error,
     },
+    /// Not TOML, or not the manifest's shape (an unknown key, a missing `name`).
     #[error("{path} is not a valid manifest: {source}")]
     Parse {
+        /// The manifest file.
         path: PathBuf,
+        /// Where and what, as the toml crate says.
         #[source]
         source: toml::de::Error,
     },
+    /// A `[[layer]]` entry breaks a rule.
     #[error("{path}: layer {index}: {reason}")]
     Layer {
+        /// The manifest file.
         path: PathBuf,
+        /// The entry's position, 0-based.
         index: usize,
+        /// The rule broken.
         reason: String,
     },
 }
@@ -183,79 +204,17 @@ impl Manifest {
             path: "atlas.toml".into(),
             source,
         })?;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let mut layers = Vec::with_capacity(raw.layers.len());
         for (index, spec) in raw.layers.into_iter().enumerate() {
-            let fail = |reason: String| ManifestError::Layer {
-                path: "atlas.toml".into(),
-                index,
-                reason,
-            };
-            let id = LayerId::parse(&spec.id).map_err(|e| fail(e.to_string()))?;
-            if !seen.insert(id.clone()) {
-                return Err(fail(format!("duplicate layer id {:?}", spec.id)));
-            }
-            let kind: Kind = spec
-                .kind
-                .parse()
-                .map_err(|e: crate::atlas::kind::UnknownKind| fail(e.to_string()))?;
-            if spec.file.is_absolute()
-                || spec
-                    .file
-                    .components()
-                    .any(|c| matches!(c, std::path::Component::ParentDir))
-            {
-                return Err(fail(format!(
-                    "file {:?} must be a relative path inside the data folder",
-                    spec.file
-                )));
-            }
-            let delimiter = match spec.delimiter {
-                None => b',',
-                Some(c) if c.is_ascii() => c as u8,
-                Some(c) => {
-                    return Err(fail(format!(
-                        "delimiter {c:?} must be a single ASCII character"
-                    )));
-                }
-            };
-            let mut rename = BTreeMap::new();
-            for (canonical, source) in spec.fields {
-                if LayerId::parse(&canonical).is_err()
-                    && !canonical.chars().all(|c| c.is_alphanumeric() || c == '_')
-                {
-                    return Err(fail(format!(
-                        "field mapping target {canonical:?} is not a valid field name"
-                    )));
-                }
-                if let Some(previous) = rename.insert(source.clone(), canonical.clone()) {
-                    return Err(fail(format!(
-                        "source field {source:?} is mapped twice ({previous}, {canonical})"
-                    )));
-                }
-            }
-            let defaults = spec
-                .defaults
-                .into_iter()
-                .map(|(k, v)| serde_json::to_value(v).map(|j| (k, j)))
-                .collect::<Result<BTreeMap<_, _>, _>>()
-                .map_err(|e| fail(format!("defaults: {e}")))?;
-            if let Some(unknown) = defaults.keys().find(|k| kind.attr(k).is_none()) {
-                return Err(fail(format!(
-                    "default for {unknown:?}, which is not an attribute of a {kind} layer"
-                )));
-            }
-            layers.push(LayerSpec {
-                defaults,
-                name: spec.name.unwrap_or_else(|| spec.id.clone()),
-                id,
-                kind,
-                file: dir.join(&spec.file),
-                rename,
-                lon: spec.lon,
-                lat: spec.lat,
-                delimiter,
-            });
+            let layer = spec
+                .check(dir, &mut seen)
+                .map_err(|reason| ManifestError::Layer {
+                    path: "atlas.toml".into(),
+                    index,
+                    reason,
+                })?;
+            layers.push(layer);
         }
         Ok(Manifest {
             name: raw.name,
@@ -263,6 +222,99 @@ impl Manifest {
             layers,
         })
     }
+}
+
+impl RawLayerSpec {
+    /// The entry checked, in this order: its id (valid, and not among the `seen` ones),
+    /// kind, file, delimiter, field mapping and defaults; the first fault is the error.
+    fn check(self, dir: &Path, seen: &mut HashSet<LayerId>) -> Result<LayerSpec, String> {
+        let id = LayerId::parse(&self.id).map_err(|e| e.to_string())?;
+        if !seen.insert(id.clone()) {
+            return Err(format!("duplicate layer id {:?}", self.id));
+        }
+        let kind: Kind = self
+            .kind
+            .parse()
+            .map_err(|e: crate::atlas::kind::UnknownKind| e.to_string())?;
+        inside_folder(&self.file)?;
+        let delimiter = delimiter_byte(self.delimiter)?;
+        let rename = rename_map(self.fields)?;
+        let defaults = default_values(self.defaults, kind)?;
+        Ok(LayerSpec {
+            defaults,
+            name: self.name.unwrap_or_else(|| self.id.clone()),
+            id,
+            kind,
+            file: dir.join(&self.file),
+            rename,
+            lon: self.lon,
+            lat: self.lat,
+            delimiter,
+        })
+    }
+}
+
+/// Refuses a layer file outside the data folder: an absolute path or one through `..`.
+fn inside_folder(file: &Path) -> Result<(), String> {
+    if file.is_absolute()
+        || file
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(format!(
+            "file {file:?} must be a relative path inside the data folder"
+        ));
+    }
+    Ok(())
+}
+
+/// The CSV field separator as a byte: ',' unless given, and then one ASCII character.
+fn delimiter_byte(delimiter: Option<char>) -> Result<u8, String> {
+    match delimiter {
+        None => Ok(b','),
+        Some(c) if c.is_ascii() => Ok(c as u8),
+        Some(c) => Err(format!("delimiter {c:?} must be a single ASCII character")),
+    }
+}
+
+/// `[layer.fields]` (canonical name = source field name) turned round into source field
+/// name → canonical name, as the reader meets them; each target must be a field name
+/// and each source mapped once.
+fn rename_map(fields: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+    let mut rename = BTreeMap::new();
+    for (canonical, source) in fields {
+        if LayerId::parse(&canonical).is_err()
+            && !canonical.chars().all(|c| c.is_alphanumeric() || c == '_')
+        {
+            return Err(format!(
+                "field mapping target {canonical:?} is not a valid field name"
+            ));
+        }
+        if let Some(previous) = rename.insert(source.clone(), canonical.clone()) {
+            return Err(format!(
+                "source field {source:?} is mapped twice ({previous}, {canonical})"
+            ));
+        }
+    }
+    Ok(rename)
+}
+
+/// `[layer.defaults]` as JSON values, each for an attribute of `kind`.
+fn default_values(
+    defaults: BTreeMap<String, toml::Value>,
+    kind: Kind,
+) -> Result<BTreeMap<String, serde_json::Value>, String> {
+    let defaults = defaults
+        .into_iter()
+        .map(|(k, v)| serde_json::to_value(v).map(|j| (k, j)))
+        .collect::<Result<BTreeMap<_, _>, _>>()
+        .map_err(|e| format!("defaults: {e}"))?;
+    if let Some(unknown) = defaults.keys().find(|k| kind.attr(k).is_none()) {
+        return Err(format!(
+            "default for {unknown:?}, which is not an attribute of a {kind} layer"
+        ));
+    }
+    Ok(defaults)
 }
 
 #[cfg(test)]

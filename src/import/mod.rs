@@ -7,101 +7,31 @@
 
 mod attrs;
 pub mod geometry;
+mod layout;
 pub mod manifest;
 #[cfg(feature = "gdal")]
 pub mod ogr;
 pub mod osm;
 pub mod polygon;
+mod report;
 pub mod source;
 pub mod unique;
 pub mod validate;
 
 pub use manifest::{LayerSpec, Manifest, ManifestError};
-pub use validate::{LayerReport, Rejection, Repaired};
+pub use report::{LayerReport, LoadReport, Rejection, Repaired};
 
-use crate::atlas::{Atlas, FailedLayer};
-use serde::Serialize;
+use crate::atlas::Atlas;
 use source::CsvOptions;
 use std::path::Path;
 use std::time::Instant;
 
-/// The validation report of a whole folder: one entry per manifest layer.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct LoadReport {
-    pub layers: Vec<LayerReport>,
-    /// Logged edits that could not be replayed (they stay in the log).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub edit_log: Vec<String>,
-}
-
-impl LoadReport {
-    pub fn layer(&self, id: &str) -> Option<&LayerReport> {
-        self.layers.iter().find(|l| l.layer == id)
-    }
-
-    /// Layers that could not be loaded at all.
-    pub fn failed(&self) -> impl Iterator<Item = &LayerReport> {
-        self.layers.iter().filter(|l| l.error.is_some())
-    }
-
-    /// The failed layers as the atlas keeps them: id and reason.
-    pub fn failed_layers(&self) -> Vec<FailedLayer> {
-        self.layers
-            .iter()
-            .filter_map(|l| {
-                Some(FailedLayer {
-                    id: l.layer.clone(),
-                    reason: l.error.clone()?,
-                })
-            })
-            .collect()
-    }
-
-    pub fn rejected(&self) -> usize {
-        self.layers.iter().map(|l| l.rejected).sum()
-    }
-
-    /// A human-readable report, as `riskatlas check` prints it.
-    pub fn to_text(&self) -> String {
-        use std::fmt::Write;
-        let mut out = String::new();
-        for l in &self.layers {
-            match &l.error {
-                Some(e) => writeln!(out, "{:<16} FAILED  {e}", l.layer),
-                None => writeln!(
-                    out,
-                    "{:<16} {:>8} loaded {:>6} rejected  ({})",
-                    l.layer, l.loaded, l.rejected, l.file
-                ),
-            }
-            .expect("writing to a String cannot fail");
-            for w in &l.warnings {
-                writeln!(out, "    warning: {w}").expect("writing to a String cannot fail");
-            }
-            let id = |id: &Option<String>| {
-                id.as_deref()
-                    .map(|id| format!(" (id {id})"))
-                    .unwrap_or_default()
-            };
-            for r in &l.rejections {
-                let id = id(&r.id);
-                writeln!(out, "    rejected {}#{}{id}: {}", r.file, r.index, r.reason)
-                    .expect("writing to a String cannot fail");
-            }
-            for r in &l.repairs {
-                let id = id(&r.id);
-                writeln!(out, "    repaired {}#{}{id}: {}", r.file, r.index, r.repair)
-                    .expect("writing to a String cannot fail");
-            }
-        }
-        out
-    }
-}
-
 /// The loaded atlas and what happened while loading it.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The layers that loaded.
     pub atlas: Atlas,
+    /// What was refused, repaired or could not be read.
     pub report: LoadReport,
 }
 

@@ -47,6 +47,7 @@ pub struct OgrOptions {
     pub source_layer: Option<String>,
     /// The CRS of a file that names none (or names a wrong one): `EPSG:4544`, WKT, PROJ.
     pub crs: Option<String>,
+    /// How raster cells become features.
     pub raster: RasterShape,
 }
 
@@ -93,30 +94,27 @@ enum Cell {
     Value(serde_json::Value),
 }
 
-/// A feature as read: its lon/lat geometry and one cell per field (None: null), or why not.
-type Row = Result<(Geometry<f64>, Vec<Option<Cell>>), String>;
+/// A feature as read: its lon/lat geometry and one cell per field (None: null).
+struct Row {
+    geometry: Geometry<f64>,
+    cells: Vec<Option<Cell>>,
+}
 
+/// Turns the bytes of a name or text cell into a string, once the file's encoding is
+/// settled.
+type Decode = fn(&[u8]) -> String;
+
+/// Reads the chosen vector layer:
+/// 1. the layer (named, or the only one) and how its coordinates become lon/lat;
+/// 2. field names and text cells as bytes, geometries in lon/lat;
+/// 3. the encoding settled over every name and text cell (UTF-8, or the fallback);
+/// 4. each row decoded into a raw feature, its `id` field as the feature's id.
 fn read_vector(
     dataset: &Dataset,
     opts: &OgrOptions,
     progress: Progress,
 ) -> Result<SourceRead, String> {
-    let mut layer = match &opts.source_layer {
-        Some(name) => dataset.layer_by_name(name).map_err(|_| {
-            format!(
-                "no layer {name:?}; the layers are {}",
-                layer_names(dataset).join(", ")
-            )
-        })?,
-        None if dataset.layer_count() > 1 => {
-            return Err(format!(
-                "it has {} layers ({}); choose one with --source-layer",
-                dataset.layer_count(),
-                layer_names(dataset).join(", ")
-            ));
-        }
-        None => dataset.layer(0).map_err(|e| e.to_string())?,
-    };
+    let mut layer = choose_layer(dataset, opts)?;
     let mut warnings = Vec::new();
     let extent = layer
         .try_get_extent()
@@ -129,12 +127,58 @@ fn read_vector(
         extent,
         &mut warnings,
     )?;
+    let names = field_names(&layer);
+    let rows = read_rows(&mut layer, names.len(), &to_lonlat, progress);
+    let decode = settle_encoding(&names, &rows, &mut warnings);
+    let columns: Vec<String> = names.iter().map(|n| decode(n)).collect();
+    let id_column = columns.iter().position(|c| c == "id");
+    let features = rows
+        .into_iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let row = row.map_err(|reason| Unreadable {
+                index,
+                id: None,
+                reason,
+            })?;
+            Ok(decode_row(index, row, &columns, id_column, decode))
+        })
+        .collect();
+    Ok(SourceRead {
+        features,
+        text_cells: false,
+        columns,
+        warnings,
+    })
+}
 
-    // Field names as bytes: a GBK file's names are GBK too.
+/// The layer named by `--source-layer`, or the dataset's only one.
+fn choose_layer<'d>(
+    dataset: &'d Dataset,
+    opts: &OgrOptions,
+) -> Result<gdal::vector::Layer<'d>, String> {
+    match &opts.source_layer {
+        Some(name) => dataset.layer_by_name(name).map_err(|_| {
+            format!(
+                "no layer {name:?}; the layers are {}",
+                layer_names(dataset).join(", ")
+            )
+        }),
+        None if dataset.layer_count() > 1 => Err(format!(
+            "it has {} layers ({}); choose one with --source-layer",
+            dataset.layer_count(),
+            layer_names(dataset).join(", ")
+        )),
+        None => dataset.layer(0).map_err(|e| e.to_string()),
+    }
+}
+
+/// Field names as bytes: a GBK file's names are GBK too.
+fn field_names(layer: &gdal::vector::Layer) -> Vec<Vec<u8>> {
     let defn = layer.defn();
     // SAFETY: the definition outlives this call.
     let field_count = unsafe { gdal_sys::OGR_FD_GetFieldCount(defn.c_defn()) }.max(0);
-    let names: Vec<Vec<u8>> = (0..field_count)
+    (0..field_count)
         .map(|i| unsafe {
             // SAFETY: i < field count, and the name is copied before the layer moves on.
             let field = gdal_sys::OGR_FD_GetFieldDefn(defn.c_defn(), i);
@@ -142,9 +186,18 @@ fn read_vector(
                 .to_bytes()
                 .to_vec()
         })
-        .collect();
+        .collect()
+}
+
+/// Every feature of `layer` as a [`Row`] of `fields` cells, or why it is not one.
+fn read_rows(
+    layer: &mut gdal::vector::Layer,
+    fields: usize,
+    to_lonlat: &LonLat,
+    progress: Progress,
+) -> Vec<Result<Row, String>> {
     let total = layer.feature_count();
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows = Vec::new();
     for (index, feature) in layer.features().enumerate() {
         if index % 4096 == 0 {
             progress(index as u64, total);
@@ -153,25 +206,34 @@ fn read_vector(
             None => Err("no geometry".to_string()),
             Some(g) => to_lonlat.geometry(g),
         };
-        let cells = (0..names.len())
+        let cells = (0..fields)
             .map(|i| read_cell(&feature, i))
             .collect::<Result<Vec<_>, String>>();
-        rows.push(geometry.and_then(|g| cells.map(|c| (g, c))));
+        rows.push(geometry.and_then(|geometry| cells.map(|cells| Row { geometry, cells })));
     }
     progress(rows.len() as u64, total);
+    rows
+}
 
+/// UTF-8 when every name and text cell is valid UTF-8; otherwise the fallback encoding,
+/// with a warning that says so.
+fn settle_encoding(
+    names: &[Vec<u8>],
+    rows: &[Result<Row, String>],
+    warnings: &mut Vec<String>,
+) -> Decode {
     let all_text = names
         .iter()
         .map(Vec::as_slice)
         .chain(rows.iter().flat_map(|r| {
-            r.iter().flat_map(|(_, cells)| {
-                cells.iter().filter_map(|c| match c {
+            r.iter().flat_map(|row| {
+                row.cells.iter().filter_map(|c| match c {
                     Some(Cell::Text(bytes)) => Some(bytes.as_slice()),
                     _ => None,
                 })
             })
         }));
-    let decode: fn(&[u8]) -> String = if all_text
+    if all_text
         .into_iter()
         .all(|bytes| std::str::from_utf8(bytes).is_ok())
     {
@@ -188,49 +250,41 @@ fn read_vector(
                 .0
                 .into_owned()
         }
-    };
-    let columns: Vec<String> = names.iter().map(|n| decode(n)).collect();
-    let id_column = columns.iter().position(|c| c == "id");
-    let features = rows
-        .into_iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let (geometry, cells) = row.map_err(|reason| Unreadable {
-                index,
-                id: None,
-                reason,
-            })?;
-            let mut id = None;
-            let mut props = Vec::with_capacity(cells.len());
-            for (column, cell) in cells.into_iter().enumerate() {
-                let value = match cell {
-                    None => continue,
-                    Some(Cell::Text(bytes)) => serde_json::Value::String(decode(&bytes)),
-                    Some(Cell::Value(v)) => v,
-                };
-                if Some(column) == id_column {
-                    id = Some(match value {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    });
-                } else {
-                    props.push((columns[column].clone(), value));
-                }
-            }
-            Ok(RawFeature {
-                index,
-                id,
-                geometry,
-                props,
-            })
-        })
-        .collect();
-    Ok(SourceRead {
-        features,
-        text_cells: false,
-        columns,
-        warnings,
-    })
+    }
+}
+
+/// Row `index` as a raw feature: text decoded, nulls left out, the `id_column`'s value
+/// as its id.
+fn decode_row(
+    index: usize,
+    row: Row,
+    columns: &[String],
+    id_column: Option<usize>,
+    decode: Decode,
+) -> RawFeature {
+    let mut id = None;
+    let mut props = Vec::with_capacity(row.cells.len());
+    for (column, cell) in row.cells.into_iter().enumerate() {
+        let value = match cell {
+            None => continue,
+            Some(Cell::Text(bytes)) => serde_json::Value::String(decode(&bytes)),
+            Some(Cell::Value(v)) => v,
+        };
+        if Some(column) == id_column {
+            id = Some(match value {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            });
+        } else {
+            props.push((columns[column].clone(), value));
+        }
+    }
+    RawFeature {
+        index,
+        id,
+        geometry: row.geometry,
+        props,
+    }
 }
 
 fn layer_names(dataset: &Dataset) -> Vec<String> {
@@ -370,6 +424,106 @@ impl LonLat {
     }
 }
 
+/// Where a raster's cells lie: its affine geotransform.
+struct Grid([f64; 6]);
+
+impl Grid {
+    /// The point at `col`, `row` in cell units (cell corners at whole numbers), in the
+    /// raster's CRS.
+    fn at(&self, col: f64, row: f64) -> [f64; 2] {
+        let gt = &self.0;
+        [
+            gt[0] + col * gt[1] + row * gt[2],
+            gt[3] + col * gt[4] + row * gt[5],
+        ]
+    }
+
+    /// The extent of `width` × `height` cells, as `[min x, min y, max x, max y]`.
+    fn extent(&self, width: usize, height: usize) -> [f64; 4] {
+        let [x0, y0] = self.at(0.0, 0.0);
+        let [x1, y1] = self.at(width as f64, height as f64);
+        [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
+    }
+}
+
+/// People as the raster holds them against people as loaded, for the rounding warning.
+#[derive(Default)]
+struct Rounding {
+    read: f64,
+    rounded: i64,
+    /// Cells whose value was not whole.
+    fractional: usize,
+}
+
+impl Rounding {
+    /// Counts a cell of `v` people; returns them rounded to whole people.
+    fn add(&mut self, v: f64) -> i64 {
+        let people = v.round() as i64;
+        self.read += v;
+        self.rounded += people;
+        self.fractional += usize::from(v.fract() != 0.0);
+        people
+    }
+
+    fn warning(&self) -> Option<String> {
+        (self.fractional > 0).then(|| {
+            format!(
+                "{} cells hold fractional people, rounded to whole people: \
+                 {:.1} in the raster, {} loaded",
+                self.fractional, self.read, self.rounded
+            )
+        })
+    }
+}
+
+/// How the cells of one raster become population features.
+struct CellFeatures<'a> {
+    grid: &'a Grid,
+    to_lonlat: &'a LonLat,
+    shape: RasterShape,
+    /// Cells per row, to number the features.
+    width: usize,
+}
+
+impl CellFeatures<'_> {
+    /// The cell at `row`, `col` holding `people`, as a point at its centre or its square.
+    fn feature(&self, row: usize, col: usize, people: i64) -> Result<RawFeature, Unreadable> {
+        let index = row * self.width + col;
+        let (c, r) = (col as f64, row as f64);
+        let outline: &[(f64, f64)] = match self.shape {
+            RasterShape::Points => &[(0.5, 0.5)],
+            RasterShape::Cells => &[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)],
+        };
+        let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = outline
+            .iter()
+            .map(|&(dc, dr)| self.grid.at(c + dc, r + dr))
+            .map(|[x, y]| (x, y))
+            .unzip();
+        let geometry = self.to_lonlat.coords(&mut xs, &mut ys).map(|()| {
+            let coords: Vec<Coord> = xs.iter().zip(&ys).map(|(&x, &y)| Coord { x, y }).collect();
+            match self.shape {
+                RasterShape::Points => Geometry::Point(Point(coords[0])),
+                RasterShape::Cells => Geometry::Polygon(Polygon::new(LineString(coords), vec![])),
+            }
+        });
+        match geometry {
+            Ok(geometry) => Ok(RawFeature {
+                index,
+                id: Some(format!("r{row}c{col}")),
+                geometry,
+                props: vec![("population".to_string(), people.into())],
+            }),
+            Err(reason) => Err(Unreadable {
+                index,
+                id: Some(format!("r{row}c{col}")),
+                reason,
+            }),
+        }
+    }
+}
+
+/// Reads the first band as people per cell: every cell with a positive value that rounds
+/// to at least one person becomes a feature (see [`RasterShape`]); nodata is skipped.
 fn read_raster(
     dataset: &Dataset,
     opts: &OgrOptions,
@@ -377,28 +531,26 @@ fn read_raster(
 ) -> Result<SourceRead, String> {
     let band = dataset.rasterband(1).map_err(|e| e.to_string())?;
     let (width, height) = band.size();
-    let gt = dataset
-        .geo_transform()
-        .map_err(|_| "the raster has no geotransform: its cells have no position".to_string())?;
+    let grid =
+        Grid(dataset.geo_transform().map_err(|_| {
+            "the raster has no geotransform: its cells have no position".to_string()
+        })?);
     let mut warnings = Vec::new();
-    let corner = |col: f64, row: f64| {
-        [
-            gt[0] + col * gt[1] + row * gt[2],
-            gt[3] + col * gt[4] + row * gt[5],
-        ]
-    };
-    let [x0, y0] = corner(0.0, 0.0);
-    let [x1, y1] = corner(width as f64, height as f64);
-    let extent = [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)];
     let to_lonlat = LonLat::plan(
         dataset.spatial_ref().ok(),
         opts.crs.as_deref(),
-        Some(extent),
+        Some(grid.extent(width, height)),
         &mut warnings,
     )?;
+    let cells = CellFeatures {
+        grid: &grid,
+        to_lonlat: &to_lonlat,
+        shape: opts.raster,
+        width,
+    };
     let nodata = band.no_data_value();
     let mut features = Vec::new();
-    let (mut total_read, mut total_rounded, mut fractional) = (0.0f64, 0i64, 0usize);
+    let mut rounding = Rounding::default();
     for row in 0..height {
         if row % 64 == 0 {
             progress(row as u64, height as u64);
@@ -410,56 +562,15 @@ fn read_raster(
             if !v.is_finite() || v <= 0.0 || nodata.is_some_and(|n| n == v) {
                 continue;
             }
-            let people = v.round() as i64;
-            total_read += v;
-            total_rounded += people;
-            fractional += usize::from(v.fract() != 0.0);
+            let people = rounding.add(v);
             if people == 0 {
                 continue; // counted in the rounding report, but nobody lives there
             }
-            let index = row * width + col;
-            let (c, r) = (col as f64, row as f64);
-            let outline: &[(f64, f64)] = match opts.raster {
-                RasterShape::Points => &[(0.5, 0.5)],
-                RasterShape::Cells => &[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)],
-            };
-            let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = outline
-                .iter()
-                .map(|&(dc, dr)| corner(c + dc, r + dr))
-                .map(|[x, y]| (x, y))
-                .unzip();
-            let geometry = to_lonlat.coords(&mut xs, &mut ys).map(|()| {
-                let coords: Vec<Coord> =
-                    xs.iter().zip(&ys).map(|(&x, &y)| Coord { x, y }).collect();
-                match opts.raster {
-                    RasterShape::Points => Geometry::Point(Point(coords[0])),
-                    RasterShape::Cells => {
-                        Geometry::Polygon(Polygon::new(LineString(coords), vec![]))
-                    }
-                }
-            });
-            features.push(match geometry {
-                Ok(geometry) => Ok(RawFeature {
-                    index,
-                    id: Some(format!("r{row}c{col}")),
-                    geometry,
-                    props: vec![("population".to_string(), people.into())],
-                }),
-                Err(reason) => Err(Unreadable {
-                    index,
-                    id: Some(format!("r{row}c{col}")),
-                    reason,
-                }),
-            });
+            features.push(cells.feature(row, col, people));
         }
     }
     progress(height as u64, height as u64);
-    if fractional > 0 {
-        warnings.push(format!(
-            "{fractional} cells hold fractional people, rounded to whole people: \
-             {total_read:.1} in the raster, {total_rounded} loaded"
-        ));
-    }
+    warnings.extend(rounding.warning());
     Ok(SourceRead {
         features,
         text_cells: false,

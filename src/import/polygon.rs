@@ -32,7 +32,9 @@ use std::fmt;
 /// A geometry as accepted, with what was repaired in it (empty when nothing was).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
+    /// The geometry to store: as given, or repaired.
     pub geometry: Geometry<f64>,
+    /// One entry per polygon repaired.
     pub repairs: Vec<Repair>,
 }
 
@@ -41,7 +43,9 @@ pub struct Checked {
 pub struct Repair {
     /// The polygon's position in its MultiPolygon (0 for a Polygon).
     pub polygon: usize,
+    /// What was wrong with it.
     pub problem: RingProblem,
+    /// How many valid polygons the repair made of it (a bow-tie makes 2).
     pub parts: usize,
 }
 
@@ -62,10 +66,18 @@ impl fmt::Display for Repair {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RingProblem {
     /// Two segments cross, touch or overlap (in one ring or two), first found at `at`.
-    Crossing { at: Coord<f64> },
+    Crossing {
+        /// Where, in lon/lat.
+        at: Coord<f64>,
+    },
     /// Hole `hole` (1-based, as GeoJSON counts rings) lies outside the exterior ring or
     /// inside another hole; `at` is its first vertex.
-    StrayHole { hole: usize, at: Coord<f64> },
+    StrayHole {
+        /// Which hole, 1-based.
+        hole: usize,
+        /// Its first vertex, in lon/lat.
+        at: Coord<f64>,
+    },
 }
 
 impl fmt::Display for RingProblem {
@@ -86,24 +98,37 @@ impl fmt::Display for RingProblem {
 /// Why a polygon is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolygonError {
+    /// The repaired polygon has no area (its rings only touched or doubled back).
     #[error("polygon {polygon}: {problem}, and repairing it leaves no area")]
     NoArea {
+        /// The polygon's position in its MultiPolygon (0 for a Polygon).
         polygon: usize,
+        /// What was wrong with it.
         problem: RingProblem,
     },
+    /// geo's `MakeValid` could not repair it.
     #[error("polygon {polygon}: {problem}, and it could not be repaired: {source}")]
     Unrepairable {
+        /// The polygon's position in its MultiPolygon (0 for a Polygon).
         polygon: usize,
+        /// What was wrong with it.
         problem: RingProblem,
+        /// Why the repair failed.
         #[source]
         source: RepairPolygonError,
     },
+    /// A hazard area larger than [`MAX_HAZARD_AREA_KM2`].
     #[error(
         "a {kind} polygon of {area_km2:.0} km² is larger than {MAX_HAZARD_AREA_KM2} km² \
          (about a province): likely a coordinate error (swapped lon/lat, projected \
          coordinates, a placeholder box)"
     )]
-    TooLarge { kind: Kind, area_km2: f64 },
+    TooLarge {
+        /// The layer's kind (`hazard` for a drawn area).
+        kind: Kind,
+        /// Its area, km² (see [`area_km2`]).
+        area_km2: f64,
+    },
 }
 
 /// Checks (and where needed repairs) `geometry` for a layer of `kind`: steps 1–3 of the

@@ -15,22 +15,29 @@ use std::path::Path;
 pub struct RawFeature {
     /// 0-based position in the file (CSV: data row, header excluded).
     pub index: usize,
+    /// The source's id for it, when it has one.
     pub id: Option<String>,
+    /// In WGS84 lon/lat.
     pub geometry: Geometry<f64>,
+    /// Every property under its source name, in the source's order, untyped.
     pub props: Vec<(String, serde_json::Value)>,
 }
 
 /// A feature the reader could not make sense of.
 #[derive(Debug, Clone)]
 pub struct Unreadable {
+    /// 0-based position in the file.
     pub index: usize,
+    /// Its id, when the reader got that far.
     pub id: Option<String>,
+    /// What the reader could not make of it.
     pub reason: String,
 }
 
 /// What a reader got out of a file.
 #[derive(Debug, Default)]
 pub struct SourceRead {
+    /// Every feature of the file in order, read or not.
     pub features: Vec<Result<RawFeature, Unreadable>>,
     /// CSV cells are text: numeric-looking extra columns may become numbers.
     pub text_cells: bool,
@@ -41,33 +48,68 @@ pub struct SourceRead {
     pub warnings: Vec<String>,
 }
 
+/// Why a layer file could not be read at all (its features are then not looked at).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The file system refused.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file, as shown to people.
         path: String,
+        /// What the file system said.
         #[source]
         source: std::io::Error,
     },
+    /// Not a GeoJSON FeatureCollection in lon/lat.
     #[error("{path} is not valid GeoJSON: {reason}")]
-    GeoJson { path: String, reason: String },
+    GeoJson {
+        /// The file, as shown to people.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No header row, or no coordinate columns.
     #[error("{path}: {reason}")]
-    Csv { path: String, reason: String },
+    Csv {
+        /// The file, as shown to people.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Not an OSM PBF file, or a kind OSM cannot feed.
     #[error("{path}: {reason}")]
-    Osm { path: String, reason: String },
+    Osm {
+        /// The file, as shown to people.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// GDAL could not read it.
     #[error("{path}: {reason}")]
-    Gdal { path: String, reason: String },
+    Gdal {
+        /// The file, as shown to people.
+        path: String,
+        /// What GDAL, or the reading of what it gave, said.
+        reason: String,
+    },
+    /// An extension no reader of this build takes.
     #[error(
         "{path}: unsupported file type (use .geojson, .json, .csv or .osm.pbf; other formats need a riskatlas built with the `gdal` feature)"
     )]
-    UnsupportedFormat { path: String },
+    UnsupportedFormat {
+        /// The file, as shown to people.
+        path: String,
+    },
 }
 
 /// CSV options from the manifest.
 #[derive(Debug, Clone, Default)]
 pub struct CsvOptions {
+    /// The longitude column; found among the usual names (lon, lng, x, 经度, ...) when None.
     pub lon: Option<String>,
+    /// The latitude column; found among the usual names (lat, y, 纬度, ...) when None.
     pub lat: Option<String>,
+    /// The field separator; 0 means ','.
     pub delimiter: u8,
 }
 
@@ -259,6 +301,13 @@ fn find_column(
         })
 }
 
+/// Where a CSV's coordinates and id are, by column position.
+struct CsvColumns {
+    lon: usize,
+    lat: usize,
+    id: Option<usize>,
+}
+
 /// Reads a CSV with a header row and lon/lat columns into point features.
 pub fn read_csv(bytes: &[u8], opts: &CsvOptions) -> Result<SourceRead, String> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -277,83 +326,20 @@ pub fn read_csv(bytes: &[u8], opts: &CsvOptions) -> Result<SourceRead, String> {
         .iter()
         .map(str::to_string)
         .collect();
-    let lon = find_column(&headers, opts.lon.as_deref(), LON_NAMES, "lon")?;
-    let lat = find_column(&headers, opts.lat.as_deref(), LAT_NAMES, "lat")?;
-    let id_col = headers.iter().position(|h| h == "id");
-    let mut features = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                features.push(Err(Unreadable {
-                    index,
-                    id: None,
-                    reason: format!("line {line}: {e}"),
-                }));
-                continue;
-            }
-        };
-        if record.len() != headers.len() {
-            features.push(Err(Unreadable {
-                index,
-                id: None,
-                reason: format!(
-                    "line {line}: {} cells, header has {}",
-                    record.len(),
-                    headers.len()
-                ),
-            }));
-            continue;
-        }
-        let id = id_col
-            .map(|c| record[c].to_string())
-            .filter(|s| !s.is_empty());
-        let number = |col: usize, what: &str| -> Result<f64, String> {
-            record[col]
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| format!("line {line}: {what} {:?} is not a number", &record[col]))
-        };
-        let point = number(lon, "longitude").and_then(|x| {
-            let y = number(lat, "latitude")?;
-            if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
-                return Err(format!(
-                    "line {line}: position [{x}, {y}] is outside lon/lat range"
-                ));
-            }
-            Ok(Coord { x, y })
-        });
-        match point {
-            Err(reason) => features.push(Err(Unreadable { index, id, reason })),
-            Ok(c) => {
-                let props = headers
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i != lon && i != lat && Some(i) != id_col)
-                    .map(|(i, h)| {
-                        let cell = record[i].trim();
-                        let v = if cell.is_empty() {
-                            serde_json::Value::Null
-                        } else {
-                            cell.into()
-                        };
-                        (h.clone(), v)
-                    })
-                    .collect();
-                features.push(Ok(RawFeature {
-                    index,
-                    id,
-                    geometry: Geometry::Point(Point(c)),
-                    props,
-                }));
-            }
-        }
-    }
+    let at = CsvColumns {
+        lon: find_column(&headers, opts.lon.as_deref(), LON_NAMES, "lon")?,
+        lat: find_column(&headers, opts.lat.as_deref(), LAT_NAMES, "lat")?,
+        id: headers.iter().position(|h| h == "id"),
+    };
+    let features = reader
+        .records()
+        .enumerate()
+        .map(|(index, record)| csv_feature(index, record, &headers, &at))
+        .collect();
     let columns = headers
         .into_iter()
         .enumerate()
-        .filter(|&(i, _)| i != lon && i != lat)
+        .filter(|&(i, _)| i != at.lon && i != at.lat)
         .map(|(_, h)| h)
         .collect();
     Ok(SourceRead {
@@ -362,6 +348,84 @@ pub fn read_csv(bytes: &[u8], opts: &CsvOptions) -> Result<SourceRead, String> {
         columns,
         warnings: Vec::new(),
     })
+}
+
+/// Data row `index` as a point feature whose other cells are text properties (an empty
+/// cell is null), or why it cannot be one.
+fn csv_feature(
+    index: usize,
+    record: Result<csv::StringRecord, csv::Error>,
+    headers: &[String],
+    at: &CsvColumns,
+) -> Result<RawFeature, Unreadable> {
+    // 1-based, after the header: the line a spreadsheet shows.
+    let line = index + 2;
+    let record = record.map_err(|e| Unreadable {
+        index,
+        id: None,
+        reason: format!("line {line}: {e}"),
+    })?;
+    if record.len() != headers.len() {
+        return Err(Unreadable {
+            index,
+            id: None,
+            reason: format!(
+                "line {line}: {} cells, header has {}",
+                record.len(),
+                headers.len()
+            ),
+        });
+    }
+    let id = at
+        .id
+        .map(|c| record[c].to_string())
+        .filter(|s| !s.is_empty());
+    let position = match csv_position(&record, at, line) {
+        Ok(c) => c,
+        Err(reason) => return Err(Unreadable { index, id, reason }),
+    };
+    let props = headers
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != at.lon && i != at.lat && Some(i) != at.id)
+        .map(|(i, h)| {
+            let cell = record[i].trim();
+            let v = if cell.is_empty() {
+                serde_json::Value::Null
+            } else {
+                cell.into()
+            };
+            (h.clone(), v)
+        })
+        .collect();
+    Ok(RawFeature {
+        index,
+        id,
+        geometry: Geometry::Point(Point(position)),
+        props,
+    })
+}
+
+/// A row's lon/lat, both numbers and within range.
+fn csv_position(
+    record: &csv::StringRecord,
+    at: &CsvColumns,
+    line: usize,
+) -> Result<Coord<f64>, String> {
+    let number = |col: usize, what: &str| -> Result<f64, String> {
+        record[col]
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("line {line}: {what} {:?} is not a number", &record[col]))
+    };
+    let x = number(at.lon, "longitude")?;
+    let y = number(at.lat, "latitude")?;
+    if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+        return Err(format!(
+            "line {line}: position [{x}, {y}] is outside lon/lat range"
+        ));
+    }
+    Ok(Coord { x, y })
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub struct ArcId {
 }
 
 impl FlowNetwork {
+    /// A network of `nodes` nodes and no arc.
     pub fn new(nodes: usize) -> FlowNetwork {
         FlowNetwork {
             graph: vec![Vec::new(); nodes],

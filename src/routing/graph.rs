@@ -23,7 +23,9 @@ pub type NodeId = u32;
 /// A road arc, from the node that owns it (CSR) to `to`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoadArc {
+    /// The node it reaches.
     pub to: NodeId,
+    /// Its length along the road, metres (geodesic).
     pub length_m: f64,
     /// The road (layer index in the atlas, fid) the arc lies on.
     pub road: (u16, u32),
@@ -34,12 +36,16 @@ pub struct RoadArc {
 /// Speeds by road class (km/h) and how a profile moves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// `walk` or `drive`, as plans report it; a prepared hierarchy serves the profile only
+    /// while its speeds are the named profile's.
     pub name: &'static str,
     /// One speed for every road, overriding classes (walking, or a request's `speed_kmh`).
     pub uniform_kmh: Option<f64>,
     /// Speed by `road_class`; a road's own `speed_kmh` wins when `use_road_speed`.
     pub class_kmh: Vec<(&'static str, f64)>,
+    /// Speed on a road whose class is not listed, km/h.
     pub default_kmh: f64,
+    /// Whether a road's own `speed_kmh` beats its class's speed.
     pub use_road_speed: bool,
     /// Whether one-way streets bind (they do not bind people on foot).
     pub respects_oneway: bool,
@@ -85,6 +91,7 @@ impl Profile {
         }
     }
 
+    /// The profile called `walk` or `drive`.
     pub fn by_name(name: &str) -> Option<Profile> {
         match name {
             "walk" => Some(Profile::walk()),
@@ -114,6 +121,7 @@ impl Profile {
 /// The graph: nodes with positions, arcs in CSR order.
 #[derive(Debug)]
 pub struct RoadGraph {
+    /// Each node's position, lon/lat, by node id.
     pub nodes: Vec<Coord<f64>>,
     /// Arcs of node n are `arcs[first[n]..first[n + 1]]`.
     first: Vec<u32>,
@@ -144,16 +152,134 @@ impl std::fmt::Debug for Derived {
     }
 }
 
+/// Why an atlas has no road graph: a plan then goes in straight lines, unless it asked
+/// for roads.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum GraphError {
+    /// No layer of kind `road`.
     #[error("the atlas has no road layer")]
     NoRoadLayer,
+    /// Road layers, but no line with two distinct points.
     #[error("the road layers hold no usable line (roads need at least two distinct points)")]
     NoUsableRoads,
 }
 
 fn key(c: Coord<f64>) -> (u64, u64) {
     (c.x.to_bits(), c.y.to_bits())
+}
+
+/// An arc and the node it leaves, before the arcs are grouped by that node.
+struct Edge {
+    from: NodeId,
+    arc: RoadArc,
+}
+
+/// The nodes and arcs of the road lines as first found: nodes numbered in order of
+/// appearance, arcs in the order of the lines.
+#[derive(Default)]
+struct Found {
+    /// A vertex position (its coordinates' bits) → its node.
+    ids: HashMap<(u64, u64), NodeId>,
+    nodes: Vec<Coord<f64>>,
+    edges: Vec<Edge>,
+}
+
+impl Found {
+    /// The arcs of every road line of the road layers (`layers`, atlas indices).
+    fn roads(atlas: &Atlas, layers: &[usize]) -> Found {
+        let mut found = Found::default();
+        for (li, &layer_index) in layers.iter().enumerate() {
+            let layer = &atlas.layers()[layer_index];
+            for (fid, feature) in layer.features().iter().enumerate() {
+                let fid = fid as u32;
+                let lines: Vec<&LineString<f64>> = match &feature.geometry {
+                    Geometry::LineString(l) => vec![l],
+                    Geometry::MultiLineString(ml) => ml.0.iter().collect(),
+                    _ => continue,
+                };
+                let oneway = matches!(layer.value(fid, "oneway"), crate::atlas::Value::Bool(true));
+                for line in lines {
+                    for pair in line.0.windows(2) {
+                        if pair[0] != pair[1] {
+                            found.segment(pair[0], pair[1], (li as u16, fid), oneway);
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The node at `c`, numbered when first seen.
+    fn node(&mut self, c: Coord<f64>) -> NodeId {
+        let nodes = &mut self.nodes;
+        *self.ids.entry(key(c)).or_insert_with(|| {
+            nodes.push(c);
+            (nodes.len() - 1) as NodeId
+        })
+    }
+
+    /// The arcs of one road segment: `a` → `b` along it, and back (against a one-way
+    /// road, for walkers only).
+    fn segment(&mut self, a: Coord<f64>, b: Coord<f64>, road: (u16, u32), oneway: bool) {
+        let length_m = Geodesic.distance(Point(a), Point(b));
+        let (a, b) = (self.node(a), self.node(b));
+        self.edges.push(Edge {
+            from: a,
+            arc: RoadArc {
+                to: b,
+                length_m,
+                road,
+                against_oneway: false,
+            },
+        });
+        self.edges.push(Edge {
+            from: b,
+            arc: RoadArc {
+                to: a,
+                length_m,
+                road,
+                against_oneway: oneway,
+            },
+        });
+    }
+
+    /// Renumbers the nodes along a Hilbert curve (see the module doc): their positions
+    /// move to their new numbers, and the arcs' ends follow.
+    fn renumber(&mut self) {
+        let new_id = super::order::hilbert_numbering(&self.nodes);
+        let mut renumbered = vec![Coord::zero(); self.nodes.len()];
+        for (old, &c) in self.nodes.iter().enumerate() {
+            renumbered[new_id[old] as usize] = c;
+        }
+        self.nodes = renumbered;
+        for Edge { from, arc } in &mut self.edges {
+            *from = new_id[*from as usize];
+            arc.to = new_id[arc.to as usize];
+        }
+    }
+}
+
+/// Arcs grouped by the node they leave (compressed sparse rows): the arcs of node n are
+/// `arcs[first[n]..first[n + 1]]`, sorted by the node they reach.
+struct Csr {
+    first: Vec<u32>,
+    arcs: Vec<RoadArc>,
+}
+
+impl Csr {
+    fn new(node_count: usize, mut edges: Vec<Edge>) -> Csr {
+        edges.sort_by_key(|e| (e.from, e.arc.to));
+        let mut first = vec![0u32; node_count + 1];
+        for e in &edges {
+            first[e.from as usize + 1] += 1;
+        }
+        for i in 0..node_count {
+            first[i + 1] += first[i];
+        }
+        let arcs = edges.into_iter().map(|e| e.arc).collect();
+        Csr { first, arcs }
+    }
 }
 
 impl RoadGraph {
@@ -169,79 +295,14 @@ impl RoadGraph {
         if layers.is_empty() {
             return Err(GraphError::NoRoadLayer);
         }
-        let mut ids: HashMap<(u64, u64), NodeId> = HashMap::new();
-        let mut nodes: Vec<Coord<f64>> = Vec::new();
-        let mut edges: Vec<(NodeId, RoadArc)> = Vec::new();
-        let mut node = |c: Coord<f64>, nodes: &mut Vec<Coord<f64>>| -> NodeId {
-            *ids.entry(key(c)).or_insert_with(|| {
-                nodes.push(c);
-                (nodes.len() - 1) as NodeId
-            })
-        };
-        for (li, &layer_index) in layers.iter().enumerate() {
-            let layer = &atlas.layers()[layer_index];
-            for (fid, feature) in layer.features().iter().enumerate() {
-                let fid = fid as u32;
-                let lines: Vec<&LineString<f64>> = match &feature.geometry {
-                    Geometry::LineString(l) => vec![l],
-                    Geometry::MultiLineString(ml) => ml.0.iter().collect(),
-                    _ => continue,
-                };
-                let oneway = matches!(layer.value(fid, "oneway"), crate::atlas::Value::Bool(true));
-                for line in lines {
-                    for pair in line.0.windows(2) {
-                        if pair[0] == pair[1] {
-                            continue;
-                        }
-                        let (a, b) = (node(pair[0], &mut nodes), node(pair[1], &mut nodes));
-                        let length_m = Geodesic.distance(Point(pair[0]), Point(pair[1]));
-                        let road = (li as u16, fid);
-                        edges.push((
-                            a,
-                            RoadArc {
-                                to: b,
-                                length_m,
-                                road,
-                                against_oneway: false,
-                            },
-                        ));
-                        edges.push((
-                            b,
-                            RoadArc {
-                                to: a,
-                                length_m,
-                                road,
-                                against_oneway: oneway,
-                            },
-                        ));
-                    }
-                }
-            }
-        }
-        if edges.is_empty() {
+        let mut found = Found::roads(atlas, &layers);
+        if found.edges.is_empty() {
             return Err(GraphError::NoUsableRoads);
         }
-        let new_id = super::order::hilbert_numbering(&nodes);
-        let mut renumbered = vec![Coord::zero(); nodes.len()];
-        for (old, c) in nodes.into_iter().enumerate() {
-            renumbered[new_id[old] as usize] = c;
-        }
-        let nodes = renumbered;
-        for (from, arc) in &mut edges {
-            *from = new_id[*from as usize];
-            arc.to = new_id[arc.to as usize];
-        }
-        edges.sort_by_key(|(from, arc)| (*from, arc.to));
-        let mut first = vec![0u32; nodes.len() + 1];
-        for (from, _) in &edges {
-            first[*from as usize + 1] += 1;
-        }
-        for i in 0..nodes.len() {
-            first[i + 1] += first[i];
-        }
-        let arcs = edges.into_iter().map(|(_, a)| a).collect();
+        found.renumber();
+        let Csr { first, arcs } = Csr::new(found.nodes.len(), found.edges);
         Ok(RoadGraph {
-            nodes,
+            nodes: found.nodes,
             first,
             arcs,
             layers,
@@ -252,22 +313,18 @@ impl RoadGraph {
     /// The same roads with every arc turned round: searching it from the shelters gives
     /// each node's time *to* the nearest shelter.
     pub fn reversed(&self) -> RoadGraph {
-        let mut edges: Vec<(NodeId, RoadArc)> = self
+        let edges: Vec<Edge> = self
             .all_arcs()
-            .map(|(from, a)| (a.to, RoadArc { to: from, ..*a }))
+            .map(|(from, a)| Edge {
+                from: a.to,
+                arc: RoadArc { to: from, ..*a },
+            })
             .collect();
-        edges.sort_by_key(|(from, arc)| (*from, arc.to));
-        let mut first = vec![0u32; self.nodes.len() + 1];
-        for (from, _) in &edges {
-            first[*from as usize + 1] += 1;
-        }
-        for i in 0..self.nodes.len() {
-            first[i + 1] += first[i];
-        }
+        let Csr { first, arcs } = Csr::new(self.nodes.len(), edges);
         RoadGraph {
             nodes: self.nodes.clone(),
             first,
-            arcs: edges.into_iter().map(|(_, a)| a).collect(),
+            arcs,
             layers: self.layers.clone(),
             derived: Derived::default(),
         }
@@ -314,14 +371,17 @@ impl RoadGraph {
         )
     }
 
+    /// The arcs leaving node `n`, sorted by the node they reach.
     pub fn arcs(&self, n: NodeId) -> &[RoadArc] {
         &self.arcs[self.first[n as usize] as usize..self.first[n as usize + 1] as usize]
     }
 
+    /// The number of nodes.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
 
+    /// The number of arcs (two per two-way segment).
     pub fn arc_count(&self) -> usize {
         self.arcs.len()
     }

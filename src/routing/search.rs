@@ -32,7 +32,9 @@ impl Entry {
 /// What the visitor tells the search after settling a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visit {
+    /// Go on settling nodes.
     Continue,
+    /// End the search here.
     Stop,
 }
 

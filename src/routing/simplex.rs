@@ -43,8 +43,10 @@ pub struct FlowArc(usize);
 /// Why an instance has no optimal flow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FlowError {
+    /// Supplies and demands do not sum to zero (what they sum to).
     #[error("supplies and demands do not balance (they sum to {0})")]
     Unbalanced(i64),
+    /// The capacities cannot carry every supply to a demand.
     #[error("no flow meets every supply and demand within the capacities")]
     Infeasible,
 }
@@ -130,6 +132,7 @@ impl Potential for i64 {
 struct Overflow;
 
 impl NetworkSimplex {
+    /// An instance of `nodes` nodes, no supply and no arc.
     pub fn new(nodes: usize) -> NetworkSimplex {
         NetworkSimplex {
             supply: vec![0; nodes],
@@ -382,13 +385,24 @@ impl NodeArray {
 }
 
 impl<P: Potential> Tree<P> {
+    /// The starting basis of `p`: every node hung from the artificial root, the
+    /// instance's arcs at their lower bound.
     fn new(p: &NetworkSimplex) -> Tree<P> {
-        let (n, m) = (p.supply.len(), p.source.len());
-        let root = n;
+        let n = p.supply.len();
         let max_cost = p.cost.iter().map(|c| c.abs()).max().unwrap_or(0);
         // Dearer than any path of real arcs, so artificial flow leaves whenever it can.
         let exact_art_cost = (max_cost + 1).saturating_mul(n as i64 + 1);
         let art_cost = exact_art_cost.min(P::ART_COST_CAP);
+        let mut t = Tree::unhung(p, art_cost < exact_art_cost);
+        t.hang_from_root(&p.supply, art_cost);
+        t
+    }
+
+    /// The instance's arcs laid out for the pivot search, every arc at flow 0 and at its
+    /// lower bound, and the node arrays sized, with no tree in them yet.
+    fn unhung(p: &NetworkSimplex, art_cost_capped: bool) -> Tree<P> {
+        let (n, m) = (p.supply.len(), p.source.len());
+        let root = n;
         let infinite = p.supply.iter().filter(|&&s| s > 0).sum::<i64>() + 1;
         let all = m + n;
         // Arc mixing (as LEMON): store the arcs interleaved with a stride, so that each
@@ -415,7 +429,7 @@ impl<P: Potential> Tree<P> {
             arc[i].cap = p.cap[a];
             cost[i] = p.cost[a] as i32;
         }
-        let mut t = Tree {
+        Tree {
             source,
             target,
             arc,
@@ -424,7 +438,7 @@ impl<P: Potential> Tree<P> {
             state: vec![STATE_LOWER; all],
             pi: vec![P::default(); n + 1],
             overflow: false,
-            art_cost_capped: art_cost < exact_art_cost,
+            art_cost_capped,
             parent: NodeArray::filled(root, n + 1),
             pred: NodeArray::filled(NONE, n + 1),
             pred_dir: vec![DIR_UP; n + 1],
@@ -442,36 +456,44 @@ impl<P: Potential> Tree<P> {
             v_in: 0,
             u_out: 0,
             delta: 0,
-        };
-        t.parent.set(root, NONE);
-        t.thread.set(root, 0);
-        t.rev_thread.set(0, root);
-        t.succ_num.set(root, n + 1);
-        t.last_succ.set(root, if n == 0 { root } else { n - 1 });
-        for u in 0..n {
+        }
+    }
+
+    /// The starting tree (LEMON's): each node hangs from the root by its artificial arc,
+    /// which carries its supply up to the root or its demand down from it, and the
+    /// thread runs through the nodes in order. A demand node's potential is the
+    /// artificial cost `art_cost`, so its tree arc has zero reduced cost.
+    fn hang_from_root(&mut self, supply: &[i64], art_cost: i64) {
+        let (n, m) = (supply.len(), self.search_arcs);
+        let root = n;
+        self.parent.set(root, NONE);
+        self.thread.set(root, 0);
+        self.rev_thread.set(0, root);
+        self.succ_num.set(root, n + 1);
+        self.last_succ.set(root, if n == 0 { root } else { n - 1 });
+        for (u, &s) in supply.iter().enumerate() {
             let e = m + u;
-            t.pred.set(u, e);
-            t.thread.set(u, u + 1);
-            t.rev_thread.set(u + 1, u);
-            t.last_succ.set(u, u);
-            t.state[e] = STATE_TREE;
-            if p.supply[u] >= 0 {
-                t.pred_dir[u] = DIR_UP;
-                (t.source[e], t.target[e]) = (u as u32, root as u32);
-                t.arc[e].flow = p.supply[u];
+            self.pred.set(u, e);
+            self.thread.set(u, u + 1);
+            self.rev_thread.set(u + 1, u);
+            self.last_succ.set(u, u);
+            self.state[e] = STATE_TREE;
+            if s >= 0 {
+                self.pred_dir[u] = DIR_UP;
+                (self.source[e], self.target[e]) = (u as u32, root as u32);
+                self.arc[e].flow = s;
             } else {
-                t.pred_dir[u] = DIR_DOWN;
+                self.pred_dir[u] = DIR_DOWN;
                 // The artificial arc's cost, so its reduced cost is 0 (fits: capped).
-                t.pi[u] = P::narrow(art_cost).0;
-                (t.source[e], t.target[e]) = (root as u32, u as u32);
-                t.arc[e].flow = -p.supply[u];
+                self.pi[u] = P::narrow(art_cost).0;
+                (self.source[e], self.target[e]) = (root as u32, u as u32);
+                self.arc[e].flow = -s;
             }
         }
         if n == 0 {
-            t.thread.set(root, root);
-            t.rev_thread.set(root, root);
+            self.thread.set(root, root);
+            self.rev_thread.set(root, root);
         }
-        t
     }
 
     fn src(&self, e: usize) -> usize {
@@ -734,6 +756,12 @@ impl<P: Potential> Tree<P> {
     /// Re-hangs the subtree cut off by the leaving arc below the entering arc: the stem
     /// from `u_in` up to `u_out` is reversed, and the thread, successor counts and last
     /// successors are patched along it and along both paths to the join node.
+    ///
+    /// Long, and kept whole on purpose: it is a line-for-line port of LEMON's
+    /// `updateTreeStructure`, run on every pivot. Read side by side with LEMON, each
+    /// step can be checked against the original; split into helpers, that
+    /// correspondence is lost, and the pivot loop's speed (benches/flow.rs) would rest
+    /// on the inliner.
     fn update_tree_structure(&mut self) {
         let (u_in, v_in, u_out, join) = (self.u_in, self.v_in, self.u_out, self.join);
         let old_rev_thread = self.rev_thread.at(u_out);

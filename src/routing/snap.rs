@@ -38,8 +38,9 @@ pub struct Leg {
     pub node: NodeId,
     /// Where `arc` starts: what one-way rules and closures are judged from.
     pub from: NodeId,
-    /// The arc whose stretch is used, and how many metres of it.
+    /// The arc whose stretch is used.
     pub arc: RoadArc,
+    /// How many metres of it.
     pub metres: f64,
 }
 
@@ -64,18 +65,19 @@ impl Leg {
     }
 }
 
-/// The road segments (one per pair of adjacent nodes) in an R-tree, for snapping points
-/// to the nearest point on a road rather than to the nearest vertex: on a long straight
-/// rural road the nearest vertex can be kilometres further than the road itself.
 /// A road segment in scaled coordinates, with its two nodes.
 type SegmentEntry = GeomWithData<rstar::primitives::Line<[f64; 2]>, (NodeId, NodeId)>;
 
+/// The road segments (one per pair of adjacent nodes) in an R-tree, for snapping points
+/// to the nearest point on a road rather than to the nearest vertex: on a long straight
+/// rural road the nearest vertex can be kilometres further than the road itself.
 pub struct SegmentIndex {
     tree: RTree<SegmentEntry>,
     x_scale: f64,
 }
 
 impl SegmentIndex {
+    /// The index of every segment of `graph`, each once however many arcs run along it.
     pub fn new(graph: &RoadGraph) -> SegmentIndex {
         let x_scale = x_scale(graph);
         let mut pairs: Vec<(NodeId, NodeId)> = graph

@@ -22,17 +22,27 @@ pub struct CopyBinary {
 /// Why a stream is not binary COPY output.
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
+    /// The stream does not open with binary COPY's signature.
     #[error("not binary COPY output (bad signature)")]
     Signature,
+    /// A row has another number of fields than the query selects.
     #[error("row with {found} fields, expected {expected}")]
-    FieldCount { expected: usize, found: i16 },
+    FieldCount {
+        /// Fields the query selects.
+        expected: usize,
+        /// Fields the row has.
+        found: i16,
+    },
+    /// A field length below -1 (-1 is NULL).
     #[error("negative field length {0}")]
     Length(i32),
+    /// The stream ended inside a row, or before the trailer.
     #[error("the stream ended in the middle of a row")]
     Truncated,
 }
 
 impl CopyBinary {
+    /// Buffers the next chunk of the stream.
     pub fn push(&mut self, chunk: &[u8]) {
         self.buf.extend_from_slice(chunk);
     }

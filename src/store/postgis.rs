@@ -9,9 +9,10 @@
 
 use crate::atlas::{Atlas, Layer};
 use crate::edits::{EditRecord, Op};
+use crate::import::LayerReport;
 use crate::import::manifest::LayerSpec;
 use crate::import::source::{RawFeature, Unreadable};
-use crate::import::validate::{LayerBuilder, LayerReport};
+use crate::import::validate::LayerBuilder;
 use crate::import::{LoadReport, Loaded};
 use anyhow::Context;
 use futures_util::TryStreamExt;

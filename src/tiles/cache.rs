@@ -18,12 +18,16 @@ use std::sync::Arc;
 /// An empty body means "no features" (HTTP 204).
 #[derive(Debug)]
 pub struct TileBody {
+    /// The encoded tile.
     pub raw: Bytes,
+    /// `raw` gzipped, for clients that accept it (empty when `raw` is).
     pub gzip: Bytes,
+    /// A strong ETag, quoted: a hash of `raw` and its length.
     pub etag: String,
 }
 
 impl TileBody {
+    /// The body of the encoded tile `raw`, its gzip and ETag made once.
     pub fn new(raw: Vec<u8>) -> TileBody {
         let gzip = if raw.is_empty() {
             Bytes::new()
@@ -41,6 +45,7 @@ impl TileBody {
         }
     }
 
+    /// Whether the tile has no feature (served as 204 No Content).
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
@@ -55,11 +60,16 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 /// What identifies a cached tile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
+    /// The atlas generation the tile was drawn from (bumped by every edit), so no
+    /// stale tile is served.
     pub generation: u64,
     /// Normalised comma-joined layer ids.
     pub layers: Arc<str>,
+    /// Zoom.
     pub z: u8,
+    /// Column.
     pub x: u32,
+    /// Row, from the north.
     pub y: u32,
 }
 
@@ -98,18 +108,22 @@ impl TileCache {
         }
     }
 
+    /// The bytes held, as the budget counts them.
     pub fn weight(&self) -> u64 {
         self.cache.weight()
     }
 
+    /// The number of tiles held.
     pub fn len(&self) -> usize {
         self.cache.len()
     }
 
+    /// Whether no tile is held.
     pub fn is_empty(&self) -> bool {
         self.cache.is_empty()
     }
 
+    /// Drops every tile.
     pub fn clear(&self) {
         self.cache.clear();
     }

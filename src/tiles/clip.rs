@@ -9,15 +9,19 @@
 /// An axis-aligned clip rectangle in tile units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipRect {
+    /// Least x and y (minus the buffer, for a buffered tile).
     pub min: f64,
+    /// Greatest x and y (the extent plus the buffer).
     pub max: f64,
 }
 
 impl ClipRect {
+    /// Whether `p` is inside or on the edge.
     pub fn contains(&self, p: [f64; 2]) -> bool {
         (self.min..=self.max).contains(&p[0]) && (self.min..=self.max).contains(&p[1])
     }
 
+    /// The nearest point to `p` inside.
     pub fn clamp(&self, p: [f64; 2]) -> [f64; 2] {
         [
             p[0].clamp(self.min, self.max),

@@ -35,20 +35,28 @@ pub struct TileCoord {
     y: u32,
 }
 
+/// Why a tile address is refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TileCoordError {
+    /// The zoom asked for, above [`MAX_ZOOM`].
     #[error("zoom {0} is outside 0..={MAX_ZOOM}")]
     Zoom(u64),
+    /// A column or row past the edge of the world at its zoom.
     #[error("{axis} {value} is outside 0..={max} at zoom {z}")]
     Column {
+        /// `x` or `y`.
         axis: &'static str,
+        /// The value asked for.
         value: u64,
+        /// The largest valid value, `2^z - 1`.
         max: u64,
+        /// The zoom.
         z: u8,
     },
 }
 
 impl TileCoord {
+    /// The tile `z`/`x`/`y`, checked against the zoom range and the edge of the world.
     pub fn new(z: u64, x: u64, y: u64) -> Result<Self, TileCoordError> {
         if z > u64::from(MAX_ZOOM) {
             return Err(TileCoordError::Zoom(z));
@@ -72,14 +80,17 @@ impl TileCoord {
         })
     }
 
+    /// The zoom.
     pub fn z(self) -> u8 {
         self.z
     }
 
+    /// The column, from the antimeridian eastwards.
     pub fn x(self) -> u32 {
         self.x
     }
 
+    /// The row, from the north.
     pub fn y(self) -> u32 {
         self.y
     }

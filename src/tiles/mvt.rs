@@ -12,7 +12,9 @@ use std::collections::HashMap;
 /// A geometry in integer tile units, ready to encode.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TileGeometry {
+    /// One or more points.
     Points(Vec<[i32; 2]>),
+    /// One or more lines, each of two points or more.
     Lines(Vec<Vec<[i32; 2]>>),
     /// Each polygon: exterior ring then holes; rings open (no repeated closing point).
     Polygons(Vec<Vec<Vec<[i32; 2]>>>),
@@ -119,6 +121,7 @@ pub struct TileLayerBuilder {
 }
 
 impl TileLayerBuilder {
+    /// An empty layer called `name`, of `extent` units a side.
     pub fn new(name: &str, extent: u32) -> Self {
         TileLayerBuilder {
             layer: tile::Layer {
@@ -208,10 +211,12 @@ impl TileLayerBuilder {
         });
     }
 
+    /// Whether no feature was added (an empty layer is left out of the tile).
     pub fn is_empty(&self) -> bool {
         self.layer.features.is_empty()
     }
 
+    /// The layer, for the tile.
     pub fn finish(self) -> tile::Layer {
         self.layer
     }

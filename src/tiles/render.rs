@@ -18,9 +18,13 @@ use geozero::mvt::{Message, Tile};
 /// `full_detail_zoom` and none from it on.
 #[derive(Debug, Clone, Copy)]
 pub struct TileOptions {
+    /// Tile units a side.
     pub extent: u32,
+    /// Tile units drawn beyond each edge, so lines and fills meet across tiles.
     pub buffer: u32,
+    /// Simplification tolerance below `full_detail_zoom`, tile units.
     pub simplify_units: f64,
+    /// The zoom from which geometry is drawn unsimplified.
     pub full_detail_zoom: u8,
 }
 
