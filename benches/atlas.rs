@@ -2,6 +2,8 @@
 //! R-tree window queries, R-tree bulk loading, and cold tile rendering at several zooms.
 //!
 //! Run: `RISKATLAS_BENCH_SCALE=800 cargo bench --bench atlas` (see benches/README.md).
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};

@@ -5,6 +5,8 @@
 //!
 //! Run: `RISKATLAS_BENCH_EVAC_SCALE=52 cargo bench --bench evacuation`; add
 //! `RISKATLAS_BENCH_EVAC_SHELTERS=500` to keep only that many shelters.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use riskatlas::analysis::evacuation::{Options, plan};

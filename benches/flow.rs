@@ -14,6 +14,8 @@
 //! Run: `cargo bench --bench flow` (set `RISKATLAS_BENCH_FLOW_UNITS=10000` etc. to vary,
 //! `RISKATLAS_BENCH_ROUNDS` for the interleaved rounds). The ratio to quote is the
 //! interleaved one printed first; criterion's timings follow.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 #[path = "common/interleave.rs"]
 mod interleave;

@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench --bench impact`. With `RISKATLAS_BENCH_EXPORT=DIR` the data is also
 //! written as CSV for PostGIS.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use geo::{BoundingRect, Contains, Coord, Geometry, LineString, MultiPolygon, Point, Polygon};

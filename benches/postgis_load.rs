@@ -12,6 +12,8 @@
 //! `RISKATLAS_BENCH_RUNS` times (default 3), alternating; the first (cold) runs and the
 //! medians of the rest (warm) are compared.
 //! Without `DATABASE_URL` it says so and does nothing.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 use futures_util::TryStreamExt;
 use riskatlas::store::copy::CopyBinary;

@@ -9,6 +9,8 @@
 //!
 //! Run: `cargo bench --bench routing`. The ratios to quote are the interleaved ones printed
 //! first (`RISKATLAS_BENCH_ROUNDS`, default 41); criterion's timings follow.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 #[path = "common/interleave.rs"]
 mod interleave;

@@ -1,5 +1,7 @@
 //! The HTTP API through `router(state)`: catalogue, TileJSON, feature queries, the web
 //! page, and every bad-input case answering 4xx with a JSON error.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

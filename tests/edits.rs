@@ -1,5 +1,7 @@
 //! Edits through the API, and their durability: the log replayed after a restart, and
 //! `kill -9` of a server in the middle of edits losing no acknowledged edit.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Where they evacuate: shortest paths against a plain Bellman-Ford, plan invariants
 //! (capacities, everyone accounted for, routes clear of hazards), straight-line mode by
 //! hand, and bad input.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -9,6 +9,8 @@
 //! - the NASA landslide points shipped in climada-petals' test data (fetched by
 //!   `scripts/fetch-real-data`), checked against this test's own reading of the `.shp`
 //!   and `.dbf` bytes.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "gdal")]
 
 use geo::Geometry;

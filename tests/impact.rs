@@ -1,6 +1,8 @@
 //! Who is affected: totals checked against independent computations — a hand-worked
 //! grid, brute-force loops with a different point-in-polygon, real GeoNames places,
 //! earthquake radii computed by hand — plus invariants and bad input.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 // The report's honesty about its data and its shelters, and its exports, in files of

@@ -1,5 +1,7 @@
 //! The data contract end to end: folders with good and bad layers, the `check` command,
 //! a real third-party file, and the bundled demo (reproducible and coherent).
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

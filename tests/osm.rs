@@ -1,6 +1,8 @@
 //! Real OpenStreetMap data (the Monaco extract): roads import as OSM ways, shortest paths
 //! agree with a plain Dijkstra and with networkx, and an evacuation from a drawn flood
 //! routes along OSM ways to real schools, hospitals and parks.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

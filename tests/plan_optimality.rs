@@ -2,6 +2,8 @@
 //! min-cost flow over *every* (unit, shelter) pair within reach (the reference solver
 //! and networkx), its certificate is re-checked pair by pair, and the answer does not
 //! depend on how many candidates the search starts from.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

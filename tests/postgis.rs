@@ -2,6 +2,8 @@
 //! `scripts/test` wraps around the suite). Without `DATABASE_URL` the test says why it
 //! did not run; with `RISKATLAS_REQUIRE_POSTGIS=1` (set by `scripts/test`) a missing
 //! database is a failure, so CI never skips it.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "postgis")]
 
 mod common;

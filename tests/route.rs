@@ -2,6 +2,8 @@
 //! Dijkstra on the demo county and on the real Monaco OpenStreetMap roads; the
 //! `/api/route` answer (on road arcs, around a drawn hazard, at a uniform speed worked
 //! by hand); and bad requests.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

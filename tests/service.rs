@@ -1,6 +1,8 @@
 //! The service layer's promises: an edit does not hold up other requests, and every
 //! endpoint answers each kind of failure with the same status (the table in
 //! `api::error`).
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -5,6 +5,8 @@
 //! reload (the server killed with SIGKILL and started again holds exactly the edited
 //! state). Expected values come from the fixture the test generates, with the edits
 //! applied by hand, never from the server.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Tiles through the router: exact feature sets against a brute force, valid MVT, gzip,
 //! ETags, composite ids, and a decoded snapshot of a small hand-readable fixture.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
