@@ -101,6 +101,10 @@ impl From<crate::service::ServiceError> for ApiError {
                 ApiError::BadRequest(e.to_string())
             }
             S::Edit(e) => e.into(),
+            S::Store(e) => match e {
+                crate::service::store::StoreError::Log(_) => ApiError::Internal(e.into()),
+                _ => ApiError::Unavailable(e.to_string()),
+            },
             S::NotFound(m) => ApiError::NotFound(m),
             S::NotAllowed(m) => ApiError::MethodNotAllowed(m),
             S::Unprocessable(m) => ApiError::Unprocessable(m),

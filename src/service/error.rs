@@ -53,6 +53,9 @@ pub enum ServiceError {
     #[error(transparent)]
     /// An edit refused (404, 409 or 400 by its kind).
     Edit(#[from] EditError),
+    /// The store failed (503 when it can be waited out, 500 when not).
+    #[error(transparent)]
+    Store(#[from] super::store::StoreError),
     /// A resource named in the path does not exist.
     #[error("{0}")]
     NotFound(String),

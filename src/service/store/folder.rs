@@ -120,6 +120,6 @@ impl Store for FolderStore {
 
 impl From<crate::edits::log::LogError> for ServiceError {
     fn from(e: crate::edits::log::LogError) -> Self {
-        ServiceError::Internal(e.into())
+        super::StoreError::Log(e).into()
     }
 }

@@ -85,10 +85,29 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("worker failed: {e}")))?
 }
 
+/// What went wrong in a store, by kind: what a caller can wait out (the database is
+/// unreachable) apart from what it cannot (a broken edit log).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An accepted edit could not be made durable, so it was not applied.
+    #[error("the edit could not be saved, so it was not applied: {0}")]
+    NotSaved(String),
+    /// The store cannot be read now (the server keeps serving from memory).
+    #[error("{what}: {why}")]
+    Unreachable {
+        /// What could not be read.
+        what: &'static str,
+        /// Why, from the database driver.
+        why: String,
+    },
+    /// The edit log or its archive cannot be read.
+    #[error("the edit log cannot be read: {0}")]
+    Log(#[from] crate::edits::log::LogError),
+}
+
 /// An edit that could not be made durable, and so was not applied.
 fn unsaved(e: impl std::fmt::Display) -> ServiceError {
     tracing::error!("edit not saved: {e}");
-    ServiceError::Unavailable(format!(
-        "the edit could not be saved, so it was not applied: {e}"
-    ))
+    StoreError::NotSaved(e.to_string()).into()
 }

@@ -3,7 +3,7 @@
 //! following the others' edits in `seq` order (`LISTEN`, plus a catch-up every few
 //! seconds in case a notification was missed while the connection was down).
 
-use super::{Edit, Pending, Store, blocking, unsaved};
+use super::{Edit, Pending, Store, StoreError, blocking, unsaved};
 use crate::atlas::Kind;
 use crate::edits::EditRecord;
 use crate::import::Loaded;
@@ -64,9 +64,13 @@ impl PostgisStore {
     /// order. Replay is idempotent, so a notification that arrives twice changes nothing.
     async fn catch_up_locked(&self, snapshots: &Snapshots) -> Result<usize, ServiceError> {
         let after = self.applied_seq.load(Ordering::SeqCst);
-        let records = pg::edits_after(&self.pool, after)
-            .await
-            .map_err(|e| ServiceError::Unavailable(format!("cannot read edits: {e:#}")))?;
+        let records =
+            pg::edits_after(&self.pool, after)
+                .await
+                .map_err(|e| StoreError::Unreachable {
+                    what: "cannot read edits",
+                    why: format!("{e:#}"),
+                })?;
         let Some(last) = records.last().map(|r| r.seq) else {
             return Ok(0);
         };
@@ -126,7 +130,11 @@ impl Store for PostgisStore {
     fn history(&self) -> Pending<'_, Vec<EditRecord>> {
         Box::pin(async move {
             pg::edits_after(&self.pool, 0).await.map_err(|e| {
-                ServiceError::Unavailable(format!("cannot read the audit trail: {e:#}"))
+                StoreError::Unreachable {
+                    what: "cannot read the audit trail",
+                    why: format!("{e:#}"),
+                }
+                .into()
             })
         })
     }
