@@ -47,6 +47,50 @@ pub enum Command {
     /// Where they evacuate: run a scenario (with evacuation options in the same JSON) and
     /// print the plan (or its routes, table or village cards: see --format).
     Evacuate(ImpactArgs),
+    /// Users of a server and their API tokens (the users file of a data folder).
+    Users(UsersArgs),
+}
+
+/// `riskatlas users`: which file, and what to do to it.
+#[derive(Debug, clap::Args)]
+pub struct UsersArgs {
+    /// The users file (default: users.toml in --data).
+    #[arg(long, env = "RISKATLAS_USERS")]
+    pub file: Option<PathBuf>,
+    /// The data folder whose users file to use.
+    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    pub data: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: UsersAction,
+}
+
+/// What `riskatlas users` does.
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Add a user with a role (viewer, planner, editor, admin) and an optional scope.
+    Add {
+        /// The user's name, as the audit trail will record it.
+        name: String,
+        /// viewer, planner, editor or admin.
+        #[arg(long)]
+        role: String,
+        /// Admin codes the user may see (repeat for several; none: everything).
+        #[arg(long = "scope")]
+        scope: Vec<String>,
+    },
+    /// List users, their roles, scopes and token ids.
+    List,
+    /// Make a new API token for a user and print it (shown once, stored hashed).
+    Token {
+        /// The user.
+        name: String,
+    },
+    /// Revoke a user: their tokens stop working when the server next starts.
+    Revoke {
+        /// The user.
+        name: String,
+    },
 }
 
 /// `riskatlas impact` and `riskatlas evacuate`: a scenario against a data folder.
@@ -153,6 +197,18 @@ pub struct ServeArgs {
     /// (for working on the page without rebuilding).
     #[arg(long, env = "RISKATLAS_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    /// The users file (default: users.toml in --data). Without users, the server only
+    /// starts on a loopback address, where every request is the local admin.
+    #[arg(long, env = "RISKATLAS_USERS")]
+    pub users: Option<PathBuf>,
+    /// What a request without a token may do (e.g. viewer, so the map needs no sign-in
+    /// on an intranet); by default such requests get 401.
+    #[arg(long, env = "RISKATLAS_ANONYMOUS")]
+    pub anonymous: Option<String>,
+    /// A host name the server answers to besides its bind address (repeat for several;
+    /// e.g. riskatlas.bureau.local:8080). Other Host headers get 421.
+    #[arg(long = "host", env = "RISKATLAS_HOSTS", value_delimiter = ',')]
+    pub hosts: Vec<String>,
 }
 
 /// `riskatlas demo`: where to write the county, and which one.

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         }),
         Command::Impact(args) => impact(args),
         Command::Evacuate(args) => evacuate(args),
+        Command::Users(args) => users(args),
         Command::Demo(args) => {
             riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)
         }
@@ -378,12 +379,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(url) => runtime.block_on(open_postgis(url))?,
         None => std::sync::Arc::new(Service::open_folder(&args.data)?),
     };
+    let access = access_for(&args)?;
     let state = AppState::serving(
         service,
         HttpOptions {
             tile_cache_bytes: args.tile_cache_mb << 20,
             public_host: args.bind.to_string(),
             web_dir: args.web_dir.clone(),
+            access,
+            allowed_hosts: riskatlas::api::access::hosts_for(args.bind, &args.hosts),
         },
     );
     // Build the road graph now rather than on the first evacuation request.
@@ -399,6 +403,89 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("serving")?;
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })
+}
+
+/// Who may do what: the users file if it has users; else, on loopback only, the open
+/// access of a developer's laptop. Any other address without users refuses to start.
+fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Access> {
+    use riskatlas::service::access::{Access, USERS_FILE, Users};
+    let path = args
+        .users
+        .clone()
+        .unwrap_or_else(|| args.data.join(USERS_FILE));
+    let users = Users::read(&path)?;
+    let anonymous = args
+        .anonymous
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: String| anyhow::anyhow!("--anonymous: {e}"))?;
+    if !users.is_empty() {
+        tracing::info!(users = users.list().len(), file = %path.display(), anonymous = ?anonymous, "access by token");
+        return Ok(Access::Users { users, anonymous });
+    }
+    anyhow::ensure!(
+        args.bind.ip().is_loopback(),
+        "refusing to serve {} with no users: anyone on the network could edit the shelters \
+         and read every duty officer's phone. Add a user first:\n  \
+         riskatlas users --data {} add NAME --role admin && riskatlas users --data {} token NAME\n\
+         (or bind to 127.0.0.1 to work on this machine alone)",
+        args.bind,
+        args.data.display(),
+        args.data.display()
+    );
+    tracing::info!("no users: every request on loopback is the local admin");
+    Ok(Access::Open)
+}
+
+/// `riskatlas users`: add, list, token, revoke.
+fn users(args: riskatlas::config::UsersArgs) -> anyhow::Result<ExitCode> {
+    use riskatlas::config::UsersAction;
+    use riskatlas::service::access::{USERS_FILE, Users, admin};
+    let path = args.file.unwrap_or_else(|| args.data.join(USERS_FILE));
+    match args.action {
+        UsersAction::Add { name, role, scope } => {
+            let role = role
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+            admin::add(&path, &name, role, scope)?;
+            eprintln!(
+                "added {name} ({role}) to {}; make a token with `riskatlas users token {name:?}`",
+                path.display()
+            );
+        }
+        UsersAction::List => {
+            for u in Users::read(&path)?.list() {
+                let tokens: Vec<&str> = u.tokens.iter().map(|t| t.id.as_str()).collect();
+                println!(
+                    "{}\t{}\tscope: {}\ttokens: {}{}",
+                    u.name,
+                    u.role,
+                    if u.scope.is_empty() {
+                        "all".to_string()
+                    } else {
+                        u.scope.join(",")
+                    },
+                    if tokens.is_empty() {
+                        "none".to_string()
+                    } else {
+                        tokens.join(",")
+                    },
+                    if u.revoked { "\trevoked" } else { "" }
+                );
+            }
+        }
+        UsersAction::Token { name } => {
+            let token = admin::token(&path, &name)?;
+            eprintln!("a new token for {name}; it is shown this once, and stored only hashed:");
+            println!("{token}");
+        }
+        UsersAction::Revoke { name } => {
+            admin::revoke(&path, &name)?;
+            eprintln!("revoked {name}; restart the server for it to take effect");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::server::http;
-use common::{get, post, repo_path, request};
+use common::{post, repo_path, request};
 use riskatlas::api::{AppState, router};
 use riskatlas::atlas::Atlas;
 use riskatlas::edits::{LOG_FILE, log::EditLog, replay};
@@ -38,13 +38,40 @@ fn reload(dir: &Path) -> Atlas {
     atlas
 }
 
-/// A server's state on `dir`, started as `serve` starts it.
+/// An editor, `duty-officer-7`, in a users file of their own, and their token: made
+/// once (argon2 is slow by design).
+fn editor() -> &'static (tempfile::TempDir, String) {
+    use riskatlas::service::access::{Role, USERS_FILE, admin};
+    static EDITOR: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    EDITOR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(USERS_FILE);
+        admin::add(&path, "duty-officer-7", Role::Editor, vec![]).unwrap();
+        let token = admin::token(&path, "duty-officer-7").unwrap();
+        (dir, token)
+    })
+}
+
+/// A server's state on `dir`, started as `serve` starts it, taking the editor's token.
 fn app_on(dir: &Path) -> axum::Router {
+    use riskatlas::service::access::{Access, USERS_FILE, Users};
     let service = riskatlas::service::Service::open_folder(dir).unwrap();
+    let users = Users::read(&editor().0.path().join(USERS_FILE)).unwrap();
     router(AppState::serving(
         std::sync::Arc::new(service),
-        riskatlas::api::HttpOptions::default(),
+        riskatlas::api::HttpOptions {
+            access: Access::Users {
+                users,
+                anonymous: None,
+            },
+            ..riskatlas::api::HttpOptions::default()
+        },
     ))
+}
+
+/// A GET as the editor.
+async fn get(app: &axum::Router, uri: &str) -> common::Reply {
+    send(app, "GET", uri, None).await
 }
 
 async fn send(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) -> common::Reply {
@@ -52,7 +79,9 @@ async fn send(app: &axum::Router, method: &str, uri: &str, body: Option<Value>) 
         .method(method)
         .uri(uri)
         .header("content-type", "application/json")
-        .header("x-riskatlas-user", "duty-officer-7")
+        .header("authorization", format!("Bearer {}", editor().1))
+        // A header claiming another name is ignored: the audit trail records the token's.
+        .header("x-riskatlas-user", "mallory")
         .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
         .unwrap();
     request(app, req).await
@@ -256,8 +285,16 @@ async fn bad_edits_are_refused_with_a_4xx_naming_the_problem_and_change_nothing(
         assert_eq!(r.status.as_u16(), status, "{method} {uri} {body:?}: {text}");
         assert!(text.contains(needle), "{method} {uri}: {text}");
     }
-    let r = post(&app, "/api/layers/shelters/features", "{not json").await;
+    let not_json = Request::post("/api/layers/shelters/features")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", editor().1))
+        .body(Body::from("{not json"))
+        .unwrap();
+    let r = request(&app, not_json).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Without the token, nothing is even read.
+    let r = post(&app, "/api/layers/shelters/features", json!({})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         std::fs::metadata(dir.path().join(LOG_FILE)).unwrap().len(),
         0,

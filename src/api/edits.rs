@@ -3,43 +3,29 @@
 //!
 //! PATCH and DELETE name the feature by its stable id (the `id` of the edit responses
 //! and of `GET /api/edits`; for features loaded without an id, their position at load),
-//! not by the tile fid, which a deletion shifts. The editor is named by the
-//! `X-Riskatlas-User` header ("anonymous" without it) until access control lands.
+//! not by the tile fid, which a deletion shifts. The editor is the identity the request
+//! proved (`api::access`), never what a header claims.
 
-use super::{ApiError, AppState};
+use super::{ApiError, ApiJson, AppState};
 use crate::edits::{EditRecord, Request};
+use crate::service::access::Identity;
+use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-
-fn who(headers: &HeaderMap) -> String {
-    headers
-        .get("x-riskatlas-user")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or("anonymous")
-        .to_string()
-}
-
-fn body_json(body: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))
-}
 
 /// `POST /api/layers/{id}/features`: 201 with the logged record.
 pub async fn insert(
     State(state): State<AppState>,
     Path(layer): Path<String>,
-    headers: HeaderMap,
-    body: String,
+    Extension(who): Extension<Identity>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<EditRecord>), ApiError> {
-    let body = body_json(&body)?;
     let record = state
-        .edit(&layer, Request::Insert { body }, &who(&headers))
+        .edit(&layer, Request::Insert { body }, &who.name)
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
@@ -48,12 +34,11 @@ pub async fn insert(
 pub async fn patch(
     State(state): State<AppState>,
     Path((layer, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: String,
+    Extension(who): Extension<Identity>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<EditRecord>, ApiError> {
-    let body = body_json(&body)?;
     let record = state
-        .edit(&layer, Request::Patch { id, body }, &who(&headers))
+        .edit(&layer, Request::Patch { id, body }, &who.name)
         .await?;
     Ok(Json(record))
 }
@@ -62,10 +47,10 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     Path((layer, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Extension(who): Extension<Identity>,
 ) -> Result<Json<EditRecord>, ApiError> {
     let record = state
-        .edit(&layer, Request::Delete { id }, &who(&headers))
+        .edit(&layer, Request::Delete { id }, &who.name)
         .await?;
     Ok(Json(record))
 }

@@ -22,6 +22,18 @@ pub enum ApiError {
     /// The request conflicts with the data (an insert of an id that exists).
     #[error("{0}")]
     Conflict(String),
+    /// No proof of who is asking where it is needed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Proven, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Addressed to a host name this server does not answer to.
+    #[error("{0}")]
+    MisdirectedRequest(String),
+    /// The body is larger than the route takes.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// The body is not JSON (see `ApiJson`).
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -55,6 +67,10 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,6 +104,8 @@ impl From<crate::edits::EditError> for ApiError {
 /// | malformed request, out-of-range value, bad scenario | 400 |
 /// | road routing asked for on an atlas without roads | 400 |
 /// | a layer or feature named in the path is unknown | 404 |
+/// | no token, or one that proves nothing | 401 |
+/// | a role below the route's | 403 |
 /// | an edit on a server that takes none | 405 |
 /// | an insert of an id that exists | 409 |
 /// | the data cannot answer (coverage without roads) | 422 |

@@ -33,9 +33,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as JSON, with the header Content-Type: application/json".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_request(format!("request: {}", e.body_text())))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(format!(
+                    "the body is larger than the {} MiB a request may send",
+                    super::MAX_BODY_BYTES >> 20
+                ))
+            } else {
+                ApiError::bad_request(format!("request: {}", e.body_text()))
+            }
+        })?;
         Ok(ApiJson(
             from_json(&bytes).map_err(crate::service::ServiceError::from)?,
         ))

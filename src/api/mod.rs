@@ -3,6 +3,7 @@
 //! Handlers are thin: parse the request into checked types, call the domain, map the
 //! result. [`router`] is a plain function so tests drive it without a socket.
 
+pub mod access;
 mod coverage;
 mod edits;
 mod error;
@@ -44,10 +45,18 @@ struct Shared {
     public_host: String,
     /// Serve the page from this folder instead of the embedded copy (for editing it).
     web_dir: Option<std::path::PathBuf>,
+    /// Who may do what.
+    access: crate::service::access::Access,
+    /// Host names the server answers to (empty: any).
+    allowed_hosts: Vec<String>,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario and the atlas
     /// generation it ran on (so one from before an edit is never served after it).
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
 }
+
+/// The largest request body any route takes (bytes): a drawn hazard at its 20,000
+/// vertices, or an edit of a long road, fit well inside; more is refused with 413.
+pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 /// How many analysed scenarios stay available as tile sources.
 pub const SCENARIO_TILE_SOURCES: usize = 64;
@@ -56,7 +65,6 @@ pub const SCENARIO_TILE_SOURCES: usize = 64;
 pub const DEFAULT_TILE_CACHE_BYTES: u64 = 256 << 20;
 
 /// What `serve` sets besides the service.
-#[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Tile-cache budget (bytes).
     pub tile_cache_bytes: u64,
@@ -64,14 +72,21 @@ pub struct HttpOptions {
     pub public_host: String,
     /// Serve the page from this folder instead of the embedded copy.
     pub web_dir: Option<std::path::PathBuf>,
+    /// Who may do what.
+    pub access: crate::service::access::Access,
+    /// Host names the server answers to (empty: any, for tests without a socket).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for HttpOptions {
+    /// No users and every host: what a test through the router, or a laptop, needs.
     fn default() -> HttpOptions {
         HttpOptions {
             tile_cache_bytes: DEFAULT_TILE_CACHE_BYTES,
             public_host: "127.0.0.1:8080".into(),
             web_dir: None,
+            access: crate::service::access::Access::Open,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -94,6 +109,8 @@ impl AppState {
                 tile_options: TileOptions::default(),
                 public_host: options.public_host,
                 web_dir: options.web_dir,
+                access: options.access,
+                allowed_hosts: options.allowed_hosts,
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
             }),
         }
@@ -109,9 +126,9 @@ impl AppState {
         Ok(AppState::serving(
             Arc::new(service),
             HttpOptions {
-                tile_cache_bytes: DEFAULT_TILE_CACHE_BYTES,
                 public_host: self.inner.public_host.clone(),
                 web_dir: self.inner.web_dir.clone(),
+                ..HttpOptions::default()
             },
         ))
     }
@@ -192,6 +209,17 @@ impl AppState {
     }
 
     /// Host for absolute URLs when a request has no usable `Host` header.
+    /// Who may do what on this server.
+    pub fn access(&self) -> &crate::service::access::Access {
+        &self.inner.access
+    }
+
+    /// Host names the server answers to (empty: any).
+    pub fn allowed_hosts(&self) -> &[String] {
+        &self.inner.allowed_hosts
+    }
+
+    /// The host absolute URLs fall back to.
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
     }
@@ -232,8 +260,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/route", post(route::route_handler))
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::require,
+        ))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

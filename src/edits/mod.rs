@@ -54,7 +54,7 @@ pub struct EditRecord {
     pub seq: u64,
     /// RFC 3339, UTC.
     pub at: String,
-    /// Who made it, as the client said (`X-Riskatlas-User`; `anonymous` otherwise).
+    /// Who made it: the identity the request proved (`local` on a loopback server without users).
     pub who: String,
     /// The edited layer's id.
     pub layer: String,

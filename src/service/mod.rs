@@ -1,6 +1,7 @@
 //! The service layer, between the HTTP API and the domain (martin-core beside martin's
 //! `srv` is the model): what the application *is*, apart from HTTP.
 //!
+//! - [`access`]: identities, roles and API tokens (who may do what);
 //! - [`state`]: [`Service`], the current atlas, its store and health, and start-up;
 //! - [`snapshot`]: versions of the atlas that requests read whole;
 //! - [`store`]: the system of record as one trait (data folder, PostGIS, none), with
@@ -13,6 +14,7 @@
 //! and `atlas` stay free of both. A new analysis plugs in as a typed request in
 //! `requests`, a function in `analyses`, a renderer in `crate::render` and a route.
 
+pub mod access;
 pub mod analyses;
 pub mod error;
 pub mod requests;

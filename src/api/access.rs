@@ -1,0 +1,251 @@
+//! Access to every route, decided once, before any handler runs (`require`):
+//!
+//! 1. the `Host` header must be one of the server's names (a page on another site that
+//!    rebinds its DNS name to this address would otherwise read and write through the
+//!    user's browser): 421 otherwise;
+//! 2. a request that changes state and carries an `Origin` must come from the server's
+//!    own origin (403): a page on another site cannot post, patch or delete through a
+//!    browser that can reach the server;
+//! 3. who is asking ([`crate::service::access`]): 401 without proof where proof is
+//!    needed;
+//! 4. the route's rule in [`RULES`] says what role it needs: 403 below it. A route with
+//!    no rule is refused (500, logged): a new route cannot be reachable by accident.
+//!
+//! Exports (`?format=csv|geojson` of an analysis) need a planner: they are how personal
+//! data leaves in bulk.
+
+use super::{ApiError, AppState};
+use crate::service::access::{AccessError, Identity, Role};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone (health checks, the palette).
+    Public,
+    /// This role or above.
+    Role(Role),
+    /// This role, or `Planner` when the request asks for an export format.
+    RoleOrPlannerToExport(Role),
+}
+
+/// Every route's rule: (method, route pattern as in `api::router`, need).
+pub const RULES: &[(&str, &str, Need)] = &[
+    ("GET", "/api/health", Need::Public),
+    ("GET", "/api/palette", Need::Public),
+    ("GET", "/style.json", Need::Role(Role::Viewer)),
+    ("GET", "/api/layers", Need::Role(Role::Viewer)),
+    ("GET", "/api/report", Need::Role(Role::Viewer)),
+    ("GET", "/api/layers/{id}", Need::Role(Role::Viewer)),
+    ("GET", "/api/layers/{id}/features", Need::Role(Role::Viewer)),
+    (
+        "POST",
+        "/api/layers/{id}/features",
+        Need::Role(Role::Editor),
+    ),
+    (
+        "GET",
+        "/api/layers/{id}/features/{fid}",
+        Need::Role(Role::Viewer),
+    ),
+    (
+        "PATCH",
+        "/api/layers/{id}/features/{fid}",
+        Need::Role(Role::Editor),
+    ),
+    (
+        "DELETE",
+        "/api/layers/{id}/features/{fid}",
+        Need::Role(Role::Editor),
+    ),
+    (
+        "GET",
+        "/api/layers/{id}/fid/{fid}",
+        Need::Role(Role::Viewer),
+    ),
+    ("GET", "/api/edits", Need::Role(Role::Editor)),
+    ("GET", "/tiles/{ids}/{z}/{x}/{y}", Need::Role(Role::Viewer)),
+    (
+        "GET",
+        "/tiles/impact/{key}/{z}/{x}/{y}",
+        Need::Role(Role::Viewer),
+    ),
+    (
+        "POST",
+        "/api/impact",
+        Need::RoleOrPlannerToExport(Role::Viewer),
+    ),
+    ("GET", "/report/impact", Need::Role(Role::Planner)),
+    (
+        "POST",
+        "/api/evacuation",
+        Need::RoleOrPlannerToExport(Role::Viewer),
+    ),
+    ("GET", "/cards/evacuation", Need::Role(Role::Planner)),
+    ("POST", "/api/coverage", Need::Role(Role::Viewer)),
+    ("POST", "/api/route", Need::Role(Role::Viewer)),
+];
+
+/// The rule for a method on a route pattern.
+pub fn rule(method: &Method, path: &str) -> Option<Need> {
+    RULES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|r| r.2)
+}
+
+/// The middleware: checks the request, then hands it on with its [`Identity`] in the
+/// request's extensions.
+pub async fn require(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let headers = req.headers();
+    check_host(headers, state.allowed_hosts())?;
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        check_origin(headers)?;
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let path = matched.as_ref().map_or("", |m| m.as_str());
+    let need = rule(req.method(), path).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "no access rule for {} {path}: add it to api::access::RULES",
+            req.method()
+        ))
+    })?;
+    let needed = match need {
+        Need::Public => None,
+        Need::Role(role) => Some(role),
+        Need::RoleOrPlannerToExport(role) => Some(if asks_export(req.uri().query()) {
+            role.max(Role::Planner)
+        } else {
+            role
+        }),
+    };
+    let identity = match (needed, state.access().identify(authorization)) {
+        (None, Ok(who)) => who,
+        (None, Err(_)) => Identity {
+            name: "anonymous".into(),
+            role: Role::Viewer,
+            scope: Vec::new(),
+        },
+        (Some(_), Err(e)) => return Err(e.into()),
+        (Some(needed), Ok(who)) if who.role < needed => {
+            return Err(AccessError::Forbidden {
+                name: who.name,
+                role: who.role,
+                needed,
+            }
+            .into());
+        }
+        (Some(_), Ok(who)) => who,
+    };
+    req.extensions_mut().insert(identity);
+    Ok(next.run(req).await)
+}
+
+/// Whether a query asks an analysis for an export format (anything but JSON).
+fn asks_export(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.strip_prefix("format="))
+            .any(|f| f != "json")
+    })
+}
+
+/// The `Host` must be one of `allowed` (when the server names any).
+fn check_host(headers: &HeaderMap, allowed: &[String]) -> Result<(), ApiError> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    match headers.get(header::HOST).map(|h| h.to_str()) {
+        // HTTP/1.1 clients always send one; a request without it is not a browser's.
+        None => Ok(()),
+        Some(Ok(host)) if allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) => Ok(()),
+        Some(host) => Err(ApiError::MisdirectedRequest(format!(
+            "this server does not answer to the host {:?}; it answers to {}",
+            host.unwrap_or("(not text)"),
+            allowed.join(", ")
+        ))),
+    }
+}
+
+/// A state-changing request from a browser must come from the server's own origin.
+fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(()); // not a browser's cross-origin request
+    };
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://").map(|(_, h)| h.trim_end_matches('/')));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (origin_host, host) {
+        (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
+        _ => Err(ApiError::Forbidden(format!(
+            "a request from the page at {} may not change this server's data",
+            origin.to_str().unwrap_or("(not text)")
+        ))),
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::Unauthenticated | AccessError::BadToken => {
+                ApiError::Unauthorized(e.to_string())
+            }
+            AccessError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
+            AccessError::File { .. } => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+/// The Host names a server answers to when bound to `bind`: the address itself and,
+/// on loopback, `localhost` at the same port.
+pub fn hosts_for(bind: std::net::SocketAddr, names: &[String]) -> Vec<String> {
+    let port = bind.port();
+    let mut hosts: Vec<String> = names.to_vec();
+    hosts.push(bind.to_string());
+    if bind.ip().is_loopback() {
+        hosts.extend([
+            format!("localhost:{port}"),
+            format!("127.0.0.1:{port}"),
+            format!("[::1]:{port}"),
+        ]);
+    }
+    if port == 80 {
+        hosts.extend(names.iter().map(|n| n.trim_end_matches(":80").to_string()));
+    }
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_asked_for_by_any_format_but_json() {
+        assert!(asks_export(Some("format=csv")));
+        assert!(asks_export(Some("a=1&format=geojson")));
+        assert!(!asks_export(Some("format=json")));
+        assert!(!asks_export(None));
+    }
+
+    #[test]
+    fn a_loopback_server_answers_to_localhost_at_its_port() {
+        let hosts = hosts_for("127.0.0.1:8080".parse().unwrap(), &[]);
+        assert!(hosts.contains(&"localhost:8080".to_string()));
+        assert!(hosts.contains(&"127.0.0.1:8080".to_string()));
+        assert!(!hosts.iter().any(|h| h.contains("8081")));
+    }
+}
