@@ -38,13 +38,7 @@ fn users() -> &'static (tempfile::TempDir, Vec<(Role, String)>) {
 
 /// The demo, copied (edits write beside the data), served with the users above.
 fn app(hosts: Vec<String>) -> (tempfile::TempDir, axum::Router) {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo_path("data/demo")).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() && entry.file_name() != "edits.log" {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
-    }
+    let dir = common::demo_copy();
     let service = Service::open_folder(dir.path()).unwrap();
     let users = Users::read(&users().0.path().join(USERS_FILE)).unwrap();
     let state = AppState::serving(
@@ -262,13 +256,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
 /// add one; it never binds.
 #[test]
 fn a_server_without_users_will_not_start_on_the_network() {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo_path("data/demo")).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() && entry.file_name() != "edits.log" {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
-    }
+    let dir = common::demo_copy();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
         .args(["serve", "--bind", "0.0.0.0:0", "--data"])
         .arg(dir.path())

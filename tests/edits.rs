@@ -8,25 +8,13 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::server::http;
-use common::{post, repo_path, request};
+use common::{demo_copy, post, request};
 use riskatlas::api::{AppState, router};
 use riskatlas::atlas::Atlas;
 use riskatlas::edits::{LOG_FILE, log::EditLog, replay};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// A copy of the bundled demo in a temporary folder (edits write next to the data).
-fn demo_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(repo_path("data/demo")).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() && entry.file_name() != LOG_FILE {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
-    }
-    dir
-}
 
 /// What a server on `dir` would hold after start-up: the files plus the replayed log.
 fn reload(dir: &Path) -> Atlas {

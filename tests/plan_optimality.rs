@@ -86,12 +86,9 @@ fn one_eight_or_fifty_candidates_give_the_same_plan_cost() {
 /// Copies the demo into a temporary folder, with `shelters` (GeoJSON features) added
 /// to its shelter layer.
 fn demo_with_shelters(dir: &Path, shelters: &[Value]) -> Atlas {
-    let src = repo_path("data/demo");
-    for entry in std::fs::read_dir(&src).expect("the demo folder") {
+    for entry in std::fs::read_dir(common::demo_copy().path()).expect("the copy") {
         let entry = entry.expect("an entry");
-        if entry.file_type().expect("a type").is_file() {
-            std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copies");
-        }
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copies");
     }
     let path = dir.join("shelters.geojson");
     let mut fc: Value =

@@ -320,6 +320,20 @@ pub mod admin {
             .map_err(|e| fail(e.to_string()))
     }
 
+    fn user_mut<'f>(
+        file: &'f mut UsersFile,
+        path: &Path,
+        name: &str,
+    ) -> Result<&'f mut User, AccessError> {
+        file.users
+            .iter_mut()
+            .find(|u| u.name == name)
+            .ok_or_else(|| AccessError::File {
+                path: path.to_path_buf(),
+                why: format!("no user {name:?}"),
+            })
+    }
+
     /// Adds a user (refusing a name already taken).
     pub fn add(path: &Path, name: &str, role: Role, scope: Vec<String>) -> Result<(), AccessError> {
         let mut file = load(path)?;
@@ -349,14 +363,7 @@ pub mod admin {
     /// Makes a new token for a user; returns it (it is shown once and stored hashed).
     pub fn token(path: &Path, name: &str) -> Result<String, AccessError> {
         let mut file = load(path)?;
-        let user = file
-            .users
-            .iter_mut()
-            .find(|u| u.name == name)
-            .ok_or_else(|| AccessError::File {
-                path: path.to_path_buf(),
-                why: format!("no user {name:?}"),
-            })?;
+        let user = user_mut(&mut file, path, name)?;
         let mut bytes = [0u8; 24];
         rand::rng().fill_bytes(&mut bytes);
         let id = hex(&bytes[..4]);
@@ -388,14 +395,7 @@ pub mod admin {
     /// Revokes a user: their tokens stop working at the next start of the server.
     pub fn revoke(path: &Path, name: &str) -> Result<(), AccessError> {
         let mut file = load(path)?;
-        let user = file
-            .users
-            .iter_mut()
-            .find(|u| u.name == name)
-            .ok_or_else(|| AccessError::File {
-                path: path.to_path_buf(),
-                why: format!("no user {name:?}"),
-            })?;
+        let user = user_mut(&mut file, path, name)?;
         user.revoked = true;
         save(path, &file)
     }

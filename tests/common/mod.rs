@@ -22,6 +22,20 @@ pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// A copy of the bundled demo in a temporary folder (edits write next to the data),
+/// without any edit log a server running on the demo may have left.
+pub fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for entry in std::fs::read_dir(repo_path("data/demo")).expect("the demo folder") {
+        let entry = entry.expect("an entry");
+        let file = entry.file_type().expect("a file type").is_file();
+        if file && entry.file_name() != riskatlas::edits::LOG_FILE {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copies");
+        }
+    }
+    dir
+}
+
 /// The bundled demo county, loaded from `data/demo` as the server would.
 pub fn demo_app() -> Router {
     let loaded =
