@@ -405,37 +405,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Who may do what: the users file if it has users; else, on loopback only, the open
-/// access of a developer's laptop. Any other address without users refuses to start.
+/// Who may do what (see `service::access`): the users file, or open on loopback only.
 fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Access> {
-    use riskatlas::service::access::{Access, USERS_FILE, Users};
+    use riskatlas::service::access::{Access, USERS_FILE};
     let path = args
         .users
         .clone()
         .unwrap_or_else(|| args.data.join(USERS_FILE));
-    let users = Users::read(&path)?;
     let anonymous = args
         .anonymous
         .as_deref()
         .map(str::parse)
         .transpose()
         .map_err(|e: String| anyhow::anyhow!("--anonymous: {e}"))?;
-    if !users.is_empty() {
-        tracing::info!(users = users.list().len(), file = %path.display(), anonymous = ?anonymous, "access by token");
-        return Ok(Access::Users { users, anonymous });
-    }
-    anyhow::ensure!(
-        args.bind.ip().is_loopback(),
-        "refusing to serve {} with no users: anyone on the network could edit the shelters \
-         and read every duty officer's phone. Add a user first:\n  \
-         riskatlas users --data {} add NAME --role admin && riskatlas users --data {} token NAME\n\
-         (or bind to 127.0.0.1 to work on this machine alone)",
-        args.bind,
-        args.data.display(),
-        args.data.display()
-    );
-    tracing::info!("no users: every request on loopback is the local admin");
-    Ok(Access::Open)
+    Ok(Access::for_server(&path, args.bind, anonymous)?)
 }
 
 /// `riskatlas users`: add, list, token, revoke.

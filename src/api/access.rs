@@ -203,7 +203,7 @@ impl From<AccessError> for ApiError {
                 ApiError::Unauthorized(e.to_string())
             }
             AccessError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
-            AccessError::File { .. } => ApiError::Internal(e.into()),
+            _ => ApiError::Internal(e.into()),
         }
     }
 }

@@ -140,11 +140,6 @@ impl Closures {
             .is_some_and(|hs| hs.iter().any(|&h| !inside.contains(&(h as usize))))
     }
 
-    /// Whether no arc is closed.
-    pub fn is_empty(&self) -> bool {
-        self.by_arc.is_empty()
-    }
-
     /// The hazards that close the arc `from → to` for a trip starting inside `inside`.
     pub fn closing(&self, from: NodeId, to: NodeId, inside: &[usize]) -> Vec<usize> {
         self.by_arc

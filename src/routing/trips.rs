@@ -5,7 +5,7 @@
 use super::graph::{NodeId, RoadGraph};
 use super::search::{Search, Visit};
 use super::snap::Leg;
-use super::travel::{Costing, OffNetwork, Place, Trip, walk_seconds};
+use super::travel::{Costing, Place, Trip, walk_seconds};
 use geo::{Coord, Point};
 use std::collections::{BinaryHeap, HashMap};
 
@@ -25,33 +25,30 @@ pub struct Destinations {
     at_node: HashMap<NodeId, Vec<Exit>, foldhash::fast::RandomState>,
     /// The same exits by the arc they run along: an origin on that arc may go straight.
     on_arc: HashMap<(NodeId, NodeId), Vec<Exit>, foldhash::fast::RandomState>,
-    /// Why each destination off the network is off it (None: on the network).
-    pub off_network: Vec<Option<OffNetwork>>,
 }
 
 impl Destinations {
-    /// Snaps every point onto the network (`off_network` records those beyond it).
+    /// Snaps every point onto the network; one beyond the walk limit is never reached.
     pub fn new(costing: &Costing, points: &[Point<f64>]) -> Destinations {
         let mut d = Destinations::default();
-        for (i, &p) in points.iter().enumerate() {
-            match costing.place(p) {
-                Ok(place) => {
-                    for &leg in &place.snap.exits {
-                        let exit = Exit {
-                            dest: i as u32,
-                            leg,
-                            walk_m: place.snap.distance_m,
-                            on_road: place.snap.on_road,
-                        };
-                        d.on_arc
-                            .entry((leg.from, leg.arc.to))
-                            .or_default()
-                            .push(exit);
-                        d.at_node.entry(leg.node).or_default().push(exit);
-                    }
-                    d.off_network.push(None);
-                }
-                Err(e) => d.off_network.push(Some(e)),
+        // A point off the network gets no exit: no road trip ends there.
+        let placed = points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &p)| Some((i, costing.place(p).ok()?)));
+        for (i, place) in placed {
+            for &leg in &place.snap.exits {
+                let exit = Exit {
+                    dest: i as u32,
+                    leg,
+                    walk_m: place.snap.distance_m,
+                    on_road: place.snap.on_road,
+                };
+                d.on_arc
+                    .entry((leg.from, leg.arc.to))
+                    .or_default()
+                    .push(exit);
+                d.at_node.entry(leg.node).or_default().push(exit);
             }
         }
         d

@@ -147,6 +147,19 @@ pub enum AccessError {
         /// The role the request needs.
         needed: Role,
     },
+    /// No users, on an address others can reach.
+    #[error(
+        "refusing to serve {bind} with no users: anyone on the network could edit the shelters \
+         and read every duty officer's phone. Add a user first:\n  \
+         riskatlas users --file {users} add NAME --role admin && riskatlas users --file {users} token NAME\n\
+         (or bind to 127.0.0.1 to work on this machine alone)"
+    )]
+    OpenOnNetwork {
+        /// The address asked for.
+        bind: std::net::SocketAddr,
+        /// The users file that has no users.
+        users: String,
+    },
     /// The users file is unreadable or wrong.
     #[error("users file {path}: {why}")]
     File {
@@ -171,6 +184,29 @@ pub enum Access {
 }
 
 impl Access {
+    /// A server's access: the users in `users_file` if it has any; else, on loopback
+    /// only, the open access of a developer's laptop (any other address is refused).
+    /// `anonymous` is what a request without a token may do, when there are users.
+    pub fn for_server(
+        users_file: &Path,
+        bind: std::net::SocketAddr,
+        anonymous: Option<Role>,
+    ) -> Result<Access, AccessError> {
+        let users = Users::read(users_file)?;
+        if !users.is_empty() {
+            tracing::info!(users = users.list().len(), file = %users_file.display(), anonymous = ?anonymous, "access by token");
+            return Ok(Access::Users { users, anonymous });
+        }
+        if !bind.ip().is_loopback() {
+            return Err(AccessError::OpenOnNetwork {
+                bind,
+                users: users_file.display().to_string(),
+            });
+        }
+        tracing::info!("no users: every request on loopback is the local admin");
+        Ok(Access::Open)
+    }
+
     /// Who a request with this `Authorization` header is (None: no header).
     pub fn identify(&self, authorization: Option<&str>) -> Result<Identity, AccessError> {
         match self {

@@ -46,8 +46,6 @@ use shelters::Shelters;
 
 /// Nearest usable shelters per unit a plan starts from, unless asked otherwise.
 pub const DEFAULT_CANDIDATES: usize = 8;
-/// The most a request may ask to start from.
-pub const MAX_CANDIDATES: usize = 50;
 /// The longest trip a plan considers, unless asked otherwise (minutes).
 pub const DEFAULT_MAX_MINUTES: f64 = 180.0;
 /// Straight-line detour factor: road distance over straight distance. 1.4 is the usual

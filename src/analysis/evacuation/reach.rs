@@ -59,8 +59,8 @@ impl Finder<'_> {
 
 /// Searches on the road graph.
 pub struct RoadFinder<'a> {
-    pub costing: Costing<'a>,
-    pub dests: Destinations,
+    costing: Costing<'a>,
+    dests: Destinations,
     search: Search<'a>,
     /// The quickest arrival at each destination in the last search, for its line.
     last: Vec<Arrival>,
