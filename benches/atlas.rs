@@ -7,7 +7,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
-use riskatlas::atlas::{Atlas, BboxWgs84, IndexEntry, Layer};
+use riskatlas::atlas::{Atlas, BboxWgs84, Disclosure, IndexEntry, Layer};
 use riskatlas::tiles::{TileCoord, TileOptions, render_tile};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -116,7 +116,7 @@ fn tile_render(c: &mut Criterion) {
             let mut i = 0;
             b.iter(|| {
                 i = (i + 1) % tiles.len();
-                black_box(render_tile(&layers, tiles[i], &opts).map(|t| t.len()))
+                black_box(render_tile(&layers, tiles[i], &opts, Disclosure::Full).map(|t| t.len()))
             })
         });
     }

@@ -96,7 +96,7 @@ fn data() -> &'static Data {
                 (star(&mut rng, c, radius, vertices), rng.random_range(1..5))
             })
             .collect();
-        let field = |n: &str, ty| Field { name: n.into(), ty };
+        let field = |n: &str, ty| Field::new(n, ty);
         let population = Layer::new(
             LayerId::parse("population").unwrap(),
             "points".into(),

@@ -157,6 +157,7 @@ fn import_spec(
         lon: args.lon.clone(),
         lat: args.lat.clone(),
         delimiter: b',',
+        personal: Default::default(),
     })
 }
 
@@ -343,7 +344,12 @@ fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::parse(&json, &loaded.atlas)?;
     let result = analyse(&loaded.atlas, &scenario);
     let format = args.format.into();
-    print(format, render::impact(&result, &loaded.atlas, format)?)
+    // Whoever reads the data folder's files reads the contacts in them: in full.
+    let shown = riskatlas::atlas::Disclosure::Full;
+    print(
+        format,
+        render::impact(&result, &loaded.atlas, format, shown)?,
+    )
 }
 
 fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
@@ -354,7 +360,11 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let (impact, plan) =
         riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
     let format = args.format.into();
-    print(format, render::plan(&plan, &impact, &loaded.atlas, format)?)
+    let shown = riskatlas::atlas::Disclosure::Full;
+    print(
+        format,
+        render::plan(&plan, &impact, &loaded.atlas, format, shown)?,
+    )
 }
 
 /// Writes an answer to standard output: a report or plan indented for people to read,

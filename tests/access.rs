@@ -7,53 +7,10 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request};
+use common::users::{app, send, users};
 use common::{repo_path, request};
 use riskatlas::api::access::{Need, RULES, rule};
-use riskatlas::api::{AppState, HttpOptions, router};
-use riskatlas::service::Service;
-use riskatlas::service::access::{Access, Role, USERS_FILE, Users, admin};
 use serde_json::json;
-use std::sync::{Arc, OnceLock};
-
-const ROLES: [Role; 4] = [Role::Viewer, Role::Planner, Editor, Role::Admin];
-use Role::Editor;
-
-/// One user per role in a users file, and their tokens (argon2 makes this slow: once).
-fn users() -> &'static (tempfile::TempDir, Vec<(Role, String)>) {
-    static USERS: OnceLock<(tempfile::TempDir, Vec<(Role, String)>)> = OnceLock::new();
-    USERS.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(USERS_FILE);
-        let tokens = ROLES
-            .iter()
-            .map(|&role| {
-                let name = format!("a {role}");
-                admin::add(&path, &name, role, vec![]).unwrap();
-                (role, admin::token(&path, &name).unwrap())
-            })
-            .collect();
-        (dir, tokens)
-    })
-}
-
-/// The demo, copied (edits write beside the data), served with the users above.
-fn app(hosts: Vec<String>) -> (tempfile::TempDir, axum::Router) {
-    let dir = common::demo_copy();
-    let service = Service::open_folder(dir.path()).unwrap();
-    let users = Users::read(&users().0.path().join(USERS_FILE)).unwrap();
-    let state = AppState::serving(
-        Arc::new(service),
-        HttpOptions {
-            access: Access::Users {
-                users,
-                anonymous: None,
-            },
-            allowed_hosts: hosts,
-            ..HttpOptions::default()
-        },
-    );
-    (dir, router(state))
-}
 
 /// A request for a route pattern, its parameters filled with values that exist in the
 /// demo, and a body where the route takes one.
@@ -81,24 +38,6 @@ fn example(method: &str, path: &str) -> (String, Option<serde_json::Value>) {
         _ => uri,
     };
     (uri, body)
-}
-
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    body: Option<&serde_json::Value>,
-    token: Option<&str>,
-) -> common::Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if body.is_some() {
-        req = req.header("content-type", "application/json");
-    }
-    let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
-    request(app, req.body(body).unwrap()).await
 }
 
 /// Each rule against each role: below the role a route needs, 403; at or above, the

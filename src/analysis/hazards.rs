@@ -57,6 +57,14 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// The contact as `disclosure` shows it (see [`crate::atlas::personal`]).
+    pub fn shown(&self, disclosure: crate::atlas::Disclosure) -> Contact {
+        Contact {
+            name: disclosure.text(&self.name).into_owned(),
+            phone: disclosure.text(&self.phone).into_owned(),
+        }
+    }
+
     /// The layer's `contact_name`/`contact_phone` of a feature, if it has either.
     pub fn of(layer: &Layer, fid: u32) -> Option<Contact> {
         let text = |f: &str| layer.value(fid, f).as_str().map(str::to_string);

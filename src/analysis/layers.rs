@@ -11,10 +11,7 @@ pub const HAZARDS_LAYER: &str = "hazards";
 pub const AFFECTED_LAYER: &str = "affected";
 
 fn field(name: &str, ty: FieldType) -> Field {
-    Field {
-        name: name.into(),
-        ty,
-    }
+    Field::new(name, ty)
 }
 
 /// The scenario's hazard areas and affected units as two layers.

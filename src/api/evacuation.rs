@@ -5,7 +5,9 @@ use super::{ApiError, ApiJson, AppState};
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;
 use crate::render::{self, Output, RenderError};
+use crate::service::access::Identity;
 use crate::service::analyses::evacuate;
+use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -14,13 +16,20 @@ use serde_json::Value;
 
 pub async fn evacuation(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     query: Result<Query<FormatQuery>, QueryRejection>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
     let (impact, plan, atlas) = run_blocking(&state, body).await?;
-    Ok(respond(render::plan(&plan, &impact, &atlas, format)?))
+    Ok(respond(render::plan(
+        &plan,
+        &impact,
+        &atlas,
+        format,
+        who.disclosure(),
+    )?))
 }
 
 /// Runs an evacuation request off the async threads.
@@ -49,13 +58,16 @@ pub struct CardsQuery {
 /// cards, one page per village (or per shelter).
 pub async fn cards(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     query: Result<Query<CardsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let body = super::json_param(q.request, "request")?;
     let (impact, plan, atlas) = run_blocking(&state, body).await?;
     let html = match q.kind.as_deref() {
-        None | Some("village") => render::village_cards(&atlas, &impact, &plan, q.unit.as_deref()),
+        None | Some("village") => {
+            render::village_cards(&atlas, &impact, &plan, q.unit.as_deref(), who.disclosure())
+        }
         Some("shelter") => render::shelter_cards(&plan),
         Some(other) => {
             return Err(ApiError::bad_request(format!(

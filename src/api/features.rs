@@ -6,9 +6,10 @@
 use super::layers::unknown_layer;
 use super::{ApiError, AppState};
 use crate::atlas::{BboxWgs84, Filter};
-use axum::Json;
+use crate::service::access::Identity;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
 use geo::Intersects;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -87,6 +88,7 @@ fn parse_count(
 /// `GET /api/layers/{id}/features?bbox=&limit=&offset=&where=`
 pub async fn list(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path(id): Path<String>,
     query: Result<Query<FeatureQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -103,6 +105,17 @@ pub async fn list(
         .map(|w| Filter::parse(w, &layer.schema))
         .transpose()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let shown = who.disclosure();
+    if let Some(hidden) = filter.iter().flat_map(Filter::columns).find_map(|c| {
+        let field = &layer.schema.fields()[c];
+        shown.hides(field).then_some(&field.name)
+    }) {
+        // Matching on a masked field would reveal it one guess at a time.
+        return Err(ApiError::Forbidden(format!(
+            "{hidden:?} holds personal data, which a {} may not filter on",
+            who.role
+        )));
+    }
 
     let candidates: Vec<u32> = match bbox {
         Some(b) => {
@@ -126,7 +139,7 @@ pub async fn list(
         .iter()
         .skip(offset)
         .take(limit)
-        .filter_map(|&fid| layer.feature_geojson(fid))
+        .filter_map(|&fid| layer.feature(fid).map(|f| layer.to_geojson_as(f, shown)))
         .collect();
     Ok(Json(json!({
         "type": "FeatureCollection",
@@ -139,13 +152,14 @@ pub async fn list(
 /// `GET /api/layers/{id}/features/{feature id}`: 404 naming the id when none has it.
 pub async fn one(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path((id, feature)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let atlas = state.snapshot();
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     layer
         .feature_by_id(&feature)
-        .map(|f| Json(layer.to_geojson(f)))
+        .map(|f| Json(layer.to_geojson_as(f, who.disclosure())))
         .ok_or_else(|| {
             ApiError::not_found(format!("layer {id:?} has no feature with id {feature:?}"))
         })
@@ -156,6 +170,7 @@ pub async fn one(
 /// stable one).
 pub async fn at_fid(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let atlas = state.snapshot();
@@ -165,7 +180,11 @@ pub async fn at_fid(
             "fid {fid:?} must be a non-negative integer (a tile's feature number)"
         ))
     })?;
-    layer.feature_geojson(n).map(Json).ok_or_else(|| {
+    let shown = who.disclosure();
+    let feature = layer
+        .feature(n)
+        .map(|f| Json(layer.to_geojson_as(f, shown)));
+    feature.ok_or_else(|| {
         ApiError::not_found(format!(
             "layer {id:?} has no fid {n} (it has {} features)",
             layer.len()

@@ -4,11 +4,12 @@ use super::web::base_url;
 use super::{ApiError, ApiJson, AppState};
 use crate::analysis::Impact;
 use crate::render::{self, Format, Output};
-use axum::Json;
+use crate::service::access::Identity;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -73,6 +74,7 @@ fn scenario_key(scenario: &Value) -> String {
 
 pub async fn impact(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     headers: axum::http::HeaderMap,
     query: Result<Query<FormatQuery>, QueryRejection>,
     ApiJson(scenario): ApiJson<Value>,
@@ -84,7 +86,7 @@ pub async fn impact(
     let layers = crate::analysis::layers::impact_layers(&impact, &atlas);
     // The generation keeps a scenario analysed before an edit apart from one after.
     let key = state.remember_scenario(format!("{key}-{}", atlas.generation), layers);
-    let mut output = render::impact(&impact, &atlas, format)?;
+    let mut output = render::impact(&impact, &atlas, format, who.disclosure())?;
     if let (Format::Json, Output::Json(report)) = (format, &mut output) {
         report["scenario_key"] = Value::String(key.clone());
         report["tiles"] = Value::String(format!(
@@ -105,10 +107,16 @@ pub struct ReportQuery {
 /// `GET /report/impact?scenario=<JSON>`: the printable HTML report.
 pub async fn report(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let scenario = super::json_param(q.scenario, "scenario")?;
     let (impact, atlas) = run(&state, scenario).await?;
-    Ok(respond(render::impact(&impact, &atlas, Format::Html)?))
+    Ok(respond(render::impact(
+        &impact,
+        &atlas,
+        Format::Html,
+        who.disclosure(),
+    )?))
 }

@@ -2,10 +2,12 @@
 
 use super::layers::unknown_layer;
 use super::{ApiError, AppState};
-use crate::atlas::Layer;
+use crate::atlas::{Disclosure, Layer};
+use crate::service::access::Identity;
 use crate::tiles::TileBody;
 use crate::tiles::cache::TileKey;
 use crate::tiles::{TileCoord, render_tile};
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -53,6 +55,7 @@ fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
 
 pub async fn tile(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path((ids, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -79,6 +82,7 @@ pub async fn tile(
         z: coord.z(),
         x: coord.x(),
         y: coord.y(),
+        disclosure: who.disclosure(),
     };
     let options = *state.tile_options();
     let body = render_cached(&state, key, move |key| {
@@ -87,7 +91,7 @@ pub async fn tile(
             .split(',')
             .filter_map(|id| atlas.layer(id))
             .collect();
-        render_tile(&layers, coord, &options).unwrap_or_default()
+        render_tile(&layers, coord, &options, key.disclosure).unwrap_or_default()
     })
     .await?;
     Ok(respond(&body, &headers))
@@ -112,11 +116,13 @@ pub async fn impact_tile(
         z: coord.z(),
         x: coord.x(),
         y: coord.y(),
+        // A scenario's layers hold no personal field.
+        disclosure: Disclosure::Full,
     };
     let options = *state.tile_options();
-    let body = render_cached(&state, key, move |_| {
+    let body = render_cached(&state, key, move |key| {
         let refs: Vec<&Layer> = layers.iter().collect();
-        render_tile(&refs, coord, &options).unwrap_or_default()
+        render_tile(&refs, coord, &options, key.disclosure).unwrap_or_default()
     })
     .await?;
     Ok(respond(&body, &headers))

@@ -176,6 +176,13 @@ impl Filter {
         Ok(Filter { conditions })
     }
 
+    /// The schema columns the conditions test.
+    pub fn columns(&self) -> impl Iterator<Item = usize> + '_ {
+        self.conditions.iter().map(|c| match c {
+            Condition::Compare { column, .. } | Condition::In { column, .. } => *column,
+        })
+    }
+
     /// Whether a feature's attributes (aligned with the schema it was parsed against) match.
     pub fn matches(&self, attrs: &[Value]) -> bool {
         self.conditions.iter().all(|c| match c {
@@ -418,18 +425,9 @@ mod tests {
 
     fn schema() -> Schema {
         Schema::new(vec![
-            Field {
-                name: "severity".into(),
-                ty: FieldType::Integer,
-            },
-            Field {
-                name: "hazard_type".into(),
-                ty: FieldType::String,
-            },
-            Field {
-                name: "oneway".into(),
-                ty: FieldType::Boolean,
-            },
+            Field::new("severity", FieldType::Integer),
+            Field::new("hazard_type", FieldType::String),
+            Field::new("oneway", FieldType::Boolean),
         ])
     }
 

@@ -11,10 +11,12 @@
 
 pub mod filter;
 pub mod kind;
+pub mod personal;
 pub mod value;
 
 pub use filter::Filter;
 pub use kind::{GeometryClass, Kind};
+pub use personal::Disclosure;
 pub use value::{Field, FieldType, Schema, Value};
 
 use geo::{BoundingRect, Geometry, Rect};
@@ -363,10 +365,15 @@ impl Layer {
     /// form every route serves and every edit record holds, so an id read anywhere can be
     /// sent back to `/features/{feature id}`.
     pub fn to_geojson(&self, feature: &Feature) -> serde_json::Value {
+        self.to_geojson_as(feature, Disclosure::Full)
+    }
+
+    /// [`Layer::to_geojson`] with personal fields as `disclosure` shows them.
+    pub fn to_geojson_as(&self, feature: &Feature, disclosure: Disclosure) -> serde_json::Value {
         let mut props = serde_json::Map::new();
         for (field, value) in self.schema.fields().iter().zip(feature.attrs.iter()) {
             if !value.is_null() {
-                props.insert(field.name.clone(), value.to_json());
+                props.insert(field.name.clone(), disclosure.value(field, value).to_json());
             }
         }
         let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&feature.geometry));

@@ -143,6 +143,20 @@ pub struct Field {
     /// The type every non-null value of the column has.
     #[serde(rename = "type")]
     pub ty: FieldType,
+    /// Holds personal data (see [`super::personal`]): masked for those below planner.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub personal: bool,
+}
+
+impl Field {
+    /// A field that holds no personal data.
+    pub fn new(name: impl Into<String>, ty: FieldType) -> Field {
+        Field {
+            name: name.into(),
+            ty,
+            personal: false,
+        }
+    }
 }
 
 /// The ordered fields of a layer; a feature's values are aligned with it.

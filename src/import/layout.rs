@@ -211,15 +211,13 @@ impl Columns {
             .iter()
             .enumerate()
             .filter(|(i, _)| self.canonical & (1 << i) != 0)
-            .map(|(_, a)| Field {
-                name: a.name.to_string(),
-                ty: a.ty,
-            })
+            .map(|(_, a)| Field::new(a.name, a.ty))
             .collect();
-        fields.extend(self.extras.iter().map(|e| Field {
-            name: shapes.extra_names[e.column as usize].clone(),
-            ty: e.ty,
-        }));
+        fields.extend(
+            self.extras
+                .iter()
+                .map(|e| Field::new(shapes.extra_names[e.column as usize].clone(), e.ty)),
+        );
         fields
     }
 

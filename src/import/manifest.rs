@@ -34,6 +34,9 @@ struct RawLayerSpec {
     lat: Option<String>,
     /// CSV: the field separator, default ','.
     delimiter: Option<char>,
+    /// Fields (source or canonical names) holding personal data, besides the contacts.
+    #[serde(default)]
+    personal: Vec<String>,
 }
 
 /// A checked manifest.
@@ -68,6 +71,9 @@ pub struct LayerSpec {
     pub lat: Option<String>,
     /// CSV: the field separator, an ASCII byte.
     pub delimiter: u8,
+    /// Fields (source or canonical names) that hold personal data besides
+    /// [`crate::atlas::personal::PERSONAL_ATTRS`], which always do.
+    pub personal: std::collections::BTreeSet<String>,
 }
 
 /// The manifest of a data folder.
@@ -90,6 +96,17 @@ struct Entry<'a> {
 }
 
 impl LayerSpec {
+    /// Whether the layer's field `name` (as the schema names it: canonical, or the
+    /// source's own) holds personal data.
+    pub fn is_personal(&self, name: &str) -> bool {
+        crate::atlas::personal::PERSONAL_ATTRS.contains(&name)
+            || self.personal.contains(name)
+            || self
+                .rename
+                .iter()
+                .any(|(source, canonical)| canonical == name && self.personal.contains(source))
+    }
+
     /// This layer as a `[[layer]]` entry of `atlas.toml`, serialised by the toml crate
     /// (so any name or field is quoted as TOML requires), with its data in `file`.
     pub fn to_toml_entry(&self, file: &str) -> String {
@@ -250,6 +267,7 @@ impl RawLayerSpec {
             lon: self.lon,
             lat: self.lat,
             delimiter,
+            personal: self.personal.into_iter().collect(),
         })
     }
 }
@@ -342,6 +360,7 @@ mod tests {
             lon: Some("经度".into()),
             lat: None,
             delimiter: b',',
+            personal: Default::default(),
         };
         append_layer(dir.path(), &spec, "people.csv").unwrap();
         let text = std::fs::read_to_string(dir.path().join(MANIFEST_FILE)).unwrap();

@@ -21,7 +21,7 @@ use super::polygon::{self, Repair};
 use super::report::{LayerReport, Rejection, Repaired};
 use super::source::{RawFeature, SourceRead, Unreadable};
 use super::unique::{Repeated, refuse_repeats};
-use crate::atlas::{Feature, FieldType, GeometryClass, Layer, Schema, Value};
+use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
 use geo::Geometry;
 use serde_json::Value as Json;
 
@@ -80,6 +80,7 @@ pub fn validate_for_layer(
         lon: None,
         lat: None,
         delimiter: b',',
+        personal: Default::default(),
     };
     let read = SourceRead {
         features: vec![Ok(RawFeature {
@@ -235,7 +236,14 @@ impl<'a> LayerBuilder<'a> {
         report.loaded = accepted.len();
         let kind = spec.kind;
         let layout = Columns::plan(kind, &accepted, &shapes, text_cells);
-        let schema = Schema::new(layout.fields(kind, &shapes));
+        let mut fields = layout.fields(kind, &shapes);
+        for field in &mut fields {
+            field.personal = spec.is_personal(&field.name);
+        }
+        report
+            .warnings
+            .extend(unmatched_personal(spec, &fields, file_label));
+        let schema = Schema::new(fields);
         let features = layout.features(kind, accepted, &shapes);
         let layer = Layer::new(spec.id.clone(), spec.name.clone(), kind, schema, features);
         (layer, report)
@@ -259,6 +267,25 @@ fn unmatched_mappings(spec: &LayerSpec, columns: &[String], file_label: &str) ->
         .keys()
         .filter(|source| !columns.iter().any(|c| c == *source))
         .map(|source| format!("mapped source field {source:?} does not occur in {file_label}"))
+        .collect()
+}
+
+/// Fields `personal = [...]` names that the layer does not have: a misspelt name would
+/// leave the field it meant unmasked, so it is said.
+fn unmatched_personal(spec: &LayerSpec, fields: &[Field], file_label: &str) -> Vec<String> {
+    spec.personal
+        .iter()
+        .filter(|name| {
+            let canonical = spec.rename.get(*name).map_or(name.as_str(), String::as_str);
+            !fields
+                .iter()
+                .any(|f| f.name == **name || f.name == canonical)
+        })
+        .map(|name| {
+            format!(
+                "personal field {name:?} does not occur in {file_label}: nothing is masked for it"
+            )
+        })
         .collect()
 }
 

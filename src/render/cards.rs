@@ -13,7 +13,7 @@ use crate::analysis::Impact;
 use crate::analysis::cards::{Team, Unplaced, VillageCard};
 use crate::analysis::evacuation::{Assignment, EvacuationPlan, Routing, ShelterLoad, Unassigned};
 use crate::analysis::hazards::Contact;
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, Disclosure};
 use askama::Template;
 
 /// What a printed page says where a count has no data.
@@ -217,6 +217,22 @@ impl<'a> From<VillageCard<'a>> for CardView<'a> {
     }
 }
 
+impl CardView<'_> {
+    /// The card with its contacts (duty officers, rescue teams) as `disclosure` shows
+    /// them.
+    fn shown(mut self, disclosure: Disclosure) -> Self {
+        let show = |c: &mut Option<Contact>| *c = c.as_ref().map(|c| c.shown(disclosure));
+        show(&mut self.village_duty);
+        show(&mut self.township_duty);
+        for line in &mut self.unplaced {
+            if let Some(team) = &mut line.team {
+                team.contact = team.contact.shown(disclosure);
+            }
+        }
+        self
+    }
+}
+
 #[derive(Template)]
 #[template(path = "village_cards.html")]
 struct VillagePage<'a> {
@@ -242,10 +258,14 @@ pub fn village_cards(
     impact: &Impact,
     plan: &EvacuationPlan,
     only: Option<&str>,
+    disclosure: Disclosure,
 ) -> Result<String, askama::Error> {
     let cards = crate::analysis::cards::village_cards(atlas, impact, plan, only);
     VillagePage {
-        cards: cards.into_iter().map(CardView::from).collect(),
+        cards: cards
+            .into_iter()
+            .map(|card| CardView::from(card).shown(disclosure))
+            .collect(),
         routing: routing_words(plan.routing),
         palette: &PALETTE,
         red: RED,

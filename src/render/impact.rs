@@ -46,7 +46,7 @@ pub fn geojson(impact: &Impact, atlas: &Atlas) -> Value {
 
 /// One row per admin unit at the report's grouping level. A count with no data is an
 /// empty cell.
-pub fn csv_by_admin(impact: &Impact) -> String {
+pub fn csv_by_admin(report: &ImpactReport) -> String {
     let mut sheet = Sheet::new(&[
         "code",
         "name",
@@ -62,7 +62,7 @@ pub fn csv_by_admin(impact: &Impact) -> String {
     ]);
     let count = |x: f64| Cell::number(format!("{x:.1}"));
     let known = |x: Option<f64>| x.map_or_else(Cell::empty, count);
-    for a in &impact.report.by_admin {
+    for a in &report.by_admin {
         let contact = a.contacts.first();
         sheet.row([
             Cell::text(&a.code),
@@ -111,10 +111,10 @@ impl ReportPage<'_> {
 }
 
 /// The printable page of an impact report.
-pub fn html(impact: &Impact, atlas_name: &str) -> Result<String, askama::Error> {
+pub fn html(report: &ImpactReport, atlas_name: &str) -> Result<String, askama::Error> {
     ReportPage {
         atlas_name,
-        report: &impact.report,
+        report,
         palette: &PALETTE,
         rule: RED,
     }

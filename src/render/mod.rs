@@ -29,7 +29,7 @@ pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
 
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, Disclosure};
 use serde_json::Value;
 
 /// What shape an answer takes.
@@ -84,12 +84,20 @@ impl From<askama::Error> for RenderError {
 
 /// The impact report as `format`: the report itself, its hazard areas and affected
 /// units as GeoJSON, one CSV row per admin unit, or the printable page.
-pub fn impact(impact: &Impact, atlas: &Atlas, format: Format) -> Result<Output, RenderError> {
+/// Personal data is shown as `disclosure` says, in every format.
+pub fn impact(
+    impact: &Impact,
+    atlas: &Atlas,
+    format: Format,
+    disclosure: Disclosure,
+) -> Result<Output, RenderError> {
+    let report = impact.report.shown(disclosure);
     Ok(match format {
-        Format::Json => Output::Json(serde_json::to_value(&impact.report)?),
+        Format::Json => Output::Json(serde_json::to_value(&*report)?),
+        // Hazard areas and units only: no contact is drawn on the map.
         Format::GeoJson => Output::Json(impact::geojson(impact, atlas)),
-        Format::Csv => Output::Csv(impact::csv_by_admin(impact)),
-        Format::Html => Output::Html(impact::html(impact, &atlas.name)?),
+        Format::Csv => Output::Csv(impact::csv_by_admin(&report)),
+        Format::Html => Output::Html(impact::html(&report, &atlas.name)?),
     })
 }
 
@@ -101,11 +109,13 @@ pub fn plan(
     impact: &Impact,
     atlas: &Atlas,
     format: Format,
+    disclosure: Disclosure,
 ) -> Result<Output, RenderError> {
     Ok(match format {
+        // A plan names units and shelters, never people: only its cards carry contacts.
         Format::Json => Output::Json(serde_json::to_value(plan)?),
         Format::GeoJson => Output::Json(plan::geojson(plan)),
         Format::Csv => Output::Csv(plan::csv(plan)),
-        Format::Html => Output::Html(village_cards(atlas, impact, plan, None)?),
+        Format::Html => Output::Html(village_cards(atlas, impact, plan, None, disclosure)?),
     })
 }

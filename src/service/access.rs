@@ -82,6 +82,16 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// How personal data reads for them: in full for planners and above, who make
+    /// the calls; masked for viewers.
+    pub fn disclosure(&self) -> crate::atlas::Disclosure {
+        if self.role >= Role::Planner {
+            crate::atlas::Disclosure::Full
+        } else {
+            crate::atlas::Disclosure::Masked
+        }
+    }
+
     /// The developer on a loopback server without users.
     pub fn local() -> Identity {
         Identity {

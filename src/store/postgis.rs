@@ -147,6 +147,7 @@ pub async fn load(pool: &PgPool, mut progress: impl FnMut(Progress<'_>)) -> anyh
             lon: None,
             lat: None,
             delimiter: b',',
+            personal: Default::default(),
         };
         // Room for the estimate, and a little over, so the buffer is not copied as it grows.
         let room = (expected as usize).saturating_add(expected as usize / 50);

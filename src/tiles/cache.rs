@@ -71,6 +71,8 @@ pub struct TileKey {
     pub x: u32,
     /// Row, from the north.
     pub y: u32,
+    /// How personal fields are drawn: a masked tile and a full one are different tiles.
+    pub disclosure: crate::atlas::Disclosure,
 }
 
 #[derive(Clone)]
@@ -140,6 +142,7 @@ mod tests {
             z: 10,
             x,
             y: 0,
+            disclosure: crate::atlas::Disclosure::Full,
         }
     }
 

@@ -266,10 +266,7 @@ mod tests {
 
     #[test]
     fn equal_values_share_one_table_entry() {
-        let fields = vec![Field {
-            name: "severity".into(),
-            ty: crate::atlas::FieldType::Integer,
-        }];
+        let fields = vec![Field::new("severity", crate::atlas::FieldType::Integer)];
         let mut b = TileLayerBuilder::new("l", 4096);
         for id in 0..3 {
             b.add(

@@ -10,9 +10,10 @@
 use super::clip::{ClipRect, clip_line, clip_ring};
 use super::coord::TileCoord;
 use super::mvt::{TileGeometry, TileLayerBuilder, ring_area2};
-use crate::atlas::Layer;
+use crate::atlas::{Disclosure, Layer, Value};
 use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Rect, Simplify};
 use geozero::mvt::{Message, Tile};
+use std::borrow::Cow;
 
 /// Tile parameters. Defaults: extent 4096, buffer 64 units, simplification 1 unit below
 /// `full_detail_zoom` and none from it on.
@@ -61,26 +62,28 @@ fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
         && outer.max().y >= inner.max().y
 }
 
-/// Encodes the tile; `None` when no layer has a feature there (HTTP 204).
-pub fn render_tile(layers: &[&Layer], coord: TileCoord, opts: &TileOptions) -> Option<Vec<u8>> {
+/// Encodes the tile, personal fields as `disclosure` shows them; `None` when no layer
+/// has a feature there (HTTP 204).
+pub fn render_tile(
+    layers: &[&Layer],
+    coord: TileCoord,
+    opts: &TileOptions,
+    disclosure: Disclosure,
+) -> Option<Vec<u8>> {
     let mut tile = Tile::default();
     for layer in layers {
         let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
         for fid in features_in_tile(layer, coord, opts) {
             let feature = &layer.features()[fid as usize];
             let geometry = to_tile_geometry(&feature.geometry, coord, opts);
-            builder.add(
-                u64::from(fid),
-                &geometry,
-                layer.schema.fields(),
-                &feature.attrs,
-            );
+            let attrs = shown(layer, &feature.attrs, disclosure);
+            builder.add(u64::from(fid), &geometry, layer.schema.fields(), &attrs);
         }
         if !builder.is_empty() {
             tile.layers.push(builder.finish());
         }
         if layer.has_label_points() {
-            let labels = label_layer(layer, coord, opts);
+            let labels = label_layer(layer, coord, opts, disclosure);
             if !labels.is_empty() {
                 tile.layers.push(labels.finish());
             }
@@ -101,7 +104,12 @@ pub fn label_layer_name(layer: &Layer) -> String {
 
 /// Label anchors of the features whose anchor lies in the buffered tile; MapLibre
 /// drops the duplicate a neighbouring tile's buffer may carry.
-fn label_layer(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> TileLayerBuilder {
+fn label_layer(
+    layer: &Layer,
+    coord: TileCoord,
+    opts: &TileOptions,
+    disclosure: Disclosure,
+) -> TileLayerBuilder {
     let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
     let mut builder = TileLayerBuilder::new(&label_layer_name(layer), opts.extent);
     for fid in layer.candidates_in(bounds) {
@@ -113,11 +121,27 @@ fn label_layer(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> TileLayer
         {
             let [x, y] = coord.project(opts.extent, p.x(), p.y());
             let point = TileGeometry::Points(vec![[x.round() as i32, y.round() as i32]]);
-            let attrs = &layer.features()[fid as usize].attrs;
-            builder.add(u64::from(fid), &point, layer.schema.fields(), attrs);
+            let attrs = shown(layer, &layer.features()[fid as usize].attrs, disclosure);
+            builder.add(u64::from(fid), &point, layer.schema.fields(), &attrs);
         }
     }
     builder
+}
+
+/// A feature's attributes with its layer's personal fields as `disclosure` shows them
+/// (borrowed when nothing is hidden).
+fn shown<'a>(layer: &Layer, attrs: &'a [Value], disclosure: Disclosure) -> Cow<'a, [Value]> {
+    let fields = layer.schema.fields();
+    if !fields.iter().any(|f| disclosure.hides(f)) {
+        return Cow::Borrowed(attrs);
+    }
+    Cow::Owned(
+        fields
+            .iter()
+            .zip(attrs)
+            .map(|(f, v)| disclosure.value(f, v).into_owned())
+            .collect(),
+    )
 }
 
 struct Projector {
