@@ -3,16 +3,18 @@
 
 use super::{ApiError, ApiJson, AppState, blocking};
 use crate::analysis::coverage::Coverage;
+use crate::service::access::Identity;
 use crate::service::analyses;
 use crate::service::requests::CoverageBody;
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 
 pub async fn coverage_handler(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     ApiJson(body): ApiJson<CoverageBody>,
 ) -> Result<Json<Coverage>, ApiError> {
-    let atlas = state.snapshot();
+    let atlas = state.snapshot_for(&who).await?;
     let coverage = blocking(move || analyses::coverage(&atlas, atlas.road_graph(), &body)).await?;
     Ok(Json(coverage))
 }

@@ -24,9 +24,7 @@ pub async fn insert(
     Extension(who): Extension<Identity>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<EditRecord>), ApiError> {
-    let record = state
-        .edit(&layer, Request::Insert { body }, &who.name)
-        .await?;
+    let record = state.edit(&layer, Request::Insert { body }, &who).await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
 
@@ -38,7 +36,7 @@ pub async fn patch(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<EditRecord>, ApiError> {
     let record = state
-        .edit(&layer, Request::Patch { id, body }, &who.name)
+        .edit(&layer, Request::Patch { id, body }, &who)
         .await?;
     Ok(Json(record))
 }
@@ -49,9 +47,7 @@ pub async fn delete(
     Path((layer, id)): Path<(String, String)>,
     Extension(who): Extension<Identity>,
 ) -> Result<Json<EditRecord>, ApiError> {
-    let record = state
-        .edit(&layer, Request::Delete { id }, &who.name)
-        .await?;
+    let record = state.edit(&layer, Request::Delete { id }, &who).await?;
     Ok(Json(record))
 }
 

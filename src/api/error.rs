@@ -108,6 +108,7 @@ impl From<crate::edits::EditError> for ApiError {
 /// | a role below the route's | 403 |
 /// | an edit on a server that takes none | 405 |
 /// | an insert of an id that exists | 409 |
+/// | an edit outside the user's jurisdiction | 403 |
 /// | the data cannot answer (coverage without roads) | 422 |
 /// | the store cannot make an edit durable now | 503 |
 /// | anything else | 500 |
@@ -125,6 +126,7 @@ impl From<crate::service::ServiceError> for ApiError {
             },
             S::NotFound(m) => ApiError::NotFound(m),
             S::NotAllowed(m) => ApiError::MethodNotAllowed(m),
+            S::Forbidden(m) => ApiError::Forbidden(m),
             S::Unprocessable(m) => ApiError::Unprocessable(m),
             S::Unavailable(m) => ApiError::Unavailable(m),
             S::Internal(cause) => ApiError::Internal(cause),

@@ -22,7 +22,7 @@ pub async fn evacuation(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
-    let (impact, plan, atlas) = run_blocking(&state, body).await?;
+    let (impact, plan, atlas) = run_blocking(&state, &who, body).await?;
     Ok(respond(render::plan(
         &plan,
         &impact,
@@ -35,9 +35,10 @@ pub async fn evacuation(
 /// Runs an evacuation request off the async threads.
 async fn run_blocking(
     state: &AppState,
+    who: &Identity,
     body: Value,
 ) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.snapshot();
+    let snapshot = state.snapshot_for(who).await?;
     super::blocking(move || {
         let (impact, plan) = evacuate(&snapshot, snapshot.road_graph(), body)?;
         Ok((impact, plan, snapshot))
@@ -63,7 +64,7 @@ pub async fn cards(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let body = super::json_param(q.request, "request")?;
-    let (impact, plan, atlas) = run_blocking(&state, body).await?;
+    let (impact, plan, atlas) = run_blocking(&state, &who, body).await?;
     let html = match q.kind.as_deref() {
         None | Some("village") => {
             render::village_cards(&atlas, &impact, &plan, q.unit.as_deref(), who.disclosure())

@@ -93,7 +93,7 @@ pub async fn list(
     query: Result<Query<FeatureQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let atlas = state.snapshot();
+    let atlas = state.snapshot_for(&who).await?;
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let limit = parse_count("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX)?;
@@ -155,7 +155,7 @@ pub async fn one(
     Extension(who): Extension<Identity>,
     Path((id, feature)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let atlas = state.snapshot();
+    let atlas = state.snapshot_for(&who).await?;
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     layer
         .feature_by_id(&feature)
@@ -173,7 +173,7 @@ pub async fn at_fid(
     Extension(who): Extension<Identity>,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let atlas = state.snapshot();
+    let atlas = state.snapshot_for(&who).await?;
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let n: u32 = fid.parse().map_err(|_| {
         ApiError::bad_request(format!(

@@ -53,14 +53,26 @@ pub fn respond(output: Output) -> Response {
 /// Returns the atlas snapshot it ran on: whatever uses the result's fids must use it.
 async fn run(
     state: &AppState,
+    who: &Identity,
     scenario: Value,
 ) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.snapshot();
+    let snapshot = state.snapshot_for(who).await?;
     super::blocking(move || {
         let (_, impact) = crate::service::analyses::impact(&snapshot, &scenario)?;
         Ok((impact, snapshot))
     })
     .await
+}
+
+/// A jurisdiction as the last part of a scenario's key: `all`, or a hash of its codes.
+pub fn scope_tag(scope: &[String]) -> String {
+    use std::hash::{Hash, Hasher};
+    if scope.is_empty() {
+        return "all".into();
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    scope.hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 /// A key for a scenario: a hash of its JSON text (object keys are sorted by
@@ -82,10 +94,12 @@ pub async fn impact(
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
     let key = scenario_key(&scenario);
-    let (impact, atlas) = run(&state, scenario).await?;
+    let (impact, atlas) = run(&state, &who, scenario).await?;
     let layers = crate::analysis::layers::impact_layers(&impact, &atlas);
-    // The generation keeps a scenario analysed before an edit apart from one after.
-    let key = state.remember_scenario(format!("{key}-{}", atlas.generation), layers);
+    // The generation keeps a scenario analysed before an edit apart from one after;
+    // the scope, one analysed in one jurisdiction from the same in another.
+    let key = format!("{key}-{}-{}", atlas.generation, scope_tag(&who.scope));
+    let key = state.remember_scenario(key, layers);
     let mut output = render::impact(&impact, &atlas, format, who.disclosure())?;
     if let (Format::Json, Output::Json(report)) = (format, &mut output) {
         report["scenario_key"] = Value::String(key.clone());
@@ -112,7 +126,7 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let scenario = super::json_param(q.scenario, "scenario")?;
-    let (impact, atlas) = run(&state, scenario).await?;
+    let (impact, atlas) = run(&state, &who, scenario).await?;
     Ok(respond(render::impact(
         &impact,
         &atlas,

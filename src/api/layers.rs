@@ -1,9 +1,10 @@
 //! Catalogue endpoints: health, the layer list, the load report, TileJSON.
 
 use super::{ApiError, AppState, web::base_url};
-use axum::Json;
+use crate::service::access::Identity;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
@@ -22,8 +23,11 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/layers`: every layer with counts, bbox and fields; failed layers listed too.
-pub async fn catalogue(State(state): State<AppState>) -> Json<Value> {
-    let atlas = state.snapshot();
+pub async fn catalogue(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+) -> Result<Json<Value>, ApiError> {
+    let atlas = state.snapshot_for(&who).await?;
     let mut layers: Vec<Value> = atlas
         .layers()
         .iter()
@@ -45,12 +49,12 @@ pub async fn catalogue(State(state): State<AppState>) -> Json<Value> {
     layers.extend(state.report().failed().map(|r| {
         json!({"id": r.layer, "file": r.file, "count": 0, "rejected": 0, "status": "failed", "error": r.error})
     }));
-    Json(json!({
+    Ok(Json(json!({
         "name": atlas.name,
         "attribution": atlas.attribution,
         "bbox": atlas.bbox(),
         "layers": layers,
-    }))
+    })))
 }
 
 /// `GET /api/report`: the full validation report (every refused feature and why).
@@ -61,10 +65,11 @@ pub async fn report(State(state): State<AppState>) -> Json<Value> {
 /// `GET /api/layers/{id}`: TileJSON 3.0.0 for one layer.
 pub async fn tilejson(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let atlas = state.snapshot();
+    let atlas = state.snapshot_for(&who).await?;
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let base = base_url(&headers, &state);
     let fields: serde_json::Map<String, Value> = layer

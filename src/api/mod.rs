@@ -22,6 +22,8 @@ pub use extract::ApiJson;
 use crate::atlas::Atlas;
 use crate::import::LoadReport;
 use crate::service::Service;
+use crate::service::access::Identity;
+use crate::service::state::View;
 use crate::service::store::Edit;
 use crate::tiles::{TileCache, TileOptions};
 use axum::Router;
@@ -143,17 +145,37 @@ impl AppState {
         self.inner.service.snapshot()
     }
 
-    /// Checks an edit, logs it durably, then installs the edited atlas.
+    /// What `who` may see of the current atlas: all of it, or their scope's view
+    /// (cut off the async threads the first time after an edit).
+    pub async fn view(&self, who: &Identity) -> Result<Arc<View>, ApiError> {
+        if let Some(ready) = self.inner.service.ready_view(&who.scope) {
+            return Ok(ready);
+        }
+        let service = self.inner.service.clone();
+        let scope = who.scope.clone();
+        blocking(move || Ok(service.view(&scope))).await
+    }
+
+    /// The snapshot `who` reads: [`AppState::view`]'s.
+    pub async fn snapshot_for(&self, who: &Identity) -> Result<Arc<Snapshot>, ApiError> {
+        Ok(self.view(who).await?.snapshot.clone())
+    }
+
+    /// Checks an edit (against `who`'s jurisdiction too), logs it durably, then
+    /// installs the edited atlas.
     pub async fn edit(
         &self,
         layer: &str,
         request: crate::edits::Request,
-        who: &str,
+        who: &Identity,
     ) -> Result<crate::edits::EditRecord, ApiError> {
+        let view = self.view(who).await?;
+        view.jurisdiction
+            .check_edit(&self.snapshot(), layer, &request)?;
         let edit = Edit {
             layer: layer.to_string(),
             request,
-            who: who.to_string(),
+            who: who.name.clone(),
         };
         Ok(self.inner.service.edit(edit).await?)
     }

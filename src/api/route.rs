@@ -1,16 +1,18 @@
 //! `POST /api/route`: one road route between two points (see `analysis::route`).
 
 use super::{ApiError, ApiJson, AppState, blocking};
+use crate::service::access::Identity;
 use crate::service::analyses;
 use crate::service::requests::RouteBody;
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 
 pub async fn route_handler(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     ApiJson(body): ApiJson<RouteBody>,
 ) -> Result<Json<crate::analysis::route::Route>, ApiError> {
-    let snapshot = state.snapshot();
+    let snapshot = state.snapshot_for(&who).await?;
     let route = blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body)).await?;
     Ok(Json(route))
 }

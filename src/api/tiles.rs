@@ -72,7 +72,7 @@ pub async fn tile(
         }
     }
     // Resolve every id before any work, so an unknown layer is a 404 and nothing else.
-    let atlas = state.snapshot();
+    let atlas = state.snapshot_for(&who).await?;
     for id in &names {
         atlas.layer(id).ok_or_else(|| unknown_layer(id))?;
     }
@@ -83,6 +83,7 @@ pub async fn tile(
         x: coord.x(),
         y: coord.y(),
         disclosure: who.disclosure(),
+        scope: who.scope.join(",").into(),
     };
     let options = *state.tile_options();
     let body = render_cached(&state, key, move |key| {
@@ -101,15 +102,21 @@ pub async fn tile(
 /// for a key that `POST /api/impact` returned.
 pub async fn impact_tile(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     Path((scenario, z, x, y)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &y)?;
-    let layers = state.scenario_layers(&scenario).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no scenario {scenario:?}: it expired or never ran; POST it to /api/impact again"
-        ))
-    })?;
+    // A scenario analysed in another scope is not this user's to see.
+    let ours = scenario.ends_with(&format!("-{}", super::impact::scope_tag(&who.scope)));
+    let layers = state
+        .scenario_layers(&scenario)
+        .filter(|_| ours)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no scenario {scenario:?}: it expired or never ran; POST it to /api/impact again"
+            ))
+        })?;
     let key = TileKey {
         generation: 0,
         layers: format!("impact:{scenario}").into(),
@@ -118,6 +125,7 @@ pub async fn impact_tile(
         y: coord.y(),
         // A scenario's layers hold no personal field.
         disclosure: Disclosure::Full,
+        scope: "".into(),
     };
     let options = *state.tile_options();
     let body = render_cached(&state, key, move |key| {

@@ -1,10 +1,11 @@
 //! The web map: embedded static files from `web/`, and the generated `/style.json`.
 
 use super::{ApiError, AppState};
-use axum::Json;
+use crate::service::access::Identity;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use rust_embed::RustEmbed;
 
 /// Everything under `web/`, compiled into the binary so the map works with no network.
@@ -28,11 +29,16 @@ pub fn base_url(headers: &HeaderMap, state: &AppState) -> String {
     format!("http://{host}")
 }
 
-pub async fn style(State(state): State<AppState>, headers: HeaderMap) -> Json<serde_json::Value> {
-    Json(crate::style::style(
-        &state.snapshot(),
+pub async fn style(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let atlas = state.snapshot_for(&who).await?;
+    Ok(Json(crate::style::style(
+        &atlas,
         &base_url(&headers, &state),
-    ))
+    )))
 }
 
 /// `GET /api/palette`: the warning colours and their labels, which the page reads

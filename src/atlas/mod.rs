@@ -476,6 +476,18 @@ impl Atlas {
         next
     }
 
+    /// A copy of the atlas with each layer replaced by `f` of it (ids and order kept;
+    /// a layer `f` returns as it is stays shared).
+    pub fn map_layers(&self, f: impl Fn(&std::sync::Arc<Layer>) -> std::sync::Arc<Layer>) -> Atlas {
+        let mut next = self.clone();
+        for layer in &mut next.layers {
+            let mapped = f(layer);
+            debug_assert_eq!(mapped.id, layer.id, "a mapped layer keeps its id");
+            *layer = mapped;
+        }
+        next
+    }
+
     /// The layer `id`; None for an unknown or invalid id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
         LayerId::parse(id)

@@ -59,6 +59,9 @@ pub enum ServiceError {
     /// A resource named in the path does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// Outside what the user may touch (an edit outside their jurisdiction).
+    #[error("{0}")]
+    Forbidden(String),
     /// The server is not set up to do this (edits on a server without a store).
     #[error("{0}")]
     NotAllowed(String),

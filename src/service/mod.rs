@@ -4,6 +4,7 @@
 //! - [`access`]: identities, roles and API tokens (who may do what);
 //! - [`state`]: [`Service`], the current atlas, its store and health, and start-up;
 //! - [`snapshot`]: versions of the atlas that requests read whole;
+//! - [`scope`]: jurisdiction, the part of a snapshot a user's admin codes let them see;
 //! - [`store`]: the system of record as one trait (data folder, PostGIS, none), with
 //!   edits and the audit trail, and the one place work blocks;
 //! - [`requests`]: typed requests checked against one set of bounds;
@@ -18,6 +19,7 @@ pub mod access;
 pub mod analyses;
 pub mod error;
 pub mod requests;
+pub mod scope;
 pub mod snapshot;
 pub mod state;
 pub mod store;

@@ -36,6 +36,17 @@ impl Snapshot {
         }
     }
 
+    /// `atlas`, a view of this snapshot's (see [`crate::service::scope`]), as a
+    /// snapshot of the same generation. Its road graph is this one's: a view keeps the
+    /// road layers whole.
+    pub fn view(&self, atlas: Atlas) -> Snapshot {
+        Snapshot {
+            atlas,
+            generation: self.generation,
+            road_graph: self.road_graph.clone(),
+        }
+    }
+
     /// The road graph (built on first use; `serve` builds it at start-up), or why
     /// there is none.
     pub fn road_graph(&self) -> Result<&RoadGraph, &GraphError> {

@@ -4,12 +4,14 @@
 //! way.
 
 use super::ServiceError;
+use super::scope::Jurisdiction;
 use super::snapshot::{Snapshot, Snapshots};
 use super::store::folder::FolderStore;
 use super::store::{Edit, MemoryStore, Store};
 use crate::atlas::Atlas;
 use crate::edits::EditRecord;
 use crate::import::LoadReport;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +22,16 @@ pub struct Service {
     report: LoadReport,
     /// Why the store is unreachable, while it is (the server keeps serving from memory).
     store_problem: Mutex<Option<String>>,
+    /// The latest view of each scope asked for (one per scope: a users file names few).
+    views: Mutex<HashMap<Vec<String>, Arc<View>>>,
+}
+
+/// What a user's scope sees of one snapshot (see [`super::scope`]).
+pub struct View {
+    /// The snapshot cut down to the scope (the snapshot itself for everything).
+    pub snapshot: Arc<Snapshot>,
+    /// The scope resolved against that snapshot.
+    pub jurisdiction: Arc<Jurisdiction>,
 }
 
 impl Service {
@@ -30,6 +42,7 @@ impl Service {
             store,
             report,
             store_problem: Mutex::new(None),
+            views: Mutex::default(),
         }
     }
 
@@ -74,6 +87,51 @@ impl Service {
     /// The current atlas. Take it once per request: an edit may install a new one.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshots.current()
+    }
+
+    /// What `scope` sees of the current snapshot, if it is ready: everything, or a
+    /// view already cut for this generation. None when [`Service::view`] must cut it.
+    pub fn ready_view(&self, scope: &[String]) -> Option<Arc<View>> {
+        let current = self.snapshot();
+        if scope.is_empty() {
+            return Some(Arc::new(View {
+                snapshot: current,
+                jurisdiction: Arc::default(),
+            }));
+        }
+        let views = self.views.lock().unwrap_or_else(|e| e.into_inner());
+        views
+            .get(scope)
+            .filter(|v| v.snapshot.generation == current.generation)
+            .cloned()
+    }
+
+    /// What `scope` sees of the current snapshot, cut now if it is not ready (this
+    /// copies the scope's features: call it off the async threads).
+    pub fn view(&self, scope: &[String]) -> Arc<View> {
+        if let Some(ready) = self.ready_view(scope) {
+            return ready;
+        }
+        let current = self.snapshot();
+        let started = std::time::Instant::now();
+        let jurisdiction = Jurisdiction::resolve(&current, scope);
+        let atlas = jurisdiction.view(&current);
+        if jurisdiction.is_empty() {
+            tracing::warn!(
+                ?scope,
+                "a scope names no admin unit of the atlas: it sees no census data"
+            );
+        }
+        tracing::debug!(?scope, features = atlas.feature_count(), elapsed = ?started.elapsed(), "scope view cut");
+        let view = Arc::new(View {
+            snapshot: Arc::new(current.view(atlas)),
+            jurisdiction: Arc::new(jurisdiction),
+        });
+        self.views
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(scope.to_vec(), view.clone());
+        view
     }
 
     /// Checks an edit, makes it durable and applies it (see [`Store::edit`]).

@@ -73,6 +73,9 @@ pub struct TileKey {
     pub y: u32,
     /// How personal fields are drawn: a masked tile and a full one are different tiles.
     pub disclosure: crate::atlas::Disclosure,
+    /// The jurisdiction it was cut for (its admin codes joined; empty: everything), so
+    /// no tile is served across scopes.
+    pub scope: Arc<str>,
 }
 
 #[derive(Clone)]
@@ -81,7 +84,7 @@ struct ByteWeighter;
 impl Weighter<TileKey, Arc<TileBody>> for ByteWeighter {
     fn weight(&self, key: &TileKey, body: &Arc<TileBody>) -> u64 {
         // Count the key and bookkeeping too, so empty tiles are not free.
-        (body.raw.len() + body.gzip.len() + key.layers.len() + 96) as u64
+        (body.raw.len() + body.gzip.len() + key.layers.len() + key.scope.len() + 96) as u64
     }
 }
 
@@ -143,6 +146,7 @@ mod tests {
             x,
             y: 0,
             disclosure: crate::atlas::Disclosure::Full,
+            scope: "".into(),
         }
     }
 
