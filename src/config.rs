@@ -91,6 +91,12 @@ pub enum UsersAction {
         /// The user.
         name: String,
     },
+    /// Set a user's password for signing in on the web page (asked for without echo on
+    /// a terminal; read from the first line of standard input otherwise).
+    Password {
+        /// The user.
+        name: String,
+    },
 }
 
 /// `riskatlas impact` and `riskatlas evacuate`: a scenario against a data folder.
@@ -209,6 +215,10 @@ pub struct ServeArgs {
     /// e.g. riskatlas.bureau.local:8080). Other Host headers get 421.
     #[arg(long = "host", env = "RISKATLAS_HOSTS", value_delimiter = ',')]
     pub hosts: Vec<String>,
+    /// How long a sign-in on the web page lasts, in hours (a duty shift).
+    #[arg(long, env = "RISKATLAS_SESSION_HOURS", default_value_t = crate::service::access::session::DEFAULT_SESSION_HOURS,
+          value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub session_hours: u64,
 }
 
 /// `riskatlas demo`: where to write the county, and which one.

@@ -428,7 +428,8 @@ fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Ac
         .map(str::parse)
         .transpose()
         .map_err(|e: String| anyhow::anyhow!("--anonymous: {e}"))?;
-    Ok(Access::for_server(&path, args.bind, anonymous)?)
+    let sessions = std::time::Duration::from_secs(args.session_hours * 3600);
+    Ok(Access::for_server(&path, args.bind, anonymous, sessions)?)
 }
 
 /// `riskatlas users`: add, list, token, revoke.
@@ -476,6 +477,21 @@ fn users(args: riskatlas::config::UsersArgs) -> anyhow::Result<ExitCode> {
         UsersAction::Revoke { name } => {
             admin::revoke(&path, &name)?;
             eprintln!("revoked {name}; restart the server for it to take effect");
+        }
+        UsersAction::Password { name } => {
+            use std::io::IsTerminal;
+            let password = if std::io::stdin().is_terminal() {
+                let first = rpassword::prompt_password(format!("password for {name}: "))?;
+                let again = rpassword::prompt_password("again: ")?;
+                anyhow::ensure!(first == again, "the two passwords differ; nothing changed");
+                first
+            } else {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            };
+            admin::password(&path, &name, &password)?;
+            eprintln!("{name} can sign in on the web page with this password");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -48,10 +48,7 @@ fn app_on(dir: &Path) -> axum::Router {
     router(AppState::serving(
         std::sync::Arc::new(service),
         riskatlas::api::HttpOptions {
-            access: Access::Users {
-                users,
-                anonymous: None,
-            },
+            access: Access::users(users, None),
             ..riskatlas::api::HttpOptions::default()
         },
     ))

@@ -139,10 +139,7 @@ fn app() -> (tempfile::TempDir, axum::Router) {
     let service = Service::open_folder(dir.path()).unwrap();
     let users = Users::read(&users().0.path().join(USERS_FILE)).unwrap();
     let options = HttpOptions {
-        access: Access::Users {
-            users,
-            anonymous: None,
-        },
+        access: Access::users(users, None),
         ..HttpOptions::default()
     };
     (dir, router(AppState::serving(Arc::new(service), options)))

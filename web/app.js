@@ -15,6 +15,8 @@ import * as maplibregl from "/vendor/maplibre-gl.mjs";
 import { $, el, getJSON, SEVERITY } from "/dom.js";
 import { initImpactPanel, isDrawing } from "/impact.js";
 import { evacuationFeaturesAt, evacuationPopup, initEvacuationPanel } from "/evacuation.js";
+import { shelterForm } from "/edit.js";
+import { mayAct, signIn } from "/session.js";
 
 // Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
 const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
@@ -169,6 +171,9 @@ function showFeature(popup, ctx, hits, index) {
     const merged = { ...feature.properties, ...full.properties };
     tableHolder.replaceChildren(attributeTable(merged));
     content.querySelector(".feature-name").textContent = featureTitle(merged, `#${feature.id}`);
+    if (ctx.layerKinds.get(layerId) === "shelter" && mayAct("editor")) {
+      content.append(shelterForm(layerId, full, () => ctx.redraw()));
+    }
     content.classList.add("enriched");
   }).catch((error) => console.warn(`feature details unavailable: ${error.message}`));
 }
@@ -227,6 +232,12 @@ function mapPadding() {
 }
 
 async function main() {
+  try {
+    await signIn();
+  } catch (error) {
+    setStatus(`Could not sign in: ${error.message}`, true);
+    throw error;
+  }
   let catalogue;
   try {
     catalogue = await getJSON("/api/layers");
@@ -258,7 +269,16 @@ async function main() {
     setStatus(`Map error: ${message}`, true);
   });
 
-  const ctx = { layerNames: new Map(catalogue.layers.map((l) => [l.id, l.name || l.id])) };
+  const ctx = {
+    layerNames: new Map(catalogue.layers.map((l) => [l.id, l.name || l.id])),
+    layerKinds: new Map(catalogue.layers.map((l) => [l.id, l.kind])),
+    // After an edit: the atlas's tiles again (the server's cache has moved on).
+    redraw: () => {
+      for (const [id, source] of Object.entries(map.getStyle().sources)) {
+        if (source.tiles) map.getSource(id).setTiles(source.tiles);
+      }
+    },
+  };
   signalFirstRender(map);
   map.once("load", () => {
     const groups = styleLayersByAtlasLayer(map);

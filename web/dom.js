@@ -49,6 +49,32 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// The signed-in session's CSRF token (see session.js): every request that changes
+// anything sends it, since the session cookie alone proves nothing for those.
+let csrfToken = null;
+
+/** Remembers the session's CSRF token for the requests below. */
+export function setCsrf(token) {
+  csrfToken = token || null;
+}
+
+function jsonHeaders() {
+  const headers = { "content-type": "application/json" };
+  if (csrfToken) headers["x-csrf-token"] = csrfToken;
+  return headers;
+}
+
+/** Throws with the server's `{"error"}` message when `response` is a 4xx/5xx. */
+async function ensureOk(response) {
+  if (response.ok) return;
+  let message = `HTTP ${response.status}`;
+  try {
+    const answer = await response.json();
+    if (answer && answer.error) message = answer.error;
+  } catch { /* not JSON: keep the status */ }
+  throw new Error(message);
+}
+
 export async function getJSON(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
@@ -66,18 +92,22 @@ export function formatCount(value) {
 export async function postJSON(url, body, asText = false) {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: jsonHeaders(),
     body: JSON.stringify(body),
   });
-  if (!response.ok) {
-    let message = `HTTP ${response.status}`;
-    try {
-      const answer = await response.json();
-      if (answer && answer.error) message = answer.error;
-    } catch { /* not JSON: keep the status */ }
-    throw new Error(message);
-  }
+  await ensureOk(response);
   return asText ? response.text() : response.json();
+}
+
+/** Sends `body` as JSON with `method` (PATCH, DELETE); the parsed JSON answer. */
+export async function sendJSON(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: jsonHeaders(),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await ensureOk(response);
+  return response.status === 204 ? null : response.json();
 }
 
 /** Saves `text` as a file called `name` through the browser's download. */

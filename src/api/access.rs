@@ -15,7 +15,7 @@
 //! data leaves in bulk.
 
 use super::{ApiError, AppState};
-use crate::service::access::{AccessError, Identity, Role};
+use crate::service::access::{AccessError, Identity, Proof, Role, Session, session};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
@@ -36,6 +36,10 @@ pub enum Need {
 pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/api/health", Need::Public),
     ("GET", "/api/palette", Need::Public),
+    // Signing in and out, and asking who one is, prove themselves.
+    ("GET", "/api/session", Need::Public),
+    ("POST", "/api/session", Need::Public),
+    ("DELETE", "/api/session", Need::Public),
     ("GET", "/style.json", Need::Role(Role::Viewer)),
     ("GET", "/api/layers", Need::Role(Role::Viewer)),
     ("GET", "/api/report", Need::Role(Role::Viewer)),
@@ -129,26 +133,69 @@ pub async fn require(
             role
         }),
     };
-    let identity = match (needed, state.access().identify(authorization)) {
-        (None, Ok(who)) => who,
-        (None, Err(_)) => Identity {
-            name: "anonymous".into(),
-            role: Role::Viewer,
-            scope: Vec::new(),
+    let cookie = session_cookie(headers);
+    let proof = match (needed, state.access().identify(authorization, cookie)) {
+        (None, Ok(proof)) => proof,
+        (None, Err(_)) => Proof {
+            identity: Identity {
+                name: "anonymous".into(),
+                role: Role::Viewer,
+                scope: Vec::new(),
+            },
+            session: None,
         },
         (Some(_), Err(e)) => return Err(e.into()),
-        (Some(needed), Ok(who)) if who.role < needed => {
+        (Some(needed), Ok(proof)) if proof.identity.role < needed => {
             return Err(AccessError::Forbidden {
-                name: who.name,
-                role: who.role,
+                name: proof.identity.name,
+                role: proof.identity.role,
                 needed,
             }
             .into());
         }
-        (Some(_), Ok(who)) => who,
+        (Some(_), Ok(proof)) => proof,
     };
-    req.extensions_mut().insert(identity);
+    if let Some(session) = &proof.session {
+        check_csrf(req.method(), path, headers, session)?;
+    }
+    req.extensions_mut().insert(proof.identity);
+    req.extensions_mut().insert(proof.session);
     Ok(next.run(req).await)
+}
+
+/// The value of the session cookie, if the request carries one.
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(session::COOKIE)?.strip_prefix('='))
+}
+
+/// A request that changes state on the strength of a session cookie must echo the
+/// session's CSRF token: another site's page can make the browser send the cookie,
+/// but cannot read the token. Signing in again is exempt (it proves itself).
+fn check_csrf(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    session: &Session,
+) -> Result<(), ApiError> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || (*method == Method::POST && path == "/api/session")
+    {
+        return Ok(());
+    }
+    let sent = headers.get(session::CSRF_HEADER).map(|v| v.as_bytes());
+    if sent == Some(session.csrf.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "a signed-in page must send its session's {} header to change anything (reload the page)",
+            session::CSRF_HEADER
+        )))
+    }
 }
 
 /// Whether a query asks an analysis for an export format (anything but JSON).
@@ -199,7 +246,7 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
         match e {
-            AccessError::Unauthenticated | AccessError::BadToken => {
+            AccessError::Unauthenticated | AccessError::BadToken | AccessError::BadSignIn => {
                 ApiError::Unauthorized(e.to_string())
             }
             AccessError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),

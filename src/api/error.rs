@@ -40,6 +40,14 @@ pub enum ApiError {
     /// The request is well formed but the data cannot answer it (no roads).
     #[error("{0}")]
     Unprocessable(String),
+    /// Too many attempts: try again after `retry_after_s` seconds (`Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// What to wait for, in a sentence.
+        message: String,
+        /// Seconds to wait.
+        retry_after_s: u64,
+    },
     /// The server cannot do it now (an edit that could not be made durable).
     #[error("{0}")]
     Unavailable(String),
@@ -74,6 +82,11 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { retry_after_s, .. } => {
+                let body = Json(serde_json::json!({"error": self.to_string()}));
+                let wait = [(axum::http::header::RETRY_AFTER, retry_after_s.to_string())];
+                return (StatusCode::TOO_MANY_REQUESTS, wait, body).into_response();
+            }
             ApiError::Internal(cause) => {
                 tracing::error!("internal error: {cause:#}");
                 StatusCode::INTERNAL_SERVER_ERROR

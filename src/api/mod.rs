@@ -13,6 +13,7 @@ mod features;
 mod impact;
 mod layers;
 mod route;
+mod session;
 mod tiles;
 mod web;
 
@@ -282,6 +283,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/route", post(route::route_handler))
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
+        .route(
+            "/api/session",
+            get(session::current)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require,

@@ -53,7 +53,8 @@ impl Disclosure {
 }
 
 /// Masks a personal value: a phone number (mostly digits) keeps a few of its digits
-/// (see [`mask_number`]); anything else keeps its first and last character.
+/// (the first three and last four of a mobile number, fewer of a shorter one); anything
+/// else keeps its first and last character.
 pub fn mask(text: &str) -> String {
     let digits = text.chars().filter(char::is_ascii_digit).count();
     let chars = text.chars().count();

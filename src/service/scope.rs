@@ -176,7 +176,7 @@ impl Jurisdiction {
         !matches!(kind, Kind::Road | Kind::Basemap)
     }
 
-    /// `atlas` as this scope sees it: every layer that [`Jurisdiction::cuts`] holds only
+    /// `atlas` as this scope sees it: every layer but roads and basemap holds only
     /// its features in scope; the others are shared, not copied.
     pub fn view(&self, atlas: &Atlas) -> Atlas {
         if self.is_everything() {

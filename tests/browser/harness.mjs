@@ -83,9 +83,10 @@ export function freePort() {
   });
 }
 
-/** Starts the server on `port` and waits for a healthy /api/health; its output goes to `log`. */
-export async function startServer(port, log) {
-  const args = ["serve", "--data", "data/demo", "--bind", `127.0.0.1:${port}`];
+/** Starts the server on `port` (on `data`, with `extra` arguments) and waits for a
+ *  healthy /api/health; its output goes to `log`. */
+export async function startServer(port, log, { data = "data/demo", extra = [] } = {}) {
+  const args = ["serve", "--data", data, "--bind", `127.0.0.1:${port}`, ...extra];
   // Only RISKATLAS_TEST_WEB_DIR may swap the page: by default the embedded copy is tested.
   if (WEB_DIR) args.push("--web-dir", WEB_DIR);
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" };

@@ -50,10 +50,7 @@ pub fn app(hosts: Vec<String>) -> (tempfile::TempDir, axum::Router) {
     let state = AppState::serving(
         Arc::new(service),
         HttpOptions {
-            access: Access::Users {
-                users,
-                anonymous: None,
-            },
+            access: Access::users(users, None),
             allowed_hosts: hosts,
             ..HttpOptions::default()
         },
