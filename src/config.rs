@@ -215,6 +215,11 @@ pub struct ServeArgs {
     /// e.g. riskatlas.bureau.local:8080). Other Host headers get 421.
     #[arg(long = "host", env = "RISKATLAS_HOSTS", value_delimiter = ',')]
     pub hosts: Vec<String>,
+    /// Where the access audit is appended (who ran which analysis, who read contacts
+    /// in bulk). Default: access.log in --data for a data folder; none for PostGIS
+    /// (the records still go to the log, target riskatlas::audit).
+    #[arg(long, env = "RISKATLAS_ACCESS_LOG")]
+    pub access_log: Option<PathBuf>,
     /// How long a sign-in on the web page lasts, in hours (a duty shift).
     #[arg(long, env = "RISKATLAS_SESSION_HOURS", default_value_t = crate::service::access::session::DEFAULT_SESSION_HOURS,
           value_parser = clap::value_parser!(u64).range(1..=720))]

@@ -398,6 +398,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             web_dir: args.web_dir.clone(),
             access,
             allowed_hosts: riskatlas::api::access::hosts_for(args.bind, &args.hosts),
+            audit: access_log_for(&args),
         },
     );
     // Build the road graph now rather than on the first evacuation request.
@@ -413,6 +414,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("serving")?;
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })
+}
+
+/// Where the access audit goes: `--access-log`, else the data folder's (not PostGIS's).
+fn access_log_for(args: &ServeArgs) -> riskatlas::service::audit::AccessLog {
+    use riskatlas::service::audit::{ACCESS_LOG, AccessLog};
+    match (&args.access_log, &args.postgis) {
+        (Some(file), _) => AccessLog::to_file(file),
+        (None, None) => AccessLog::to_file(&args.data.join(ACCESS_LOG)),
+        (None, Some(_)) => AccessLog::in_memory(),
+    }
 }
 
 /// Who may do what (see `service::access`): the users file, or open on loopback only.

@@ -236,6 +236,22 @@ pub struct ImpactReport {
 }
 
 impl ImpactReport {
+    /// How many contacts (names with phones) the report gives: its call list, the
+    /// admin units' duty officers and the facilities' contacts.
+    pub fn contact_count(&self) -> usize {
+        self.calls.len()
+            + self
+                .by_admin
+                .iter()
+                .map(|a| a.contacts.len())
+                .sum::<usize>()
+            + self
+                .facilities
+                .iter()
+                .filter(|f| f.contact.is_some())
+                .count()
+    }
+
     /// The report as `disclosure` shows it: with masked contacts (admin units' duty
     /// officers, the call list, facilities' contacts) unless in full.
     pub fn shown(

@@ -71,6 +71,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
         Need::Role(Role::Viewer),
     ),
     ("GET", "/api/edits", Need::Role(Role::Editor)),
+    ("GET", "/api/audit", Need::Role(Role::Admin)),
     ("GET", "/tiles/{ids}/{z}/{x}/{y}", Need::Role(Role::Viewer)),
     (
         "GET",

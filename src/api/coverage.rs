@@ -15,6 +15,11 @@ pub async fn coverage_handler(
     ApiJson(body): ApiJson<CoverageBody>,
 ) -> Result<Json<Coverage>, ApiError> {
     let atlas = state.snapshot_for(&who).await?;
+    let about = format!(
+        "exposure: {}",
+        body.exposure.as_deref().unwrap_or("default")
+    );
+    state.audit(&who, "coverage", crate::render::Format::Json, about, 0);
     let coverage = blocking(move || analyses::coverage(&atlas, atlas.road_graph(), &body)).await?;
     Ok(Json(coverage))
 }

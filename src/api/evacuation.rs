@@ -22,7 +22,10 @@ pub async fn evacuation(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
+    let about = super::impact::about(&body);
     let (impact, plan, atlas) = run_blocking(&state, &who, body).await?;
+    // A plan names units and shelters, not people; only its cards carry contacts.
+    state.audit(&who, "evacuation", format, about, 0);
     Ok(respond(render::plan(
         &plan,
         &impact,
@@ -64,7 +67,11 @@ pub async fn cards(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let body = super::json_param(q.request, "request")?;
+    let about = super::impact::about(&body);
     let (impact, plan, atlas) = run_blocking(&state, &who, body).await?;
+    // Each village card names its duty officers.
+    let cards = impact.report.units.len();
+    state.audit(&who, "cards", crate::render::Format::Html, about, cards);
     let html = match q.kind.as_deref() {
         None | Some("village") => {
             render::village_cards(&atlas, &impact, &plan, q.unit.as_deref(), who.disclosure())

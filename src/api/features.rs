@@ -5,7 +5,7 @@
 
 use super::layers::unknown_layer;
 use super::{ApiError, AppState};
-use crate::atlas::{BboxWgs84, Filter};
+use crate::atlas::{BboxWgs84, Disclosure, Filter};
 use crate::service::access::Identity;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -135,18 +135,39 @@ pub async fn list(
             .collect(),
         None => candidates,
     };
-    let features: Vec<Value> = matched
+    let page: Vec<u32> = matched.iter().skip(offset).take(limit).copied().collect();
+    let features: Vec<Value> = page
         .iter()
-        .skip(offset)
-        .take(limit)
         .filter_map(|&fid| layer.feature(fid).map(|f| layer.to_geojson_as(f, shown)))
         .collect();
+    let with_contacts = page.iter().filter(|&&fid| has_personal(layer, fid)).count();
+    if shown == Disclosure::Full && with_contacts > 1 {
+        let about = format!("layer {id}");
+        state.audit(
+            &who,
+            "features",
+            crate::render::Format::GeoJson,
+            about,
+            with_contacts,
+        );
+    }
     Ok(Json(json!({
         "type": "FeatureCollection",
         "numberMatched": matched.len(),
         "numberReturned": features.len(),
         "features": features,
     })))
+}
+
+/// Whether feature `fid` has a value in a personal field.
+fn has_personal(layer: &crate::atlas::Layer, fid: u32) -> bool {
+    let fields = layer.schema.fields();
+    layer.feature(fid).is_some_and(|f| {
+        fields
+            .iter()
+            .zip(f.attrs.iter())
+            .any(|(field, value)| field.personal && !value.is_null())
+    })
 }
 
 /// `GET /api/layers/{id}/features/{feature id}`: 404 naming the id when none has it.

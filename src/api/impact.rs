@@ -64,6 +64,26 @@ async fn run(
     .await
 }
 
+/// A scenario in a few words for the access audit: its hazards' layers (or kinds).
+pub fn about(scenario: &Value) -> String {
+    let hazards = scenario.get("hazards").and_then(Value::as_array);
+    let named: Vec<String> = hazards
+        .into_iter()
+        .flatten()
+        .take(8)
+        .map(|h| {
+            let layer = h.get("layer").and_then(Value::as_str);
+            let kind = h.get("type").and_then(Value::as_str);
+            layer.or(kind).unwrap_or("drawn").chars().take(64).collect()
+        })
+        .collect();
+    let more = hazards.map_or(0, |h| h.len().saturating_sub(named.len()));
+    match more {
+        0 => format!("hazards: {}", named.join(", ")),
+        n => format!("hazards: {} and {n} more", named.join(", ")),
+    }
+}
+
 /// A jurisdiction as the last part of a scenario's key: `all`, or a hash of its codes.
 pub fn scope_tag(scope: &[String]) -> String {
     use std::hash::{Hash, Hasher};
@@ -94,7 +114,13 @@ pub async fn impact(
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
     let key = scenario_key(&scenario);
+    let about = about(&scenario);
     let (impact, atlas) = run(&state, &who, scenario).await?;
+    let contacts = match format {
+        Format::GeoJson => 0, // areas and units only
+        _ => impact.report.contact_count(),
+    };
+    state.audit(&who, "impact", format, about, contacts);
     let layers = crate::analysis::layers::impact_layers(&impact, &atlas);
     // The generation keeps a scenario analysed before an edit apart from one after;
     // the scope, one analysed in one jurisdiction from the same in another.
@@ -126,7 +152,10 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let scenario = super::json_param(q.scenario, "scenario")?;
+    let about = about(&scenario);
     let (impact, atlas) = run(&state, &who, scenario).await?;
+    let contacts = impact.report.contact_count();
+    state.audit(&who, "report", Format::Html, about, contacts);
     Ok(respond(render::impact(
         &impact,
         &atlas,

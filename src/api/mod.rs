@@ -4,6 +4,7 @@
 //! result. [`router`] is a plain function so tests drive it without a socket.
 
 pub mod access;
+mod audit;
 mod coverage;
 mod edits;
 mod error;
@@ -24,6 +25,7 @@ use crate::atlas::Atlas;
 use crate::import::LoadReport;
 use crate::service::Service;
 use crate::service::access::Identity;
+use crate::service::audit::{AccessLog, AccessRecord};
 use crate::service::state::View;
 use crate::service::store::Edit;
 use crate::tiles::{TileCache, TileOptions};
@@ -52,6 +54,8 @@ struct Shared {
     access: crate::service::access::Access,
     /// Host names the server answers to (empty: any).
     allowed_hosts: Vec<String>,
+    /// Who ran which analysis and read contacts in bulk.
+    audit: AccessLog,
     /// Recent scenarios as tile layers, keyed by a hash of the scenario and the atlas
     /// generation it ran on (so one from before an edit is never served after it).
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
@@ -79,6 +83,8 @@ pub struct HttpOptions {
     pub access: crate::service::access::Access,
     /// Host names the server answers to (empty: any, for tests without a socket).
     pub allowed_hosts: Vec<String>,
+    /// Where the access audit goes.
+    pub audit: AccessLog,
 }
 
 impl Default for HttpOptions {
@@ -90,6 +96,7 @@ impl Default for HttpOptions {
             web_dir: None,
             access: crate::service::access::Access::Open,
             allowed_hosts: Vec::new(),
+            audit: AccessLog::in_memory(),
         }
     }
 }
@@ -114,6 +121,7 @@ impl AppState {
                 web_dir: options.web_dir,
                 access: options.access,
                 allowed_hosts: options.allowed_hosts,
+                audit: options.audit,
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
             }),
         }
@@ -237,6 +245,35 @@ impl AppState {
         &self.inner.access
     }
 
+    /// Records a read in the access audit (see [`crate::service::audit`]): what
+    /// `who` did (`action`, in `format`), about what, and how many contacts the answer
+    /// gave in full.
+    pub fn audit(
+        &self,
+        who: &Identity,
+        action: &'static str,
+        format: crate::render::Format,
+        about: String,
+        contacts: usize,
+    ) {
+        let full = who.disclosure() == crate::atlas::Disclosure::Full;
+        self.inner.audit.record(AccessRecord {
+            at: crate::service::audit::now(),
+            who: who.name.clone(),
+            role: who.role.to_string(),
+            scope: who.scope.clone(),
+            action,
+            format: format.code(),
+            about,
+            personal_records: if full { contacts } else { 0 },
+        });
+    }
+
+    /// The latest access records, newest first.
+    pub fn audit_trail(&self, limit: usize) -> Vec<AccessRecord> {
+        self.inner.audit.recent(limit)
+    }
+
     /// Host names the server answers to (empty: any).
     pub fn allowed_hosts(&self) -> &[String] {
         &self.inner.allowed_hosts
@@ -273,6 +310,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/layers/{id}/fid/{fid}", get(features::at_fid))
         .route("/api/edits", get(edits::history))
+        .route("/api/audit", get(audit::trail))
         .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
         .route("/tiles/impact/{key}/{z}/{x}/{y}", get(tiles::impact_tile))
         .route("/api/impact", post(impact::impact))

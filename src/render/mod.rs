@@ -45,6 +45,18 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// The format as `?format=` and the access audit spell it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::GeoJson => "geojson",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+}
+
 /// A rendered answer. JSON stays a value so that each edge writes it its own way (the
 /// API compactly, the CLI indented for people).
 #[derive(Debug)]

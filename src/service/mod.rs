@@ -9,6 +9,7 @@
 //!   edits and the audit trail, and the one place work blocks;
 //! - [`requests`]: typed requests checked against one set of bounds;
 //! - [`analyses`]: impact, evacuation, coverage and routes as services;
+//! - [`audit`]: the access audit, who ran which analysis and read contacts in bulk;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
 //! `api` maps HTTP onto these and `ServiceError` onto statuses; `analysis`, `routing`
@@ -17,6 +18,7 @@
 
 pub mod access;
 pub mod analyses;
+pub mod audit;
 pub mod error;
 pub mod requests;
 pub mod scope;
