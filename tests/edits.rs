@@ -330,9 +330,11 @@ async fn after_deleting_id_1_get_and_patch_of_id_2_reach_the_shelter_whose_id_is
         "{}",
         String::from_utf8_lossy(&r.body)
     );
+    // The record names the shelter by id and holds what changed.
+    assert_eq!(r.json()["id"], "2");
     assert_eq!(
-        r.json()["before"]["properties"]["name"],
-        two["properties"]["name"]
+        r.json()["before"],
+        json!({"properties": {"status": two["properties"]["status"]}})
     );
     let got = get(&app, "/api/layers/shelters/features/2").await.ok_json();
     assert_eq!(got["properties"]["status"], "closed");
@@ -909,6 +911,8 @@ fn an_edit_that_no_longer_replays_stays_in_the_log_and_the_server_says_degraded(
         id: "1".into(),
         before: None,
         after: None,
+        diff: false,
+        idempotency: None,
     })
     .unwrap();
     drop(log);

@@ -254,8 +254,10 @@ async fn the_postgis_store_holds_what_the_data_folder_holds() {
         id: "replica-1".into(),
         before: None,
         after: None,
+        diff: false,
+        idempotency: None,
     };
-    postgis::commit_edit(&pool, &record).await.unwrap();
+    postgis::commit_edit(&pool, &record, None).await.unwrap();
     relay.restore();
     wait_for("recovery", &|| health(&addr_c)["status"] == "ok");
     wait_for("the missed edit", &|| {
@@ -318,5 +320,40 @@ impl Relay {
 
     fn restore(&self) {
         self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// `GET /api/edits` pages newest first with `ORDER BY seq DESC LIMIT n`: for every
+/// filter it offers (none, a layer, a feature, both) an index led by the filter hands
+/// the rows over in `seq` order, so a page of one reads about one row, however long
+/// the trail.
+#[tokio::test]
+async fn every_audit_trail_page_is_read_in_index_order_without_a_sort() {
+    let Some(url) = database_url() else { return };
+    let pool = postgis::connect(&url).await.expect("connects and migrates");
+    let mut conn = pool.acquire().await.unwrap();
+    // On a small table the planner would rightly scan it; forbid that to see whether an
+    // index can give the order.
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for (filter, index) in [
+        ("", "riskatlas_edits_pkey"),
+        ("AND layer = 'shelters'", "riskatlas_edits_layer"),
+        ("AND id = 's1'", "riskatlas_edits_id"),
+        ("AND layer = 'shelters' AND id = 's1'", "riskatlas_edits_id"),
+    ] {
+        let plan: Vec<String> = sqlx::query_scalar(&format!(
+            "EXPLAIN SELECT * FROM riskatlas_edits WHERE true {filter} AND seq < 100 ORDER BY seq DESC LIMIT 11"
+        ))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            !plan.contains("Sort") && plan.contains(&format!("Index Scan Backward using {index} ")),
+            "{filter}:\n{plan}"
+        );
     }
 }

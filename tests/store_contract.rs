@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::server::{Guard, http_full, start};
+use common::server::{Guard, http_full, http_with, start};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -178,6 +178,19 @@ fn contract(store: &str, serve_args: &[OsString]) {
         json!({"properties": {"capacity": 999}}),
     );
     assert_eq!(status, 200, "{store}: {body}");
+    // The record holds what changed, not the shelter twice.
+    let record: Value = serde_json::from_str(&body).unwrap();
+    let was = expected["s7"].2;
+    assert_eq!(
+        record["before"],
+        json!({"properties": {"capacity": was}}),
+        "{store}"
+    );
+    assert_eq!(
+        record["after"],
+        json!({"properties": {"capacity": 999}}),
+        "{store}"
+    );
     expected.get_mut("s7").unwrap().2 = 999;
     let (status, body) = edit("DELETE", "/api/layers/shelters/features/s12", json!(null));
     assert_eq!(status, 200, "{store}: {body}");
@@ -213,6 +226,23 @@ fn contract(store: &str, serve_args: &[OsString]) {
         "the edits touch the box, so the query must change"
     );
 
+    // An insert sent with an Idempotency-Key, whose answer the client "lost".
+    let keyed = json!({"id": "new-2", "geometry": {"type": "Point", "coordinates": [105.041, 34.021]},
+                       "properties": {"name": "重试安置点", "capacity": 120}});
+    let post_keyed = |addr: &str, key: &str, body: &Value| {
+        http_with(
+            addr,
+            "POST",
+            "/api/layers/shelters/features",
+            &[&format!("idempotency-key: {key}")],
+            &body.to_string(),
+        )
+        .expect("the server answers")
+    };
+    let (status, first) = post_keyed(&addr, "\"contract-retry-1\"", &keyed);
+    assert_eq!(status, 201, "{store}: {first}");
+    expected.insert("new-2".into(), (105.041, 34.021, 120));
+
     // Reload: killed without warning, started again, the same state.
     drop(server);
     let (child, addr) = start(&args);
@@ -222,14 +252,48 @@ fn contract(store: &str, serve_args: &[OsString]) {
         expected,
         "{store}: after the restart"
     );
-    let history = get(&addr, "/api/edits?layer=shelters")["edits"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(
-        history, 3,
-        "{store}: three accepted edits in the audit trail"
+
+    // The retry after the restart: answered as the first time, nothing inserted.
+    let (status, again) = post_keyed(&addr, "\"contract-retry-1\"", &keyed);
+    assert_eq!(status, 201, "{store}: {again}");
+    let (first, again): (Value, Value) = (
+        serde_json::from_str(&first).unwrap(),
+        serde_json::from_str(&again).unwrap(),
     );
+    assert_eq!(again, first, "{store}: the retry gets the first answer");
+    let mut other = keyed.clone();
+    other["properties"]["capacity"] = json!(121);
+    let (status, body) = post_keyed(&addr, "\"contract-retry-1\"", &other);
+    assert_eq!(status, 422, "{store}: {body}");
+    assert!(body.contains("contract-retry-1"), "{store}: {body}");
+    let (status, body) = post_keyed(&addr, "\"unterminated", &other);
+    assert_eq!(status, 400, "{store}: {body}");
+    assert_eq!(
+        served_shelters(&addr),
+        expected,
+        "{store}: after the retries"
+    );
+
+    // The audit trail, a page at a time: the accepted edits, newest first.
+    let made = ["new-2", "s12", "s7", "new-1"];
+    let page = get(&addr, "/api/edits?layer=shelters&limit=3");
+    let ids = |page: &Value| -> Vec<String> {
+        page["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&page), made[..3], "{store}: first page");
+    let last_seq = page["edits"][2]["seq"].as_u64().unwrap();
+    assert_eq!(page["next_before"].as_u64(), Some(last_seq), "{store}");
+    let next = get(
+        &addr,
+        &format!("/api/edits?layer=shelters&limit=3&before={last_seq}"),
+    );
+    assert_eq!(ids(&next), made[3..], "{store}: second page");
+    assert_eq!(next["next_before"], Value::Null, "{store}: the last page");
     drop(server);
 }
 
@@ -296,7 +360,7 @@ async fn the_postgis_store_keeps_the_contract() {
             .fetch_one(&db)
             .await
             .unwrap();
-    assert_eq!(rows, 60, "60 shelters + 1 inserted - 1 deleted");
+    assert_eq!(rows, 61, "60 shelters + 2 inserted - 1 deleted");
     db.close().await;
     sqlx::query("DROP DATABASE riskatlas_contract WITH (FORCE)")
         .execute(&admin)

@@ -105,6 +105,7 @@ impl From<crate::edits::EditError> for ApiError {
             }
             EditError::Exists { .. } => ApiError::Conflict(e.to_string()),
             EditError::Invalid(_) => ApiError::BadRequest(e.to_string()),
+            EditError::KeyReused { .. } => ApiError::Unprocessable(e.to_string()),
         }
     }
 }

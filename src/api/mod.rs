@@ -189,9 +189,12 @@ impl AppState {
         Ok(self.inner.service.edit(edit).await?)
     }
 
-    /// The audit trail: every logged edit, oldest first.
-    pub async fn edit_history(&self) -> Result<Vec<crate::edits::EditRecord>, ApiError> {
-        Ok(self.inner.service.history().await?)
+    /// A page of the audit trail, newest first.
+    pub async fn edit_history(
+        &self,
+        query: crate::service::store::TrailQuery,
+    ) -> Result<crate::service::store::TrailPage, ApiError> {
+        Ok(self.inner.service.history(query).await?)
     }
 
     /// Why the store is unreachable, while it is.

@@ -1,16 +1,30 @@
 //! The edit log: an append-only file of JSON lines, each prefixed by the CRC-32 of its
 //! JSON, written and `fsync`ed before an edit is acknowledged.
 //!
-//! A line reads `1a2b3c4d {"seq":1,...}`. Opening the log reads every line back:
-//! - a last line that is incomplete (no newline) or fails its checksum is the trace of a
-//!   crash in the middle of an append, whose edit was never acknowledged; it is cut off
-//!   and the cut is reported;
-//! - a bad line followed by good ones is damage, not a torn append, and opening fails,
-//!   naming the line, so that nothing is silently skipped.
+//! A line reads `1a2b3c4d {"seq":1,...}\n`. [`EditLog::append`] writes the whole line,
+//! newline last, in one `write`, then `fdatasync`s, and only then returns; the store
+//! applies the edit and the API answers 201 after that. So an *acknowledged* edit is a
+//! line whose every byte, the newline included, was on disk before the answer left.
+//!
+//! Opening the log reads every line back:
+//! - a last line without its newline is the trace of a crash in the middle of an
+//!   append, whose edit was never acknowledged (the `fsync` had not returned); it is cut
+//!   off and the cut is reported;
+//! - a complete line (ending in its newline) that fails its checksum or does not parse,
+//!   last or not, is damage (bit rot, a bad sector, an edit by hand): it may hold an
+//!   acknowledged edit, so opening fails, naming the file, the line and what is wrong,
+//!   and the file is left byte for byte as it was, for a person to restore or mend.
+//!
+//! An append that fails half-way (disk full) is undone by cutting the file back to
+//! where it ended, so that its partial line never sits under a later, complete one.
+//!
+//! Opening also reports where each record lies ([`Location`]), so the audit trail can
+//! keep an index of offsets and read back only the records a page asks for.
 
 use super::EditRecord;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// An open edit log, positioned for appending.
@@ -19,6 +33,19 @@ pub struct EditLog {
     path: PathBuf,
     file: File,
     next_seq: u64,
+    /// The file's length: where the next line starts.
+    end: u64,
+    /// An append failed and could not be undone: no more appends until a restart.
+    broken: bool,
+}
+
+/// Where a record's line lies in its file: `len` bytes from `offset`, newline excluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// The line's first byte.
+    pub offset: u64,
+    /// The line's length without its newline.
+    pub len: u32,
 }
 
 /// What opening the log found.
@@ -26,12 +53,15 @@ pub struct EditLog {
 pub struct Recovered {
     /// Every intact record, in log order.
     pub records: Vec<EditRecord>,
+    /// Where each of `records` lies in the file.
+    pub locations: Vec<Location>,
     /// Bytes of a torn last line that were cut off (an unacknowledged edit).
     pub truncated_bytes: u64,
 }
 
 /// Why the edit log cannot be opened, read or appended to.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LogError {
     /// The file system refused.
     #[error("edit log {path}: {source}")]
@@ -48,9 +78,9 @@ pub enum LogError {
         /// The log file.
         path: PathBuf,
     },
-    /// A line before the last is unreadable: damage, not a torn append.
+    /// A complete line is unreadable: damage, not a torn append.
     #[error(
-        "edit log {path} is damaged at line {line}: {reason}; later lines are intact, so this is not a torn append (restore the file or remove the line by hand)"
+        "edit log {path} is damaged at line {line}: {reason}; the line is complete (it ends in its newline), so it is not a torn append and may hold an acknowledged edit: nothing was cut (restore the file from a backup, or mend or remove the line by hand)"
     )]
     Damaged {
         /// The log file.
@@ -60,17 +90,35 @@ pub enum LogError {
         /// What is wrong with it (checksum, JSON).
         reason: String,
     },
+    /// A record the index points at no longer reads back as it did at open.
+    #[error("edit log {path}: the record at byte {offset} no longer reads back ({reason})")]
+    Changed {
+        /// The log file.
+        path: PathBuf,
+        /// Where the record was.
+        offset: u64,
+        /// What is wrong now.
+        reason: String,
+    },
+    /// An earlier append failed and its partial line could not be cut off.
+    #[error(
+        "edit log {path}: an earlier append failed and could not be undone; restart the server"
+    )]
+    Broken {
+        /// The log file.
+        path: PathBuf,
+    },
 }
 
 impl EditLog {
     /// Opens (or creates) the log at `path`, locks it against other processes, and
-    /// reads back its records. Sequence numbers continue after `after_seq` at least
-    /// (the last archived edit), so they never repeat after a compaction.
+    /// reads back its records.
     pub fn open(path: &Path) -> Result<(EditLog, Recovered), LogError> {
         EditLog::open_after(path, 0)
     }
 
-    /// [`EditLog::open`], with sequence numbers continuing after `after_seq` at least.
+    /// [`EditLog::open`], with sequence numbers continuing after `after_seq` at least
+    /// (the last archived edit), so they never repeat after a compaction.
     pub fn open_after(path: &Path, after_seq: u64) -> Result<(EditLog, Recovered), LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
@@ -91,32 +139,31 @@ impl EditLog {
             },
             std::fs::TryLockError::Error(e) => io(e),
         })?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io)?;
-        let (records, good_len) = parse(path, &bytes)?;
-        let truncated_bytes = bytes.len() as u64 - good_len;
-        if truncated_bytes > 0 {
+        let mut found = Recovered::default();
+        let scanned = scan(path, &file, |at, record| {
+            found.records.push(record);
+            found.locations.push(at);
+        })?;
+        found.truncated_bytes = scanned.len - scanned.good_len;
+        if found.truncated_bytes > 0 {
             tracing::warn!(
                 path = %path.display(),
-                bytes = truncated_bytes,
-                "edit log ends in a torn, unacknowledged append: cut off"
+                bytes = found.truncated_bytes,
+                "edit log ends in a torn, unacknowledged append (no newline): cut off"
             );
-            file.set_len(good_len).map_err(io)?;
+            file.set_len(scanned.good_len).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        file.seek(SeekFrom::End(0)).map_err(io)?;
-        let next_seq = records.last().map_or(0, |r| r.seq).max(after_seq) + 1;
-        Ok((
-            EditLog {
-                path: path.to_path_buf(),
-                file,
-                next_seq,
-            },
-            Recovered {
-                records,
-                truncated_bytes,
-            },
-        ))
+        file.seek(SeekFrom::Start(scanned.good_len)).map_err(io)?;
+        let next_seq = found.records.last().map_or(0, |r| r.seq).max(after_seq) + 1;
+        let log = EditLog {
+            path: path.to_path_buf(),
+            file,
+            next_seq,
+            end: scanned.good_len,
+            broken: false,
+        };
+        Ok((log, found))
     }
 
     /// Where the log is.
@@ -124,14 +171,14 @@ impl EditLog {
         &self.path
     }
 
-    /// Every record in the log, read back from the file.
-    pub fn read_all(&self) -> Result<Vec<EditRecord>, LogError> {
-        read_records(&self.path)
-    }
-
     /// The sequence number the next record will get.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// The file's length: where the next record's line will start.
+    pub fn end(&self) -> u64 {
+        self.end
     }
 
     /// Appends a record (its `seq` set here) and makes it durable before returning.
@@ -142,15 +189,34 @@ impl EditLog {
 
     /// Appends a record keeping its `seq` (archiving), durable before returning.
     pub fn append_as_is(&mut self, record: EditRecord) -> Result<EditRecord, LogError> {
+        if self.broken {
+            return Err(LogError::Broken {
+                path: self.path.clone(),
+            });
+        }
         let json = serde_json::to_string(&record).expect("records serialise");
         let line = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
-        let io = |source| LogError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        self.file.write_all(line.as_bytes()).map_err(io)?;
-        // sync_data: the bytes and the new length, which is all a reader needs.
-        self.file.sync_data().map_err(io)?;
+        // One write, newline last, then sync_data (the bytes and the new length, all a
+        // reader needs): the record is acknowledged only once both returned.
+        let written = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(source) = written {
+            let undone = self
+                .file
+                .set_len(self.end)
+                .and_then(|()| self.file.seek(SeekFrom::Start(self.end)));
+            if let Err(e) = undone {
+                tracing::error!(path = %self.path.display(), "a failed append could not be undone: {e}");
+                self.broken = true;
+            }
+            return Err(LogError::Io {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        self.end += line.len() as u64;
         self.next_seq = self.next_seq.max(record.seq + 1);
         Ok(record)
     }
@@ -164,6 +230,7 @@ impl EditLog {
         self.file.set_len(0).map_err(io)?;
         self.file.sync_all().map_err(io)?;
         self.file.seek(SeekFrom::Start(0)).map_err(io)?;
+        self.end = 0;
         Ok(())
     }
 
@@ -173,56 +240,95 @@ impl EditLog {
     }
 }
 
-/// The records of a log file (none if it does not exist); a torn last line is ignored.
-pub fn read_records(path: &Path) -> Result<Vec<EditRecord>, LogError> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(parse(path, &bytes)?.0),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(source) => Err(LogError::Io {
+/// What [`scan`] read: the file's length and that of its intact prefix.
+#[derive(Debug, Clone, Copy)]
+pub struct Scanned {
+    /// Bytes read.
+    pub len: u64,
+    /// Bytes up to the end of the last complete line (the rest is a torn append).
+    pub good_len: u64,
+}
+
+/// Reads a log file from its start, handing each intact record and where it lies to
+/// `visit`, one at a time (an archive of a million edits is never held whole). A
+/// complete line that does not read back fails the scan as [`LogError::Damaged`]; a
+/// last line without its newline is left out of `good_len`.
+pub fn scan(
+    path: &Path,
+    file: &File,
+    mut visit: impl FnMut(Location, EditRecord),
+) -> Result<Scanned, LogError> {
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut line = Vec::new();
+    let (mut offset, mut line_no) = (0u64, 0usize);
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| LogError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if read == 0 {
+            return Ok(Scanned {
+                len: offset,
+                good_len: offset,
+            });
+        }
+        line_no += 1;
+        if line.last() != Some(&b'\n') {
+            // read_until stops short of a newline only at the end of the file.
+            return Ok(Scanned {
+                len: offset + read as u64,
+                good_len: offset,
+            });
+        }
+        let text = &line[..read - 1];
+        let record = parse_line(text).map_err(|reason| LogError::Damaged {
             path: path.to_path_buf(),
-            source,
-        }),
+            line: line_no,
+            reason,
+        })?;
+        let len = u32::try_from(text.len()).map_err(|_| LogError::Damaged {
+            path: path.to_path_buf(),
+            line: line_no,
+            reason: "a line over 4 GiB".into(),
+        })?;
+        visit(Location { offset, len }, record);
+        offset += read as u64;
     }
 }
 
-/// Parses the log's bytes into records and the length of the intact prefix.
-fn parse(path: &Path, bytes: &[u8]) -> Result<(Vec<EditRecord>, u64), LogError> {
-    let mut records = Vec::new();
-    let mut good_len = 0u64;
-    let mut pending_damage: Option<(usize, String)> = None;
-    let mut start = 0;
-    let mut line_no = 0;
-    while start < bytes.len() {
-        line_no += 1;
-        let (line, complete) = match bytes[start..].iter().position(|&b| b == b'\n') {
-            Some(i) => (&bytes[start..start + i], true),
-            None => (&bytes[start..], false),
-        };
-        let next = start + line.len() + usize::from(complete);
-        let parsed = if complete {
-            parse_line(line)
-        } else {
-            Err("incomplete last line".to_string())
-        };
-        match parsed {
-            Ok(record) => {
-                if let Some((line, reason)) = pending_damage.take() {
-                    return Err(LogError::Damaged {
-                        path: path.to_path_buf(),
-                        line,
-                        reason,
-                    });
-                }
-                records.push(record);
-                good_len = next as u64;
-            }
-            Err(reason) => {
-                pending_damage.get_or_insert((line_no, reason));
-            }
+/// The records of a log file (none if it does not exist); a torn last line is ignored.
+pub fn read_records(path: &Path) -> Result<Vec<EditRecord>, LogError> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(LogError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
         }
-        start = next;
-    }
-    Ok((records, good_len))
+    };
+    let mut records = Vec::new();
+    scan(path, &file, |_, r| records.push(r))?;
+    Ok(records)
+}
+
+/// The record at `at` in `file` (the log at `path`), its checksum checked again.
+pub fn read_at(path: &Path, file: &File, at: Location) -> Result<EditRecord, LogError> {
+    let mut line = vec![0; at.len as usize];
+    file.read_exact_at(&mut line, at.offset)
+        .map_err(|source| LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    parse_line(&line).map_err(|reason| LogError::Changed {
+        path: path.to_path_buf(),
+        offset: at.offset,
+        reason,
+    })
 }
 
 fn parse_line(line: &[u8]) -> Result<EditRecord, String> {
@@ -238,83 +344,4 @@ fn parse_line(line: &[u8]) -> Result<EditRecord, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::edits::Op;
-
-    fn record(id: &str) -> EditRecord {
-        EditRecord {
-            seq: 0,
-            at: "2026-11-24T00:00:00Z".into(),
-            who: "test".into(),
-            layer: "shelters".into(),
-            op: Op::Delete,
-            id: id.into(),
-            before: None,
-            after: None,
-        }
-    }
-
-    #[test]
-    fn records_survive_reopening_with_increasing_seq() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("edits.log");
-        let (mut log, found) = EditLog::open(&path).unwrap();
-        assert!(found.records.is_empty());
-        assert_eq!(log.append(record("a")).unwrap().seq, 1);
-        assert_eq!(log.append(record("b")).unwrap().seq, 2);
-        drop(log);
-        let (log, found) = EditLog::open(&path).unwrap();
-        let ids: Vec<&str> = found.records.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, ["a", "b"]);
-        assert_eq!(log.next_seq(), 3);
-    }
-
-    #[test]
-    fn a_torn_last_line_is_cut_off_at_every_possible_length() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("edits.log");
-        let (mut log, _) = EditLog::open(&path).unwrap();
-        log.append(record("kept")).unwrap();
-        drop(log);
-        let intact = std::fs::read(&path).unwrap();
-        let (mut log, _) = EditLog::open(&path).unwrap();
-        log.append(record("torn")).unwrap();
-        drop(log);
-        let full = std::fs::read(&path).unwrap();
-        // Every prefix of the second line is a possible crash point.
-        for cut in intact.len() + 1..full.len() {
-            std::fs::write(&path, &full[..cut]).unwrap();
-            let (log, found) = EditLog::open(&path).unwrap();
-            assert_eq!(found.records.len(), 1, "cut at {cut}");
-            assert_eq!(found.truncated_bytes, (cut - intact.len()) as u64);
-            assert_eq!(std::fs::read(&path).unwrap(), intact, "cut at {cut}");
-            assert_eq!(log.next_seq(), 2);
-        }
-    }
-
-    #[test]
-    fn a_second_opener_is_refused_while_the_first_holds_the_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("edits.log");
-        let (_log, _) = EditLog::open(&path).unwrap();
-        let err = EditLog::open(&path).unwrap_err().to_string();
-        assert!(err.contains("in use"), "{err}");
-    }
-
-    #[test]
-    fn damage_before_intact_lines_refuses_to_open_and_names_the_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("edits.log");
-        let (mut log, _) = EditLog::open(&path).unwrap();
-        for id in ["a", "b", "c"] {
-            log.append(record(id)).unwrap();
-        }
-        drop(log);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let damaged = text.replacen("\"b\"", "\"x\"", 1);
-        std::fs::write(&path, damaged).unwrap();
-        let err = EditLog::open(&path).unwrap_err().to_string();
-        assert!(err.contains("line 2") && err.contains("checksum"), "{err}");
-    }
-}
+mod tests;

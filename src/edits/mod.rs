@@ -3,13 +3,20 @@
 //!
 //! An edit names a feature by its stable id (the source's id, or for features loaded
 //! without one, their position at load as text), never by its current position, which a
-//! deletion shifts. Each accepted edit becomes an [`EditRecord`] holding the whole
-//! feature before and after (who, when, what), appended to the [`log::EditLog`] and made
-//! durable before the edit is acknowledged; the log is the audit trail.
+//! deletion shifts. Each accepted edit becomes an [`EditRecord`] (who, when, what),
+//! appended to the [`log::EditLog`] and made durable before the edit is acknowledged;
+//! the log is the audit trail.
 //!
-//! Records are state-based ("feature X is now F", "feature X is gone"), so replaying
-//! the log over layer files that already hold some of its edits ends in the same state:
-//! replay is idempotent, which makes recovery after a crash at any moment safe.
+//! A record holds what the edit created and what it destroyed, nothing it left alone
+//! (see [`diff`]): an insert the new feature, a delete the feature deleted, an update
+//! the properties it changed (before and after) and, only if it changed, the geometry
+//! (old and new). A 32-byte patch of a 75,000-vertex polygon logs its one property, not
+//! the polygon twice.
+//!
+//! Records are state-based ("feature X is now F", "X is gone", "X's capacity is now
+//! 9"), so replaying the log over layer files that already hold some of its edits ends
+//! in the same state: replay is idempotent, which makes recovery after a crash at any
+//! moment safe.
 //!
 //! Applying an edit rebuilds the one layer it touches (validation of the new feature,
 //! then a fresh R-tree by `bulk_load`): simple and exact, and cheap next to a person
@@ -21,7 +28,14 @@
 //! a `repairs` member (a GeoJSON foreign member, which replay ignores).
 
 pub mod compact;
+pub mod diff;
+pub mod idempotency;
 pub mod log;
+mod replay;
+pub mod trail;
+
+pub use idempotency::{Idempotency, IdempotencyKey};
+pub use replay::replay;
 
 /// The edit log's file name inside a data folder.
 pub const LOG_FILE: &str = "edits.log";
@@ -46,8 +60,10 @@ pub enum Op {
     Delete,
 }
 
-/// One accepted edit, as logged: who, when, and the feature before and after (GeoJSON
-/// Features with canonical property names; `None` for "did not exist" / "deleted").
+/// One accepted edit, as logged: who, when, and what it changed. `before` and `after`
+/// are GeoJSON Features with canonical property names (`None` for "did not exist" /
+/// "deleted"), except in an update whose `diff` is set, where they hold only what
+/// changed (see [`diff`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditRecord {
     /// Its place in the log: 1, 2, …, never reused, even after a compaction.
@@ -66,6 +82,21 @@ pub struct EditRecord {
     pub before: Option<Json>,
     /// The feature after the edit; None for a delete.
     pub after: Option<Json>,
+    /// An update whose `before` and `after` hold only what changed: every update written
+    /// since records became diffs. Older logs' updates hold whole features and are read
+    /// and replayed as they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub diff: bool,
+    /// The `Idempotency-Key` an insert was sent with, and its request's fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<Idempotency>,
+}
+
+impl EditRecord {
+    /// Whether this is an update holding only what changed.
+    pub fn is_diff(&self) -> bool {
+        self.op == Op::Update && self.diff
+    }
 }
 
 /// Why an edit was refused.
@@ -93,6 +124,16 @@ pub enum EditError {
     /// The feature breaks the data contract; the validator's reason.
     #[error("{0}")]
     Invalid(String),
+    /// An `Idempotency-Key` sent again with a different request.
+    #[error(
+        "Idempotency-Key {key:?} was used for edit {seq}, a different request (another layer or body); a new request needs a new key"
+    )]
+    KeyReused {
+        /// The key.
+        key: String,
+        /// The edit first made with it.
+        seq: u64,
+    },
 }
 
 /// The stored form of a feature: a GeoJSON Feature with its stable id and non-null
@@ -102,7 +143,7 @@ pub fn feature_json(layer: &Layer, feature: &Feature) -> Json {
 }
 
 /// Reads a GeoJSON Feature (or bare `{geometry, properties}`) from an edit body.
-fn parse_feature(layer: &Layer, id: &str, body: &Json) -> Result<Validated, EditError> {
+pub(crate) fn parse_feature(layer: &Layer, id: &str, body: &Json) -> Result<Validated, EditError> {
     let invalid = |m: String| EditError::Invalid(m);
     let obj = body
         .as_object()
@@ -129,6 +170,9 @@ pub enum Request {
     Insert {
         /// The GeoJSON Feature.
         body: Json,
+        /// The client's `Idempotency-Key`: a retry with the same key gets the first
+        /// insert's record back instead of a second feature.
+        key: Option<IdempotencyKey>,
     },
     /// Geometry and/or properties merged into the feature (`null` removes a property).
     Patch {
@@ -144,6 +188,19 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The idempotency key and request fingerprint of an insert sent with a key.
+    pub fn idempotency(&self, layer: &str) -> Option<Idempotency> {
+        match self {
+            Request::Insert {
+                body,
+                key: Some(key),
+            } => Some(Idempotency::of(key, layer, body)),
+            _ => None,
+        }
+    }
+}
+
 /// A checked edit: the record to log (with `seq`, `at` and `who` still to fill) and the
 /// validated feature it puts in place.
 #[derive(Debug)]
@@ -151,6 +208,9 @@ pub struct Prepared {
     /// What the log will say.
     pub record: EditRecord,
     after: Option<Feature>,
+    /// The feature after the edit in its stored form (a whole GeoJSON Feature, also for
+    /// an update whose record holds only a diff); None for a delete.
+    pub feature: Option<Json>,
 }
 
 impl Prepared {
@@ -174,8 +234,9 @@ pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepar
         layer: layer_id.to_string(),
         id: id.to_string(),
     };
+    let idempotency = request.idempotency(layer_id);
     let (op, id, before, after) = match request {
-        Request::Insert { body } => {
+        Request::Insert { body, .. } => {
             let id = match body.get("id") {
                 Some(Json::String(s)) if !s.is_empty() => s.clone(),
                 Some(Json::Number(n)) => n.to_string(),
@@ -211,14 +272,19 @@ pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepar
     if let Some(v) = &after {
         unique_in_layer(layer, &v.feature).map_err(|e| EditError::Invalid(e.to_string()))?;
     }
-    let after_json = after.as_ref().map(|v| {
-        let mut json = feature_json(layer, &v.feature);
-        if !v.repairs.is_empty() {
-            json["repairs"] = v.repairs.clone().into();
+    let feature = after.as_ref().map(|v| feature_json(layer, &v.feature));
+    let (before, mut after_json, diff) = match (&before, &feature) {
+        (Some(old), Some(new)) if op == Op::Update => {
+            let (before, after) = diff::between(old, new);
+            (Some(before), Some(after), true)
         }
-        json
-    });
-    let after = after.map(|v| v.feature);
+        _ => (before, feature.clone(), false),
+    };
+    if let (Some(json), Some(v)) = (&mut after_json, &after)
+        && !v.repairs.is_empty()
+    {
+        json["repairs"] = v.repairs.clone().into();
+    }
     let record = EditRecord {
         seq: 0,
         at: String::new(),
@@ -228,12 +294,18 @@ pub fn prepare(atlas: &Atlas, layer_id: &str, request: Request) -> Result<Prepar
         id: id.clone(),
         before,
         after: after_json,
+        diff,
+        idempotency,
     };
-    Ok(Prepared { record, after })
+    Ok(Prepared {
+        record,
+        after: after.map(|v| v.feature),
+        feature,
+    })
 }
 
 /// `old` with a patch body's geometry and properties merged in.
-fn merge(old: &Json, patch: &Json) -> Result<Json, EditError> {
+pub(crate) fn merge(old: &Json, patch: &Json) -> Result<Json, EditError> {
     let patch = patch
         .as_object()
         .ok_or_else(|| EditError::Invalid("the body must be a JSON object".into()))?;
@@ -277,11 +349,11 @@ fn fresh_id(layer: &Layer) -> String {
 }
 
 /// A feature's new state by id: `Some` to put in place, `None` to remove.
-type Change = (String, Option<Feature>);
+pub(crate) type Change = (String, Option<Feature>);
 
 /// The layer with each `(id, Some(feature))` put in place (replacing or appending) and
 /// each `(id, None)` removed, in order; one R-tree rebuild for the lot.
-fn rebuilt(layer: &Layer, changes: impl IntoIterator<Item = Change>) -> Layer {
+pub(crate) fn rebuilt(layer: &Layer, changes: impl IntoIterator<Item = Change>) -> Layer {
     let mut features: Vec<Option<Feature>> = layer.features().iter().cloned().map(Some).collect();
     let mut at: HashMap<Box<str>, usize> = layer
         .features()
@@ -313,166 +385,5 @@ fn rebuilt(layer: &Layer, changes: impl IntoIterator<Item = Change>) -> Layer {
     )
 }
 
-/// Replays logged records over a freshly loaded atlas, one rebuild per touched layer.
-/// Records are state-based, so records already folded into the files change nothing.
-/// A record that no longer fits its layer (the files were changed by hand) is reported
-/// and left in the log, never dropped.
-pub fn replay(atlas: &Atlas, records: &[EditRecord]) -> (Atlas, Vec<String>) {
-    let mut problems = Vec::new();
-    let mut by_layer: Vec<(String, Vec<Change>)> = Vec::new();
-    for r in records {
-        let Some(layer) = atlas.layer(&r.layer) else {
-            problems.push(format!(
-                "edit {} names layer {:?}, which is not loaded",
-                r.seq, r.layer
-            ));
-            continue;
-        };
-        let change = match &r.after {
-            None => None,
-            Some(after) => match parse_feature(layer, &r.id, after) {
-                Ok(v) => Some(v.feature),
-                Err(e) => {
-                    problems.push(format!("edit {} ({} {:?}): {e}", r.seq, r.layer, r.id));
-                    continue;
-                }
-            },
-        };
-        match by_layer.iter_mut().find(|(l, _)| *l == r.layer) {
-            Some((_, changes)) => changes.push((r.id.clone(), change)),
-            None => by_layer.push((r.layer.clone(), vec![(r.id.clone(), change)])),
-        }
-    }
-    let mut next = atlas.clone();
-    for (layer_id, changes) in by_layer {
-        let layer = atlas.layer(&layer_id).expect("checked above");
-        next = next.with_layer(rebuilt(layer, changes));
-    }
-    (next, problems)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn demo() -> Atlas {
-        crate::demo::generate(7, 1.0).into_loaded().atlas
-    }
-
-    #[test]
-    fn a_patch_changes_only_what_it_names() {
-        let atlas = demo();
-        let shelters = atlas.layer("shelters").unwrap();
-        let first = &shelters.features()[0];
-        let prepared = prepare(
-            &atlas,
-            "shelters",
-            Request::Patch {
-                id: first.id.to_string(),
-                body: serde_json::json!({"properties": {"capacity": 7}}),
-            },
-        )
-        .unwrap();
-        assert_eq!(prepared.layer(&atlas).len(), shelters.len());
-        let record = prepared.record;
-        let after = record.after.unwrap();
-        let before = record.before.unwrap();
-        assert_eq!(after["properties"]["capacity"], 7);
-        assert_eq!(after["geometry"], before["geometry"]);
-        let mut expected = before["properties"].clone();
-        expected["capacity"] = 7.into();
-        assert_eq!(after["properties"], expected);
-    }
-
-    #[test]
-    fn bad_edits_are_refused_with_the_reason() {
-        let atlas = demo();
-        let id = atlas.layer("shelters").unwrap().features()[0]
-            .id
-            .to_string();
-        let cases = [
-            (
-                Request::Patch {
-                    id: id.clone(),
-                    body: serde_json::json!({"properties": {"capacity": -5}}),
-                },
-                "capacity",
-            ),
-            (
-                Request::Patch {
-                    id: id.clone(),
-                    body: serde_json::json!({"properties": {"colour": "red"}}),
-                },
-                "no field \"colour\"",
-            ),
-            (
-                Request::Patch {
-                    id: id.clone(),
-                    body: serde_json::json!({"geometry": {"type": "LineString", "coordinates": [[105.0, 34.0], [105.1, 34.1]]}}),
-                },
-                "got a line",
-            ),
-            (
-                Request::Insert {
-                    body: serde_json::json!({"id": id.clone(), "geometry": {"type": "Point", "coordinates": [105.0, 34.0]}}),
-                },
-                "already has",
-            ),
-            (
-                Request::Delete {
-                    id: "no-such".into(),
-                },
-                "no feature",
-            ),
-        ];
-        for (request, want) in cases {
-            let err = prepare(&atlas, "shelters", request.clone())
-                .map(|p| p.record)
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(want), "{request:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn replaying_twice_is_the_same_as_once() {
-        let atlas = demo();
-        let shelters = atlas.layer("shelters").unwrap();
-        let ids: Vec<String> = shelters.features()[..3]
-            .iter()
-            .map(|f| f.id.to_string())
-            .collect();
-        let mut records = Vec::new();
-        let mut current = atlas.clone();
-        for (i, request) in [
-            Request::Delete { id: ids[0].clone() },
-            Request::Patch {
-                id: ids[1].clone(),
-                body: serde_json::json!({"properties": {"capacity": 11}}),
-            },
-            Request::Insert {
-                body: serde_json::json!({"geometry": {"type": "Point", "coordinates": [105.6, 34.5]}, "properties": {"name": "新增安置点", "capacity": 300}}),
-            },
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let prepared = prepare(&current, "shelters", request).unwrap();
-            let layer = prepared.layer(&current);
-            let mut record = prepared.record;
-            record.seq = i as u64 + 1;
-            current = current.with_layer(layer);
-            records.push(record);
-        }
-        let (once, problems) = replay(&atlas, &records);
-        assert!(problems.is_empty(), "{problems:?}");
-        let (twice, _) = replay(&once, &records);
-        for a in [&once, &twice] {
-            assert_eq!(
-                a.layer("shelters").unwrap().features(),
-                current.layer("shelters").unwrap().features()
-            );
-        }
-        assert_eq!(current.layer("shelters").unwrap().len(), shelters.len());
-    }
-}
+mod tests;

@@ -216,7 +216,7 @@ impl Jurisdiction {
             return Ok(()); // the edit itself reports the unknown layer
         };
         let (target, body) = match request {
-            Request::Insert { body } => (None, Some(body)),
+            Request::Insert { body, .. } => (None, Some(body)),
             Request::Patch { id, body } => (Some(id), Some(body)),
             Request::Delete { id } => (Some(id), None),
         };

@@ -7,7 +7,7 @@ use super::ServiceError;
 use super::scope::Jurisdiction;
 use super::snapshot::{Snapshot, Snapshots};
 use super::store::folder::FolderStore;
-use super::store::{Edit, MemoryStore, Store};
+use super::store::{Edit, MemoryStore, Store, TrailPage, TrailQuery};
 use crate::atlas::Atlas;
 use crate::edits::EditRecord;
 use crate::import::LoadReport;
@@ -139,9 +139,9 @@ impl Service {
         self.store.edit(&self.snapshots, edit).await
     }
 
-    /// The audit trail, oldest first.
-    pub async fn history(&self) -> Result<Vec<EditRecord>, ServiceError> {
-        self.store.history().await
+    /// A page of the audit trail, newest first.
+    pub async fn history(&self, query: TrailQuery) -> Result<TrailPage, ServiceError> {
+        self.store.history(query).await
     }
 
     /// Applies edits other servers committed; how many.

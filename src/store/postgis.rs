@@ -8,7 +8,6 @@
 //! refused row is reported exactly like a refused feature in a file.
 
 use crate::atlas::{Atlas, Layer};
-use crate::edits::{EditRecord, Op};
 use crate::import::LayerReport;
 use crate::import::manifest::LayerSpec;
 use crate::import::source::{RawFeature, Unreadable};
@@ -20,6 +19,9 @@ use geozero::ToGeo;
 use geozero::wkb::Ewkb;
 use sqlx::Row;
 pub use sqlx::postgres::PgPool;
+
+mod edits;
+pub use edits::{EDITS_CHANNEL, commit_edit, edit_by_key, edit_page, edits_after, last_edit_seq};
 use sqlx::postgres::PgPoolOptions;
 
 /// Connects and brings the schema up to date.
@@ -175,104 +177,6 @@ pub async fn load(pool: &PgPool, mut progress: impl FnMut(Progress<'_>)) -> anyh
             .with_failed(report.failed_layers()),
         report,
     })
-}
-
-/// The channel every committed edit is announced on.
-pub const EDITS_CHANNEL: &str = "riskatlas_edits";
-
-/// Commits one edit in one transaction: the feature row changed, the audit row
-/// written, the other servers notified. Returns the record with its `seq` and `at`.
-pub async fn commit_edit(pool: &PgPool, record: &EditRecord) -> anyhow::Result<EditRecord> {
-    let mut tx = pool.begin().await?;
-    match &record.after {
-        Some(after) => {
-            sqlx::query(
-                "INSERT INTO riskatlas_features (layer, id, geom, props)
-                 VALUES ($1, $2, ST_SetSRID(ST_GeomFromGeoJSON($3), 4326), $4::jsonb)
-                 ON CONFLICT (layer, id) DO UPDATE SET geom = EXCLUDED.geom, props = EXCLUDED.props",
-            )
-            .bind(&record.layer)
-            .bind(&record.id)
-            .bind(after["geometry"].to_string())
-            .bind(after["properties"].to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        None => {
-            sqlx::query("DELETE FROM riskatlas_features WHERE layer = $1 AND id = $2")
-                .bind(&record.layer)
-                .bind(&record.id)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    let row = sqlx::query(
-        "INSERT INTO riskatlas_edits (who, layer, op, id, before, after)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-    )
-    .bind(&record.who)
-    .bind(&record.layer)
-    .bind(op_code(record.op))
-    .bind(&record.id)
-    .bind(&record.before)
-    .bind(&record.after)
-    .fetch_one(&mut *tx)
-    .await?;
-    let seq: i64 = row.get(0);
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(EDITS_CHANNEL)
-        .bind(seq.to_string())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    let mut done = record.clone();
-    done.seq = seq as u64;
-    done.at = row.get(1);
-    Ok(done)
-}
-
-fn op_code(op: Op) -> &'static str {
-    match op {
-        Op::Insert => "insert",
-        Op::Update => "update",
-        Op::Delete => "delete",
-    }
-}
-
-/// Every edit after `seq`, oldest first.
-pub async fn edits_after(pool: &PgPool, seq: u64) -> anyhow::Result<Vec<EditRecord>> {
-    let rows = sqlx::query(
-        "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                who, layer, op, id, before, after
-         FROM riskatlas_edits WHERE seq > $1 ORDER BY seq",
-    )
-    .bind(seq as i64)
-    .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            let op: String = r.get(4);
-            Ok(EditRecord {
-                seq: r.get::<i64, _>(0) as u64,
-                at: r.get(1),
-                who: r.get(2),
-                layer: r.get(3),
-                op: serde_json::from_value(serde_json::Value::String(op))?,
-                id: r.get(5),
-                before: r.get(6),
-                after: r.get(7),
-            })
-        })
-        .collect()
-}
-
-/// The last edit's `seq` (0 when none).
-pub async fn last_edit_seq(pool: &PgPool) -> anyhow::Result<u64> {
-    let seq: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM riskatlas_edits")
-        .fetch_one(pool)
-        .await?;
-    Ok(seq.unwrap_or(0) as u64)
 }
 
 /// What [`load`] is doing, for a progress bar.

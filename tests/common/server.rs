@@ -11,10 +11,22 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> Option<u16> {
 
 /// As [`http`], with the response body.
 pub fn http_full(addr: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    http_with(addr, method, path, &[], body)
+}
+
+/// [`http_full`] with extra request headers (`name: value` lines).
+pub fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &str,
+) -> Option<(u16, String)> {
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}connection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).ok()?;

@@ -1,24 +1,25 @@
 //! A data folder as the store: layer files loaded at start, accepted edits appended to
 //! the folder's edit log (`fsync`ed before they are acknowledged) and replayed over the
-//! files at the next start. The audit trail is kept in memory from the start (the
-//! archive of compacted edits, then the log), so `GET /api/edits` reads no disk.
+//! files at the next start. The audit trail (the archive of compacted edits, then the
+//! log) is indexed in memory and read from disk a page at a time ([`super::trail`]).
 
-use super::{Edit, Pending, Store, blocking, unsaved};
+use super::trail::{Archived, Trail};
+use super::{Edit, Pending, Store, TrailPage, TrailQuery, blocking, unsaved};
 use crate::atlas::{Atlas, Kind};
 use crate::edits::compact::ARCHIVE_FILE as ARCHIVE_FILE_NAME;
-use crate::edits::log::EditLog;
+use crate::edits::log::{EditLog, Location};
 use crate::edits::{EditRecord, LOG_FILE};
 use crate::import::LoadReport;
 use crate::service::ServiceError;
 use crate::service::snapshot::Snapshots;
 use anyhow::Context;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The folder's edit log and the audit trail.
 pub struct FolderStore {
     log: Arc<tokio::sync::Mutex<EditLog>>,
-    history: Mutex<Vec<EditRecord>>,
+    trail: Arc<Trail>,
 }
 
 /// A data folder opened for serving.
@@ -39,11 +40,16 @@ impl FolderStore {
         let loaded = crate::import::load_folder(dir)
             .with_context(|| format!("loading data folder {}", dir.display()))?;
         crate::import::log_loaded(&loaded, started);
-        let archive = dir.join(ARCHIVE_FILE_NAME);
-        let archived = EditLog::last_seq_in(&archive)?;
+        let archived = Archived::read(&dir.join(ARCHIVE_FILE_NAME))?;
         let log_path = dir.join(LOG_FILE);
-        let (log, recovered) = EditLog::open_after(&log_path, archived)
+        let (log, recovered) = EditLog::open_after(&log_path, archived.last_seq())
             .with_context(|| format!("opening the edit log {}", log_path.display()))?;
+        let trail = Trail::new(
+            archived,
+            &log_path,
+            &recovered.records,
+            &recovered.locations,
+        )?;
         let (atlas, problems) = crate::edits::replay(&loaded.atlas, &recovered.records);
         for p in &problems {
             tracing::error!("edit log: {p}");
@@ -56,14 +62,12 @@ impl FolderStore {
             path = %log_path.display(),
             "edit log replayed"
         );
-        let mut history = crate::edits::log::read_records(&archive)?;
-        history.extend(recovered.records);
         Ok(OpenedFolder {
             atlas,
             report,
             store: FolderStore {
                 log: Arc::new(tokio::sync::Mutex::new(log)),
-                history: Mutex::new(history),
+                trail: Arc::new(trail),
             },
         })
     }
@@ -71,12 +75,17 @@ impl FolderStore {
     /// A store on an already open log, whose records (and the archive's) are the
     /// history.
     pub fn on_log(log: EditLog) -> anyhow::Result<FolderStore> {
-        let mut history =
-            crate::edits::log::read_records(&log.path().with_file_name(ARCHIVE_FILE_NAME))?;
-        history.extend(log.read_all()?);
+        let archived = Archived::read(&log.path().with_file_name(ARCHIVE_FILE_NAME))?;
+        let (mut records, mut locations) = (Vec::new(), Vec::new());
+        let file = std::fs::File::open(log.path())?;
+        crate::edits::log::scan(log.path(), &file, |at, r| {
+            records.push(r);
+            locations.push(at);
+        })?;
+        let trail = Trail::new(archived, log.path(), &records, &locations)?;
         Ok(FolderStore {
             log: Arc::new(tokio::sync::Mutex::new(log)),
-            history: Mutex::new(history),
+            trail: Arc::new(trail),
         })
     }
 }
@@ -84,37 +93,46 @@ impl FolderStore {
 impl Store for FolderStore {
     fn edit<'a>(&'a self, snapshots: &'a Snapshots, edit: Edit) -> Pending<'a, EditRecord> {
         Box::pin(async move {
-            // Held until the edited atlas is installed: the next edit must see this one.
+            // Held until the edited atlas is installed and the record indexed: the next
+            // edit must see this one, and a retry of it must find its key.
             let mut log = self.log.clone().lock_owned().await;
+            if let Some(idempotency) = edit.request.idempotency(&edit.layer) {
+                let (trail, who, key) = (
+                    self.trail.clone(),
+                    edit.who.clone(),
+                    idempotency.key.clone(),
+                );
+                let first = blocking(move || Ok(trail.keyed(&who, &key)?))
+                    .await?
+                    .map(|original| idempotency.replay(original));
+                if let Some(answer) = first {
+                    return Ok(answer?);
+                }
+            }
             let current = snapshots.current();
             let from = current.clone();
+            let trail = self.trail.clone();
             let (record, atlas, touches_roads, log) = blocking(move || {
                 let prepared =
                     crate::edits::prepare(&from.atlas, &edit.layer, edit.request.clone())?;
                 let layer = prepared.layer(&from.atlas);
                 let touches_roads = layer.kind == Kind::Road;
+                let offset = log.end();
                 let record = log.append(edit.stamp(prepared.record)).map_err(unsaved)?;
+                let len = (log.end() - offset - 1) as u32;
+                trail.push(&record, Location { offset, len });
                 Ok((record, from.atlas.with_layer(layer), touches_roads, log))
             })
             .await?;
             snapshots.install(&current, atlas, touches_roads);
             drop(log);
-            self.history
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(record.clone());
             Ok(record)
         })
     }
 
-    fn history(&self) -> Pending<'_, Vec<EditRecord>> {
-        Box::pin(async move {
-            Ok(self
-                .history
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone())
-        })
+    fn history(&self, query: TrailQuery) -> Pending<'_, TrailPage> {
+        let trail = self.trail.clone();
+        Box::pin(async move { blocking(move || Ok(trail.page(&query)?)).await })
     }
 }
 

@@ -11,9 +11,11 @@
 pub mod folder;
 #[cfg(feature = "postgis")]
 pub mod postgis;
+pub mod trail;
 
 use super::ServiceError;
 use super::snapshot::Snapshots;
+pub use crate::edits::trail::{TrailPage, TrailQuery};
 use crate::edits::{EditRecord, Request};
 use std::future::Future;
 use std::pin::Pin;
@@ -48,8 +50,8 @@ pub trait Store: Send + Sync {
     /// is not applied.
     fn edit<'a>(&'a self, snapshots: &'a Snapshots, edit: Edit) -> Pending<'a, EditRecord>;
 
-    /// Every logged edit, oldest first.
-    fn history(&self) -> Pending<'_, Vec<EditRecord>>;
+    /// A page of the audit trail, newest first: only the records asked for are read.
+    fn history(&self, query: TrailQuery) -> Pending<'_, TrailPage>;
 
     /// Applies edits committed elsewhere since the last one applied; returns how many.
     /// Only a shared store has any.
@@ -70,8 +72,8 @@ impl Store for MemoryStore {
         })
     }
 
-    fn history(&self) -> Pending<'_, Vec<EditRecord>> {
-        Box::pin(async { Ok(Vec::new()) })
+    fn history(&self, _: TrailQuery) -> Pending<'_, TrailPage> {
+        Box::pin(async { Ok(TrailPage::default()) })
     }
 }
 

@@ -3,7 +3,7 @@
 //! following the others' edits in `seq` order (`LISTEN`, plus a catch-up every few
 //! seconds in case a notification was missed while the connection was down).
 
-use super::{Edit, Pending, Store, StoreError, blocking, unsaved};
+use super::{Edit, Pending, Store, StoreError, TrailPage, TrailQuery, blocking, unsaved};
 use crate::atlas::Kind;
 use crate::edits::EditRecord;
 use crate::import::Loaded;
@@ -60,6 +60,17 @@ impl PostgisStore {
         &self.pool
     }
 
+    /// The insert `who` first sent with idempotency key `key`, if any.
+    async fn keyed(&self, who: &str, key: &str) -> Result<Option<EditRecord>, ServiceError> {
+        pg::edit_by_key(&self.pool, who, key).await.map_err(|e| {
+            StoreError::Unreachable {
+                what: "cannot look up the Idempotency-Key",
+                why: format!("{e:#}"),
+            }
+            .into()
+        })
+    }
+
     /// Replays the edits committed after the last one applied (by any server), in
     /// order. Replay is idempotent, so a notification that arrives twice changes nothing.
     async fn catch_up_locked(&self, snapshots: &Snapshots) -> Result<usize, ServiceError> {
@@ -105,6 +116,12 @@ impl Store for PostgisStore {
     fn edit<'a>(&'a self, snapshots: &'a Snapshots, edit: Edit) -> Pending<'a, EditRecord> {
         Box::pin(async move {
             let _serial = self.lock.lock().await;
+            let idempotency = edit.request.idempotency(&edit.layer);
+            if let Some(idem) = &idempotency
+                && let Some(original) = self.keyed(&edit.who, &idem.key).await?
+            {
+                return Ok(idem.replay(original)?);
+            }
             let current = snapshots.current();
             let request = edit.clone();
             let prepared = blocking(move || {
@@ -115,9 +132,22 @@ impl Store for PostgisStore {
                 )?)
             })
             .await?;
-            let record = pg::commit_edit(&self.pool, &edit.stamp(prepared.record))
-                .await
-                .map_err(|e| unsaved(format!("{e:#}")))?;
+            let committed = pg::commit_edit(
+                &self.pool,
+                &edit.stamp(prepared.record),
+                prepared.feature.as_ref(),
+            )
+            .await;
+            let record = match (committed, &idempotency) {
+                (Ok(record), _) => record,
+                // Another server committed this key first (the unique index refused
+                // ours): the retry is answered with that server's record.
+                (Err(e), Some(idem)) => match self.keyed(&edit.who, &idem.key).await? {
+                    Some(original) => return Ok(idem.replay(original)?),
+                    None => return Err(unsaved(format!("{e:#}"))),
+                },
+                (Err(e), None) => return Err(unsaved(format!("{e:#}"))),
+            };
             // Apply everything committed up to it, in order, so that edits from other
             // servers to the same feature land in the same order everywhere.
             if let Err(e) = self.catch_up_locked(snapshots).await {
@@ -127,15 +157,16 @@ impl Store for PostgisStore {
         })
     }
 
-    fn history(&self) -> Pending<'_, Vec<EditRecord>> {
+    fn history(&self, query: TrailQuery) -> Pending<'_, TrailPage> {
         Box::pin(async move {
-            pg::edits_after(&self.pool, 0).await.map_err(|e| {
-                StoreError::Unreachable {
-                    what: "cannot read the audit trail",
-                    why: format!("{e:#}"),
-                }
-                .into()
-            })
+            let (edits, next_before) =
+                pg::edit_page(&self.pool, &query)
+                    .await
+                    .map_err(|e| StoreError::Unreachable {
+                        what: "cannot read the audit trail",
+                        why: format!("{e:#}"),
+                    })?;
+            Ok(TrailPage { edits, next_before })
         })
     }
 
