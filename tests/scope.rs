@@ -424,3 +424,40 @@ async fn a_township_report_names_only_its_own_hazards() {
     assert!(!named.is_empty());
     assert!(named.is_subset(&names), "{named:?} not among {names:?}");
 }
+
+/// The audit trail of a township shows the edits of its features, not the neighbour's.
+#[tokio::test]
+async fn a_township_reads_only_its_own_edits_in_the_audit_trail() {
+    let (_dir, app) = app();
+    let ((_, ring_a), (_, ring_b)) = a_and_b();
+    let ours = points_inside("shelters.geojson", &ring_a);
+    let theirs = points_inside("shelters.geojson", &ring_b);
+    for (who, id) in [("a", ours.first().unwrap()), ("b", theirs.first().unwrap())] {
+        let uri = format!("/api/layers/shelters/features/{id}");
+        let patch = json!({"properties": {"capacity": 55}});
+        let reply = send(&app, "PATCH", &uri, Some(&patch), Some(token(who))).await;
+        assert_eq!(reply.status, 200, "{who}");
+    }
+    let trail = |who: &'static str| {
+        let app = app.clone();
+        async move {
+            let page = get(&app, "/api/edits?limit=1", who).await.ok_json();
+            let ids: Vec<String> = page["edits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_string())
+                .collect();
+            (ids, page["next_before"].clone())
+        }
+    };
+    assert_eq!(
+        trail("a").await,
+        (vec![ours.first().unwrap().clone()], Value::Null)
+    );
+    assert_eq!(trail("b").await.0, vec![theirs.first().unwrap().clone()]);
+    // The county sees both, a page at a time.
+    let (first, next) = trail("county").await;
+    assert_eq!(first, vec![theirs.first().unwrap().clone()]);
+    assert!(next.is_u64(), "{next}");
+}

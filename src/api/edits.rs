@@ -98,20 +98,50 @@ pub struct HistoryQuery {
 
 /// `GET /api/edits?layer=&id=&limit=&before=`: the most recent edits first, a page at
 /// a time.
+///
+/// A user with a scope sees the edits that touch it (see
+/// [`crate::service::scope::Jurisdiction::touches`]): their pages are filled from as
+/// many pages of the whole trail as [`SCOPED_PAGES`] allows, so one may hold fewer
+/// than `limit` edits while `next_before` says more remain.
 pub async fn history(
     State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
     query: Result<Query<HistoryQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let page = state
-        .edit_history(TrailQuery {
-            layer: q.layer,
-            id: q.id,
-            before: q.before,
-            limit: q.limit.unwrap_or(100).min(MAX_PAGE),
-        })
-        .await?;
+    let limit = q.limit.unwrap_or(100).min(MAX_PAGE);
+    let mut query = TrailQuery {
+        layer: q.layer,
+        id: q.id,
+        before: q.before,
+        limit,
+    };
+    let jurisdiction = state.view(&who).await?.jurisdiction.clone();
+    let atlas = state.snapshot();
+    let mut edits = Vec::new();
+    let mut next_before = None;
+    for _ in 0..SCOPED_PAGES {
+        let page = state.edit_history(query.clone()).await?;
+        edits.extend(
+            page.edits
+                .into_iter()
+                .filter(|r| jurisdiction.touches(&atlas, r)),
+        );
+        next_before = page.next_before;
+        match next_before {
+            Some(before) if edits.len() < limit => query.before = Some(before),
+            _ => break,
+        }
+    }
+    if edits.len() > limit {
+        // Cut at the limit: the next page resumes after the last edit kept.
+        edits.truncate(limit);
+        next_before = edits.last().map(|r| r.seq);
+    }
     Ok(Json(
-        serde_json::json!({"edits": page.edits, "next_before": page.next_before}),
+        serde_json::json!({"edits": edits, "next_before": next_before}),
     ))
 }
+
+/// How many pages of the whole trail one scoped page may read.
+pub const SCOPED_PAGES: usize = 8;

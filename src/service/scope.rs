@@ -200,6 +200,25 @@ impl Jurisdiction {
         })
     }
 
+    /// Whether an edit record belongs to the scope's audit trail: a geometry it holds
+    /// (before or after) meets the area, or the feature it names is in scope now.
+    pub fn touches(&self, atlas: &Atlas, record: &crate::edits::EditRecord) -> bool {
+        if self.is_everything() {
+            return true;
+        }
+        let geometry_inside = [&record.before, &record.after]
+            .into_iter()
+            .flatten()
+            .filter_map(|f| geometry_of(f.get("geometry")?))
+            .any(|g| self.covers(&g));
+        let feature_inside = atlas.layer(&record.layer).is_some_and(|layer| {
+            layer
+                .fid_of(&record.id)
+                .is_some_and(|fid| self.holds(layer, fid))
+        });
+        geometry_inside || feature_inside
+    }
+
     /// Refuses an edit that reaches outside the scope: the feature it changes or
     /// removes must be in scope (else it is not found, as if absent), and a geometry it
     /// puts in place must meet the area (else 403).
@@ -234,12 +253,8 @@ impl Jurisdiction {
                 )));
             }
         }
-        let geometry = body
-            .and_then(|b| b.get("geometry"))
-            .filter(|g| !g.is_null())
-            // One the edit cannot read is refused by the edit itself, naming the fault.
-            .and_then(|g| serde_json::from_value::<geojson::Geometry>(g.clone()).ok())
-            .and_then(|g| crate::import::geometry::to_geo(&g.value).ok());
+        // One the edit cannot read is refused by the edit itself, naming the fault.
+        let geometry = body.and_then(|b| geometry_of(b.get("geometry")?));
         match geometry {
             Some(g) if !self.covers(&g) => Err(ServiceError::Forbidden(format!(
                 "the geometry lies outside your jurisdiction ({})",
@@ -248,6 +263,15 @@ impl Jurisdiction {
             _ => Ok(()),
         }
     }
+}
+
+/// A GeoJSON geometry as `geo`'s, if it reads as one.
+fn geometry_of(json: &serde_json::Value) -> Option<Geometry<f64>> {
+    if json.is_null() {
+        return None;
+    }
+    let g = serde_json::from_value::<geojson::Geometry>(json.clone()).ok()?;
+    crate::import::geometry::to_geo(&g.value).ok()
 }
 
 #[cfg(test)]
