@@ -30,8 +30,10 @@ pub fn http_with(
         body.len()
     );
     s.write_all(req.as_bytes()).ok()?;
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok()?;
+    // Bytes, not text: a tile's body is binary (it comes back lossily decoded).
+    let mut bytes = Vec::new();
+    s.read_to_end(&mut bytes).ok()?;
+    let reply = String::from_utf8_lossy(&bytes);
     let status = reply.split(' ').nth(1)?.parse().ok()?;
     let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
     Some((status, body))
