@@ -5,7 +5,7 @@ use super::{ApiError, ApiJson, AppState};
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;
 use crate::render::{self, Output, RenderError};
-use crate::service::analyses::evacuate;
+use crate::service::analyses::evacuate_within;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -28,9 +28,9 @@ async fn run_blocking(
     state: &AppState,
     body: Value,
 ) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.snapshot();
+    let (snapshot, budget) = (state.snapshot(), state.budget());
     super::blocking(move || {
-        let (impact, plan) = evacuate(&snapshot, snapshot.road_graph(), body)?;
+        let (impact, plan) = evacuate_within(&snapshot, snapshot.road_graph(), body, &budget)?;
         Ok((impact, plan, snapshot))
     })
     .await

@@ -54,9 +54,9 @@ async fn run(
     state: &AppState,
     scenario: Value,
 ) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.snapshot();
+    let (snapshot, budget) = (state.snapshot(), state.budget());
     super::blocking(move || {
-        let (_, impact) = crate::service::analyses::impact(&snapshot, &scenario)?;
+        let (_, impact) = crate::service::analyses::impact_within(&snapshot, &scenario, &budget)?;
         Ok((impact, snapshot))
     })
     .await

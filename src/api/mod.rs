@@ -10,14 +10,18 @@ mod error;
 mod evacuation;
 mod extract;
 mod features;
+pub mod headers;
 mod impact;
 mod layers;
+pub mod limits;
 mod route;
+pub mod server;
 mod tiles;
 mod web;
 
 pub use error::{ApiError, json_param};
 pub use extract::ApiJson;
+pub use limits::{LimitOptions, MAX_BODY_BYTES};
 
 use crate::atlas::Atlas;
 use crate::import::LoadReport;
@@ -52,11 +56,9 @@ struct Shared {
     /// Recent scenarios as tile layers, keyed by a hash of the scenario and the atlas
     /// generation it ran on (so one from before an edit is never served after it).
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
+    /// Slots and rates of the heavy routes, and each analysis's budget.
+    limiter: limits::Limiter,
 }
-
-/// The largest request body any route takes (bytes): a drawn hazard at its 20,000
-/// vertices, or an edit of a long road, fit well inside; more is refused with 413.
-pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 /// How many analysed scenarios stay available as tile sources.
 pub const SCENARIO_TILE_SOURCES: usize = 64;
@@ -76,6 +78,8 @@ pub struct HttpOptions {
     pub access: crate::service::access::Access,
     /// Host names the server answers to (empty: any, for tests without a socket).
     pub allowed_hosts: Vec<String>,
+    /// Limits on the heavy routes (see `limits`).
+    pub limits: LimitOptions,
 }
 
 impl Default for HttpOptions {
@@ -87,6 +91,7 @@ impl Default for HttpOptions {
             web_dir: None,
             access: crate::service::access::Access::Open,
             allowed_hosts: Vec::new(),
+            limits: LimitOptions::default(),
         }
     }
 }
@@ -112,6 +117,7 @@ impl AppState {
                 access: options.access,
                 allowed_hosts: options.allowed_hosts,
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
+                limiter: limits::Limiter::new(options.limits),
             }),
         }
     }
@@ -223,6 +229,16 @@ impl AppState {
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
     }
+
+    /// Slots and rates of the heavy routes.
+    pub fn limiter(&self) -> &limits::Limiter {
+        &self.inner.limiter
+    }
+
+    /// The work cap and deadline of an analysis starting now.
+    pub fn budget(&self) -> crate::service::budget::Budget {
+        self.inner.limiter.budget()
+    }
 }
 
 /// Runs a service call off the async threads (analyses and edits can take a while, and
@@ -233,9 +249,12 @@ pub async fn blocking<T: Send + 'static>(
     Ok(crate::service::store::blocking(work).await?)
 }
 
-/// All routes.
+/// All routes. Each request passes, outermost first: tracing, the security headers,
+/// the body limit of its route, `access::require` (who is asking, may they), then
+/// `limits::heavy` (rates, slots and answer size of the analyses).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    use axum::extract::DefaultBodyLimit;
+    let routes = Router::new()
         .route("/api/health", get(layers::health))
         .route("/api/layers", get(layers::catalogue))
         .route("/api/report", get(layers::report))
@@ -256,17 +275,28 @@ pub fn router(state: AppState) -> Router {
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
         .route("/cards/evacuation", get(evacuation::cards))
-        .route("/api/coverage", post(coverage::coverage_handler))
-        .route("/api/route", post(route::route_handler))
+        .route(
+            "/api/coverage",
+            post(coverage::coverage_handler)
+                .layer(DefaultBodyLimit::max(limits::COVERAGE_BODY_BYTES)),
+        )
+        .route(
+            "/api/route",
+            post(route::route_handler).layer(DefaultBodyLimit::max(limits::ROUTE_BODY_BYTES)),
+        )
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::heavy,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::require,
         ))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    headers::secure(routes).layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -11,6 +11,8 @@ pub async fn route_handler(
     ApiJson(body): ApiJson<RouteBody>,
 ) -> Result<Json<crate::analysis::route::Route>, ApiError> {
     let snapshot = state.snapshot();
-    let route = blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body)).await?;
+    let budget = state.budget();
+    let route =
+        blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body, &budget)).await?;
     Ok(Json(route))
 }

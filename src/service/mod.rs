@@ -8,6 +8,7 @@
 //!   edits and the audit trail, and the one place work blocks;
 //! - [`requests`]: typed requests checked against one set of bounds;
 //! - [`analyses`]: impact, evacuation, coverage and routes as services;
+//! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
 //! `api` maps HTTP onto these and `ServiceError` onto statuses; `analysis`, `routing`
@@ -16,6 +17,7 @@
 
 pub mod access;
 pub mod analyses;
+pub mod budget;
 pub mod error;
 pub mod requests;
 pub mod snapshot;
