@@ -91,7 +91,12 @@ impl Default for HttpOptions {
             web_dir: None,
             access: crate::service::access::Access::Open,
             allowed_hosts: Vec::new(),
-            limits: LimitOptions::default(),
+            // No rate: a test through the router is one identity asking many analyses
+            // at once. `serve` sets the rate from its flags.
+            limits: LimitOptions {
+                per_minute: 0,
+                ..LimitOptions::default()
+            },
         }
     }
 }
