@@ -263,7 +263,12 @@ fn impact(c: &mut Criterion) {
     group.throughput(Throughput::Elements(candidates as u64));
     let population = d.atlas.layer("population").unwrap();
     group.bench_function("point_overlay_per_candidate", |b| {
-        b.iter(|| overlay.unit_hits(population).len())
+        b.iter(|| {
+            overlay
+                .unit_hits(population, &riskatlas::analysis::budget::Deadline::none())
+                .expect("no deadline")
+                .len()
+        })
     });
     group.bench_function("point_overlay_per_candidate_one_point_at_a_time", |b| {
         b.iter(|| {

@@ -1,8 +1,10 @@
 //! Command line and environment: every flag also reads an env var; defaults live here.
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The command line: one subcommand and its flags.
 #[derive(Debug, Parser)]
@@ -224,6 +226,67 @@ pub struct ServeArgs {
     #[arg(long, env = "RISKATLAS_SESSION_HOURS", default_value_t = crate::service::access::session::DEFAULT_SESSION_HOURS,
           value_parser = clap::value_parser!(u64).range(1..=720))]
     pub session_hours: u64,
+    /// Connections served at once; more wait in the kernel's listen backlog.
+    #[arg(long, env = "RISKATLAS_MAX_CONNECTIONS", default_value_t = crate::api::server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+    pub max_connections: usize,
+    /// Time a client may take to send a request head, or to start the next one on a
+    /// kept-alive connection (e.g. 20s).
+    #[arg(long, env = "RISKATLAS_HEADER_TIMEOUT", default_value = "20s", value_parser = duration)]
+    pub header_timeout: Duration,
+    /// Time a client may take to send a request body whole (e.g. 60s).
+    #[arg(long, env = "RISKATLAS_BODY_TIMEOUT", default_value = "60s", value_parser = duration)]
+    pub body_timeout: Duration,
+    /// Analyses (impact, evacuation, coverage, route, reports, cards) running at once;
+    /// more are answered 503 (default: the number of cores, at least 2).
+    #[arg(long, env = "RISKATLAS_MAX_ANALYSES", value_parser = clap::value_parser!(u32).range(1..=4096).map(|n| n as usize))]
+    pub max_analyses: Option<usize>,
+    /// Analyses one user may ask for per minute (0: no limit); more are answered 429.
+    #[arg(long, env = "RISKATLAS_ANALYSES_PER_MINUTE", default_value_t = crate::api::limits::DEFAULT_PER_MINUTE)]
+    pub analyses_per_minute: u32,
+    /// Time limit of one analysis (e.g. 60s); past it, 503.
+    #[arg(long, env = "RISKATLAS_ANALYSIS_TIMEOUT", default_value = "60s", value_parser = duration)]
+    pub analysis_timeout: Duration,
+    /// Most work one scenario may ask for: hazard areas plus (unit, area) pairs whose
+    /// bounding boxes meet; more is answered 422.
+    #[arg(long, env = "RISKATLAS_MAX_SCENARIO_WORK", default_value_t = crate::service::budget::DEFAULT_MAX_WORK)]
+    pub max_scenario_work: u64,
+    /// Largest answer of an analysis in MiB; larger is answered 422.
+    #[arg(long, env = "RISKATLAS_MAX_RESPONSE_MB", default_value_t = crate::api::limits::DEFAULT_MAX_RESPONSE_BYTES >> 20, value_parser = clap::value_parser!(u32).range(1..=4096).map(|n| n as usize))]
+    pub max_response_mb: usize,
+}
+
+/// A duration as people write it (`20s`, `2m`, `500ms`), above zero.
+fn duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("must be above zero".into()),
+        Err(e) => Err(format!("{e} (write it as 20s, 2m or 500ms)")),
+    }
+}
+
+impl ServeArgs {
+    /// The connection limits these flags set.
+    pub fn connection_limits(&self) -> crate::api::server::ConnectionLimits {
+        crate::api::server::ConnectionLimits {
+            max_connections: self.max_connections,
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+        }
+    }
+
+    /// The analysis limits these flags set.
+    pub fn limit_options(&self) -> crate::api::LimitOptions {
+        crate::api::LimitOptions {
+            max_heavy: self
+                .max_analyses
+                .unwrap_or_else(crate::api::limits::default_max_heavy),
+            per_minute: self.analyses_per_minute,
+            burst: crate::api::limits::DEFAULT_BURST,
+            max_work: self.max_scenario_work,
+            time_limit: self.analysis_timeout,
+            max_response_bytes: self.max_response_mb << 20,
+        }
+    }
 }
 
 /// `riskatlas demo`: where to write the county, and which one.
@@ -259,6 +322,24 @@ mod tests {
         };
         assert_eq!(args.data, PathBuf::from("data/demo"));
         assert_eq!(args.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn limits_default_to_the_documented_values_and_read_durations() {
+        let cli = Cli::try_parse_from(["riskatlas", "serve", "--header-timeout", "500ms"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        let conn = args.connection_limits();
+        assert_eq!(conn.header_timeout, Duration::from_millis(500));
+        assert_eq!(conn.body_timeout, Duration::from_secs(60));
+        assert_eq!(conn.max_connections, 512);
+        let limits = args.limit_options();
+        assert_eq!(limits.max_response_bytes, 32 << 20);
+        assert_eq!(limits.max_work, 2_000_000);
+        assert!(limits.max_heavy >= 2);
+        assert!(Cli::try_parse_from(["riskatlas", "serve", "--body-timeout", "0s"]).is_err());
+        assert!(Cli::try_parse_from(["riskatlas", "serve", "--max-connections", "0"]).is_err());
     }
 
     #[test]

@@ -399,6 +399,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             access,
             allowed_hosts: riskatlas::api::access::hosts_for(args.bind, &args.hosts),
             audit: access_log_for(&args),
+            limits: args.limit_options(),
         },
     );
     // Build the road graph now rather than on the first evacuation request.
@@ -408,10 +409,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {}", args.bind))?;
         tracing::info!("serving on http://{}", listener.local_addr()?);
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")?;
+        let limits = args.connection_limits();
+        riskatlas::api::server::serve(listener, router(state), limits, shutdown_signal()).await;
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })
 }

@@ -106,7 +106,37 @@ async fn every_endpoint_answers_each_kind_of_failure_with_its_status() {
         let loaded = riskatlas::import::load_folder(dir.path()).unwrap();
         router(AppState::new(loaded.atlas, loaded.report))
     };
+    let limited = |limits: riskatlas::api::LimitOptions| {
+        let loaded = riskatlas::import::load_folder(&common::repo_path("data/demo")).unwrap();
+        let service = Service::in_memory(loaded.atlas, loaded.report);
+        router(AppState::serving(
+            Arc::new(service),
+            HttpOptions {
+                limits,
+                ..HttpOptions::default()
+            },
+        ))
+    };
+    let defaults = riskatlas::api::LimitOptions::default;
+    let small_budget = limited(riskatlas::api::LimitOptions {
+        max_work: 100,
+        ..defaults()
+    });
+    let no_time = limited(riskatlas::api::LimitOptions {
+        time_limit: std::time::Duration::from_nanos(1),
+        ..defaults()
+    });
+    let one_a_minute = limited(riskatlas::api::LimitOptions {
+        per_minute: 1,
+        burst: 1,
+        ..defaults()
+    });
+    let small_answers = limited(riskatlas::api::LimitOptions {
+        max_response_bytes: 1 << 10,
+        ..defaults()
+    });
     let flood = json!({"hazards": [{"layer": "floods"}]});
+    let big_options = json!({"pad": "x".repeat(20 << 10)});
     // (router, method, path, body, expected status)
     let cases: Vec<(&axum::Router, &str, &str, Option<serde_json::Value>, u16)> = vec![
         (&app, "GET", "/api/health", None, 200),
@@ -218,6 +248,45 @@ async fn every_endpoint_answers_each_kind_of_failure_with_its_status() {
             400,
         ),
         (&app, "POST", "/api/evacuation", Some(flood.clone()), 200),
+        // Limits: a body over its route's limit, work over the cap, an analysis past its
+        // time limit, an identity over its rate, an answer over the size cap.
+        (&app, "POST", "/api/coverage", Some(big_options), 413),
+        (
+            &small_budget,
+            "POST",
+            "/api/impact",
+            Some(flood.clone()),
+            422,
+        ),
+        (
+            &small_budget,
+            "POST",
+            "/api/evacuation",
+            Some(flood.clone()),
+            422,
+        ),
+        (&no_time, "POST", "/api/impact", Some(flood.clone()), 503),
+        (
+            &one_a_minute,
+            "POST",
+            "/api/route",
+            Some(json!({"from": [0, 0], "to": [105.7, 34.5]})),
+            200,
+        ),
+        (
+            &one_a_minute,
+            "POST",
+            "/api/route",
+            Some(json!({"from": [0, 0], "to": [105.7, 34.5]})),
+            429,
+        ),
+        (
+            &small_answers,
+            "POST",
+            "/api/impact",
+            Some(flood.clone()),
+            422,
+        ),
     ];
     for (router, method, path, body, want) in cases {
         let mut req = Request::builder().method(method).uri(path);

@@ -17,6 +17,7 @@ use super::assumptions::{
     displacement_defaults, hazard_defaults, missing_counts, night_population, request_defaults,
     shelter_rules,
 };
+use super::budget::{Deadline, Expired};
 use super::calls::call_list;
 pub use super::facilities::FacilityAtRisk;
 use super::facilities::facilities_at_risk;
@@ -299,6 +300,16 @@ fn share_of(layer: &Layer, fid: u32, field: &str, share: f64) -> Option<f64> {
 /// Runs the overlay and builds the report (the pipeline in the module doc). The
 /// scenario must have been parsed against this atlas.
 pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
+    analyse_within(atlas, scenario, &Deadline::none()).expect("no deadline to pass")
+}
+
+/// As [`analyse`], stopping with [`Expired`] once `deadline` passes (the overlay checks
+/// it per hazard, the report per affected unit).
+pub fn analyse_within(
+    atlas: &Atlas,
+    scenario: &Scenario,
+    deadline: &Deadline,
+) -> Result<Impact, Expired> {
     let overlay = HazardOverlay::new(resolve(atlas, scenario));
     let exposure = atlas
         .layer(scenario.exposure.as_str())
@@ -308,7 +319,7 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
     if admins.is_empty() {
         warnings.push("the atlas has no admin layer: no grouping by admin unit".to_string());
     }
-    let mut units = affected_units(exposure, &overlay, scenario.period);
+    let mut units = affected_units(exposure, &overlay, scenario.period, deadline)?;
     let totals = Counts::sum(&units.iter().collect::<Vec<_>>(), exposure);
     let by_hazard = by_hazard(&overlay, &units);
     let (by_admin, outside) = by_admin(&units, exposure, &admins, scenario);
@@ -357,24 +368,30 @@ pub fn analyse(atlas: &Atlas, scenario: &Scenario) -> Impact {
         assumptions,
         warnings,
     };
-    Impact {
+    Ok(Impact {
         report,
         hazards: overlay.areas,
-    }
+    })
 }
 
 /// Steps 1–3: every exposure unit some hazard meets, with the share of it inside.
-fn affected_units(exposure: &Layer, overlay: &HazardOverlay, period: Period) -> Vec<AffectedUnit> {
-    let pairs = overlay.unit_hits(exposure);
+fn affected_units(
+    exposure: &Layer,
+    overlay: &HazardOverlay,
+    period: Period,
+    deadline: &Deadline,
+) -> Result<Vec<AffectedUnit>, Expired> {
+    let pairs = overlay.unit_hits(exposure, deadline)?;
     let mut units = Vec::new();
     for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        deadline.check()?;
         let fid = group[0].0;
         let hits: Vec<usize> = group.iter().map(|&(_, h)| h as usize).collect();
         if let Some(unit) = affected_unit(exposure, fid, &hits, overlay, period) {
             units.push(unit);
         }
     }
-    units
+    Ok(units)
 }
 
 /// One unit and the hazards it meets (`hits`); None when none of it lies inside.

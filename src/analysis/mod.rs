@@ -8,11 +8,13 @@
 //! - [`needs`]: displacement rates and the needs profile;
 //! - [`cards`]: what the printable cards state, as data (rendered by [`crate::render`]);
 //! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
+//! - [`budget`]: what a scenario will cost before it runs, and the deadline it runs to;
 //! - [`prepared`], [`geodesy`], [`admin`]: point-in-polygon index, metres on the
 //!   ellipsoid, admin-unit lookup.
 
 pub mod admin;
 pub mod assumptions;
+pub mod budget;
 pub mod calls;
 pub mod cards;
 pub mod coverage;
@@ -30,5 +32,5 @@ pub mod prepared;
 pub mod route;
 pub mod scenario;
 
-pub use impact::{Impact, ImpactReport, analyse};
+pub use impact::{Impact, ImpactReport, analyse, analyse_within};
 pub use scenario::{Scenario, ScenarioError};

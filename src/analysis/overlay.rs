@@ -5,6 +5,7 @@
 //! areas a point is inside (whose roads do not close for it), the roads each hazard
 //! closes, and the (unit, hazard) pairs an impact counts.
 
+use super::budget::{Deadline, Expired};
 use super::geodesy::area_m2;
 use super::hazards::HazardArea;
 use super::prepared::PreparedArea;
@@ -77,8 +78,12 @@ impl HazardOverlay {
     /// by unit. Hazard by hazard: the layer's R-tree gives the units in the hazard's bbox
     /// and the prepared area tests each point exactly, so no per-point allocation or
     /// hazard-tree walk is paid by the many points that meet nothing. Hazards are split
-    /// across the available cores.
-    pub fn unit_hits(&self, layer: &Layer) -> Vec<(u32, u32)> {
+    /// across the available cores; each worker checks `deadline` before each hazard.
+    pub fn unit_hits(
+        &self,
+        layer: &Layer,
+        deadline: &Deadline,
+    ) -> Result<Vec<(u32, u32)>, Expired> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(self.areas.len().max(1));
@@ -90,6 +95,7 @@ impl HazardOverlay {
                     scope.spawn(move || {
                         let mut out = Vec::new();
                         for h in start..(start + chunk).min(self.areas.len()) {
+                            deadline.check()?;
                             let bb = self.prepared[h].bbox();
                             let env = rstar::AABB::from_corners(bb.min().into(), bb.max().into());
                             for entry in layer.index().locate_in_envelope_intersecting(&env) {
@@ -112,15 +118,16 @@ impl HazardOverlay {
                                 }
                             }
                         }
-                        out
+                        Ok(out)
                     })
                 })
                 .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().expect("overlay workers do not panic"))
-                .collect()
-        });
+            let mut pairs = Vec::new();
+            for w in workers {
+                pairs.extend(w.join().expect("overlay workers do not panic")?);
+            }
+            Ok::<_, Expired>(pairs)
+        })?;
         // Group by unit with a stable counting sort: linear, and it keeps each unit's
         // hazards in ascending order (workers hold ascending hazard ranges, joined in
         // order). A comparison sort here cost a fifth of the whole overlay.
@@ -136,7 +143,7 @@ impl HazardOverlay {
             grouped[start[u as usize] as usize] = (u, h);
             start[u as usize] += 1;
         }
-        grouped
+        Ok(grouped)
     }
 
     /// Hazards a geometry meets and the share of it inside them (1 for points).

@@ -40,17 +40,30 @@ pub enum ApiError {
     /// The request is well formed but the data cannot answer it (no roads).
     #[error("{0}")]
     Unprocessable(String),
-    /// Too many attempts: try again after `retry_after_s` seconds (`Retry-After`).
-    #[error("{message}")]
-    TooManyRequests {
-        /// What to wait for, in a sentence.
-        message: String,
-        /// Seconds to wait.
-        retry_after_s: u64,
-    },
-    /// The server cannot do it now (an edit that could not be made durable).
+    /// The server cannot do it now (an edit that could not be made durable, an analysis
+    /// past its time limit).
     #[error("{0}")]
     Unavailable(String),
+    /// The body did not arrive within the time a request may take to send it.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// This identity asked for heavy analyses faster than its rate (429); try again
+    /// after `retry_after_s` seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was refused and why.
+        message: String,
+        /// Seconds until a request would be let through (`Retry-After`).
+        retry_after_s: u64,
+    },
+    /// Every slot for heavy analyses is taken (503); try again after `retry_after_s`.
+    #[error("{message}")]
+    Busy {
+        /// What was refused and why.
+        message: String,
+        /// Seconds to wait before trying again (`Retry-After`).
+        retry_after_s: u64,
+    },
     #[error("internal error")]
     /// 500: the cause goes to the log, not to the client.
     Internal(#[source] anyhow::Error),
@@ -82,17 +95,27 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::TooManyRequests { retry_after_s, .. } => {
-                let body = Json(serde_json::json!({"error": self.to_string()}));
-                let wait = [(axum::http::header::RETRY_AFTER, retry_after_s.to_string())];
-                return (StatusCode::TOO_MANY_REQUESTS, wait, body).into_response();
-            }
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(cause) => {
                 tracing::error!("internal error: {cause:#}");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, Json(serde_json::json!({"error": self.to_string()}))).into_response()
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_s, .. }
+            | ApiError::Busy { retry_after_s, .. } => Some(*retry_after_s),
+            _ => None,
+        };
+        let mut response =
+            (status, Json(serde_json::json!({"error": self.to_string()}))).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -124,7 +147,9 @@ impl From<crate::edits::EditError> for ApiError {
 /// | an insert of an id that exists | 409 |
 /// | an edit outside the user's jurisdiction | 403 |
 /// | the data cannot answer (coverage without roads) | 422 |
+/// | a scenario whose estimated work is over the cap | 422 |
 /// | the store cannot make an edit durable now | 503 |
+/// | an analysis that ran past its time limit | 503 |
 /// | anything else | 500 |
 impl From<crate::service::ServiceError> for ApiError {
     fn from(e: crate::service::ServiceError) -> Self {
@@ -143,6 +168,8 @@ impl From<crate::service::ServiceError> for ApiError {
             S::Forbidden(m) => ApiError::Forbidden(m),
             S::Unprocessable(m) => ApiError::Unprocessable(m),
             S::Unavailable(m) => ApiError::Unavailable(m),
+            S::OverBudget(m) => ApiError::Unprocessable(m),
+            S::Expired(_) => ApiError::Unavailable(e.to_string()),
             S::Internal(cause) => ApiError::Internal(cause),
         }
     }

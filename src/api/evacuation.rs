@@ -6,7 +6,7 @@ use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;
 use crate::render::{self, Output, RenderError};
 use crate::service::access::Identity;
-use crate::service::analyses::evacuate;
+use crate::service::analyses::evacuate_within;
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -41,9 +41,9 @@ async fn run_blocking(
     who: &Identity,
     body: Value,
 ) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.snapshot_for(who).await?;
+    let (snapshot, budget) = (state.snapshot_for(who).await?, state.budget());
     super::blocking(move || {
-        let (impact, plan) = evacuate(&snapshot, snapshot.road_graph(), body)?;
+        let (impact, plan) = evacuate_within(&snapshot, snapshot.road_graph(), body, &budget)?;
         Ok((impact, plan, snapshot))
     })
     .await

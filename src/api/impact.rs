@@ -56,9 +56,9 @@ async fn run(
     who: &Identity,
     scenario: Value,
 ) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
-    let snapshot = state.snapshot_for(who).await?;
+    let (snapshot, budget) = (state.snapshot_for(who).await?, state.budget());
     super::blocking(move || {
-        let (_, impact) = crate::service::analyses::impact(&snapshot, &scenario)?;
+        let (_, impact) = crate::service::analyses::impact_within(&snapshot, &scenario, &budget)?;
         Ok((impact, snapshot))
     })
     .await

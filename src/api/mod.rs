@@ -11,15 +11,19 @@ mod error;
 mod evacuation;
 mod extract;
 mod features;
+pub mod headers;
 mod impact;
 mod layers;
+pub mod limits;
 mod route;
+pub mod server;
 mod session;
 mod tiles;
 mod web;
 
 pub use error::{ApiError, json_param};
 pub use extract::ApiJson;
+pub use limits::{LimitOptions, MAX_BODY_BYTES};
 
 use crate::atlas::Atlas;
 use crate::import::LoadReport;
@@ -59,11 +63,9 @@ struct Shared {
     /// Recent scenarios as tile layers, keyed by a hash of the scenario and the atlas
     /// generation it ran on (so one from before an edit is never served after it).
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
+    /// Slots and rates of the heavy routes, and each analysis's budget.
+    limiter: limits::Limiter,
 }
-
-/// The largest request body any route takes (bytes): a drawn hazard at its 20,000
-/// vertices, or an edit of a long road, fit well inside; more is refused with 413.
-pub const MAX_BODY_BYTES: usize = 8 << 20;
 
 /// How many analysed scenarios stay available as tile sources.
 pub const SCENARIO_TILE_SOURCES: usize = 64;
@@ -85,6 +87,8 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// Where the access audit goes.
     pub audit: AccessLog,
+    /// Limits on the heavy routes (see `limits`).
+    pub limits: LimitOptions,
 }
 
 impl Default for HttpOptions {
@@ -97,6 +101,12 @@ impl Default for HttpOptions {
             access: crate::service::access::Access::Open,
             allowed_hosts: Vec::new(),
             audit: AccessLog::in_memory(),
+            // No rate: a test through the router is one identity asking many analyses
+            // at once. `serve` sets the rate from its flags.
+            limits: LimitOptions {
+                per_minute: 0,
+                ..LimitOptions::default()
+            },
         }
     }
 }
@@ -123,6 +133,7 @@ impl AppState {
                 allowed_hosts: options.allowed_hosts,
                 audit: options.audit,
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
+                limiter: limits::Limiter::new(options.limits),
             }),
         }
     }
@@ -286,6 +297,16 @@ impl AppState {
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
     }
+
+    /// Slots and rates of the heavy routes.
+    pub fn limiter(&self) -> &limits::Limiter {
+        &self.inner.limiter
+    }
+
+    /// The work cap and deadline of an analysis starting now.
+    pub fn budget(&self) -> crate::service::budget::Budget {
+        self.inner.limiter.budget()
+    }
 }
 
 /// Runs a service call off the async threads (analyses and edits can take a while, and
@@ -296,9 +317,12 @@ pub async fn blocking<T: Send + 'static>(
     Ok(crate::service::store::blocking(work).await?)
 }
 
-/// All routes.
+/// All routes. Each request passes, outermost first: tracing, the security headers,
+/// the body limit of its route, `access::require` (who is asking, may they), then
+/// `limits::heavy` (rates, slots and answer size of the analyses).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    use axum::extract::DefaultBodyLimit;
+    let routes = Router::new()
         .route("/api/health", get(layers::health))
         .route("/api/layers", get(layers::catalogue))
         .route("/api/report", get(layers::report))
@@ -320,8 +344,15 @@ pub fn router(state: AppState) -> Router {
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
         .route("/cards/evacuation", get(evacuation::cards))
-        .route("/api/coverage", post(coverage::coverage_handler))
-        .route("/api/route", post(route::route_handler))
+        .route(
+            "/api/coverage",
+            post(coverage::coverage_handler)
+                .layer(DefaultBodyLimit::max(limits::COVERAGE_BODY_BYTES)),
+        )
+        .route(
+            "/api/route",
+            post(route::route_handler).layer(DefaultBodyLimit::max(limits::ROUTE_BODY_BYTES)),
+        )
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
         .route(
@@ -332,11 +363,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            limits::heavy,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             access::require,
         ))
         .fallback(web::asset_or_404)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    headers::secure(routes).layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -13,12 +13,14 @@ pub async fn route_handler(
     ApiJson(body): ApiJson<RouteBody>,
 ) -> Result<Json<crate::analysis::route::Route>, ApiError> {
     let snapshot = state.snapshot_for(&who).await?;
+    let budget = state.budget();
     let about = if body.scenario.is_some() {
         "around a scenario"
     } else {
         "on open roads"
     };
     state.audit(&who, "route", crate::render::Format::Json, about.into(), 0);
-    let route = blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body)).await?;
+    let route =
+        blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body, &budget)).await?;
     Ok(Json(route))
 }

@@ -1,6 +1,7 @@
 //! The analyses as services: a typed request in, the domain called, typed errors out.
 //! Handlers and the command line call these, so both read requests the same way.
 
+pub use super::budget::Budget;
 use super::error::{RequestError, ServiceError};
 use super::requests::{
     self, CANDIDATES, CoverageBody, DETOUR_FACTOR, EvacuationOptionsBody, IsochronesFrom,
@@ -11,7 +12,7 @@ use crate::analysis::evacuation::{self, EvacuationPlan, Options, Routing};
 use crate::analysis::overlay::HazardOverlay;
 use crate::analysis::route::{Route, RouteRequest, route as find_route};
 use crate::analysis::scenario::exposure_layer;
-use crate::analysis::{Impact, Scenario, analyse};
+use crate::analysis::{Impact, Scenario, analyse_within};
 use crate::atlas::Atlas;
 use crate::routing::{GraphError, RoadGraph};
 use serde_json::Value as Json;
@@ -82,21 +83,44 @@ pub fn evacuation_options(body: &mut Json) -> Result<Options, RequestError> {
     })
 }
 
-/// `POST /api/impact`: who is affected.
+/// `POST /api/impact`: who is affected, with no budget (the command line).
 pub fn impact(atlas: &Atlas, body: &Json) -> Result<(Scenario, Impact), ServiceError> {
+    impact_within(atlas, body, &Budget::unlimited())
+}
+
+/// As [`impact`], refused before it runs when its estimated work is over the budget's
+/// cap, and stopped when it runs past the budget's deadline.
+pub fn impact_within(
+    atlas: &Atlas,
+    body: &Json,
+    budget: &Budget,
+) -> Result<(Scenario, Impact), ServiceError> {
     let scenario = Scenario::parse(body, atlas)?;
-    let impact = analyse(atlas, &scenario);
+    budget.admit(atlas, &scenario)?;
+    let impact = analyse_within(atlas, &scenario, &budget.deadline)?;
     Ok((scenario, impact))
 }
 
-/// `POST /api/evacuation`: options and scenario from one body → the impact and the plan.
+/// `POST /api/evacuation`: options and scenario from one body → the impact and the plan,
+/// with no budget (the command line).
 pub fn evacuate(
     atlas: &Atlas,
     graph: Result<&RoadGraph, &GraphError>,
+    body: Json,
+) -> Result<(Impact, EvacuationPlan), ServiceError> {
+    evacuate_within(atlas, graph, body, &Budget::unlimited())
+}
+
+/// As [`evacuate`], within a budget: the impact as [`impact_within`]; the plan itself
+/// is bounded by the impact's size, and the deadline is checked again after it.
+pub fn evacuate_within(
+    atlas: &Atlas,
+    graph: Result<&RoadGraph, &GraphError>,
     mut body: Json,
+    budget: &Budget,
 ) -> Result<(Impact, EvacuationPlan), ServiceError> {
     let options = evacuation_options(&mut body)?;
-    let (scenario, impact) = impact(atlas, &body)?;
+    let (scenario, impact) = impact_within(atlas, &body, budget)?;
     let plan = evacuation::plan(
         atlas,
         &impact,
@@ -106,6 +130,7 @@ pub fn evacuate(
         &scenario.needs,
         scenario.days,
     )?;
+    budget.deadline.check()?;
     Ok((impact, plan))
 }
 
@@ -114,6 +139,7 @@ pub fn route(
     atlas: &Atlas,
     graph: Result<&RoadGraph, &GraphError>,
     body: &RouteBody,
+    budget: &Budget,
 ) -> Result<Route, ServiceError> {
     let point = |name: &str, v: &Option<Json>| -> Result<geo::Point<f64>, RequestError> {
         let v = v.as_ref().ok_or_else(|| {
@@ -128,6 +154,7 @@ pub fn route(
         Some(s) => {
             // Only the hazard areas matter to a route, not who they affect.
             let scenario = Scenario::parse(s, atlas).map_err(|e| e.at("scenario"))?;
+            budget.admit(atlas, &scenario)?;
             Some(HazardOverlay::new(crate::analysis::hazards::resolve(
                 atlas, &scenario,
             )))

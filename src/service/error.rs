@@ -72,6 +72,13 @@ pub enum ServiceError {
     /// The store cannot take it now; nothing was changed.
     #[error("{0}")]
     Unavailable(String),
+    /// A scenario whose estimated work is over the request's cap (422), with the
+    /// estimate and what to change.
+    #[error("{0}")]
+    OverBudget(String),
+    /// An analysis that ran past the request's time limit and stopped (503).
+    #[error("{0}; narrow the scenario (fewer hazards, a smaller area) or try again later")]
+    Expired(#[from] crate::analysis::budget::Expired),
     #[error("internal error")]
     /// Anything else (500, the cause logged).
     Internal(#[source] anyhow::Error),

@@ -10,6 +10,7 @@
 //! - [`requests`]: typed requests checked against one set of bounds;
 //! - [`analyses`]: impact, evacuation, coverage and routes as services;
 //! - [`audit`]: the access audit, who ran which analysis and read contacts in bulk;
+//! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
 //! `api` maps HTTP onto these and `ServiceError` onto statuses; `analysis`, `routing`
@@ -19,6 +20,7 @@
 pub mod access;
 pub mod analyses;
 pub mod audit;
+pub mod budget;
 pub mod error;
 pub mod requests;
 pub mod scope;

@@ -1,0 +1,48 @@
+//! Security headers on every response (tower-http's `SetResponseHeaderLayer`, so no
+//! hand-written middleware), and what they allow:
+//!
+//! - `Content-Security-Policy`: scripts, styles, fonts and data from this server only;
+//!   no inline script (the page has none: `web/index.html` loads `app.js` as a module
+//!   and every handler is attached in JavaScript). MapLibre needs `worker-src blob:`
+//!   for its tile workers and `img-src data: blob:` for sprites and canvas images.
+//!   Inline *styles* stay allowed: the printable reports and cards carry their CSS in
+//!   the page so that they print and save as one file, and a style cannot run code.
+//!   `frame-ancestors 'none'` (with `X-Frame-Options: DENY` for older browsers) keeps
+//!   another site from framing the map to trick a click.
+//! - `X-Content-Type-Options: nosniff`: a GeoJSON or CSV answer is never run as script.
+//! - `Referrer-Policy: no-referrer`: a scenario in a URL (`/report/impact?scenario=…`)
+//!   does not leak to whatever a page links to.
+//!
+//! CORS stays off: no layer adds `Access-Control-Allow-Origin`, so a page on another
+//! site cannot read answers; `access::require` refuses its state-changing requests.
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The page's content security policy (see the module doc for each source).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; worker-src 'self' blob:; \
+     child-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Every security header, as (name, value).
+pub const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+];
+
+/// `router` with the security headers on every response (a handler's own value of one
+/// wins: none sets any today).
+pub fn secure(router: Router) -> Router {
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(router, |router, (name, value)| {
+            router.layer(SetResponseHeaderLayer::if_not_present(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
+}
