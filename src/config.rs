@@ -49,7 +49,7 @@ pub enum Command {
     /// Where they evacuate: run a scenario (with evacuation options in the same JSON) and
     /// print the plan (or its routes, table or village cards: see --format).
     Evacuate(ImpactArgs),
-    /// Users of a server and their API tokens (the users file of a data folder).
+    /// Users of a server and their API tokens (a users file, or a PostGIS database).
     Users(UsersArgs),
 }
 
@@ -57,8 +57,12 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct UsersArgs {
     /// The users file (default: users.toml in --data).
-    #[arg(long, env = "RISKATLAS_USERS")]
+    #[arg(long, env = "RISKATLAS_USERS", conflicts_with = "postgis")]
     pub file: Option<PathBuf>,
+    /// Keep the users in this PostGIS database (postgres://...) instead of a file: the
+    /// servers that serve it share them, and their sign-ins.
+    #[arg(long)]
+    pub postgis: Option<String>,
     /// The data folder whose users file to use.
     #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
     pub data: PathBuf,

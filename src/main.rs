@@ -427,11 +427,14 @@ fn access_log_for(args: &ServeArgs) -> riskatlas::service::audit::AccessLog {
 
 /// Who may do what (see `service::access`): the users file, or open on loopback only.
 fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Access> {
-    use riskatlas::service::access::{Access, USERS_FILE};
-    let path = args
-        .users
-        .clone()
-        .unwrap_or_else(|| args.data.join(USERS_FILE));
+    use riskatlas::service::access::{Access, USERS_FILE, UserStore};
+    // A server on PostGIS keeps its users there too, unless given a users file.
+    let store: Box<dyn UserStore> = match (&args.users, &args.postgis) {
+        (Some(file), _) => Box::new(file.clone()),
+        #[cfg(feature = "postgis")]
+        (None, Some(url)) => Box::new(riskatlas::store::postgis::PostgisUsers::connect(url)?),
+        _ => Box::new(args.data.join(USERS_FILE)),
+    };
     let anonymous = args
         .anonymous
         .as_deref()
@@ -439,27 +442,34 @@ fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Ac
         .transpose()
         .map_err(|e: String| anyhow::anyhow!("--anonymous: {e}"))?;
     let sessions = std::time::Duration::from_secs(args.session_hours * 3600);
-    Ok(Access::for_server(&path, args.bind, anonymous, sessions)?)
+    Ok(Access::for_server(&*store, args.bind, anonymous, sessions)?)
 }
 
 /// `riskatlas users`: add, list, token, revoke.
 fn users(args: riskatlas::config::UsersArgs) -> anyhow::Result<ExitCode> {
     use riskatlas::config::UsersAction;
-    use riskatlas::service::access::{USERS_FILE, Users, admin};
-    let path = args.file.unwrap_or_else(|| args.data.join(USERS_FILE));
+    use riskatlas::service::access::{USERS_FILE, UserStore, Users, admin};
+    let store: Box<dyn UserStore> = match &args.postgis {
+        #[cfg(feature = "postgis")]
+        Some(url) => Box::new(riskatlas::store::postgis::PostgisUsers::connect(url)?),
+        #[cfg(not(feature = "postgis"))]
+        Some(_) => anyhow::bail!("--postgis: this build has no PostGIS support"),
+        None => Box::new(args.file.unwrap_or_else(|| args.data.join(USERS_FILE))),
+    };
+    let store = &*store;
     match args.action {
         UsersAction::Add { name, role, scope } => {
             let role = role
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
-            admin::add(&path, &name, role, scope)?;
+            admin::add(store, &name, role, scope)?;
             eprintln!(
-                "added {name} ({role}) to {}; make a token with `riskatlas users token {name:?}`",
-                path.display()
+                "added {name} ({role}); make a token with `{} token {name:?}`",
+                store.command()
             );
         }
         UsersAction::List => {
-            for u in Users::read(&path)?.list() {
+            for u in Users::new(store.load()?).list() {
                 let tokens: Vec<&str> = u.tokens.iter().map(|t| t.id.as_str()).collect();
                 println!(
                     "{}\t{}\tscope: {}\ttokens: {}{}",
@@ -480,12 +490,12 @@ fn users(args: riskatlas::config::UsersArgs) -> anyhow::Result<ExitCode> {
             }
         }
         UsersAction::Token { name } => {
-            let token = admin::token(&path, &name)?;
+            let token = admin::token(store, &name)?;
             eprintln!("a new token for {name}; it is shown this once, and stored only hashed:");
             println!("{token}");
         }
         UsersAction::Revoke { name } => {
-            admin::revoke(&path, &name)?;
+            admin::revoke(store, &name)?;
             eprintln!("revoked {name}; restart the server for it to take effect");
         }
         UsersAction::Password { name } => {
@@ -500,7 +510,7 @@ fn users(args: riskatlas::config::UsersArgs) -> anyhow::Result<ExitCode> {
                 std::io::stdin().read_line(&mut line)?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             };
-            admin::password(&path, &name, &password)?;
+            admin::password(store, &name, &password)?;
             eprintln!("{name} can sign in on the web page with this password");
         }
     }

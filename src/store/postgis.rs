@@ -5,7 +5,8 @@
 //! with a layer column, geometry in EPSG:4326 under a GiST index and attributes as
 //! `jsonb` (the migration says why one table). Loading streams each layer's rows
 //! (geometry as WKB, decoded by geozero) through the same validation as files, so a
-//! refused row is reported exactly like a refused feature in a file.
+//! refused row is reported exactly like a refused feature in a file. Users and the
+//! shared session key live here too (`users`), for servers that share the database.
 
 use crate::atlas::{Atlas, Layer};
 use crate::import::LayerReport;
@@ -21,8 +22,10 @@ use sqlx::Row;
 pub use sqlx::postgres::PgPool;
 
 mod edits;
+mod users;
 pub use edits::{EDITS_CHANNEL, commit_edit, edit_by_key, edit_page, edits_after, last_edit_seq};
 use sqlx::postgres::PgPoolOptions;
+pub use users::PostgisUsers;
 
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<PgPool> {

@@ -24,13 +24,15 @@ pub fn repo_path(rel: &str) -> PathBuf {
 }
 
 /// A copy of the bundled demo in a temporary folder (edits write next to the data),
-/// without any edit log a server running on the demo may have left.
+/// without the edit log or access log a server running on the demo may have left.
 pub fn demo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");
     for entry in std::fs::read_dir(repo_path("data/demo")).expect("the demo folder") {
         let entry = entry.expect("an entry");
         let file = entry.file_type().expect("a file type").is_file();
-        if file && entry.file_name() != riskatlas::edits::LOG_FILE {
+        // What a server run on the demo leaves behind is not the demo.
+        let left_behind = [riskatlas::edits::LOG_FILE, riskatlas::service::audit::ACCESS_LOG];
+        if file && !left_behind.iter().any(|f| entry.file_name() == *f) {
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copies");
         }
     }

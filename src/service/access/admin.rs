@@ -1,95 +1,84 @@
-//! Changes to a users file, for `riskatlas users`: each reads the file, changes one
-//! user and writes it back beside and renamed over, so a crash leaves the old file or
-//! the new.
+//! Changes to the users, for `riskatlas users`: each reads them from their store (a
+//! users file, or PostGIS), changes one user and keeps it.
 
-use super::users::{Token, User, Users, UsersFile};
+use super::store::UserStore;
+use super::users::{Token, User};
 use super::{AccessError, Role};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use rand::RngCore;
-use std::path::Path;
 
-fn load(path: &Path) -> Result<UsersFile, AccessError> {
-    let users = Users::read(path)?;
-    Ok(UsersFile { users: users.users })
-}
-
-fn save(path: &Path, file: &UsersFile) -> Result<(), AccessError> {
-    let fail = |why: String| AccessError::File {
-        path: path.to_path_buf(),
-        why,
-    };
-    let text = toml::to_string(file).map_err(|e| fail(e.to_string()))?;
-    let text = format!(
-        "# riskatlas users: roles, scopes and API tokens (argon2id hashes only).\n# Keep it with the data; edit it with `riskatlas users`.\n{text}"
-    );
-    // Written beside and renamed over, so a crash leaves the old file or the new.
-    let temp = path.with_extension("toml.new");
-    std::fs::write(&temp, text)
-        .and_then(|_| std::fs::rename(&temp, path))
-        .map_err(|e| fail(e.to_string()))
-}
-
-fn user_mut<'f>(
-    file: &'f mut UsersFile,
-    path: &Path,
+/// The user `name` of `users`, for changing.
+fn user_mut<'u>(
+    users: &'u mut [User],
+    store: &(impl UserStore + ?Sized),
     name: &str,
-) -> Result<&'f mut User, AccessError> {
-    file.users
+) -> Result<&'u mut User, AccessError> {
+    users
         .iter_mut()
         .find(|u| u.name == name)
-        .ok_or_else(|| AccessError::File {
-            path: path.to_path_buf(),
-            why: format!("no user {name:?}"),
-        })
+        .ok_or_else(|| store.fail(format!("no user {name:?}")))
+}
+
+/// Loads the users, changes `name`'s with `change`, and keeps the change.
+fn change(
+    store: &(impl UserStore + ?Sized),
+    name: &str,
+    change: impl FnOnce(&mut User) -> Result<(), AccessError>,
+) -> Result<(), AccessError> {
+    let mut users = store.load()?;
+    let user = user_mut(&mut users, store, name)?;
+    change(user)?;
+    let changed = user.clone();
+    store.put(&users, &changed)
 }
 
 /// Adds a user (refusing a name already taken).
-pub fn add(path: &Path, name: &str, role: Role, scope: Vec<String>) -> Result<(), AccessError> {
-    let mut file = load(path)?;
-    let fail = |why: String| AccessError::File {
-        path: path.to_path_buf(),
-        why,
-    };
+pub fn add(
+    store: &(impl UserStore + ?Sized),
+    name: &str,
+    role: Role,
+    scope: Vec<String>,
+) -> Result<(), AccessError> {
+    let mut users = store.load()?;
+    let fail = |why: String| store.fail(why);
     if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(fail(format!(
             "user name {name:?} must be 1 to 64 characters with no control characters"
         )));
     }
-    if file.users.iter().any(|u| u.name == name) {
+    if users.iter().any(|u| u.name == name) {
         return Err(fail(format!("there is already a user {name:?}")));
     }
-    file.users.push(User {
+    let user = User {
         name: name.to_string(),
         role,
         scope,
         tokens: Vec::new(),
         password: None,
         revoked: false,
-    });
-    save(path, &file)
+    };
+    users.push(user.clone());
+    store.put(&users, &user)
 }
 
 /// Makes a new token for a user; returns it (it is shown once and stored hashed).
-pub fn token(path: &Path, name: &str) -> Result<String, AccessError> {
-    let mut file = load(path)?;
-    let user = user_mut(&mut file, path, name)?;
-    let mut bytes = [0u8; 24];
+pub fn token(store: &(impl UserStore + ?Sized), name: &str) -> Result<String, AccessError> {
+    let mut bytes = [0u8; 4];
     rand::rng().fill_bytes(&mut bytes);
-    let id = hex(&bytes[..4]);
+    let id = hex(&bytes);
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("ra_{id}_{}", hex(&secret));
-    let hash = hash(&token).map_err(|why| AccessError::File {
-        path: path.to_path_buf(),
-        why,
+    let hash = hash(&token).map_err(|why| store.fail(why))?;
+    change(store, name, |user| {
+        user.tokens.push(Token {
+            id,
+            hash,
+            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        });
+        Ok(())
     })?;
-    user.tokens.push(Token {
-        id,
-        hash,
-        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    });
-    save(path, &file)?;
     Ok(token)
 }
 
@@ -97,20 +86,21 @@ pub fn token(path: &Path, name: &str) -> Result<String, AccessError> {
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// Sets a user's password for signing in on the page (stored as an argon2id hash).
-pub fn password(path: &Path, name: &str, password: &str) -> Result<(), AccessError> {
-    let fail = |why: String| AccessError::File {
-        path: path.to_path_buf(),
-        why,
-    };
+pub fn password(
+    store: &(impl UserStore + ?Sized),
+    name: &str,
+    password: &str,
+) -> Result<(), AccessError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(fail(format!(
+        return Err(store.fail(format!(
             "a password needs at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
-    let mut file = load(path)?;
-    let user = user_mut(&mut file, path, name)?;
-    user.password = Some(hash(password).map_err(fail)?);
-    save(path, &file)
+    let hashed = hash(password).map_err(|why| store.fail(why))?;
+    change(store, name, |user| {
+        user.password = Some(hashed);
+        Ok(())
+    })
 }
 
 /// An argon2id hash of `secret` with a fresh salt, as a PHC string.
@@ -125,11 +115,11 @@ fn hash(secret: &str) -> Result<String, String> {
 }
 
 /// Revokes a user: their tokens stop working at the next start of the server.
-pub fn revoke(path: &Path, name: &str) -> Result<(), AccessError> {
-    let mut file = load(path)?;
-    let user = user_mut(&mut file, path, name)?;
-    user.revoked = true;
-    save(path, &file)
+pub fn revoke(store: &(impl UserStore + ?Sized), name: &str) -> Result<(), AccessError> {
+    change(store, name, |user| {
+        user.revoked = true;
+        Ok(())
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -21,7 +21,7 @@
 //! The audit trail records the identity proven here, never what a header claims.
 
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The users file of a data folder.
@@ -126,15 +126,18 @@ pub enum AccessError {
     #[error(
         "refusing to serve {bind} with no users: anyone on the network could edit the shelters \
          and read every duty officer's phone. Add a user first:\n  \
-         riskatlas users --file {users} add NAME --role admin && riskatlas users --file {users} token NAME\n\
+         {users} add NAME --role admin && {users} token NAME\n\
          (or bind to 127.0.0.1 to work on this machine alone)"
     )]
     OpenOnNetwork {
         /// The address asked for.
         bind: std::net::SocketAddr,
-        /// The users file that has no users.
+        /// The command that adds users to the store that has none.
         users: String,
     },
+    /// The users table is unreachable or wrong.
+    #[error("users in PostGIS: {0}")]
+    Database(String),
     /// The users file is unreadable or wrong.
     #[error("users file {path}: {why}")]
     File {
@@ -180,25 +183,20 @@ impl Access {
         }
     }
 
-    /// A server's access: the users in `users_file` if it has any (sessions lasting
-    /// `session_lifetime`, signed with the key beside the file); else, on loopback
-    /// only, the open access of a developer's laptop (any other address is refused).
-    /// `anonymous` is what a request without a token may do, when there are users.
+    /// A server's access: the users in `store` if it has any (sessions lasting
+    /// `session_lifetime`, signed with the store's key); else, on loopback only, the
+    /// open access of a developer's laptop (any other address is refused). `anonymous`
+    /// is what a request without a token may do, when there are users.
     pub fn for_server(
-        users_file: &Path,
+        store: &(impl UserStore + ?Sized),
         bind: std::net::SocketAddr,
         anonymous: Option<Role>,
         session_lifetime: Duration,
     ) -> Result<Access, AccessError> {
-        let users = Users::read(users_file)?;
+        let users = Users::new(store.load()?);
         if !users.is_empty() {
-            tracing::info!(users = users.list().len(), file = %users_file.display(), anonymous = ?anonymous, "access by token or signed-in session");
-            let folder = users_file.parent().filter(|p| !p.as_os_str().is_empty());
-            let sessions = Sessions::in_folder(folder.unwrap_or(Path::new(".")), session_lifetime)
-                .map_err(|e| AccessError::File {
-                    path: users_file.to_path_buf(),
-                    why: format!("its session key: {e}"),
-                })?;
+            tracing::info!(users = users.list().len(), anonymous = ?anonymous, "access by token or signed-in session");
+            let sessions = Sessions::from_key(store.session_key()?, session_lifetime);
             return Ok(Access::Users {
                 users,
                 anonymous,
@@ -208,7 +206,7 @@ impl Access {
         if !bind.ip().is_loopback() {
             return Err(AccessError::OpenOnNetwork {
                 bind,
-                users: users_file.display().to_string(),
+                users: store.command(),
             });
         }
         tracing::info!("no users: every request on loopback is the local admin");
@@ -268,9 +266,11 @@ impl Access {
 /// Changes to a users file, for `riskatlas users`.
 pub mod admin;
 pub mod session;
+pub mod store;
 mod users;
 
 pub use session::{Session, Sessions};
+pub use store::UserStore;
 pub use users::{Token, User, Users};
 
 #[cfg(test)]

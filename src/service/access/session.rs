@@ -79,28 +79,15 @@ impl Sessions {
         }
     }
 
+    /// Sessions signed with `key` (see [`super::store::UserStore::session_key`]).
+    pub fn from_key(key: [u8; 32], lifetime: Duration) -> Sessions {
+        Sessions::with_key(key, lifetime)
+    }
+
     /// Sessions signed with the key in `dir`'s [`KEY_FILE`], made (owner-readable
     /// only) if missing.
     pub fn in_folder(dir: &Path, lifetime: Duration) -> std::io::Result<Sessions> {
-        let path = dir.join(KEY_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let key = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-                    std::io::Error::other(format!(
-                        "{} must hold 32 bytes; delete it to make a new one (signing everyone out)",
-                        path.display()
-                    ))
-                })?;
-                Ok(Sessions::with_key(key, lifetime))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                rand::rng().fill_bytes(&mut key);
-                write_private(&path, &key)?;
-                Ok(Sessions::with_key(key, lifetime))
-            }
-            Err(e) => Err(e),
-        }
+        Ok(Sessions::with_key(key_in_folder(dir)?, lifetime))
     }
 
     /// How long a session lasts.
@@ -177,6 +164,26 @@ impl Sessions {
         if failures.len() > 10_000 {
             failures.retain(|_, (_, since)| since.elapsed() <= FAILURE_WINDOW);
         }
+    }
+}
+
+/// The key in `dir`'s [`KEY_FILE`], made (owner-readable only) if missing.
+pub fn key_in_folder(dir: &Path) -> std::io::Result<[u8; 32]> {
+    let path = dir.join(KEY_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+            std::io::Error::other(format!(
+                "{} must hold 32 bytes; delete it to make a new one (signing everyone out)",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            rand::rng().fill_bytes(&mut key);
+            write_private(&path, &key)?;
+            Ok(key)
+        }
+        Err(e) => Err(e),
     }
 }
 

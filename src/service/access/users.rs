@@ -1,5 +1,6 @@
 //! The users file: users, their roles, scopes and hashed tokens, and checking a token.
 
+use super::store::UserStore;
 use super::{AccessError, Identity, Role};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
@@ -57,27 +58,15 @@ pub struct Users {
 impl Users {
     /// Reads a users file; a missing file is no users.
     pub fn read(path: &Path) -> Result<Users, AccessError> {
-        let users = match std::fs::read_to_string(path) {
-            Ok(text) => {
-                toml::from_str::<UsersFile>(&text)
-                    .map_err(|e| AccessError::File {
-                        path: path.to_path_buf(),
-                        why: e.to_string(),
-                    })?
-                    .users
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                return Err(AccessError::File {
-                    path: path.to_path_buf(),
-                    why: e.to_string(),
-                });
-            }
-        };
-        Ok(Users {
+        Ok(Users::new(path.load()?))
+    }
+
+    /// The users of any store.
+    pub fn new(users: Vec<User>) -> Users {
+        Users {
             users,
             verified: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// Whether there is no user at all.
