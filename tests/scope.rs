@@ -461,3 +461,69 @@ async fn a_township_reads_only_its_own_edits_in_the_audit_trail() {
     assert_eq!(first, vec![theirs.first().unwrap().clone()]);
     assert!(next.is_u64(), "{next}");
 }
+
+/// Names of `township`'s villages.
+fn village_names_of(township: &str) -> BTreeSet<String> {
+    source("villages.geojson")["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["parent_code"] == township)
+        .map(|f| f["properties"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Township A's exports, printable report and cards name nothing of township B: none
+/// of B's village codes, none of the names only B's villages have, in any format.
+#[tokio::test]
+async fn a_townships_exports_reports_and_cards_name_nothing_of_another() {
+    let (_dir, app) = app();
+    let ((a, _), (b, _)) = a_and_b();
+    let (ours, theirs) = (village_names_of(&a), village_names_of(&b));
+    let only_theirs: Vec<&String> = theirs.difference(&ours).collect();
+    let their_codes = villages_of(&b);
+    let scenario = json!({"hazards": [{"layer": "floods"}], "group_by": "village"});
+    let encoded: String = scenario
+        .to_string()
+        .bytes()
+        .map(|b| format!("%{b:02X}"))
+        .collect();
+    let mut outputs = Vec::new();
+    for format in ["csv", "geojson"] {
+        for route in ["/api/impact", "/api/evacuation"] {
+            let uri = format!("{route}?format={format}");
+            outputs.push((
+                uri.clone(),
+                send(&app, "POST", &uri, Some(&scenario), Some(token("a"))).await,
+            ));
+        }
+    }
+    for uri in [
+        format!("/report/impact?scenario={encoded}"),
+        format!("/cards/evacuation?request={encoded}"),
+    ] {
+        outputs.push((uri.clone(), get(&app, &uri, "a").await));
+    }
+    for (uri, reply) in outputs {
+        let text = String::from_utf8(reply.body).unwrap();
+        assert_eq!(reply.status, 200, "{uri}: {text}");
+        for code in &their_codes {
+            assert!(
+                !text.contains(code.as_str()),
+                "{uri} names B's village {code}"
+            );
+        }
+        for name in &only_theirs {
+            assert!(
+                !text.contains(name.as_str()),
+                "{uri} names B's village {name}"
+            );
+        }
+        let names_ours = ours.iter().any(|n| text.contains(n.as_str()))
+            || villages_of(&a).iter().any(|c| text.contains(c.as_str()));
+        assert!(
+            names_ours || uri.contains("geojson"),
+            "{uri} names nothing of A either"
+        );
+    }
+}

@@ -11,6 +11,7 @@
 import { $, el, download, formatCount, getJSON, postJSON, SEVERITY, stamp } from "/dom.js";
 import { currentScenario, impactGeoJSON } from "/impact.js";
 import { formatKm, formatMinutes, MINUTE_STOPS, REASONS, renderPlan } from "/evacuation-report.js";
+import { exportsOrWhy } from "/session.js";
 
 const SOURCE = "evacuation";
 const EMPTY = { type: "FeatureCollection", features: [] };
@@ -236,7 +237,7 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
       numberField("evac-max-minutes", "Max minutes 最长用时", { min: "1", max: "1440", step: "5", value: "180",
         title: "Longest trip allowed, minutes 最长用时（分钟）" })),
     el("div", { class: "button-row run-row" }, runButton, status),
-    el("div", { class: "button-row exports", role: "group", "aria-label": "Export 导出" }, Object.values(exportButtons)),
+    exportsOrWhy(Object.values(exportButtons)),
     results));
 
   let lastRequest = null; // the body of the last good plan

@@ -12,6 +12,7 @@
 import { $, el, download, postJSON, SEVERITY, stamp } from "/dom.js";
 import { PolygonDrawer } from "/draw.js";
 import { renderReport } from "/impact-report.js";
+import { exportsOrWhy } from "/session.js";
 
 const HAZARD_KINDS = ["flood", "landslide", "wildfire", "hazard"];
 const RETURN_PERIODS = [10, 20, 50, 100];
@@ -235,8 +236,7 @@ export function initImpactPanel(map, catalogue) {
         type: "number", id: "impact-days", min: "1", max: "365", step: "1", value: "3", "aria-label": "Days 天数",
       }))),
     el("div", { class: "button-row run-row" }, runButton, status),
-    el("div", { class: "button-row exports", role: "group", "aria-label": "Export 导出" },
-      Object.values(exportButtons)),
+    exportsOrWhy(Object.values(exportButtons)),
     results));
   updateDrawControls();
 

@@ -26,6 +26,16 @@ export function mayAct(role) {
   return current !== null && ROLE_RANK[current.role] >= ROLE_RANK[role];
 }
 
+/** The export and print buttons for a planner and above; for a viewer, a line saying
+ *  who may use them (the server would refuse them with 403). */
+export function exportsOrWhy(buttons) {
+  if (mayAct("planner")) {
+    return el("div", { class: "button-row exports", role: "group", "aria-label": "Export 导出" }, buttons);
+  }
+  return el("p", { class: "hint exports-withheld" },
+    "导出与打印需规划人员及以上权限 Exports and printable reports are for planners and above.");
+}
+
 /** Resolves once the page knows who it is, signing in first when the server asks. */
 export async function signIn() {
   const response = await fetch("/api/session");

@@ -140,6 +140,14 @@ async function main() {
     assert(await page.$(".edit-form") === null, "a viewer is offered an edit form");
   });
 
+  await check("the viewer is told exports are for planners, and offered none", async () => {
+    assert(viewerIn, "not signed in");
+    assert(await page.$("#impact-export-csv") === null, "a viewer is offered a CSV export");
+    assert(await page.$("#evac-export-csv") === null, "a viewer is offered a plan export");
+    const why = await page.textContent(".exports-withheld");
+    assert(/planners/.test(why), `the panel says "${why}"`);
+  });
+
   await check("signing out asks for a sign-in again", async () => {
     await page.evaluate(() => { window.__mapIdle = false; });
     await Promise.all([page.waitForEvent("load"), page.click("#sign-out")]);
@@ -159,6 +167,7 @@ async function main() {
     assert(after.properties.capacity === capacity, `capacity is ${after.properties.capacity}, not ${capacity}`);
     const logged = fs.readFileSync(path.join(data, "edits.log"), "utf8");
     assert(logged.includes('"county editor"'), "the edit log does not name the editor");
+    assert(await page.$("#impact-export-csv") !== null, "an editor is offered no export");
   });
 
   await check("no console errors or failed requests", () => {

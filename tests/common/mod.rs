@@ -31,7 +31,10 @@ pub fn demo_copy() -> tempfile::TempDir {
         let entry = entry.expect("an entry");
         let file = entry.file_type().expect("a file type").is_file();
         // What a server run on the demo leaves behind is not the demo.
-        let left_behind = [riskatlas::edits::LOG_FILE, riskatlas::service::audit::ACCESS_LOG];
+        let left_behind = [
+            riskatlas::edits::LOG_FILE,
+            riskatlas::service::audit::ACCESS_LOG,
+        ];
         if file && !left_behind.iter().any(|f| entry.file_name() == *f) {
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copies");
         }
