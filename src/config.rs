@@ -51,6 +51,24 @@ pub enum Command {
     Evacuate(ImpactArgs),
     /// Users of a server and their API tokens (a users file, or a PostGIS database).
     Users(UsersArgs),
+    /// Which drill to run: generate candidate scenarios per township, run each through
+    /// impact and evacuation, and print them ranked (the request as POST /api/drills
+    /// takes it, or none for the defaults).
+    Drills(DrillsArgs),
+}
+
+/// `riskatlas drills`: the data, the request, and how to print the ranking.
+#[derive(Debug, clap::Args)]
+pub struct DrillsArgs {
+    /// The request file (JSON, as POST /api/drills takes it), or `-` for standard
+    /// input; the defaults without one.
+    pub request: Option<PathBuf>,
+    /// The data folder.
+    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    pub data: PathBuf,
+    /// Print the whole answer as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `riskatlas users`: which file, and what to do to it.

@@ -57,20 +57,18 @@ pub fn estimate(atlas: &Atlas, scenario: &Scenario, stop: u64) -> Work {
         match spec {
             HazardSpec::Layer {
                 layer,
-                filter,
+                selection,
                 buffer_m,
             } => {
                 let layer = atlas
                     .layer(layer.as_str())
                     .expect("scenario layers were checked against this atlas");
-                for (fid, feature) in layer.features().iter().enumerate() {
-                    if filter.as_ref().is_some_and(|f| !f.matches(&feature.attrs)) {
-                        continue;
-                    }
+                for fid in selection.fids(layer) {
+                    let feature = &layer.features()[fid as usize];
                     let bbox = match &feature.geometry {
                         Geometry::Point(p) => {
                             let radius = buffer_m
-                                .or(layer.value(fid as u32, "threat_radius_m").as_f64())
+                                .or(layer.value(fid, "threat_radius_m").as_f64())
                                 .unwrap_or(DEFAULT_THREAT_RADIUS_M);
                             Some(disc_bbox(*p, radius))
                         }

@@ -181,16 +181,14 @@ pub fn resolve(atlas: &Atlas, scenario: &Scenario) -> Vec<HazardArea> {
         match spec {
             HazardSpec::Layer {
                 layer,
-                filter,
+                selection,
                 buffer_m,
             } => {
                 let layer = atlas
                     .layer(layer.as_str())
                     .expect("scenario layers were checked against this atlas");
-                for (fid, feature) in layer.features().iter().enumerate() {
-                    if filter.as_ref().is_none_or(|f| f.matches(&feature.attrs)) {
-                        areas.extend(layer_area(layer, fid as u32, *buffer_m));
-                    }
+                for fid in selection.fids(layer) {
+                    areas.extend(layer_area(layer, fid, *buffer_m));
                 }
             }
             HazardSpec::Drawn {

@@ -19,6 +19,7 @@ pub mod calls;
 pub mod cards;
 pub mod coverage;
 pub mod drawn;
+pub mod drills;
 pub mod earthquake;
 pub mod evacuation;
 pub mod facilities;
@@ -31,6 +32,7 @@ pub mod overlay;
 pub mod prepared;
 pub mod route;
 pub mod scenario;
+pub mod selection;
 
 pub use impact::{Impact, ImpactReport, analyse, analyse_within};
 pub use scenario::{Scenario, ScenarioError};

@@ -7,6 +7,8 @@
 //! layer or field: errors name the hazard (`hazards[2]: ...`) and what is wrong.
 
 use super::needs::{DisplacementTable, NeedsProfile};
+use super::selection::feature_fids;
+pub use super::selection::{MAX_HAZARD_IDS, Selection};
 use crate::atlas::{Atlas, Filter, Kind, LayerId};
 use geo::{MultiPolygon, Point};
 use serde::Deserialize;
@@ -101,8 +103,8 @@ pub enum HazardSpec {
     Layer {
         /// The hazard layer.
         layer: LayerId,
-        /// Which of its features (`where`); all without one.
-        filter: Option<Filter>,
+        /// Which of its features.
+        selection: Selection,
         /// Buffer for points (metres), overriding `threat_radius_m`.
         buffer_m: Option<f64>,
     },
@@ -226,6 +228,7 @@ struct RawScenario {
 #[serde(deny_unknown_fields)]
 struct RawHazard {
     layer: Option<String>,
+    ids: Option<Vec<String>>,
     #[serde(rename = "where")]
     filter: Option<Json>,
     buffer_m: Option<f64>,
@@ -433,9 +436,14 @@ fn layer_hazard(h: &RawHazard, id: &str, atlas: &Atlas) -> Result<HazardSpec, Sc
     if h.severity.is_some() || h.min_intensity.is_some() {
         return err("\"severity\" and \"min_intensity\" do not apply to layer hazards");
     }
+    let fids = h
+        .ids
+        .as_deref()
+        .map(|ids| feature_fids(layer, ids))
+        .transpose()?;
     Ok(HazardSpec::Layer {
         layer: layer.id.clone(),
-        filter,
+        selection: Selection { filter, fids },
         buffer_m: h.buffer_m,
     })
 }

@@ -90,6 +90,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
         Need::RoleOrPlannerToExport(Role::Viewer),
     ),
     ("GET", "/cards/evacuation", Need::Role(Role::Planner)),
+    // Drill design is a planner's work.
+    ("POST", "/api/drills", Need::Role(Role::Planner)),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];

@@ -36,6 +36,7 @@ use tokio::sync::Semaphore;
 /// The routes that run an analysis: (method, route pattern as in `api::router`).
 pub const HEAVY_ROUTES: &[(Method, &str)] = &[
     (Method::POST, "/api/impact"),
+    (Method::POST, "/api/drills"),
     (Method::GET, "/report/impact"),
     (Method::POST, "/api/evacuation"),
     (Method::GET, "/cards/evacuation"),

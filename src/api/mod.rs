@@ -6,6 +6,7 @@
 pub mod access;
 mod audit;
 mod coverage;
+mod drills;
 mod edits;
 mod error;
 mod evacuation;
@@ -343,6 +344,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
+        .route("/api/drills", post(drills::drills))
         .route("/cards/evacuation", get(evacuation::cards))
         .route(
             "/api/coverage",

@@ -10,6 +10,7 @@
 //! - [`requests`]: typed requests checked against one set of bounds;
 //! - [`analyses`]: impact, evacuation, coverage and routes as services;
 //! - [`audit`]: the access audit, who ran which analysis and read contacts in bulk;
+//! - [`drills`]: candidate drills generated, run, scored and ranked;
 //! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
@@ -21,6 +22,7 @@ pub mod access;
 pub mod analyses;
 pub mod audit;
 pub mod budget;
+pub mod drills;
 pub mod error;
 pub mod requests;
 pub mod scope;
