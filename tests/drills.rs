@@ -421,3 +421,77 @@ proptest! {
         prop_assert!(first_dupe.is_none_or(|i| i >= towns_total.len().min(top)));
     }
 }
+
+/// The county served from its folder, taking edits (as `riskatlas serve` would).
+fn served(dir: &std::path::Path) -> axum::Router {
+    let service = riskatlas::service::Service::open_folder(dir).unwrap();
+    riskatlas::api::router(riskatlas::api::AppState::serving(
+        std::sync::Arc::new(service),
+        riskatlas::api::HttpOptions::default(),
+    ))
+}
+
+/// A drill held in T1's two villages, recorded through the API: two drill features,
+/// kept across a restart, and T1's candidates are no longer the stalest.
+#[tokio::test]
+async fn a_drill_recorded_through_the_api_is_kept_and_moves_the_ranking() {
+    let dir = county();
+    let app = served(dir.path());
+    let years_only = json!({"weights": {"people": 0, "vulnerable": 0, "facilities": 0, "unplaced": 0,
+        "clearance_minutes": 0, "mean_minutes": 0, "supply_shortfall": 0, "years_since_drill": 1},
+        "as_of": "2026-12-01", "top": 1});
+    assert_eq!(ids(&ranking(&app, years_only.clone()).await)[0], T1_10);
+    let held = json!({"date": "2026-11-20", "scenario": T1_50, "problems": "the bridge to S1 was blocked",
+        "villages": [{"admin_code": "629901100201", "people_moved": 950, "clearance_minutes": 55},
+                     {"admin_code": "629901100202", "people_moved": 380}]});
+    let reply = common::post(&app, "/api/drills/records", held).await;
+    assert_eq!(reply.status, 201, "{}", reply.error());
+    assert_eq!(reply.json()["records"].as_array().unwrap().len(), 2);
+
+    // After a restart the records are there, and T2 (drilled half a year ago) is now
+    // the stalest: T1's villages drilled 11 days before `as_of`.
+    drop(app); // the server stops, releasing its edit log
+    let app = served(dir.path());
+    let uri = "/api/layers/drills/features?where=admin_code%20%3D%20%27629901100201%27";
+    let drills = common::get(&app, uri).await.ok_json();
+    let recorded = drills["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["date"] == "2026-11-20")
+        .unwrap()
+        .clone();
+    assert_eq!(recorded["properties"]["people_moved"], 950);
+    assert_eq!(recorded["properties"]["clearance_minutes"], 55.0);
+    assert_eq!(
+        recorded["properties"]["problems"],
+        "the bridge to S1 was blocked"
+    );
+    let r = ranking(&app, years_only).await;
+    assert_eq!(ids(&r)[0], T2_50);
+    let t1_10 = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == T1_10)
+        .unwrap();
+    assert_eq!(t1_10["metrics"]["years_since_drill"], json!(0.0));
+
+    for (body, status) in [
+        (
+            json!({"date": "2026-11-20", "scenario": "x", "villages": [{"admin_code": "999"}]}),
+            404,
+        ),
+        (
+            json!({"date": "20 Nov", "scenario": "x", "villages": [{"admin_code": "629901100201"}]}),
+            400,
+        ),
+        (
+            json!({"date": "2026-11-20", "scenario": "x", "villages": []}),
+            400,
+        ),
+    ] {
+        let reply = common::post(&app, "/api/drills/records", body.clone()).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.error());
+    }
+}

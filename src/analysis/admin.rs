@@ -36,6 +36,14 @@ impl<'a> AdminRef<'a> {
         self.text("level")
     }
 
+    /// A point inside it for a label or a record (its layer's label anchor, else the
+    /// anchor of its geometry).
+    pub fn label_point(&self) -> Option<geo::Point<f64>> {
+        self.layer
+            .label_point(self.fid)
+            .or_else(|| super::hazards::anchor(&self.layer.features()[self.fid as usize].geometry))
+    }
+
     /// Its duty contact, if it has one.
     pub fn contact(&self) -> Option<Contact> {
         Contact::of(self.layer, self.fid)

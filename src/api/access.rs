@@ -92,6 +92,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/cards/evacuation", Need::Role(Role::Planner)),
     // Drill design is a planner's work.
     ("POST", "/api/drills", Need::Role(Role::Planner)),
+    // Recording a drill held adds to the drill layer only.
+    ("POST", "/api/drills/records", Need::Role(Role::Planner)),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];

@@ -345,6 +345,7 @@ pub fn router(state: AppState) -> Router {
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
         .route("/api/drills", post(drills::drills))
+        .route("/api/drills/records", post(drills::record))
         .route("/cards/evacuation", get(evacuation::cards))
         .route(
             "/api/coverage",

@@ -288,6 +288,11 @@ const DRILL: &[Attr] = &[
     opt("admin_code", Text, Any),
     opt("scenario", Text, Any),
     NAME,
+    // What a drill held found: people who took part, minutes until the last arrived,
+    // and the problems seen (recorded through POST /api/drills/records).
+    opt("people_moved", Integer, PEOPLE),
+    opt("clearance_minutes", Number, Rule::Range(0, 10_080)),
+    opt("problems", Text, Any),
 ];
 
 const BASEMAP: &[Attr] = &[opt("feature_class", Text, Any), NAME];

@@ -280,7 +280,8 @@ impl Columns {
 }
 
 /// The kind attributes that are columns: a kind attribute is one when it is required or
-/// some feature has it.
+/// some feature has it — and every one of a drill layer, so that recording a drill held
+/// (`POST /api/drills/records`) never meets a column its first drills lacked.
 fn canonical_columns(kind: Kind, accepted: &[Accepted], shapes: &Shapes) -> AttrSet {
     let mut shape_used = vec![false; shapes.shapes.len()];
     for a in accepted {
@@ -290,7 +291,7 @@ fn canonical_columns(kind: Kind, accepted: &[Accepted], shapes: &Shapes) -> Attr
         .attrs()
         .iter()
         .enumerate()
-        .filter(|(_, a)| a.required)
+        .filter(|(_, a)| a.required || kind == Kind::Drill)
         .fold(0, |set, (i, _)| set | (1 << i));
     shapes
         .shapes
