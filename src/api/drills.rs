@@ -37,7 +37,7 @@ pub async fn record(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let snapshot = state.snapshot_for(&who).await?;
-    let (layer, features) = crate::service::drills::drill_features(&snapshot, body)?;
+    let (layer, features) = crate::service::drills::records::drill_features(&snapshot, body)?;
     let mut records = Vec::with_capacity(features.len());
     for feature in features {
         let request = crate::edits::Request::Insert {
