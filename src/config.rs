@@ -220,6 +220,24 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "RISKATLAS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first);
+    /// needs --tls-key.
+    #[arg(
+        long,
+        env = "RISKATLAS_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, RSA or EC, unencrypted); needs
+    /// --tls-cert.
+    #[arg(
+        long,
+        env = "RISKATLAS_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     /// Tile cache budget in MiB.
     #[arg(long, env = "RISKATLAS_TILE_CACHE_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     pub tile_cache_mb: u64,
@@ -287,6 +305,11 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 impl ServeArgs {
+    /// The certificate and key files, when TLS is asked for (clap makes sure both are).
+    pub fn tls_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        self.tls_cert.as_deref().zip(self.tls_key.as_deref())
+    }
+
     /// The connection limits these flags set.
     pub fn connection_limits(&self) -> crate::api::server::ConnectionLimits {
         crate::api::server::ConnectionLimits {
@@ -362,6 +385,27 @@ mod tests {
         assert!(limits.max_heavy >= 2);
         assert!(Cli::try_parse_from(["riskatlas", "serve", "--body-timeout", "0s"]).is_err());
         assert!(Cli::try_parse_from(["riskatlas", "serve", "--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn tls_takes_a_certificate_and_a_key_or_neither() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["riskatlas", "serve"].iter().chain(args)).map(|cli| {
+                match cli.command {
+                    Command::Serve(args) => args,
+                    _ => panic!("not serve"),
+                }
+            })
+        };
+        assert!(parse(&[]).unwrap().tls_files().is_none());
+        let both = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        let (cert, key) = both.tls_files().unwrap();
+        assert_eq!(
+            (cert.to_str(), key.to_str()),
+            (Some("c.pem"), Some("k.pem"))
+        );
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err());
     }
 
     #[test]

@@ -429,6 +429,11 @@ fn print(format: Format, output: Output) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // First, so a wrong file is reported at once, not after the layers load.
+    let tls = args
+        .tls_files()
+        .map(|(cert, key)| riskatlas::api::tls::load(cert, key))
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -448,17 +453,28 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             allowed_hosts: riskatlas::api::access::hosts_for(args.bind, &args.hosts),
             audit: access_log_for(&args),
             limits: args.limit_options(),
+            tls: tls.is_some(),
         },
     );
+    if tls.is_none() && !args.bind.ip().is_loopback() {
+        tracing::warn!(
+            "serving plain HTTP on {}: tokens, passwords and duty contacts cross the network \
+             unencrypted unless a reverse proxy in front terminates TLS; to serve HTTPS \
+             here, pass --tls-cert FILE --tls-key FILE",
+            args.bind
+        );
+    }
     // Build the road graph now rather than on the first evacuation request.
     let _ = state.snapshot().road_graph();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await
             .with_context(|| format!("binding {}", args.bind))?;
-        tracing::info!("serving on http://{}", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!("serving on {scheme}://{}", listener.local_addr()?);
         let limits = args.connection_limits();
-        riskatlas::api::server::serve(listener, router(state), limits, shutdown_signal()).await;
+        riskatlas::api::server::serve(listener, router(state), limits, tls, shutdown_signal())
+            .await;
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })
 }

@@ -290,7 +290,7 @@ fn start(conn: ConnectionLimits, limits: LimitOptions) -> String {
             .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            serve(listener, app, conn, std::future::pending()).await
+            serve(listener, app, conn, None, std::future::pending()).await
         })
     });
     addr

@@ -96,6 +96,20 @@ async fn a_signed_in_page_reads_with_its_cookie_and_writes_with_its_token() {
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=3600"] {
         assert!(set.contains(attribute), "{set}");
     }
+    // Over plain HTTP a `Secure` cookie would never come back: only over HTTPS (a TLS
+    // proxy says so here; tests/tls.rs signs in over the server's own TLS).
+    assert!(!set.contains("Secure"), "{set}");
+    let form = json!({"name": "duty editor", "password": PASSWORD});
+    let proxied = call(
+        &app,
+        "POST",
+        "/api/session",
+        Some(form),
+        &[("x-forwarded-proto", "https")],
+    )
+    .await;
+    let secure = proxied.headers["set-cookie"].to_str().unwrap();
+    assert!(secure.ends_with("; Secure"), "{secure}");
     assert_eq!(answer["role"], "editor");
     let cookie = cookie.unwrap();
     let csrf = answer["csrf"].as_str().unwrap().to_string();

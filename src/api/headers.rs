@@ -13,6 +13,11 @@
 //! - `Referrer-Policy: no-referrer`: a scenario in a URL (`/report/impact?scenario=…`)
 //!   does not leak to whatever a page links to.
 //!
+//! - `Strict-Transport-Security: max-age=31536000` only when the server speaks TLS
+//!   itself (`--tls-cert`): a browser that reached it once over HTTPS then refuses
+//!   plain HTTP to it for a year, so a forged `http://` link cannot strip TLS. Over
+//!   plain HTTP browsers ignore the header; behind a TLS proxy, the proxy sets it.
+//!
 //! CORS stays off: no layer adds `Access-Control-Allow-Origin`, so a page on another
 //! site cannot read answers; `access::require` refuses its state-changing requests.
 
@@ -34,11 +39,17 @@ pub const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::REFERRER_POLICY, "no-referrer"),
 ];
 
-/// `router` with the security headers on every response (a handler's own value of one
-/// wins: none sets any today).
-pub fn secure(router: Router) -> Router {
+/// `Strict-Transport-Security` for a server that speaks TLS: a year, this host only
+/// (other hosts of the bureau's domain may still be plain HTTP).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// `router` with the security headers on every response, and HSTS when `tls` (a
+/// handler's own value of one wins: none sets any today).
+pub fn secure(router: Router, tls: bool) -> Router {
+    let hsts = tls.then_some((header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY));
     SECURITY_HEADERS
         .into_iter()
+        .chain(hsts)
         .fold(router, |router, (name, value)| {
             router.layer(SetResponseHeaderLayer::if_not_present(
                 name,

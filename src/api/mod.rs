@@ -20,6 +20,7 @@ mod route;
 pub mod server;
 mod session;
 mod tiles;
+pub mod tls;
 mod web;
 
 pub use error::{ApiError, json_param};
@@ -66,6 +67,8 @@ struct Shared {
     scenarios: quick_cache::sync::Cache<String, Arc<Vec<crate::atlas::Layer>>>,
     /// Slots and rates of the heavy routes, and each analysis's budget.
     limiter: limits::Limiter,
+    /// Whether the server itself speaks TLS (`--tls-cert`).
+    tls: bool,
 }
 
 /// How many analysed scenarios stay available as tile sources.
@@ -90,6 +93,9 @@ pub struct HttpOptions {
     pub audit: AccessLog,
     /// Limits on the heavy routes (see `limits`).
     pub limits: LimitOptions,
+    /// The server terminates TLS itself: cookies are `Secure`, URLs `https://`, and
+    /// responses carry `Strict-Transport-Security`.
+    pub tls: bool,
 }
 
 impl Default for HttpOptions {
@@ -108,6 +114,7 @@ impl Default for HttpOptions {
                 per_minute: 0,
                 ..LimitOptions::default()
             },
+            tls: false,
         }
     }
 }
@@ -135,6 +142,7 @@ impl AppState {
                 audit: options.audit,
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
                 limiter: limits::Limiter::new(options.limits),
+                tls: options.tls,
             }),
         }
     }
@@ -294,6 +302,11 @@ impl AppState {
         &self.inner.allowed_hosts
     }
 
+    /// Whether the server itself speaks TLS.
+    pub fn tls(&self) -> bool {
+        self.inner.tls
+    }
+
     /// The host absolute URLs fall back to.
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
@@ -318,11 +331,13 @@ pub async fn blocking<T: Send + 'static>(
     Ok(crate::service::store::blocking(work).await?)
 }
 
-/// All routes. Each request passes, outermost first: tracing, the security headers,
-/// the body limit of its route, `access::require` (who is asking, may they), then
-/// `limits::heavy` (rates, slots and answer size of the analyses).
+/// All routes. Each request passes, outermost first: tracing, the security headers
+/// (and HSTS when the server speaks TLS), the body limit of its route,
+/// `access::require` (who is asking, may they), then `limits::heavy` (rates, slots and
+/// answer size of the analyses).
 pub fn router(state: AppState) -> Router {
     use axum::extract::DefaultBodyLimit;
+    let tls = state.tls();
     let routes = Router::new()
         .route("/api/health", get(layers::health))
         .route("/api/layers", get(layers::catalogue))
@@ -376,5 +391,5 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    headers::secure(routes).layer(tower_http::trace::TraceLayer::new_for_http())
+    headers::secure(routes, tls).layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -1,5 +1,5 @@
-//! The accept loop `riskatlas serve` runs: connections with a cap, a header timeout, and
-//! the graceful shutdown `axum::serve` gave.
+//! The accept loop `riskatlas serve` runs: connections with a cap, a header timeout,
+//! TLS when asked for, and the graceful shutdown `axum::serve` gave.
 //!
 //! `axum::serve` has no connection cap and keeps hyper's defaults; probed, a client
 //! sending half a header held its connection 75+ s, and 20,000 half-open connections
@@ -10,26 +10,35 @@
 //!    refused by the kernel when that is full) instead of costing a task and buffers
 //!    each; reaching the cap is logged once per burst (a burst ends after 10 s below
 //!    the cap), not once per connection;
-//! 2. each connection is served by hyper's HTTP/1 server with `header_read_timeout`:
+//! 2. with `--tls-cert` (see [`super::tls`]), the TLS handshake must finish within
+//!    [`ConnectionLimits::header_timeout`] too: hyper's timer only starts once there
+//!    are bytes of HTTP to wait for, so without this a client that opens TCP and never
+//!    sends a ClientHello would hold its slot forever;
+//! 3. each connection is served by hyper's HTTP/1 server with `header_read_timeout`:
 //!    hyper starts that timer whenever it waits for a request head, so it bounds both a
 //!    slow header and an idle keep-alive connection (one timer, [`ConnectionLimits::header_timeout`]);
-//! 3. a request body must arrive whole within [`ConnectionLimits::body_timeout`]
+//! 4. a request body must arrive whole within [`ConnectionLimits::body_timeout`]
 //!    (tower-http's `RequestBodyDeadline`, a hard deadline rather than an idle timer, so
 //!    one byte every few seconds does not keep it open); `ApiJson` answers 408;
-//! 4. on shutdown the loop stops accepting, asks every connection to finish the request
-//!    it is serving and close, and waits for them, as `axum::serve` did.
+//! 5. on shutdown the loop stops accepting, asks every connection to finish the request
+//!    it is serving and close, and waits for them, as `axum::serve` did; TLS handshakes
+//!    still under way are dropped (measured: a silent client otherwise held a shutdown
+//!    for the whole header timeout).
 //!
 //! hyper-util's `TowerToHyperService` and `GracefulShutdown` do the plumbing (the same
 //! crates `axum::serve` is built on), so this file holds only the policy.
 
 use axum::Router;
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower_http::timeout::RequestBodyDeadline;
 
 /// Connections served at once by default: far above what a bureau's staff open (a
@@ -68,20 +77,25 @@ impl Default for ConnectionLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then drains connections.
+/// Serves `app` on `listener` until `shutdown` completes, then drains connections;
+/// over TLS through `tls` when given (see [`super::tls::load`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let mut http = hyper::server::conn::http1::Builder::new();
+    let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     let app = RequestBodyDeadline::new(app, limits.body_timeout);
     let graceful = GracefulShutdown::new();
+    // Handshakes under way are dropped at shutdown rather than waited for: they have
+    // no request to finish (graceful shutdown only covers watched HTTP connections).
+    let (stop_handshakes, stopping) = tokio::sync::watch::channel(());
     let mut burst = Burst::default();
     tokio::pin!(shutdown);
     loop {
@@ -122,18 +136,67 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let conn =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let conn = graceful.watch(conn);
+        // Subscribed now, so a shutdown signalled from here on reaches this connection
+        // even while its handshake is still under way.
+        let watcher = graceful.watcher();
+        let (http, app, tls) = (http.clone(), app.clone(), tls.clone());
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("connection closed: {e}");
+            match tls {
+                None => connection(&http, stream, app, watcher).await,
+                Some(tls) => tokio::select! {
+                    secured = handshake(&tls, stream, limits.header_timeout) => {
+                        if let Some(stream) = secured {
+                            connection(&http, stream, app, watcher).await;
+                        }
+                    }
+                    _ = stopping.changed() => {}
+                },
             }
             drop(slot);
         });
     }
     drop(listener);
+    let _ = stop_handshakes.send(());
     graceful.shutdown().await;
+}
+
+/// The service every connection runs: the router under the body deadline.
+type App = RequestBodyDeadline<Router>;
+
+/// Serves HTTP/1 on `io` until the client closes, a timeout ends it, or shutdown.
+async fn connection<I>(http: &http1::Builder, io: I, app: App, watcher: Watcher)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!("connection closed: {e}");
+    }
+}
+
+/// The TLS handshake on `stream`, given `within` to finish; `None` (and the
+/// connection dropped) when it fails or takes longer: plain HTTP sent to the TLS port,
+/// a client that does not trust the certificate, or one that never says hello.
+async fn handshake(
+    tls: &TlsAcceptor,
+    stream: TcpStream,
+    within: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(within, tls.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(e)) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(
+                "no TLS handshake within {:.1} s: connection closed",
+                within.as_secs_f64()
+            );
+            None
+        }
+    }
 }
 
 /// How long the loop must stay below its cap before a burst counts as over: slots

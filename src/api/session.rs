@@ -31,13 +31,20 @@ fn describe(who: &Identity, session: Option<&Session>) -> Value {
     })
 }
 
-/// The `Set-Cookie` value for `value` lasting `max_age_s`; `Secure` when a TLS proxy
-/// says the page came over HTTPS.
-fn cookie(value: &str, max_age_s: u64, headers: &HeaderMap) -> Result<HeaderValue, ApiError> {
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
-    let secure = if https { "; Secure" } else { "" };
+/// The `Set-Cookie` value for `value` lasting `max_age_s`; `Secure` when the page came
+/// over HTTPS (the server's own TLS, or a TLS proxy saying so), so the browser never
+/// sends it over plain HTTP.
+fn cookie(
+    value: &str,
+    max_age_s: u64,
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<HeaderValue, ApiError> {
+    let secure = if super::web::over_https(headers, state) {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}",
         session::COOKIE
@@ -84,7 +91,7 @@ pub async fn sign_in(
     let who = signed_in?;
     let (value, session) = sessions.issue(&who.name);
     tracing::info!(user = %who.name, "signed in on the page");
-    let set = cookie(&value, sessions.lifetime().as_secs(), &headers)?;
+    let set = cookie(&value, sessions.lifetime().as_secs(), &headers, &state)?;
     Ok((
         [(header::SET_COOKIE, set)],
         axum::Json(describe(&who, Some(&session))),
@@ -112,8 +119,11 @@ pub async fn current(
 }
 
 /// `DELETE /api/session`: signs out (the cookie is cleared).
-pub async fn sign_out(headers: HeaderMap) -> Result<Response, ApiError> {
-    let clear = cookie("", 0, &headers)?;
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let clear = cookie("", 0, &headers, &state)?;
     Ok((
         [(header::SET_COOKIE, clear)],
         axum::http::StatusCode::NO_CONTENT,

@@ -13,9 +13,21 @@ use rust_embed::RustEmbed;
 #[folder = "web/"]
 struct WebAssets;
 
-/// `http://host[:port]` as the client addressed us, for absolute URLs in styles and
-/// TileJSON. A `Host` header with characters outside a host name falls back to the
-/// configured address, so a client cannot inject text into the URLs we hand out.
+/// Whether the client reached us over HTTPS: the server speaks TLS itself, or a TLS
+/// proxy in front says so with `X-Forwarded-Proto: https`. A client that sends the
+/// header itself only changes what it is told (its own cookie's `Secure`, its own
+/// URLs), never what another client sees.
+pub fn over_https(headers: &HeaderMap, state: &AppState) -> bool {
+    state.tls()
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+/// `http://host[:port]` (`https://` over HTTPS, see [`over_https`]) as the client
+/// addressed us, for absolute URLs in styles and TileJSON. A `Host` header with
+/// characters outside a host name falls back to the configured address, so a client
+/// cannot inject text into the URLs we hand out.
 pub fn base_url(headers: &HeaderMap, state: &AppState) -> String {
     let host = headers
         .get(header::HOST)
@@ -26,7 +38,12 @@ pub fn base_url(headers: &HeaderMap, state: &AppState) -> String {
                 .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
         })
         .unwrap_or(state.public_host());
-    format!("http://{host}")
+    let scheme = if over_https(headers, state) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
 }
 
 pub async fn style(

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod folder;
 pub mod server;
+pub mod tls;
 pub mod users;
 
 pub mod mvt;

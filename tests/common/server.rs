@@ -49,22 +49,73 @@ pub fn free_port() -> u16 {
 
 /// Starts `riskatlas serve ARGS --bind 127.0.0.1:<free port>`; waits until it answers.
 pub fn start(args: &[&OsStr]) -> (std::process::Child, String) {
+    start_until(args, None, |addr| {
+        http(addr, "GET", "/api/health", "").is_some()
+    })
+}
+
+/// As [`start`], with "it answers" decided by `up(addr)` (an HTTPS server does not
+/// answer plain HTTP), and the server's log at level info written to `log` if given.
+pub fn start_until(
+    args: &[&OsStr],
+    log: Option<&std::path::Path>,
+    up: impl Fn(&str) -> bool,
+) -> (std::process::Child, String) {
     let addr = format!("127.0.0.1:{}", free_port());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+    let (level, stderr) = match log {
+        Some(path) => (
+            "riskatlas=info",
+            std::fs::File::create(path).unwrap().into(),
+        ),
+        None => ("warn", std::process::Stdio::null()),
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
         .arg("serve")
         .args(args)
         .args(["--bind", &addr])
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", level)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while http(&addr, "GET", "/api/health", "").is_none() {
+    while !up(&addr) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the server exited before answering: {status}");
+        }
         assert!(Instant::now() < deadline, "the server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
     (child, addr)
+}
+
+/// Runs `riskatlas serve ARGS` expecting it to stop by itself (refusing to start):
+/// its exit status and standard error. Killed, and the test failed, if it still runs
+/// after 30 s.
+pub fn serve_refused(args: &[&OsStr]) -> (std::process::ExitStatus, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+        .arg("serve")
+        .args(args)
+        .args(["--bind", &format!("127.0.0.1:{}", free_port())])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("the server started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// A server child that is killed (and reaped) when dropped, so a failed assertion never
