@@ -146,7 +146,9 @@ pub fn drills(
             RequestError::Invalid(format!("as_of {text:?} is not a date (YYYY-MM-DD)"))
         })?,
     };
+    let started = std::time::Instant::now();
     let townships = townships(snapshot, body.townships.as_deref());
+    let cut = started.elapsed();
     if townships.is_empty() {
         return Err(RequestError::Invalid(
             "townships: none of the codes is a township you can see".into(),
@@ -169,7 +171,17 @@ pub fn drills(
         )));
     }
     let evacuation = body.evacuation.clone().unwrap_or_default();
+    let generated = started.elapsed();
+    let count = tasks.len();
     let runs = run_all(&townships, tasks, &evacuation, budget, today)?;
+    tracing::info!(
+        townships = townships.len(),
+        candidates = count,
+        views_ms = cut.as_millis() as u64,
+        generated_ms = (generated - cut).as_millis() as u64,
+        run_ms = (started.elapsed() - generated).as_millis() as u64,
+        "drill candidates run"
+    );
     let (kept, dropped): (Vec<Run>, Vec<Run>) =
         runs.into_iter().partition(|r| r.metrics.people > 0.0);
     let grouped: Vec<(Run, &str)> = kept
