@@ -29,6 +29,7 @@ fn example(method: &str, path: &str) -> (String, Option<serde_json::Value>) {
         ("PATCH", _) => Some(json!({"properties": {"capacity": 11}})),
         ("POST", "/api/route") => Some(json!({"from": [105.7, 34.5], "to": [105.75, 34.52]})),
         ("POST", "/api/coverage") => Some(json!({"thresholds": [10]})),
+        ("POST", "/api/compare") => Some(json!({"a": flood.clone(), "b": flood})),
         ("POST", _) => Some(flood),
         _ => None,
     };

@@ -6,6 +6,7 @@
 //! - [`impact`]: who is affected — the overlay and the impact report;
 //! - [`facilities`]: shelters and facilities inside hazards, and which shelters close;
 //! - [`needs`]: displacement rates and the needs profile;
+//! - [`compare`]: two scenarios' impacts and plans, and what changes between them;
 //! - [`cards`]: what the printable cards state, as data (rendered by [`crate::render`]);
 //! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
 //! - [`budget`]: what a scenario will cost before it runs, and the deadline it runs to;
@@ -17,6 +18,7 @@ pub mod assumptions;
 pub mod budget;
 pub mod calls;
 pub mod cards;
+pub mod compare;
 pub mod coverage;
 pub mod drawn;
 pub mod drills;

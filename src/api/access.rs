@@ -90,6 +90,12 @@ pub const RULES: &[(&str, &str, Need)] = &[
         Need::RoleOrPlannerToExport(Role::Viewer),
     ),
     ("GET", "/cards/evacuation", Need::Role(Role::Planner)),
+    // Two evacuation requests: whoever may run one may compare two.
+    (
+        "POST",
+        "/api/compare",
+        Need::RoleOrPlannerToExport(Role::Viewer),
+    ),
     // Drill design is a planner's work.
     ("POST", "/api/drills", Need::Role(Role::Planner)),
     // Recording a drill held adds to the drill layer only.

@@ -5,6 +5,7 @@
 
 pub mod access;
 mod audit;
+mod compare;
 mod coverage;
 mod drills;
 mod edits;
@@ -359,6 +360,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))
+        .route("/api/compare", post(compare::compare))
         .route("/api/drills", post(drills::drills))
         .route("/api/drills/records", post(drills::record))
         .route("/cards/evacuation", get(evacuation::cards))

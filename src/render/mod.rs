@@ -6,7 +6,8 @@
 //! - [`palette`]: the warning colours and their names, defined once;
 //! - [`spreadsheet`]: CSV with a byte-order mark and cells that cannot run as formulas;
 //! - `impact`, `plan`: GeoJSON and CSV of a report and of a plan, and the report page;
-//! - `cards`: the village and shelter cards.
+//! - `cards`: the village and shelter cards;
+//! - `compare`: a comparison of two scenarios as a diff layer.
 //!
 //! HTML comes from templates in `src/render/templates/` (a base page, a print style
 //! sheet, one template per page) through **askama**: templates are compiled into the
@@ -22,6 +23,7 @@ pub mod palette;
 pub mod spreadsheet;
 
 mod cards;
+mod compare;
 mod impact;
 mod plan;
 
@@ -129,5 +131,19 @@ pub fn plan(
         Format::GeoJson => Output::Json(plan::geojson(plan)),
         Format::Csv => Output::Csv(plan::csv(plan)),
         Format::Html => Output::Html(village_cards(atlas, impact, plan, None, disclosure)?),
+    })
+}
+
+/// A comparison of two scenarios as `format`: the comparison itself, or its units as a
+/// GeoJSON diff layer (coloured by `change`). A comparison names units and shelters,
+/// never people, so it has no disclosure to apply.
+pub fn comparison(
+    comparison: &crate::analysis::compare::Comparison,
+    atlas: &Atlas,
+    format: Format,
+) -> Result<Output, RenderError> {
+    Ok(match format {
+        Format::GeoJson => Output::Json(compare::geojson(comparison, atlas)),
+        _ => Output::Json(serde_json::to_value(comparison)?),
     })
 }

@@ -11,6 +11,7 @@
 //! - [`analyses`]: impact, evacuation, coverage and routes as services;
 //! - [`audit`]: the access audit, who ran which analysis and read contacts in bulk;
 //! - [`drills`]: candidate drills generated, run, scored and ranked;
+//! - [`compare`]: two evacuation requests run side by side, and what changes between them;
 //! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
@@ -22,6 +23,7 @@ pub mod access;
 pub mod analyses;
 pub mod audit;
 pub mod budget;
+pub mod compare;
 pub mod drills;
 pub mod error;
 pub mod requests;
