@@ -145,7 +145,25 @@ pub async fn require(
         }),
     };
     let cookie = session_cookie(headers);
-    let proof = match (needed, state.access().identify(authorization, cookie)) {
+    let identified = if state.access().needs_hashing(authorization) {
+        // A token seen for the first time is checked against its argon2 hash: slow by
+        // design, so off the async threads, where tiles keep flowing meanwhile.
+        let (worker, authorization, cookie) = (
+            state.clone(),
+            authorization.map(str::to_string),
+            cookie.map(str::to_string),
+        );
+        tokio::task::spawn_blocking(move || {
+            worker
+                .access()
+                .identify(authorization.as_deref(), cookie.as_deref())
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("identifying a request failed: {e}")))?
+    } else {
+        state.access().identify(authorization, cookie)
+    };
+    let proof = match (needed, identified) {
         (None, Ok(proof)) => proof,
         (None, Err(_)) => Proof {
             identity: Identity {
@@ -261,6 +279,10 @@ impl From<AccessError> for ApiError {
                 ApiError::Unauthorized(e.to_string())
             }
             AccessError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
+            AccessError::Busy => ApiError::Busy {
+                message: e.to_string(),
+                retry_after_s: 2,
+            },
             _ => ApiError::Internal(e.into()),
         }
     }

@@ -4,7 +4,7 @@
 //! checks are in [`crate::service::access::session`]; the API takes bearer tokens too.
 
 use super::{ApiError, ApiJson, AppState, blocking};
-use crate::service::access::{Access, Identity, Session, session};
+use crate::service::access::{Access, AccessError, Identity, Session, session};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -87,7 +87,10 @@ pub async fn sign_in(
         Ok(users.sign_in(&form.name, &form.password))
     })
     .await?;
-    sessions.record(&name, signed_in.is_ok());
+    // A busy check says nothing about the password: it does not count as a failure.
+    if !matches!(signed_in, Err(AccessError::Busy)) {
+        sessions.record(&name, signed_in.is_ok());
+    }
     let who = signed_in?;
     let (value, session) = sessions.issue(&who.name);
     tracing::info!(user = %who.name, "signed in on the page");

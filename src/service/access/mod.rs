@@ -109,6 +109,9 @@ pub enum AccessError {
     /// A name and password that do not sign anyone in (401).
     #[error("the name or the password is wrong")]
     BadSignIn,
+    /// Every secret check is busy: try again shortly (503).
+    #[error("signing in is busy; try again in a few seconds")]
+    Busy,
     /// Credentials that prove nothing (401).
     #[error("the token is not valid (unknown, revoked, or mistyped)")]
     BadToken,
@@ -213,6 +216,18 @@ impl Access {
         Ok(Access::Open)
     }
 
+    /// Whether identifying a request with this `Authorization` header would check a
+    /// token against its hash (slow by design: call [`Access::identify`] off the async
+    /// threads then). Known tokens, cookies and anonymous requests are quick.
+    pub fn needs_hashing(&self, authorization: Option<&str>) -> bool {
+        match (self, authorization) {
+            (Access::Users { users, .. }, Some(value)) => value
+                .strip_prefix("Bearer ")
+                .is_some_and(|token| !users.is_verified(token.trim())),
+            _ => false,
+        }
+    }
+
     /// Who a request is, from its `Authorization` header or else its session cookie's
     /// value (neither: the anonymous role, if the server grants one).
     pub fn identify(
@@ -265,6 +280,7 @@ impl Access {
 
 /// Changes to a users file, for `riskatlas users`.
 pub mod admin;
+pub mod hashing;
 pub mod session;
 pub mod store;
 mod users;

@@ -1,9 +1,8 @@
 //! The users file: users, their roles, scopes and hashed tokens, and checking a token.
 
+use super::hashing::{Checked, Verifier};
 use super::store::UserStore;
 use super::{AccessError, Identity, Role};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,6 +52,8 @@ pub struct Users {
     /// Tokens already verified (argon2 is slow by design; it is paid once per token per
     /// process), to the user's index.
     verified: Mutex<HashMap<String, usize>>,
+    /// Checks secrets against their hashes in bounded memory.
+    verifier: Verifier,
 }
 
 impl Users {
@@ -66,6 +67,7 @@ impl Users {
         Users {
             users,
             verified: Mutex::new(HashMap::new()),
+            verifier: Verifier::default(),
         }
     }
 
@@ -90,7 +92,7 @@ impl Users {
         let index = match cached {
             Some(i) => i,
             None => {
-                let i = self.find(token).ok_or(AccessError::BadToken)?;
+                let i = self.find(token)?.ok_or(AccessError::BadToken)?;
                 self.verified
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -101,12 +103,26 @@ impl Users {
         Ok(identity(&self.users[index]))
     }
 
+    /// Whether `token` was verified before (checking it again costs nothing).
+    pub fn is_verified(&self, token: &str) -> bool {
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(token)
+    }
+
     /// Who signs in with `name` and `password`. A wrong password and an unknown name
     /// take the same time and give the same answer: neither says which names exist.
     pub fn sign_in(&self, name: &str, password: &str) -> Result<Identity, AccessError> {
         let user = self.users.iter().find(|u| u.name == name && !u.revoked);
         let hash = user.and_then(|u| u.password.as_deref());
-        let ok = verify_hash(password, hash.unwrap_or(DUMMY_HASH)) && hash.is_some();
+        let checked = self
+            .verifier
+            .check(password.as_bytes(), hash.unwrap_or(DUMMY_HASH));
+        if checked == Checked::Busy {
+            return Err(AccessError::Busy);
+        }
+        let ok = checked == Checked::Match && hash.is_some();
         match user {
             Some(user) if ok => Ok(identity(user)),
             _ => Err(AccessError::BadSignIn),
@@ -121,16 +137,21 @@ impl Users {
             .map(identity)
     }
 
-    /// The user holding `token`, by the token's id, then its hash.
-    fn find(&self, token: &str) -> Option<usize> {
-        let id = token_id(token)?;
-        self.users.iter().position(|u| {
-            !u.revoked
-                && u.tokens
-                    .iter()
-                    .filter(|t| t.id == id)
-                    .any(|t| verify_hash(token, &t.hash))
-        })
+    /// The user holding `token`, by the token's id, then its hash (None: nobody).
+    fn find(&self, token: &str) -> Result<Option<usize>, AccessError> {
+        let Some(id) = token_id(token) else {
+            return Ok(None);
+        };
+        for (i, user) in self.users.iter().enumerate().filter(|(_, u)| !u.revoked) {
+            for stored in user.tokens.iter().filter(|t| t.id == id) {
+                match self.verifier.check(token.as_bytes(), &stored.hash) {
+                    Checked::Match => return Ok(Some(i)),
+                    Checked::Busy => return Err(AccessError::Busy),
+                    Checked::NoMatch => {}
+                }
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -153,14 +174,6 @@ fn token_id(token: &str) -> Option<&str> {
     (!id.is_empty() && secret.len() >= 32).then_some(id)
 }
 
-fn verify_hash(token: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(token.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,8 +182,11 @@ mod tests {
     /// wrong password and give the names away.
     #[test]
     fn the_stand_in_hash_is_a_real_argon2id_hash() {
-        let hash = PasswordHash::new(DUMMY_HASH).unwrap();
+        let hash = argon2::password_hash::PasswordHash::new(DUMMY_HASH).unwrap();
         assert_eq!(hash.algorithm.as_str(), "argon2id");
-        assert!(!verify_hash("", DUMMY_HASH));
+        assert_eq!(
+            super::super::hashing::Verifier::default().check(b"", DUMMY_HASH),
+            Checked::NoMatch
+        );
     }
 }
