@@ -527,3 +527,13 @@ async fn a_townships_exports_reports_and_cards_name_nothing_of_another() {
         );
     }
 }
+
+/// The load report covers the whole atlas: refused to a township, given to the county
+/// only if the county has no scope either (here it has one, so refused too).
+#[tokio::test]
+async fn the_load_report_is_not_for_a_scoped_user() {
+    let (_dir, app) = app();
+    let reply = get(&app, "/api/report", "a").await;
+    assert_eq!(reply.status, 403);
+    assert!(reply.error().contains("whole atlas"), "{}", reply.error());
+}

@@ -58,8 +58,20 @@ pub async fn catalogue(
 }
 
 /// `GET /api/report`: the full validation report (every refused feature and why).
-pub async fn report(State(state): State<AppState>) -> Json<Value> {
-    Json(serde_json::to_value(state.report()).unwrap_or(Value::Null))
+/// It covers the whole atlas (every refused feature, wherever it lies), so a user with
+/// a jurisdiction is refused it.
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+) -> Result<Json<Value>, ApiError> {
+    if !who.scope.is_empty() {
+        return Err(ApiError::Forbidden(
+            "the load report covers the whole atlas; it is for users without a scope".into(),
+        ));
+    }
+    Ok(Json(
+        serde_json::to_value(state.report()).unwrap_or(Value::Null),
+    ))
 }
 
 /// `GET /api/layers/{id}`: TileJSON 3.0.0 for one layer.

@@ -152,6 +152,8 @@ pub enum AccessError {
 }
 
 /// How a server decides who is asking.
+// One per server, made at start: the size of its larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Access {
     /// No users, on loopback: everyone is the local admin.
     Open,
