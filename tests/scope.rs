@@ -157,6 +157,10 @@ async fn get(app: &axum::Router, uri: &str, who: &str) -> common::Reply {
     send(app, "GET", uri, None, Some(token(who))).await
 }
 
+async fn post(app: &axum::Router, uri: &str, body: &Value, who: &str) -> common::Reply {
+    send(app, "POST", uri, Some(body), Some(token(who))).await
+}
+
 async fn features(app: &axum::Router, layer: &str, who: &str) -> Vec<Value> {
     let uri = format!("/api/layers/{layer}/features?limit=10000");
     get(app, &uri, who).await.ok_json()["features"]
@@ -236,17 +240,7 @@ async fn an_impact_report_counts_only_the_township_and_all_of_it() {
     let impact = |who: &'static str| {
         let app = app.clone();
         let scenario = scenario.clone();
-        async move {
-            send(
-                &app,
-                "POST",
-                "/api/impact",
-                Some(&scenario),
-                Some(token(who)),
-            )
-            .await
-            .ok_json()
-        }
+        async move { post(&app, "/api/impact", &scenario, who).await.ok_json() }
     };
     let county = impact("county").await;
     let township = impact("a").await;
@@ -283,15 +277,7 @@ async fn a_plan_for_a_township_uses_its_own_shelters() {
     let ((_, ring), _) = a_and_b();
     let ours = points_inside("shelters.geojson", &ring);
     let request = json!({"hazards": [{"layer": "floods"}]});
-    let plan = send(
-        &app,
-        "POST",
-        "/api/evacuation",
-        Some(&request),
-        Some(token("a")),
-    )
-    .await
-    .ok_json();
+    let plan = post(&app, "/api/evacuation", &request, "a").await.ok_json();
     let used: BTreeSet<String> = plan["assignments"]
         .as_array()
         .unwrap()
@@ -343,15 +329,7 @@ async fn tiles_are_cut_per_scope_and_never_served_across_scopes() {
 async fn a_scenario_key_from_one_township_draws_nothing_for_another() {
     let (_dir, app) = app();
     let scenario = json!({"hazards": [{"layer": "floods"}]});
-    let report = send(
-        &app,
-        "POST",
-        "/api/impact",
-        Some(&scenario),
-        Some(token("a")),
-    )
-    .await
-    .ok_json();
+    let report = post(&app, "/api/impact", &scenario, "a").await.ok_json();
     let key = report["scenario_key"].as_str().unwrap();
     let uri = format!("/tiles/impact/{key}/0/0/0");
     assert_ne!(get(&app, &uri, "a").await.status, 404);
@@ -399,15 +377,7 @@ async fn a_township_report_names_only_its_own_hazards() {
     let ((_, ring), _) = a_and_b();
     let ours = points_inside("landslides.geojson", &ring);
     let scenario = json!({"hazards": [{"layer": "landslides", "buffer_m": 3000}]});
-    let report = send(
-        &app,
-        "POST",
-        "/api/impact",
-        Some(&scenario),
-        Some(token("a")),
-    )
-    .await
-    .ok_json();
+    let report = post(&app, "/api/impact", &scenario, "a").await.ok_json();
     let named: BTreeSet<String> = report["by_hazard"]
         .as_array()
         .unwrap()
@@ -492,10 +462,7 @@ async fn a_townships_exports_reports_and_cards_name_nothing_of_another() {
     for format in ["csv", "geojson"] {
         for route in ["/api/impact", "/api/evacuation"] {
             let uri = format!("{route}?format={format}");
-            outputs.push((
-                uri.clone(),
-                send(&app, "POST", &uri, Some(&scenario), Some(token("a"))).await,
-            ));
+            outputs.push((uri.clone(), post(&app, &uri, &scenario, "a").await));
         }
     }
     for uri in [
