@@ -9,6 +9,8 @@ use riskatlas::render::{self, Format, Output};
 use riskatlas::service::Service;
 use std::process::ExitCode;
 
+mod commands;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -37,8 +39,8 @@ fn main() -> ExitCode {
         }),
         Command::Impact(args) => impact(args),
         Command::Evacuate(args) => evacuate(args),
-        Command::Drills(args) => drills(args),
-        Command::Users(args) => users(args),
+        Command::Drills(args) => commands::drills::run(args),
+        Command::Users(args) => commands::users::run(args),
         Command::Demo(args) => {
             riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)
         }
@@ -370,53 +372,6 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes an answer to standard output: a report or plan indented for people to read,
 /// GeoJSON compact (it is for programs, and large), CSV and HTML as they are.
-/// `riskatlas drills`: the ranking as a table (or JSON).
-fn drills(args: riskatlas::config::DrillsArgs) -> anyhow::Result<ExitCode> {
-    let request = match &args.request {
-        None => serde_json::json!({}),
-        Some(path) if path.as_os_str() == "-" => serde_json::from_reader(std::io::stdin())
-            .context("the request on standard input is not JSON")?,
-        Some(path) => serde_json::from_slice(
-            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        )
-        .with_context(|| format!("{} is not JSON", path.display()))?,
-    };
-    let loaded = import::load_folder(&args.data)
-        .with_context(|| format!("loading {}", args.data.display()))?;
-    let snapshot = riskatlas::service::Snapshot::first(loaded.atlas);
-    let today = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| (d.as_secs() / 86_400) as i64);
-    let budget = riskatlas::service::budget::Budget::unlimited();
-    let ranking = riskatlas::service::drills::drills(&snapshot, request, &budget, today)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&ranking)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("rank\tscore\ttownship\tdrill\twhy");
-    for s in ranking["scenarios"].as_array().into_iter().flatten() {
-        let why: Vec<&str> = s["why"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|w| w.as_str())
-            .collect();
-        println!(
-            "{}\t{}\t{}\t{}\t{}",
-            s["rank"],
-            s["score"],
-            s["township"]["name"].as_str().unwrap_or(""),
-            s["title"].as_str().unwrap_or(""),
-            why.join("; ")
-        );
-    }
-    eprintln!(
-        "{} candidates run in {} townships; {} affected no one",
-        ranking["candidates_run"], ranking["townships"], ranking["no_one_affected"]
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
 fn print(format: Format, output: Output) -> anyhow::Result<ExitCode> {
     match output {
         Output::Json(value) if format == Format::Json => {
@@ -507,78 +462,6 @@ fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Ac
         .map_err(|e: String| anyhow::anyhow!("--anonymous: {e}"))?;
     let sessions = std::time::Duration::from_secs(args.session_hours * 3600);
     Ok(Access::for_server(&*store, args.bind, anonymous, sessions)?)
-}
-
-/// `riskatlas users`: add, list, token, revoke.
-fn users(args: riskatlas::config::UsersArgs) -> anyhow::Result<ExitCode> {
-    use riskatlas::config::UsersAction;
-    use riskatlas::service::access::{USERS_FILE, UserStore, Users, admin};
-    let store: Box<dyn UserStore> = match &args.postgis {
-        #[cfg(feature = "postgis")]
-        Some(url) => Box::new(riskatlas::store::postgis::PostgisUsers::connect(url)?),
-        #[cfg(not(feature = "postgis"))]
-        Some(_) => anyhow::bail!("--postgis: this build has no PostGIS support"),
-        None => Box::new(args.file.unwrap_or_else(|| args.data.join(USERS_FILE))),
-    };
-    let store = &*store;
-    match args.action {
-        UsersAction::Add { name, role, scope } => {
-            let role = role
-                .parse()
-                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
-            admin::add(store, &name, role, scope)?;
-            eprintln!(
-                "added {name} ({role}); make a token with `{} token {name:?}`",
-                store.command()
-            );
-        }
-        UsersAction::List => {
-            for u in Users::new(store.load()?).list() {
-                let tokens: Vec<&str> = u.tokens.iter().map(|t| t.id.as_str()).collect();
-                println!(
-                    "{}\t{}\tscope: {}\ttokens: {}{}",
-                    u.name,
-                    u.role,
-                    if u.scope.is_empty() {
-                        "all".to_string()
-                    } else {
-                        u.scope.join(",")
-                    },
-                    if tokens.is_empty() {
-                        "none".to_string()
-                    } else {
-                        tokens.join(",")
-                    },
-                    if u.revoked { "\trevoked" } else { "" }
-                );
-            }
-        }
-        UsersAction::Token { name } => {
-            let token = admin::token(store, &name)?;
-            eprintln!("a new token for {name}; it is shown this once, and stored only hashed:");
-            println!("{token}");
-        }
-        UsersAction::Revoke { name } => {
-            admin::revoke(store, &name)?;
-            eprintln!("revoked {name}; restart the server for it to take effect");
-        }
-        UsersAction::Password { name } => {
-            use std::io::IsTerminal;
-            let password = if std::io::stdin().is_terminal() {
-                let first = rpassword::prompt_password(format!("password for {name}: "))?;
-                let again = rpassword::prompt_password("again: ")?;
-                anyhow::ensure!(first == again, "the two passwords differ; nothing changed");
-                first
-            } else {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line)?;
-                line.trim_end_matches(['\r', '\n']).to_string()
-            };
-            admin::password(store, &name, &password)?;
-            eprintln!("{name} can sign in on the web page with this password");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

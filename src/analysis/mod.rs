@@ -1,11 +1,14 @@
 //! Analyses over the atlas: pure functions from data to reports.
 //!
-//! - [`scenario`]: a scenario parsed and checked against the atlas;
+//! - [`scenario`]: a scenario parsed and checked against the atlas ([`selection`]: which
+//!   features of a hazard layer it takes);
 //! - [`hazards`]: scenario hazards → hazard areas (buffers, drawn polygons, earthquake
 //!   intensity rings from [`earthquake`]);
-//! - [`impact`]: who is affected — the overlay and the impact report;
+//! - [`impact`]: who is affected — the overlay and the impact report ([`disclosure`]:
+//!   its contacts, counted and masked);
 //! - [`facilities`]: shelters and facilities inside hazards, and which shelters close;
 //! - [`needs`]: displacement rates and the needs profile;
+//! - [`drills`]: candidate drills generated, measured, scored and ranked;
 //! - [`compare`]: two scenarios' impacts and plans, and what changes between them;
 //! - [`cards`]: what the printable cards state, as data (rendered by [`crate::render`]);
 //! - [`assumptions`]: the defaults and data gaps a report states, with their counts;
@@ -20,6 +23,7 @@ pub mod calls;
 pub mod cards;
 pub mod compare;
 pub mod coverage;
+pub mod disclosure;
 pub mod drawn;
 pub mod drills;
 pub mod earthquake;

@@ -72,18 +72,19 @@ pub fn render_tile(
 ) -> Option<Vec<u8>> {
     let mut tile = Tile::default();
     for layer in layers {
+        let masking = Masking::of(layer, disclosure);
         let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
         for fid in features_in_tile(layer, coord, opts) {
             let feature = &layer.features()[fid as usize];
             let geometry = to_tile_geometry(&feature.geometry, coord, opts);
-            let attrs = shown(layer, &feature.attrs, disclosure);
+            let attrs = shown(layer, &feature.attrs, masking);
             builder.add(u64::from(fid), &geometry, layer.schema.fields(), &attrs);
         }
         if !builder.is_empty() {
             tile.layers.push(builder.finish());
         }
         if layer.has_label_points() {
-            let labels = label_layer(layer, coord, opts, disclosure);
+            let labels = label_layer(layer, coord, opts, masking);
             if !labels.is_empty() {
                 tile.layers.push(labels.finish());
             }
@@ -108,7 +109,7 @@ fn label_layer(
     layer: &Layer,
     coord: TileCoord,
     opts: &TileOptions,
-    disclosure: Disclosure,
+    masking: Masking,
 ) -> TileLayerBuilder {
     let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
     let mut builder = TileLayerBuilder::new(&label_layer_name(layer), opts.extent);
@@ -121,22 +122,36 @@ fn label_layer(
         {
             let [x, y] = coord.project(opts.extent, p.x(), p.y());
             let point = TileGeometry::Points(vec![[x.round() as i32, y.round() as i32]]);
-            let attrs = shown(layer, &layer.features()[fid as usize].attrs, disclosure);
+            let attrs = shown(layer, &layer.features()[fid as usize].attrs, masking);
             builder.add(u64::from(fid), &point, layer.schema.fields(), &attrs);
         }
     }
     builder
 }
 
-/// A feature's attributes with its layer's personal fields as `disclosure` shows them
-/// (borrowed when nothing is hidden).
-fn shown<'a>(layer: &Layer, attrs: &'a [Value], disclosure: Disclosure) -> Cow<'a, [Value]> {
-    let fields = layer.schema.fields();
-    if !fields.iter().any(|f| disclosure.hides(f)) {
-        return Cow::Borrowed(attrs);
+/// How a layer's personal fields are drawn in a tile: decided once per layer, not per
+/// feature.
+#[derive(Clone, Copy)]
+struct Masking(Option<Disclosure>);
+
+impl Masking {
+    /// Masking for `layer` under `disclosure`: none when it hides no field of it.
+    fn of(layer: &Layer, disclosure: Disclosure) -> Masking {
+        let hides = layer.schema.fields().iter().any(|f| disclosure.hides(f));
+        Masking(hides.then_some(disclosure))
     }
+}
+
+/// A feature's attributes with its layer's personal fields masked as `masking` says
+/// (borrowed when nothing is hidden).
+fn shown<'a>(layer: &Layer, attrs: &'a [Value], masking: Masking) -> Cow<'a, [Value]> {
+    let Masking(Some(disclosure)) = masking else {
+        return Cow::Borrowed(attrs);
+    };
     Cow::Owned(
-        fields
+        layer
+            .schema
+            .fields()
             .iter()
             .zip(attrs)
             .map(|(f, v)| disclosure.value(f, v).into_owned())

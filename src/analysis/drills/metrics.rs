@@ -78,9 +78,15 @@ pub fn unplaced_by_reason(plan: &EvacuationPlan) -> BTreeMap<&'static str, i64> 
     by
 }
 
-/// The metrics of a candidate: its impact and plan on `atlas` (the view it ran on),
+/// The metrics of a candidate: its impact and plan, with `last` the latest drill day of
+/// each admin code of the view it ran on ([`last_drills`], read once per view) and
 /// drills counted up to `today` (days since 1970-01-01).
-pub fn measure(atlas: &Atlas, impact: &Impact, plan: &EvacuationPlan, today: i64) -> Metrics {
+pub fn measure(
+    last: &HashMap<String, i64>,
+    impact: &Impact,
+    plan: &EvacuationPlan,
+    today: i64,
+) -> Metrics {
     let report = &impact.report;
     let totals = &report.totals;
     let vulnerable = [totals.elderly, totals.children, totals.disabled]
@@ -110,10 +116,9 @@ pub fn measure(atlas: &Atlas, impact: &Impact, plan: &EvacuationPlan, today: i64
         .iter()
         .filter_map(|u| u.admin_code.as_deref())
         .collect();
-    let last = last_drills(atlas);
     let years: Vec<f64> = villages
         .iter()
-        .map(|code| years_since(&last, code, today))
+        .map(|code| years_since(last, code, today))
         .collect();
     Metrics {
         people: totals.population,

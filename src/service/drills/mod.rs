@@ -16,7 +16,9 @@ use super::error::RequestError;
 use super::scope::Jurisdiction;
 use super::snapshot::Snapshot;
 use crate::analysis::Scenario;
-use crate::analysis::drills::metrics::{NAMES, in_words, parse_day, unplaced_by_reason};
+use crate::analysis::drills::metrics::{
+    NAMES, in_words, last_drills, parse_day, unplaced_by_reason,
+};
 use crate::analysis::drills::score::Grouped;
 use crate::analysis::drills::{
     Candidate, CandidateOptions, Metrics, Weights, candidates_for, measure, rank,
@@ -62,6 +64,9 @@ struct Township {
     code: String,
     name: String,
     view: Snapshot,
+    /// The latest drill day of each admin code in the view, read once for all its
+    /// candidates.
+    last_drills: std::collections::HashMap<String, i64>,
 }
 
 /// A candidate run.
@@ -110,6 +115,7 @@ fn townships(snapshot: &Snapshot, only: Option<&[String]>) -> Vec<Township> {
         return vec![Township {
             code: String::new(),
             name: snapshot.name.clone(),
+            last_drills: last_drills(snapshot),
             view: snapshot.view(snapshot.atlas.clone()),
         }];
     }
@@ -118,18 +124,23 @@ fn townships(snapshot: &Snapshot, only: Option<&[String]>) -> Vec<Township> {
         .map(|(code, name)| {
             let jurisdiction = Jurisdiction::resolve(snapshot, std::slice::from_ref(&code));
             let view = snapshot.view(jurisdiction.view(snapshot));
-            Township { code, name, view }
+            let last_drills = last_drills(&view);
+            Township {
+                code,
+                name,
+                view,
+                last_drills,
+            }
         })
         .collect()
 }
 
-/// Ranks the candidate drills of `snapshot` (the user's view) as `body` asks.
-pub fn drills(
+/// The request read and checked: the body, its `top`, and the day drills count to.
+fn checked(
     snapshot: &Snapshot,
     body: Json,
-    budget: &Budget,
     today: i64,
-) -> Result<Json, ServiceError> {
+) -> Result<(DrillBody, usize, i64), ServiceError> {
     let body: DrillBody = super::requests::from_value(body)?;
     body.weights.check().map_err(RequestError::Invalid)?;
     let top = body.top.unwrap_or(DEFAULT_TOP);
@@ -146,6 +157,17 @@ pub fn drills(
             RequestError::Invalid(format!("as_of {text:?} is not a date (YYYY-MM-DD)"))
         })?,
     };
+    Ok((body, top, today))
+}
+
+/// Ranks the candidate drills of `snapshot` (the user's view) as `body` asks.
+pub fn drills(
+    snapshot: &Snapshot,
+    body: Json,
+    budget: &Budget,
+    today: i64,
+) -> Result<Json, ServiceError> {
+    let (body, top, today) = checked(snapshot, body, today)?;
     let started = std::time::Instant::now();
     let townships = townships(snapshot, body.townships.as_deref());
     let cut = started.elapsed();
@@ -264,7 +286,8 @@ fn run_all(
                     }
                     match evacuate_within(view, view.road_graph(), request, budget) {
                         Ok((impact, plan)) => {
-                            let metrics = measure(view, &impact, &plan, today);
+                            let last = &townships[*t].last_drills;
+                            let metrics = measure(last, &impact, &plan, today);
                             let unplaced = unplaced_by_reason(&plan);
                             let run = Run {
                                 township: *t,

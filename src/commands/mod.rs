@@ -1,0 +1,4 @@
+//! Subcommands of the binary too long to sit in `main.rs`.
+
+pub mod drills;
+pub mod users;
