@@ -39,6 +39,7 @@ pub mod prepared;
 pub mod route;
 pub mod scenario;
 pub mod selection;
+pub mod supply;
 
 pub use impact::{Impact, ImpactReport, analyse, analyse_within};
 pub use scenario::{Scenario, ScenarioError};

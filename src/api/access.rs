@@ -100,6 +100,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/api/drills", Need::Role(Role::Planner)),
     // Recording a drill held adds to the drill layer only.
     ("POST", "/api/drills/records", Need::Role(Role::Planner)),
+    // A drill card names the duty contacts to call, as the evacuation cards do.
+    ("GET", "/cards/drill", Need::Role(Role::Planner)),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];

@@ -40,6 +40,7 @@ pub const HEAVY_ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/report/impact"),
     (Method::POST, "/api/evacuation"),
     (Method::GET, "/cards/evacuation"),
+    (Method::GET, "/cards/drill"),
     (Method::POST, "/api/compare"),
     (Method::POST, "/api/coverage"),
     (Method::POST, "/api/route"),

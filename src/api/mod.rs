@@ -364,6 +364,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/drills", post(drills::drills))
         .route("/api/drills/records", post(drills::record))
         .route("/cards/evacuation", get(evacuation::cards))
+        .route("/cards/drill", get(drills::card))
         .route(
             "/api/coverage",
             post(coverage::coverage_handler)

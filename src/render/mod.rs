@@ -7,7 +7,8 @@
 //! - [`spreadsheet`]: CSV with a byte-order mark and cells that cannot run as formulas;
 //! - `impact`, `plan`: GeoJSON and CSV of a report and of a plan, and the report page;
 //! - `cards`: the village and shelter cards;
-//! - `compare`: a comparison of two scenarios as a diff layer.
+//! - `compare`: a comparison of two scenarios as a diff layer;
+//! - `drill_card`: the drill card, with its map drawn by `sketch`.
 //!
 //! HTML comes from templates in `src/render/templates/` (a base page, a print style
 //! sheet, one template per page) through **askama**: templates are compiled into the
@@ -24,10 +25,13 @@ pub mod spreadsheet;
 
 mod cards;
 mod compare;
+mod drill_card;
 mod impact;
 mod plan;
+mod sketch;
 
 pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
+pub use drill_card::{drill_card_geojson, drill_card_html};
 
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;

@@ -56,6 +56,15 @@ pub fn folder_app(dir: &std::path::Path) -> Router {
     router(AppState::new(loaded.atlas, loaded.report))
 }
 
+/// The app over a data folder taking edits, as `riskatlas serve` runs it.
+pub fn served(dir: &std::path::Path) -> Router {
+    let service = riskatlas::service::Service::open_folder(dir).expect("the folder opens");
+    router(AppState::serving(
+        std::sync::Arc::new(service),
+        riskatlas::api::HttpOptions::default(),
+    ))
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,

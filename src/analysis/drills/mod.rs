@@ -17,6 +17,7 @@
 //!    most one scenario per township and hazard kind), or the Pareto set instead.
 
 pub mod candidates;
+pub mod card;
 pub mod metrics;
 pub mod score;
 

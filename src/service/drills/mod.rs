@@ -7,6 +7,7 @@
 //! per township — and all run under the request's one time limit. Drills held are
 //! recorded through [`records`].
 
+pub mod card;
 pub mod records;
 
 use super::ServiceError;

@@ -1,0 +1,153 @@
+//! A printed map of a drill area as SVG: hazard areas in their warning colours and
+//! hatched (so a black-and-white copy still shows them), the plan's routes, villages,
+//! shelters and depots, a scale bar and a north arrow. Not a cartographic engine: an
+//! equirectangular projection true at the area's middle latitude (the error across a
+//! township is far below a printed line's width), points thinned to one per pixel.
+
+use geo::{Coord, MultiPolygon};
+use std::fmt::Write;
+
+/// The map's width in SVG pixels (about 17 cm printed).
+pub const WIDTH: f64 = 640.0;
+/// The most height the map takes.
+pub const MAX_HEIGHT: f64 = 480.0;
+const PAD: f64 = 16.0;
+
+/// A projection from lon/lat into the sketch's pixels.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    x0: f64,
+    y1: f64,
+    k: f64,
+    scale: f64,
+    /// Height of the sketch in pixels.
+    pub height: f64,
+    /// Metres per pixel.
+    pub metres_per_px: f64,
+}
+
+impl Frame {
+    /// A frame around `coords`, or None when there is nothing to draw.
+    pub fn around(coords: impl IntoIterator<Item = Coord<f64>>) -> Option<Frame> {
+        let mut it = coords
+            .into_iter()
+            .filter(|c| c.x.is_finite() && c.y.is_finite());
+        let first = it.next()?;
+        let (mut x0, mut y0, mut x1, mut y1) = (first.x, first.y, first.x, first.y);
+        for c in it {
+            (x0, y0, x1, y1) = (x0.min(c.x), y0.min(c.y), x1.max(c.x), y1.max(c.y));
+        }
+        // Degrees of longitude shrink with latitude: scale them so shapes are true.
+        let k = ((y0 + y1) / 2.0).to_radians().cos();
+        let (w, h) = (((x1 - x0) * k).max(1e-6), (y1 - y0).max(1e-6));
+        let scale = ((WIDTH - 2.0 * PAD) / w).min((MAX_HEIGHT - 2.0 * PAD) / h);
+        Some(Frame {
+            x0: x0 * k,
+            y1,
+            k,
+            scale,
+            height: (h * scale + 2.0 * PAD).max(120.0),
+            // One degree of latitude is 111.32 km.
+            metres_per_px: 111_320.0 / scale,
+        })
+    }
+
+    /// A point's pixel position.
+    pub fn xy(&self, c: Coord<f64>) -> (f64, f64) {
+        (
+            PAD + (c.x * self.k - self.x0) * self.scale,
+            PAD + (self.y1 - c.y) * self.scale,
+        )
+    }
+
+    /// `x,y x,y …` for a line, one point per pixel at most.
+    pub fn points(&self, line: &[Coord<f64>]) -> String {
+        let mut out = String::new();
+        let mut last: Option<(f64, f64)> = None;
+        for (i, &c) in line.iter().enumerate() {
+            let p = self.xy(c);
+            let near = last.is_some_and(|l| (l.0 - p.0).abs() < 1.0 && (l.1 - p.1).abs() < 1.0);
+            if near && i + 1 != line.len() {
+                continue;
+            }
+            let _ = write!(
+                out,
+                "{}{:.1},{:.1}",
+                if out.is_empty() { "" } else { " " },
+                p.0,
+                p.1
+            );
+            last = Some(p);
+        }
+        out
+    }
+
+    /// An SVG path (`M … Z` per ring) for an area; draw with `fill-rule: evenodd`.
+    pub fn path(&self, area: &MultiPolygon<f64>) -> String {
+        let mut out = String::new();
+        for polygon in area {
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                let pts = self.points(&ring.0);
+                if !pts.is_empty() {
+                    let _ = write!(out, "M{} Z ", pts.replace(' ', " L"));
+                }
+            }
+        }
+        out
+    }
+
+    /// A scale bar: a round length (1, 2 or 5 × 10ⁿ metres) near a quarter of the width,
+    /// as (pixels, label).
+    pub fn scale_bar(&self) -> (f64, String) {
+        let target = self.metres_per_px * WIDTH / 4.0;
+        let magnitude = 10f64.powf(target.log10().floor());
+        let nice = [1.0, 2.0, 5.0, 10.0]
+            .into_iter()
+            .map(|m| m * magnitude)
+            .filter(|m| *m <= target)
+            .fold(magnitude, f64::max);
+        let label = if nice >= 1000.0 {
+            format!("{} km", nice / 1000.0)
+        } else {
+            format!("{nice} m")
+        };
+        (nice / self.metres_per_px, label)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::coord;
+
+    #[test]
+    fn a_frame_keeps_shapes_true_and_fits_the_width() {
+        // A box 0.02° wide and 0.01° tall at the equator: the width is the binding side.
+        let f = Frame::around([coord! {x: 0.0, y: 0.0}, coord! {x: 0.02, y: 0.01}]).unwrap();
+        assert_eq!(f.xy(coord! {x: 0.0, y: 0.01}), (16.0, 16.0));
+        let (x, y) = f.xy(coord! {x: 0.02, y: 0.0});
+        assert!((x - (WIDTH - 16.0)).abs() < 1e-6);
+        // Half as tall as wide: 304 px of drawing (to a part in 10⁸: cos 0.005° ≠ 1).
+        assert!((y - (16.0 + 304.0)).abs() < 1e-3, "{y}");
+    }
+
+    #[test]
+    fn the_scale_bar_is_a_round_length_of_the_right_pixels() {
+        let f = Frame::around([coord! {x: 0.0, y: 0.0}, coord! {x: 0.1, y: 0.0}]).unwrap();
+        // 0.1° = 11,132 m over 608 px: 18.3 m/px; a quarter width is 2,930 m → 2 km.
+        let (px, label) = f.scale_bar();
+        assert_eq!(label, "2 km");
+        assert!((px - 2000.0 / f.metres_per_px).abs() < 1e-9);
+    }
+
+    #[test]
+    fn points_closer_than_a_pixel_are_thinned_but_the_last_is_kept() {
+        let f = Frame::around([coord! {x: 0.0, y: 0.0}, coord! {x: 1.0, y: 1.0}]).unwrap();
+        let line = [
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0001, y: 0.0},
+            coord! {x: 0.0002, y: 0.0},
+        ];
+        assert_eq!(f.points(&line).split(' ').count(), 2);
+    }
+}
