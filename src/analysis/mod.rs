@@ -40,6 +40,7 @@ pub mod route;
 pub mod scenario;
 pub mod selection;
 pub mod supply;
+pub mod warnings;
 
 pub use impact::{Impact, ImpactReport, analyse, analyse_within};
 pub use scenario::{Scenario, ScenarioError};

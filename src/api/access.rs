@@ -102,6 +102,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/api/drills/records", Need::Role(Role::Planner)),
     // A drill card names the duty contacts to call, as the evacuation cards do.
     ("GET", "/cards/drill", Need::Role(Role::Planner)),
+    // A warning's audience is its call tree: duty contacts by the hundred.
+    ("POST", "/api/warnings", Need::Role(Role::Planner)),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];

@@ -41,6 +41,7 @@ pub const HEAVY_ROUTES: &[(Method, &str)] = &[
     (Method::POST, "/api/evacuation"),
     (Method::GET, "/cards/evacuation"),
     (Method::GET, "/cards/drill"),
+    (Method::POST, "/api/warnings"),
     (Method::POST, "/api/compare"),
     (Method::POST, "/api/coverage"),
     (Method::POST, "/api/route"),

@@ -22,6 +22,7 @@ pub mod server;
 mod session;
 mod tiles;
 pub mod tls;
+mod warnings;
 mod web;
 
 pub use error::{ApiError, json_param};
@@ -365,6 +366,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/drills/records", post(drills::record))
         .route("/cards/evacuation", get(evacuation::cards))
         .route("/cards/drill", get(drills::card))
+        .route("/api/warnings", post(warnings::audience))
         .route(
             "/api/coverage",
             post(coverage::coverage_handler)

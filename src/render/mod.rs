@@ -8,7 +8,8 @@
 //! - `impact`, `plan`: GeoJSON and CSV of a report and of a plan, and the report page;
 //! - `cards`: the village and shelter cards;
 //! - `compare`: a comparison of two scenarios as a diff layer;
-//! - `drill_card`: the drill card, with its map drawn by `sketch`.
+//! - `drill_card`: the drill card, with its map drawn by `sketch`;
+//! - `warnings`: a warning's audience, call tree and recipient list.
 //!
 //! HTML comes from templates in `src/render/templates/` (a base page, a print style
 //! sheet, one template per page) through **askama**: templates are compiled into the
@@ -29,9 +30,11 @@ mod drill_card;
 mod impact;
 mod plan;
 mod sketch;
+mod warnings;
 
 pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
 pub use drill_card::{drill_card_geojson, drill_card_html};
+pub use warnings::{recipients_csv, warning_geojson, warning_json};
 
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;

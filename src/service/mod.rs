@@ -12,6 +12,7 @@
 //! - [`audit`]: the access audit, who ran which analysis and read contacts in bulk;
 //! - [`drills`]: candidate drills generated, run, scored and ranked;
 //! - [`compare`]: two evacuation requests run side by side, and what changes between them;
+//! - [`warnings`]: a targeted warning's audience and call tree;
 //! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
@@ -31,6 +32,7 @@ pub mod scope;
 pub mod snapshot;
 pub mod state;
 pub mod store;
+pub mod warnings;
 
 pub use error::{RequestError, ServiceError};
 pub use snapshot::Snapshot;
