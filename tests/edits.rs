@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 fn reload(dir: &Path) -> Atlas {
     let loaded = riskatlas::import::load_folder(dir).unwrap();
     // Read without locking: a test's server may hold the log.
-    let records = riskatlas::edits::log::read_records(&dir.join(LOG_FILE)).unwrap();
+    let records =
+        riskatlas::edits::log::read_records::<riskatlas::edits::EditRecord>(&dir.join(LOG_FILE))
+            .unwrap();
     let (atlas, problems) = replay(&loaded.atlas, &records);
     assert!(problems.is_empty(), "{problems:?}");
     atlas
@@ -763,7 +765,10 @@ async fn compaction_folds_the_log_into_geojson_and_csv_files_and_keeps_the_audit
     }
     // Replaying the archived records over the compacted files changes nothing (what a
     // crash between rewriting the files and emptying the log would do).
-    let archived = riskatlas::edits::log::read_records(&dir.path().join(ARCHIVE_FILE)).unwrap();
+    let archived = riskatlas::edits::log::read_records::<riskatlas::edits::EditRecord>(
+        &dir.path().join(ARCHIVE_FILE),
+    )
+    .unwrap();
     assert_eq!(
         archived.iter().map(|r| r.seq).collect::<Vec<_>>(),
         [1, 2, 3, 4]

@@ -48,7 +48,7 @@ pub enum SeverityFrom {
 }
 
 /// A duty contact.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Contact {
     /// The contact's name.
     pub name: String,

@@ -17,7 +17,7 @@
 //! PBF) leave the whole log as it is, and say why.
 
 use super::log::{EditLog, read_records};
-use super::{LOG_FILE, replay};
+use super::{EditRecord, LOG_FILE, replay};
 use crate::atlas::Layer;
 use crate::import::manifest::{LayerSpec, Manifest};
 use anyhow::{Context, bail};
@@ -72,7 +72,10 @@ pub fn compact(dir: &Path) -> anyhow::Result<Compacted> {
     for (file, bytes) in &plans {
         replace_file(file, bytes)?;
     }
-    let archived: Vec<u64> = read_records(&archive_path)?.iter().map(|r| r.seq).collect();
+    let archived: Vec<u64> = read_records::<EditRecord>(&archive_path)?
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     let (mut archive, _) = EditLog::open(&archive_path)?;
     for r in &found.records {
         if !archived.contains(&r.seq) {

@@ -20,16 +20,40 @@
 //!
 //! Opening also reports where each record lies ([`Location`]), so the audit trail can
 //! keep an index of offsets and read back only the records a page asks for.
+//!
+//! The file format and its guarantees are those of any [`Journal`] of [`Logged`]
+//! records: the edit log is `Journal<EditRecord>`, and the warnings' call-and-respond
+//! journal (`crate::service::warnings`) is another, held to the same rules.
 
 use super::EditRecord;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::marker::PhantomData;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-/// An open edit log, positioned for appending.
+/// A record a [`Journal`] keeps: JSON, numbered by the journal.
+pub trait Logged: Serialize + DeserializeOwned {
+    /// Its sequence number.
+    fn seq(&self) -> u64;
+    /// Numbers it.
+    fn set_seq(&mut self, seq: u64);
+}
+
+impl Logged for EditRecord {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+}
+
+/// An open journal of `R` records, positioned for appending.
 #[derive(Debug)]
-pub struct EditLog {
+pub struct Journal<R> {
     path: PathBuf,
     file: File,
     next_seq: u64,
@@ -37,7 +61,11 @@ pub struct EditLog {
     end: u64,
     /// An append failed and could not be undone: no more appends until a restart.
     broken: bool,
+    records: PhantomData<fn() -> R>,
 }
+
+/// The edit log.
+pub type EditLog = Journal<EditRecord>;
 
 /// Where a record's line lies in its file: `len` bytes from `offset`, newline excluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,14 +77,24 @@ pub struct Location {
 }
 
 /// What opening the log found.
-#[derive(Debug, Default)]
-pub struct Recovered {
+#[derive(Debug)]
+pub struct Recovered<R = EditRecord> {
     /// Every intact record, in log order.
-    pub records: Vec<EditRecord>,
+    pub records: Vec<R>,
     /// Where each of `records` lies in the file.
     pub locations: Vec<Location>,
     /// Bytes of a torn last line that were cut off (an unacknowledged edit).
     pub truncated_bytes: u64,
+}
+
+impl<R> Default for Recovered<R> {
+    fn default() -> Self {
+        Recovered {
+            records: Vec::new(),
+            locations: Vec::new(),
+            truncated_bytes: 0,
+        }
+    }
 }
 
 /// Why the edit log cannot be opened, read or appended to.
@@ -64,7 +102,7 @@ pub struct Recovered {
 #[non_exhaustive]
 pub enum LogError {
     /// The file system refused.
-    #[error("edit log {path}: {source}")]
+    #[error("log {path}: {source}")]
     Io {
         /// The log file.
         path: PathBuf,
@@ -73,14 +111,14 @@ pub enum LogError {
         source: std::io::Error,
     },
     /// Another process holds the log's lock.
-    #[error("edit log {path} is in use by another riskatlas process (a server on this folder?)")]
+    #[error("log {path} is in use by another riskatlas process (a server on this folder?)")]
     Locked {
         /// The log file.
         path: PathBuf,
     },
     /// A complete line is unreadable: damage, not a torn append.
     #[error(
-        "edit log {path} is damaged at line {line}: {reason}; the line is complete (it ends in its newline), so it is not a torn append and may hold an acknowledged edit: nothing was cut (restore the file from a backup, or mend or remove the line by hand)"
+        "log {path} is damaged at line {line}: {reason}; the line is complete (it ends in its newline), so it is not a torn append and may hold an acknowledged record: nothing was cut (restore the file from a backup, or mend or remove the line by hand)"
     )]
     Damaged {
         /// The log file.
@@ -91,7 +129,7 @@ pub enum LogError {
         reason: String,
     },
     /// A record the index points at no longer reads back as it did at open.
-    #[error("edit log {path}: the record at byte {offset} no longer reads back ({reason})")]
+    #[error("log {path}: the record at byte {offset} no longer reads back ({reason})")]
     Changed {
         /// The log file.
         path: PathBuf,
@@ -101,25 +139,23 @@ pub enum LogError {
         reason: String,
     },
     /// An earlier append failed and its partial line could not be cut off.
-    #[error(
-        "edit log {path}: an earlier append failed and could not be undone; restart the server"
-    )]
+    #[error("log {path}: an earlier append failed and could not be undone; restart the server")]
     Broken {
         /// The log file.
         path: PathBuf,
     },
 }
 
-impl EditLog {
+impl<R: Logged> Journal<R> {
     /// Opens (or creates) the log at `path`, locks it against other processes, and
     /// reads back its records.
-    pub fn open(path: &Path) -> Result<(EditLog, Recovered), LogError> {
-        EditLog::open_after(path, 0)
+    pub fn open(path: &Path) -> Result<(Journal<R>, Recovered<R>), LogError> {
+        Journal::open_after(path, 0)
     }
 
     /// [`EditLog::open`], with sequence numbers continuing after `after_seq` at least
     /// (the last archived edit), so they never repeat after a compaction.
-    pub fn open_after(path: &Path, after_seq: u64) -> Result<(EditLog, Recovered), LogError> {
+    pub fn open_after(path: &Path, after_seq: u64) -> Result<(Journal<R>, Recovered<R>), LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
             source,
@@ -140,7 +176,7 @@ impl EditLog {
             std::fs::TryLockError::Error(e) => io(e),
         })?;
         let mut found = Recovered::default();
-        let scanned = scan(path, &file, |at, record| {
+        let scanned = scan(path, &file, |at, record: R| {
             found.records.push(record);
             found.locations.push(at);
         })?;
@@ -149,19 +185,20 @@ impl EditLog {
             tracing::warn!(
                 path = %path.display(),
                 bytes = found.truncated_bytes,
-                "edit log ends in a torn, unacknowledged append (no newline): cut off"
+                "log ends in a torn, unacknowledged append (no newline): cut off"
             );
             file.set_len(scanned.good_len).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
         file.seek(SeekFrom::Start(scanned.good_len)).map_err(io)?;
-        let next_seq = found.records.last().map_or(0, |r| r.seq).max(after_seq) + 1;
-        let log = EditLog {
+        let next_seq = found.records.last().map_or(0, |r| r.seq()).max(after_seq) + 1;
+        let log = Journal {
             path: path.to_path_buf(),
             file,
             next_seq,
             end: scanned.good_len,
             broken: false,
+            records: PhantomData,
         };
         Ok((log, found))
     }
@@ -182,13 +219,13 @@ impl EditLog {
     }
 
     /// Appends a record (its `seq` set here) and makes it durable before returning.
-    pub fn append(&mut self, mut record: EditRecord) -> Result<EditRecord, LogError> {
-        record.seq = self.next_seq;
+    pub fn append(&mut self, mut record: R) -> Result<R, LogError> {
+        record.set_seq(self.next_seq);
         self.append_as_is(record)
     }
 
     /// Appends a record keeping its `seq` (archiving), durable before returning.
-    pub fn append_as_is(&mut self, record: EditRecord) -> Result<EditRecord, LogError> {
+    pub fn append_as_is(&mut self, record: R) -> Result<R, LogError> {
         if self.broken {
             return Err(LogError::Broken {
                 path: self.path.clone(),
@@ -217,7 +254,7 @@ impl EditLog {
             });
         }
         self.end += line.len() as u64;
-        self.next_seq = self.next_seq.max(record.seq + 1);
+        self.next_seq = self.next_seq.max(record.seq() + 1);
         Ok(record)
     }
 
@@ -236,7 +273,7 @@ impl EditLog {
 
     /// The last sequence number a log file holds (0 for none or no file).
     pub fn last_seq_in(path: &Path) -> Result<u64, LogError> {
-        Ok(read_records(path)?.last().map_or(0, |r| r.seq))
+        Ok(read_records::<R>(path)?.last().map_or(0, |r| r.seq()))
     }
 }
 
@@ -253,10 +290,10 @@ pub struct Scanned {
 /// `visit`, one at a time (an archive of a million edits is never held whole). A
 /// complete line that does not read back fails the scan as [`LogError::Damaged`]; a
 /// last line without its newline is left out of `good_len`.
-pub fn scan(
+pub fn scan<R: Logged>(
     path: &Path,
     file: &File,
-    mut visit: impl FnMut(Location, EditRecord),
+    mut visit: impl FnMut(Location, R),
 ) -> Result<Scanned, LogError> {
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut line = Vec::new();
@@ -300,7 +337,7 @@ pub fn scan(
 }
 
 /// The records of a log file (none if it does not exist); a torn last line is ignored.
-pub fn read_records(path: &Path) -> Result<Vec<EditRecord>, LogError> {
+pub fn read_records<R: Logged>(path: &Path) -> Result<Vec<R>, LogError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -317,7 +354,7 @@ pub fn read_records(path: &Path) -> Result<Vec<EditRecord>, LogError> {
 }
 
 /// The record at `at` in `file` (the log at `path`), its checksum checked again.
-pub fn read_at(path: &Path, file: &File, at: Location) -> Result<EditRecord, LogError> {
+pub fn read_at<R: Logged>(path: &Path, file: &File, at: Location) -> Result<R, LogError> {
     let mut line = vec![0; at.len as usize];
     file.read_exact_at(&mut line, at.offset)
         .map_err(|source| LogError::Io {
@@ -331,7 +368,7 @@ pub fn read_at(path: &Path, file: &File, at: Location) -> Result<EditRecord, Log
     })
 }
 
-fn parse_line(line: &[u8]) -> Result<EditRecord, String> {
+fn parse_line<R: Logged>(line: &[u8]) -> Result<R, String> {
     let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
     let (crc, json) = text
         .split_once(' ')

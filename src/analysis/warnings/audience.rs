@@ -101,7 +101,7 @@ pub struct ShelterToOpen {
 }
 
 /// One call to make: a contact to reach, and who reaches them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Task {
     /// Stable within the warning: `admin/{code}`, `facility/{layer}/{id}`,
     /// `monitor/{hazard id}`, `shelter/{layer}/{id}`.

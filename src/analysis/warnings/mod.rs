@@ -14,6 +14,7 @@
 //! the impact report can never disagree about who is affected.
 
 pub mod audience;
+pub mod tracking;
 
 use crate::analysis::admin::AdminIndex;
 use crate::atlas::Atlas;

@@ -106,7 +106,7 @@ fn a_complete_last_line_with_a_bad_checksum_is_damage_and_the_file_is_left_as_it
     );
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "not a byte changed");
     // Reading without opening (compaction, tests) says the same.
-    let err = read_records(&path).unwrap_err().to_string();
+    let err = read_records::<EditRecord>(&path).unwrap_err().to_string();
     assert!(err.contains("line 3"), "{err}");
 }
 
@@ -142,7 +142,7 @@ fn locations_point_at_each_record_line_and_read_back() {
     }
     assert_eq!(log.end(), text.len() as u64);
     let file = File::open(&path).unwrap();
-    let second = read_at(&path, &file, found.locations[1]).unwrap();
+    let second: EditRecord = read_at(&path, &file, found.locations[1]).unwrap();
     assert_eq!(second, found.records[1]);
     assert_eq!(second.id, "b");
 }
