@@ -55,6 +55,27 @@ pub enum Command {
     /// impact and evacuation, and print them ranked (the request as POST /api/drills
     /// takes it, or none for the defaults).
     Drills(DrillsArgs),
+    /// Compare one evacuation request on two data folders (last year's census and
+    /// this year's, the shelters before and after a survey): the totals side by side and
+    /// the villages, shelters and evacuees that change.
+    Compare(CompareArgs),
+}
+
+/// `riskatlas compare`: the request, the two folders, and how to print the answer.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The evacuation request (JSON, as POST /api/evacuation takes it: a scenario and
+    /// its options), or `-` for standard input.
+    pub request: PathBuf,
+    /// The data folder of version a (before).
+    #[arg(long)]
+    pub a: PathBuf,
+    /// The data folder of version b (after).
+    #[arg(long)]
+    pub b: PathBuf,
+    /// Print the whole comparison as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `riskatlas drills`: the data, the request, and how to print the ranking.

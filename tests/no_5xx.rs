@@ -93,6 +93,12 @@ fn mutated_body() -> impl Strategy<Value = Value> {
             json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [105.7, 34.5]}, "properties": {"capacity": 10}})
         ),
         Just(json!({"properties": {"capacity": 11}})),
+        Just(
+            json!({"a": {"hazards": [{"layer": "floods"}]}, "b": {"hazards": [{"layer": "landslides"}]}})
+        ),
+        Just(
+            json!({"scenario": {"hazards": [{"layer": "floods"}]}, "edits": [{"layer": "shelters", "op": "delete", "id": "0"}]})
+        ),
     ];
     (valid, "[a-z_]{1,12}", any_json()).prop_map(|(mut body, key, value)| {
         if let Some(object) = body.as_object_mut() {
@@ -107,8 +113,20 @@ fn mutated_body() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A what-if comparison whose one edit has a member replaced by anything.
+fn mutated_what_if() -> impl Strategy<Value = Value> {
+    const MEMBERS: [&str; 4] = ["layer", "op", "id", "feature"];
+    (0..MEMBERS.len(), any_json()).prop_map(|(i, value)| {
+        let mut edit = json!({"layer": "shelters", "op": "update", "id": "0",
+                              "feature": {"properties": {"capacity": 11}}});
+        edit[MEMBERS[i]] = value;
+        json!({"scenario": {"hazards": [{"layer": "floods"}]}, "edits": [edit]})
+    })
+}
+
 fn body() -> impl Strategy<Value = Option<String>> {
     prop_oneof![
+        mutated_what_if().prop_map(|v| Some(v.to_string())),
         Just(None),
         any_json().prop_map(|v| Some(v.to_string())),
         mutated_body().prop_map(|v| Some(v.to_string())),
@@ -149,6 +167,27 @@ proptest! {
         prop_assert!(
             !reply.status.is_server_error(),
             "{method} {path} {body:?} -> {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// What-if edits of every shape reach the edit checks the feature routes use;
+    /// none of them may fail the server.
+    #[test]
+    fn no_what_if_edit_gets_a_5xx(body in mutated_what_if()) {
+        let reply = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(common::post(&app().1, "/api/compare", &body));
+        prop_assert!(
+            !reply.status.is_server_error(),
+            "{body} -> {} {}",
             reply.status,
             String::from_utf8_lossy(&reply.body)
         );

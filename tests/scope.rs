@@ -368,6 +368,47 @@ async fn an_editor_edits_only_inside_the_township() {
     assert_eq!(edit("POST", uri, Some(new)).await.status, 403);
 }
 
+/// What-if edits are checked as real edits are: another township's shelter reads as
+/// absent (400 in a body, the same words as for an id that does not exist), a
+/// settlement put in another township is refused (403), and the township's own shelter
+/// may be closed in a what-if, as the county may close the other's.
+#[tokio::test]
+async fn what_if_edits_stay_within_the_jurisdiction() {
+    let (_dir, app) = app();
+    let ((_, ring_a), (_, ring_b)) = a_and_b();
+    let ours = points_inside("shelters.geojson", &ring_a);
+    let theirs = points_inside("shelters.geojson", &ring_b);
+    let (our, their) = (ours.first().unwrap(), theirs.first().unwrap());
+    let what_if =
+        |edit: Value| json!({"scenario": {"hazards": [{"layer": "floods"}]}, "edits": [edit]});
+    let close = |id: &str| what_if(json!({"layer": "shelters", "op": "delete", "id": id}));
+    for id in [their.as_str(), "no-such-shelter"] {
+        let reply = post(&app, "/api/compare", &close(id), "a").await;
+        assert_eq!(reply.status, 400, "{id}");
+        assert_eq!(
+            reply.error(),
+            format!("edits[0]: layer \"shelters\" has no feature with id \"{id}\"")
+        );
+    }
+    let in_b =
+        source("shelters.geojson")["features"][their.parse::<usize>().unwrap()]["geometry"].clone();
+    let settlement = json!({"type": "Feature", "geometry": in_b, "properties": {"population": 40}});
+    let insert = what_if(json!({"layer": "population", "op": "insert", "feature": settlement}));
+    let refused = post(&app, "/api/compare", &insert, "a").await;
+    assert_eq!(refused.status, 403, "{}", refused.error());
+    assert!(
+        refused
+            .error()
+            .starts_with("edits[0]: the geometry lies outside your jurisdiction"),
+        "{}",
+        refused.error()
+    );
+    for (who, id) in [("a", our), ("county", their)] {
+        let c = post(&app, "/api/compare", &close(id), who).await.ok_json();
+        assert_eq!(c["versions"]["b"], "current with 1 edit", "{who}");
+    }
+}
+
 /// A hazard outside the scope is not in its view, even when its reach crosses the
 /// boundary: a township's report names only its own landslides (the county's users
 /// plan across the line).

@@ -1,7 +1,8 @@
-//! Two scenarios on the same atlas, side by side: what changes for whom when the
-//! scenario does (a 20-year flood against a 50-year one, a shelter lost to a second
-//! hazard). A designer choosing between drills, or a planner asking "what if", reads
-//! the difference, not two long reports.
+//! Two scenarios on the same atlas, or one scenario on two versions of the data, side
+//! by side: what changes for whom when the scenario does (a 20-year flood against a
+//! 50-year one, a shelter lost to a second hazard) or when the data does (a shelter
+//! closed, a settlement added, this year's census). A designer choosing between drills,
+//! or a planner asking "what if", reads the difference, not two long reports.
 //!
 //! The diff is a pure function of the two impacts and plans:
 //!
@@ -26,6 +27,16 @@ pub struct Sides<T> {
     pub a: T,
     /// In scenario b.
     pub b: T,
+}
+
+impl Sides<String> {
+    /// Two names, as versions are given.
+    pub fn new(a: &str, b: &str) -> Sides<String> {
+        Sides {
+            a: a.to_string(),
+            b: b.to_string(),
+        }
+    }
 }
 
 /// Whole-scenario totals side by side.
@@ -81,7 +92,8 @@ pub struct Village {
     pub people: Sides<f64>,
     /// How it changes.
     pub change: Change,
-    /// Its exposure layer and feature index, for the map.
+    /// Its exposure layer and feature index, for the map: in side a's atlas, or in
+    /// side b's for a unit only b has (after what-if edits the two may differ).
     #[serde(skip)]
     pub feature: (String, u32),
 }
@@ -129,6 +141,9 @@ pub struct EvacueeChange {
 /// The answer of `POST /api/compare`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
+    /// Which data each side ran on, in words: `current`, `current with 3 edits`, a
+    /// data folder.
+    pub versions: Sides<String>,
     /// Totals side by side.
     pub totals: Totals,
     /// Units newly affected, no longer affected, affected in both.
@@ -144,9 +159,17 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0 + 0.0
 }
 
-/// The differences between scenario a and scenario b (both run on the same atlas).
-pub fn compare(a: (&Impact, &EvacuationPlan), b: (&Impact, &EvacuationPlan)) -> Comparison {
+/// The differences between side a and side b: two scenarios on one atlas, or one
+/// scenario on two versions of it (`versions` names them). Units and shelters are
+/// matched by their stable ids, so two versions whose features sit at other positions
+/// still compare feature by feature.
+pub fn compare(
+    a: (&Impact, &EvacuationPlan),
+    b: (&Impact, &EvacuationPlan),
+    versions: Sides<String>,
+) -> Comparison {
     Comparison {
+        versions,
         totals: totals(a, b),
         villages: villages(a.0, b.0),
         shelters: shelters(a.1, b.1),

@@ -1,5 +1,5 @@
-//! `POST /api/compare`: two evacuation requests on the user's view, side by side (see
-//! [`crate::service::compare`]).
+//! `POST /api/compare`: two evacuation requests on the user's view, or one before and
+//! after what-if edits, side by side (see [`crate::service::compare`]).
 
 use super::impact::{FormatQuery, respond};
 use super::{ApiError, ApiJson, AppState};
@@ -22,6 +22,19 @@ fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
     }
 }
 
+/// What the access audit says a comparison was about: its scenarios, and how many
+/// what-if edits (not what they were: the request holds them).
+fn about(body: &Value) -> String {
+    let scenario = |s: &str| super::impact::about(body.get(s).unwrap_or(&Value::Null));
+    match body.get("edits") {
+        Some(edits) => {
+            let n = edits.as_array().map_or(0, Vec::len);
+            format!("scenario: {}; {n} what-if edits", scenario("scenario"))
+        }
+        None => format!("a: {}; b: {}", scenario("a"), scenario("b")),
+    }
+}
+
 pub async fn compare(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
@@ -30,16 +43,21 @@ pub async fn compare(
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
-    let side = |s: &str| super::impact::about(body.get(s).unwrap_or(&Value::Null));
-    let about = format!("a: {}; b: {}", side("a"), side("b"));
-    let (snapshot, budget) = (state.snapshot_for(&who).await?, state.budget());
-    let (comparison, snapshot) = super::blocking(move || {
-        let (comparison, _, _) =
-            crate::service::compare::compare(&snapshot, snapshot.road_graph(), body, &budget)?;
-        Ok((comparison, snapshot))
+    let about = about(&body);
+    let ((view, whole), budget) = (state.view_and_whole(&who).await?, state.budget());
+    let (compared, view) = super::blocking(move || {
+        let compared = crate::service::compare::compare(&view, &whole, body, &budget)?;
+        Ok((compared, view))
     })
     .await?;
     // Like a plan, a comparison names units and shelters, not people.
     state.audit(&who, "compare", format, about, 0);
-    Ok(respond(render::comparison(&comparison, &snapshot, format)?))
+    let a = &view.snapshot;
+    let b = compared.edited.as_ref().map_or(&**a, |edited| edited);
+    Ok(respond(render::comparison(
+        &compared.comparison,
+        a,
+        b,
+        format,
+    )?))
 }

@@ -141,11 +141,12 @@ impl From<crate::edits::EditError> for ApiError {
 /// | malformed request, out-of-range value, bad scenario | 400 |
 /// | road routing asked for on an atlas without roads | 400 |
 /// | a layer or feature named in the path is unknown | 404 |
+/// | a what-if edit refused (its layer and feature are named in the body) | 400 |
 /// | no token, or one that proves nothing | 401 |
 /// | a role below the route's | 403 |
 /// | an edit on a server that takes none | 405 |
 /// | an insert of an id that exists | 409 |
-/// | an edit outside the user's jurisdiction | 403 |
+/// | an edit, or a what-if edit, outside the user's jurisdiction | 403 |
 /// | the data cannot answer (coverage without roads) | 422 |
 /// | a scenario whose estimated work is over the cap | 422 |
 /// | the store cannot make an edit durable now | 503 |

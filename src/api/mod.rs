@@ -192,6 +192,26 @@ impl AppState {
         Ok(self.view(who).await?.snapshot.clone())
     }
 
+    /// `who`'s view and the whole snapshot it was cut from, of one generation: what-if
+    /// edits are checked and applied on the whole atlas, as real edits are, and then
+    /// compared with the view. An edit landing between the two reads is waited out by
+    /// reading again.
+    pub async fn view_and_whole(
+        &self,
+        who: &Identity,
+    ) -> Result<(Arc<View>, Arc<Snapshot>), ApiError> {
+        for _ in 0..3 {
+            let view = self.view(who).await?;
+            let whole = self.snapshot();
+            if whole.generation == view.snapshot.generation {
+                return Ok((view, whole));
+            }
+        }
+        Err(ApiError::Unavailable(
+            "the atlas is being edited faster than a comparison can start; try again".into(),
+        ))
+    }
+
     /// Checks an edit (against `who`'s jurisdiction too), logs it durably, then
     /// installs the edited atlas.
     pub async fn edit(

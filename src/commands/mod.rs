@@ -1,4 +1,5 @@
 //! Subcommands of the binary too long to sit in `main.rs`.
 
+pub mod compare;
 pub mod drills;
 pub mod users;

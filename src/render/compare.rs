@@ -18,8 +18,10 @@ fn colour(change: Change) -> &'static str {
 }
 
 /// One feature per unit affected in a or b, with `change` (`new`, `gone`, `more`,
-/// `fewer`, `same`), its colour and its people a → b.
-pub fn geojson(comparison: &Comparison, atlas: &Atlas) -> Value {
+/// `fewer`, `same`), its colour and its people a → b. A unit is drawn from side a's
+/// atlas, or from side b's when only b has it (a settlement a what-if edit added); the
+/// two are one atlas when two scenarios are compared.
+pub fn geojson(comparison: &Comparison, atlas_a: &Atlas, atlas_b: &Atlas) -> Value {
     let v = &comparison.villages;
     let features: Vec<Value> = [
         &v.newly_affected,
@@ -30,6 +32,11 @@ pub fn geojson(comparison: &Comparison, atlas: &Atlas) -> Value {
     .flatten()
     .filter_map(|u| {
         let (layer, fid) = &u.feature;
+        let atlas = if u.change == Change::New {
+            atlas_b
+        } else {
+            atlas_a
+        };
         let feature = atlas.layer(layer)?.feature(*fid)?;
         Some(json!({
             "type": "Feature",

@@ -141,16 +141,17 @@ pub fn plan(
     })
 }
 
-/// A comparison of two scenarios as `format`: the comparison itself, or its units as a
-/// GeoJSON diff layer (coloured by `change`). A comparison names units and shelters,
-/// never people, so it has no disclosure to apply.
+/// A comparison as `format`: the comparison itself, or its units as a GeoJSON diff
+/// layer (coloured by `change`), drawn from the atlases sides a and b ran on. A
+/// comparison names units and shelters, never people, so it has no disclosure to apply.
 pub fn comparison(
     comparison: &crate::analysis::compare::Comparison,
-    atlas: &Atlas,
+    atlas_a: &Atlas,
+    atlas_b: &Atlas,
     format: Format,
 ) -> Result<Output, RenderError> {
     Ok(match format {
-        Format::GeoJson => Output::Json(compare::geojson(comparison, atlas)),
+        Format::GeoJson => Output::Json(compare::geojson(comparison, atlas_a, atlas_b)),
         _ => Output::Json(serde_json::to_value(comparison)?),
     })
 }

@@ -11,7 +11,9 @@
 //! - [`analyses`]: impact, evacuation, coverage and routes as services;
 //! - [`audit`]: the access audit, who ran which analysis and read contacts in bulk;
 //! - [`drills`]: candidate drills generated, run, scored and ranked;
-//! - [`compare`]: two evacuation requests run side by side, and what changes between them;
+//! - [`compare`]: two evacuation requests, or one on two versions of the data, run side
+//!   by side, and what changes between them;
+//! - [`whatif`]: what-if edits, the atlas as edits would leave it, in memory for one request;
 //! - [`warnings`]: a targeted warning's audience and call tree;
 //! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
@@ -33,6 +35,7 @@ pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod warnings;
+pub mod whatif;
 
 pub use error::{RequestError, ServiceError};
 pub use snapshot::Snapshot;

@@ -128,6 +128,15 @@ impl Jurisdiction {
         Jurisdiction { codes, units, area }
     }
 
+    /// The same scope resolved against another version of the atlas: an edit of an
+    /// admin layer can move a unit, or the area, in or out of it.
+    pub fn again(&self, atlas: &Atlas) -> Jurisdiction {
+        if self.is_everything() {
+            return Jurisdiction::default();
+        }
+        Jurisdiction::resolve(atlas, &self.codes)
+    }
+
     /// Whether the scope names codes but no admin unit of the atlas holds one (its
     /// user sees no census data).
     pub fn is_empty(&self) -> bool {

@@ -47,6 +47,22 @@ impl Snapshot {
         }
     }
 
+    /// The snapshot after an edit of this one, holding `atlas`: the road graph carries
+    /// over unless the edit touched a road layer, and is then built anew on first use.
+    /// What-if edits make one too ([`crate::service::whatif`]); it is never installed, so
+    /// its generation never keys a cached tile.
+    pub fn after_edit(&self, atlas: Atlas, touches_roads: bool) -> Snapshot {
+        Snapshot {
+            atlas,
+            generation: self.generation + 1,
+            road_graph: if touches_roads {
+                Arc::default()
+            } else {
+                self.road_graph.clone()
+            },
+        }
+    }
+
     /// The road graph (built on first use; `serve` builds it at start-up), or why
     /// there is none.
     pub fn road_graph(&self) -> Result<&RoadGraph, &GraphError> {
@@ -91,15 +107,7 @@ impl Snapshots {
     /// Installs `atlas` as the snapshot after `from`. The road graph carries over unless
     /// the edit touched a road layer.
     pub fn install(&self, from: &Snapshot, atlas: Atlas, touches_roads: bool) {
-        let next = Snapshot {
-            atlas,
-            generation: from.generation + 1,
-            road_graph: if touches_roads {
-                Arc::default()
-            } else {
-                from.road_graph.clone()
-            },
-        };
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        let next = Arc::new(from.after_edit(atlas, touches_roads));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
     }
 }

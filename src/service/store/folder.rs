@@ -72,6 +72,22 @@ impl FolderStore {
         })
     }
 
+    /// `dir` as [`FolderStore::open`] loads it — layer files, then the edit log
+    /// replayed over them — for reading only: the log is read, not opened for appends
+    /// nor locked, so a folder a server is serving can be read beside it (the command
+    /// line's comparison of two folders).
+    pub fn read(dir: &Path) -> anyhow::Result<crate::import::Loaded> {
+        let loaded = crate::import::load_folder(dir)
+            .with_context(|| format!("loading data folder {}", dir.display()))?;
+        let log_path = dir.join(LOG_FILE);
+        let records = crate::edits::log::read_records(&log_path)
+            .with_context(|| format!("reading the edit log {}", log_path.display()))?;
+        let (atlas, problems) = crate::edits::replay(&loaded.atlas, &records);
+        let mut report = loaded.report;
+        report.edit_log = problems;
+        Ok(crate::import::Loaded { atlas, report })
+    }
+
     /// A store on an already open log, whose records (and the archive's) are the
     /// history.
     pub fn on_log(log: EditLog) -> anyhow::Result<FolderStore> {
