@@ -10,6 +10,7 @@ use axum::http::{Method, Request};
 use common::users::{app, send, users};
 use common::{repo_path, request};
 use riskatlas::api::access::{Need, RULES, rule};
+use riskatlas::service::access::Role;
 use serde_json::json;
 
 /// A request for a route pattern, its parameters filled with values that exist in the
@@ -51,7 +52,9 @@ async fn every_route_admits_exactly_the_roles_its_rule_names() {
         let (uri, body) = example(method, path);
         let needed = match need {
             Need::Public => None,
-            Need::Role(r) | Need::RoleOrPlannerToExport(r) => Some(r),
+            Need::Role(r) | Need::RoleOrPlannerToExport(r) | Need::RoleOrEditorToIssue(r) => {
+                Some(r)
+            }
         };
         let anonymous = send(&app, method, &uri, body.as_ref(), None).await;
         match needed {
@@ -106,6 +109,21 @@ async fn every_route_admits_exactly_the_roles_its_rule_names() {
     )
     .await;
     assert_eq!(csv.status, 200);
+    // A planner computes a warning's audience; issuing it needs an editor.
+    let warning = json!({"area": {"admin_codes": ["629901106000"]}, "level": "red",
+        "hazard_type": "flood", "headline": "h", "instruction": "i"});
+    let issue = |who: &'static str| {
+        send(
+            &app,
+            "POST",
+            "/api/warnings?issue=true",
+            Some(&warning),
+            Some(who),
+        )
+    };
+    assert_eq!(issue(common::users::token(Role::Planner)).await.status, 403);
+    let editor = issue(common::users::token(Role::Editor)).await;
+    assert_eq!(editor.status, 201, "{}", editor.error());
 }
 
 /// Every route the router declares has a rule, and every rule a route: a new route

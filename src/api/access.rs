@@ -30,6 +30,8 @@ pub enum Need {
     Role(Role),
     /// This role, or `Planner` when the request asks for an export format.
     RoleOrPlannerToExport(Role),
+    /// This role, or `Editor` when the request issues what it describes (`?issue=true`).
+    RoleOrEditorToIssue(Role),
 }
 
 /// Every route's rule: (method, route pattern as in `api::router`, need).
@@ -102,8 +104,27 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/api/drills/records", Need::Role(Role::Planner)),
     // A drill card names the duty contacts to call, as the evacuation cards do.
     ("GET", "/cards/drill", Need::Role(Role::Planner)),
-    // A warning's audience is its call tree: duty contacts by the hundred.
-    ("POST", "/api/warnings", Need::Role(Role::Planner)),
+    // A warning's audience is its call tree: duty contacts by the hundred. Issuing one
+    // starts calls across the county: an editor's act, as changing the data is.
+    (
+        "POST",
+        "/api/warnings",
+        Need::RoleOrEditorToIssue(Role::Planner),
+    ),
+    ("GET", "/api/warnings", Need::Role(Role::Viewer)),
+    ("GET", "/api/warnings/{id}", Need::Role(Role::Viewer)),
+    // A duty officer answers for their own tasks (within their jurisdiction).
+    ("POST", "/api/warnings/{id}/acks", Need::Role(Role::Viewer)),
+    (
+        "POST",
+        "/api/warnings/{id}/cancel",
+        Need::Role(Role::Editor),
+    ),
+    (
+        "POST",
+        "/api/warnings/{id}/update",
+        Need::Role(Role::Editor),
+    ),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];
@@ -144,6 +165,11 @@ pub async fn require(
         Need::Role(role) => Some(role),
         Need::RoleOrPlannerToExport(role) => Some(if asks_export(req.uri().query()) {
             role.max(Role::Planner)
+        } else {
+            role
+        }),
+        Need::RoleOrEditorToIssue(role) => Some(if asks_issue(req.uri().query()) {
+            role.max(Role::Editor)
         } else {
             role
         }),
@@ -238,6 +264,11 @@ fn asks_export(query: Option<&str>) -> bool {
             .filter_map(|kv| kv.strip_prefix("format="))
             .any(|f| f != "json")
     })
+}
+
+/// Whether the query issues what the request describes (`issue=true`).
+fn asks_issue(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|kv| kv == "issue=true"))
 }
 
 /// The `Host` must be one of `allowed` (when the server names any).

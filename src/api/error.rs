@@ -146,6 +146,7 @@ impl From<crate::edits::EditError> for ApiError {
 /// | a role below the route's | 403 |
 /// | an edit on a server that takes none | 405 |
 /// | an insert of an id that exists | 409 |
+/// | an answer to a task answered already, a change to a closed warning | 409 |
 /// | an edit, or a what-if edit, outside the user's jurisdiction | 403 |
 /// | the data cannot answer (coverage without roads) | 422 |
 /// | a scenario whose estimated work is over the cap | 422 |
@@ -165,6 +166,7 @@ impl From<crate::service::ServiceError> for ApiError {
                 _ => ApiError::Unavailable(e.to_string()),
             },
             S::NotFound(m) => ApiError::NotFound(m),
+            S::Conflict(m) => ApiError::Conflict(m),
             S::NotAllowed(m) => ApiError::MethodNotAllowed(m),
             S::Forbidden(m) => ApiError::Forbidden(m),
             S::Unprocessable(m) => ApiError::Unprocessable(m),

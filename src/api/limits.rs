@@ -42,6 +42,7 @@ pub const HEAVY_ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/cards/evacuation"),
     (Method::GET, "/cards/drill"),
     (Method::POST, "/api/warnings"),
+    (Method::POST, "/api/warnings/{id}/update"),
     (Method::POST, "/api/compare"),
     (Method::POST, "/api/coverage"),
     (Method::POST, "/api/route"),

@@ -386,7 +386,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/drills/records", post(drills::record))
         .route("/cards/evacuation", get(evacuation::cards))
         .route("/cards/drill", get(drills::card))
-        .route("/api/warnings", post(warnings::audience))
+        .route(
+            "/api/warnings",
+            post(warnings::audience).get(warnings::list),
+        )
+        .route("/api/warnings/{id}", get(warnings::status))
+        .route("/api/warnings/{id}/acks", post(warnings::ack))
+        .route("/api/warnings/{id}/cancel", post(warnings::cancel))
+        .route("/api/warnings/{id}/update", post(warnings::update))
         .route(
             "/api/coverage",
             post(coverage::coverage_handler)

@@ -1,25 +1,45 @@
 //! `POST /api/warnings`: a targeted warning's audience and call tree (see
 //! [`crate::service::warnings`]), as JSON, a map layer (`?format=geojson`) or the
-//! recipient list for an SMS platform (`?format=csv`).
+//! recipient list for an SMS platform (`?format=csv`); with `?issue=true`, issued and
+//! tracked. `GET /api/warnings[/{id}]`, `POST /api/warnings/{id}/acks|cancel|update`:
+//! call and respond ([`crate::service::warnings::track`]).
 
-use super::impact::{FormatQuery, respond};
+use super::impact::respond;
 use super::{ApiError, ApiJson, AppState, blocking};
+use crate::analysis::warnings::{instant, now_secs};
 use crate::render::{self, Format, Output};
 use crate::service::access::Identity;
+use crate::service::warnings::track;
 use axum::Extension;
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::Value;
+
+/// `POST /api/warnings`' parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarningQuery {
+    format: Option<String>,
+    /// Issue the warning and track its calls (editors).
+    #[serde(default)]
+    issue: bool,
+}
 
 pub async fn audience(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
-    query: Result<Query<FormatQuery>, QueryRejection>,
+    query: Result<Query<WarningQuery>, QueryRejection>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = super::impact::parse_format(q.format.as_deref())?;
+    if q.issue {
+        return issue(state, who, body, None).await;
+    }
     let (snapshot, budget) = (state.snapshot_for(&who).await?, state.budget());
     let (w, snapshot) = blocking(move || {
         let w = crate::service::warnings::warning_audience(&snapshot, &body, &budget)?;
@@ -39,4 +59,191 @@ pub async fn audience(
         Format::Csv => Output::Csv(render::recipients_csv(&w, disclosure)),
         _ => Output::Json(render::warning_json(&w, disclosure)),
     }))
+}
+
+/// Issues `body` (updating warning `updates`, if given): 201 with its id and state.
+async fn issue(
+    state: AppState,
+    who: Identity,
+    body: Value,
+    updates: Option<String>,
+) -> Result<Response, ApiError> {
+    let view = state.view(&who).await?;
+    let (service, budget, name) = (state.service().clone(), state.budget(), who.name.clone());
+    let scope = view.jurisdiction.clone();
+    let answer = blocking(move || {
+        let desk = service.warnings();
+        if let Some(old) = &updates {
+            track::visible(desk, old, &scope)?;
+        }
+        let now = now_secs();
+        let (id, _) = track::issue(
+            desk,
+            &view.snapshot,
+            &body,
+            &budget,
+            &name,
+            now,
+            updates.as_deref(),
+        )?;
+        let w = track::visible(desk, &id, &scope)?;
+        Ok(track::state_json(
+            &w,
+            now,
+            &scope,
+            crate::atlas::Disclosure::Full,
+            desk.durable(),
+        ))
+    })
+    .await?;
+    let tasks = answer["tasks_total"].as_u64().unwrap_or(0) as usize;
+    let about = format!(
+        "{} {}",
+        answer["id"].as_str().unwrap_or_default(),
+        answer["warning"]["headline"].as_str().unwrap_or_default()
+    );
+    state.audit(&who, "warning issued", Format::Json, about, tasks);
+    Ok((StatusCode::CREATED, Json(mask(answer, &who))).into_response())
+}
+
+/// The contacts of a state as `who` may see them.
+fn mask(mut answer: Value, who: &Identity) -> Value {
+    let d = who.disclosure();
+    if let Some(tasks) = answer["tasks"].as_array_mut() {
+        for t in tasks {
+            for field in ["name", "phone"] {
+                if let Some(text) = t[field].as_str() {
+                    t[field] = Value::String(d.text(text).into_owned());
+                }
+            }
+        }
+    }
+    answer
+}
+
+/// `GET /api/warnings`: the warnings the user may see, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+) -> Result<Json<Value>, ApiError> {
+    let view = state.view(&who).await?;
+    Ok(Json(track::list_json(
+        state.service().warnings(),
+        now_secs(),
+        &view.jurisdiction,
+    )))
+}
+
+/// `GET /api/warnings/{id}`' parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateQuery {
+    /// The moment to give the state at (RFC 3339; default now): a time ahead shows what
+    /// escalates if nobody answers by then.
+    at: Option<String>,
+    /// `json` (default) or `geojson` (admin units coloured by state).
+    format: Option<String>,
+}
+
+/// `GET /api/warnings/{id}[?at=…][&format=geojson]`: the live state.
+pub async fn status(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    query: Result<Query<StateQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let at = match &q.at {
+        None => now_secs(),
+        Some(t) => instant(t).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "at {t:?} is not a time like 2026-07-20T14:30:00+08:00"
+            ))
+        })?,
+    };
+    let view = state.view(&who).await?;
+    let desk = state.service().warnings();
+    let w = track::visible(desk, &id, &view.jurisdiction)?;
+    let answer = track::state_json(&w, at, &view.jurisdiction, who.disclosure(), desk.durable());
+    match q.format.as_deref() {
+        None | Some("json") => {
+            let contacts = answer["tasks_total"].as_u64().unwrap_or(0) as usize;
+            state.audit(&who, "warning state", Format::Json, id, contacts);
+            Ok(Json(answer).into_response())
+        }
+        Some("geojson") => {
+            Ok(Json(render::warning_state_geojson(&answer, &view.snapshot)).into_response())
+        }
+        Some(other) => Err(ApiError::bad_request(format!(
+            "format {other:?} is not json or geojson"
+        ))),
+    }
+}
+
+/// `POST /api/warnings/{id}/acks`: an answer to one task, recorded durably.
+pub async fn ack(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let view = state.view(&who).await?;
+    let (service, name) = (state.service().clone(), who.name.clone());
+    let answer = blocking(move || {
+        let desk = service.warnings();
+        let now = now_secs();
+        let w = track::answer(desk, &id, body, &name, now, &view.jurisdiction)?;
+        Ok(track::state_json(
+            &w,
+            now,
+            &view.jurisdiction,
+            crate::atlas::Disclosure::Full,
+            desk.durable(),
+        ))
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(mask(answer, &who))).into_response())
+}
+
+/// `POST /api/warnings/{id}/cancel`: the warning withdrawn; its tasks close.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let view = state.view(&who).await?;
+    let (service, name) = (state.service().clone(), who.name.clone());
+    let answer = blocking(move || {
+        let desk = service.warnings();
+        let now = now_secs();
+        let w = track::cancel(desk, &id, body, &name, now, &view.jurisdiction)?;
+        Ok(track::state_json(
+            &w,
+            now,
+            &view.jurisdiction,
+            crate::atlas::Disclosure::Full,
+            desk.durable(),
+        ))
+    })
+    .await?;
+    state.audit(
+        &who,
+        "warning cancelled",
+        Format::Json,
+        answer["id"].as_str().unwrap_or_default().into(),
+        0,
+    );
+    Ok(Json(mask(answer, &who)))
+}
+
+/// `POST /api/warnings/{id}/update`: a new warning (the body, as `POST /api/warnings`
+/// takes it) that supersedes `id`; its call tree starts afresh.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    issue(state, who, body, Some(id)).await
 }

@@ -34,7 +34,9 @@ mod warnings;
 
 pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
 pub use drill_card::{drill_card_geojson, drill_card_html};
-pub use warnings::{recipients_csv, warning_geojson, warning_json};
+pub use warnings::{
+    recipients_csv, state_colour, warning_geojson, warning_json, warning_state_geojson,
+};
 
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;

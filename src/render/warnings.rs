@@ -129,3 +129,36 @@ pub fn recipients_csv(w: &WarningAudience, disclosure: Disclosure) -> String {
     }
     sheet.finish()
 }
+
+/// The colour a unit's call-and-respond state is drawn in: answered green, waiting
+/// amber, escalated red, blocked (its caller silent) and closed grey.
+pub fn state_colour(state: &str) -> &'static str {
+    match state {
+        "answered" => "#1a9850",
+        "waiting" => "#fdae61",
+        "escalated" => "#d73027",
+        _ => "#969696",
+    }
+}
+
+/// A warning's live state as a map layer: each admin unit with tasks, its polygon
+/// coloured by its state (see [`state_colour`]). Contacts stay off the map.
+pub fn warning_state_geojson(state: &Value, atlas: &Atlas) -> Value {
+    let admins = crate::analysis::admin::AdminIndex::new(atlas);
+    let features: Vec<Value> = state["units"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| {
+            let code = u["admin_code"].as_str()?;
+            let a = admins.by_code(code)?;
+            let geometry = &a.layer.features()[a.fid as usize].geometry;
+            let s = u["state"].as_str().unwrap_or("blocked");
+            Some(json!({"type": "Feature", "id": code,
+                "geometry": geojson::Geometry::new(geojson::GeometryValue::from(geometry)),
+                "properties": {"admin_code": code, "name": a.name(), "level": a.level(), "state": s,
+                    "colour": state_colour(s), "answered": u["answered"], "tasks": u["tasks"]}}))
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features, "warning": state["id"], "at": state["at"]})
+}

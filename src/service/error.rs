@@ -62,6 +62,10 @@ pub enum ServiceError {
     /// Outside what the user may touch (an edit outside their jurisdiction).
     #[error("{0}")]
     Forbidden(String),
+    /// The state it would change has moved on (a task answered already, a warning
+    /// cancelled).
+    #[error("{0}")]
+    Conflict(String),
     /// The server is not set up to do this (edits on a server without a store).
     #[error("{0}")]
     NotAllowed(String),

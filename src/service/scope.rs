@@ -137,6 +137,12 @@ impl Jurisdiction {
         Jurisdiction::resolve(atlas, &self.codes)
     }
 
+    /// Whether the admin unit `code` is within the scope (everything is, for a user
+    /// without one).
+    pub fn holds_code(&self, code: &str) -> bool {
+        self.codes.is_empty() || self.units.contains(code)
+    }
+
     /// Whether the scope names codes but no admin unit of the atlas holds one (its
     /// user sees no census data).
     pub fn is_empty(&self) -> bool {

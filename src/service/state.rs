@@ -24,6 +24,8 @@ pub struct Service {
     store_problem: Mutex<Option<String>>,
     /// The latest view of each scope asked for (one per scope: a users file names few).
     views: Mutex<HashMap<Vec<String>, Arc<View>>>,
+    /// Warnings issued and their call-and-respond (see [`super::warnings::desk`]).
+    warnings: super::warnings::desk::Desk,
 }
 
 /// What a user's scope sees of one snapshot (see [`super::scope`]).
@@ -43,7 +45,19 @@ impl Service {
             report,
             store_problem: Mutex::new(None),
             views: Mutex::default(),
+            warnings: super::warnings::desk::Desk::in_memory(),
         }
+    }
+
+    /// The same service keeping its warnings at `desk`.
+    pub fn with_warnings(mut self, desk: super::warnings::desk::Desk) -> Service {
+        self.warnings = desk;
+        self
+    }
+
+    /// Warnings issued and their call-and-respond.
+    pub fn warnings(&self) -> &super::warnings::desk::Desk {
+        &self.warnings
     }
 
     /// An atlas that takes no edits.
@@ -54,11 +68,8 @@ impl Service {
     /// A data folder, its edit log replayed: what `riskatlas serve --data` serves.
     pub fn open_folder(dir: &Path) -> anyhow::Result<Service> {
         let opened = FolderStore::open(dir)?;
-        Ok(Service::new(
-            opened.atlas,
-            opened.report,
-            Box::new(opened.store),
-        ))
+        let desk = super::warnings::desk::Desk::open(dir)?;
+        Ok(Service::new(opened.atlas, opened.report, Box::new(opened.store)).with_warnings(desk))
     }
 
     /// A PostGIS database, and the task that follows other servers' edits (spawn it on

@@ -91,7 +91,7 @@ impl AlertLevel {
 }
 
 /// A warning as requested, checked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
     /// The level.
     pub level: AlertLevel,
@@ -217,6 +217,19 @@ fn admin_area(codes: &Json, level: AlertLevel, atlas: &Atlas) -> Result<Json, St
         }));
     }
     Ok(Json::Array(hazards))
+}
+
+/// `secs` since 1970 as an RFC 3339 UTC time (`2026-07-20T06:00:00Z`).
+pub fn rfc3339(secs: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Now, in seconds since 1970.
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Whether `t` reads as an RFC 3339 date-time with an offset (`2026-07-20T14:00:00+08:00`).

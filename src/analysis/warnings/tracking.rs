@@ -162,7 +162,12 @@ fn summarise(tasks: &[Task], states: Vec<TaskState>, issued: i64, now: i64) -> P
     }
     let all_answered = states.iter().all(|s| s.answer.is_some());
     let fully = all_answered
-        .then(|| states.iter().filter_map(|s| s.answer.as_ref().map(|a| a.at)).max())
+        .then(|| {
+            states
+                .iter()
+                .filter_map(|s| s.answer.as_ref().map(|a| a.at))
+                .max()
+        })
         .flatten();
     let people: HashMap<&str, f64> = tasks.iter().map(|t| (t.id.as_str(), t.people)).collect();
     let mut silent: Vec<&TaskState> = states.iter().filter(|s| s.answer.is_none()).collect();
@@ -184,7 +189,8 @@ fn summarise(tasks: &[Task], states: Vec<TaskState>, issued: i64, now: i64) -> P
         at: now,
         counts,
         fully_acknowledged_at: fully,
-        minutes_to_full_acknowledgement: fully.map(|f| ((f - issued) as f64 / 60.0 * 10.0).round() / 10.0),
+        minutes_to_full_acknowledgement: fully
+            .map(|f| ((f - issued) as f64 / 60.0 * 10.0).round() / 10.0),
         silent,
         tasks: states,
     }
@@ -238,9 +244,19 @@ mod tests {
     #[test]
     fn a_red_task_escalates_after_ten_minutes_and_up_the_chain_each_ten_after() {
         let tasks = chain();
-        let answers: HashMap<_, _> = [answer("county", T0 + 60), answer("township", T0 + 120)].into();
+        let answers: HashMap<_, _> =
+            [answer("county", T0 + 60), answer("township", T0 + 120)].into();
         // The village's clock starts when the township answered, at T0 + 2 min.
-        let at = |minutes: i64| progress(&tasks, &answers, AlertLevel::Red, T0, None, T0 + minutes * 60);
+        let at = |minutes: i64| {
+            progress(
+                &tasks,
+                &answers,
+                AlertLevel::Red,
+                T0,
+                None,
+                T0 + minutes * 60,
+            )
+        };
         let v = |p: &Progress| state(p, "village").clone();
         assert_eq!(v(&at(11)).state, "waiting");
         assert_eq!(v(&at(11)).due, Some(T0 + 12 * 60));
@@ -251,7 +267,10 @@ mod tests {
         // The school waits on the village: blocked, never escalated itself.
         assert_eq!(state(&at(60), "school").state, "blocked");
         assert_eq!(state(&at(60), "school").escalations, 0);
-        assert_eq!(at(60).silent, vec!["village".to_string(), "school".to_string()]);
+        assert_eq!(
+            at(60).silent,
+            vec!["village".to_string(), "school".to_string()]
+        );
     }
 
     #[test]
@@ -264,8 +283,19 @@ mod tests {
             answer("school", T0 + 71 * 60),
         ]
         .into();
-        let p = progress(&tasks, &answers, AlertLevel::Orange, T0, None, T0 + 5 * 3600);
-        assert!(p.tasks.iter().all(|s| s.state == "answered" && s.escalations == 0));
+        let p = progress(
+            &tasks,
+            &answers,
+            AlertLevel::Orange,
+            T0,
+            None,
+            T0 + 5 * 3600,
+        );
+        assert!(
+            p.tasks
+                .iter()
+                .all(|s| s.state == "answered" && s.escalations == 0)
+        );
         assert_eq!(p.fully_acknowledged_at, Some(T0 + 71 * 60));
         assert_eq!(p.minutes_to_full_acknowledgement, Some(71.0));
         assert!(p.silent.is_empty());
@@ -282,7 +312,14 @@ mod tests {
         let tasks = chain();
         let answers = HashMap::new();
         // Cancelled at T0 + 5 min: the county never reaches its 10 minutes.
-        let p = progress(&tasks, &answers, AlertLevel::Red, T0, Some(T0 + 300), T0 + 3600);
+        let p = progress(
+            &tasks,
+            &answers,
+            AlertLevel::Red,
+            T0,
+            Some(T0 + 300),
+            T0 + 3600,
+        );
         let county = state(&p, "county");
         assert_eq!((county.state, county.escalations), ("closed", 0));
         assert_eq!(p.counts["closed"], 4);

@@ -4,6 +4,9 @@
 //! [`impact_within`] as `POST /api/impact`, under the request's budget and on the
 //! user's jurisdiction.
 
+pub mod desk;
+pub mod track;
+
 use super::ServiceError;
 use super::analyses::impact_within;
 use super::budget::Budget;

@@ -1,0 +1,380 @@
+//! The warning desk: warnings issued, the answers to their tasks, cancellations and
+//! updates — each an event appended to a journal and `fsync`ed before it is
+//! acknowledged, the same [`Journal`] format and guarantees as the edit log (a torn
+//! last line cut, a damaged complete line refused, one writer per folder). A data
+//! folder's journal is `warnings.log`; a server with no folder keeps warnings in memory
+//! and says so.
+//!
+//! The live state of a warning is never stored: it is the fold of its events and the
+//! clock ([`crate::analysis::warnings::tracking::progress`]), so a restart, a replay
+//! and a replica all see the same state.
+
+use crate::analysis::warnings::audience::Task;
+use crate::analysis::warnings::tracking::Answer;
+use crate::analysis::warnings::{AlertLevel, Warning};
+use crate::edits::log::{Journal, LogError, Logged};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+
+/// The journal's file in a data folder.
+pub const WARNINGS_LOG: &str = "warnings.log";
+
+/// One event of the desk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Numbered by the journal.
+    pub seq: u64,
+    /// When it was recorded (seconds since 1970, UTC).
+    pub at: i64,
+    /// Who recorded it.
+    pub who: String,
+    /// The warning it is about.
+    pub warning: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub what: What,
+}
+
+impl Logged for Event {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+}
+
+/// What an event records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum What {
+    /// A warning issued: what it says, and the call tree as it stood.
+    Issued {
+        /// The warning as checked.
+        message: Warning,
+        /// Its tasks, in calling order.
+        tasks: Vec<Task>,
+        /// Its audience's totals and admin units (JSON, as the answer gave them).
+        audience: Json,
+        /// The warning it updates, if any (that one is superseded).
+        updates: Option<String>,
+    },
+    /// A task answered.
+    Answered {
+        /// The answer.
+        answer: Answer,
+    },
+    /// The warning cancelled.
+    Cancelled {
+        /// Why, if given.
+        reason: Option<String>,
+    },
+}
+
+/// A warning as the desk holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issued {
+    /// Its id.
+    pub id: String,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// Who issued it.
+    pub issued_by: String,
+    /// What it says.
+    pub warning: Warning,
+    /// The call tree.
+    pub tasks: Vec<Task>,
+    /// Its audience (totals, units) as issued.
+    pub audience: Json,
+    /// The answers so far, by task.
+    pub answers: BTreeMap<String, Answer>,
+    /// The warning it updated.
+    pub updates: Option<String>,
+    /// When it was cancelled or superseded, and by what (`cancelled`, or the id of the
+    /// warning that updates it).
+    pub closed: Option<(i64, String)>,
+}
+
+impl Issued {
+    /// The level's answer time in seconds.
+    pub fn level(&self) -> AlertLevel {
+        self.warning.level
+    }
+}
+
+/// Why the desk refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// No such warning.
+    #[error("no warning {0:?}")]
+    NotFound(String),
+    /// No such task in the warning.
+    #[error("warning {warning:?} has no task {task:?}")]
+    NoTask {
+        /// The warning.
+        warning: String,
+        /// The task asked for.
+        task: String,
+    },
+    /// The task has an answer already.
+    #[error("task {task:?} was answered at {at} by {by}")]
+    Answered {
+        /// The task.
+        task: String,
+        /// When (RFC 3339).
+        at: String,
+        /// By whom.
+        by: String,
+    },
+    /// The warning is closed.
+    #[error("warning {id:?} is {state}: it takes no more answers or changes")]
+    Closed {
+        /// The warning.
+        id: String,
+        /// `cancelled`, or `superseded by …`.
+        state: String,
+    },
+    /// The journal failed: nothing was recorded.
+    #[error(transparent)]
+    Journal(#[from] LogError),
+}
+
+/// The desk: the journal (if durable) and the warnings it holds.
+pub struct Desk {
+    journal: Option<Mutex<Journal<Event>>>,
+    warnings: RwLock<BTreeMap<String, Issued>>,
+    next_in_memory: Mutex<u64>,
+}
+
+impl Desk {
+    /// A desk that keeps nothing across a restart (a server without a data folder).
+    pub fn in_memory() -> Desk {
+        Desk {
+            journal: None,
+            warnings: RwLock::default(),
+            next_in_memory: Mutex::new(1),
+        }
+    }
+
+    /// The desk of a data folder: its journal opened (locked, torn tail cut) and
+    /// replayed.
+    pub fn open(dir: &Path) -> Result<Desk, LogError> {
+        let (journal, recovered) = Journal::<Event>::open(&dir.join(WARNINGS_LOG))?;
+        let desk = Desk {
+            journal: Some(Mutex::new(journal)),
+            warnings: RwLock::default(),
+            next_in_memory: Mutex::new(1),
+        };
+        {
+            let mut warnings = desk.warnings.write().unwrap_or_else(|e| e.into_inner());
+            for e in recovered.records {
+                apply(&mut warnings, e);
+            }
+        }
+        Ok(desk)
+    }
+
+    /// Whether events survive a restart.
+    pub fn durable(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// Records `event` (numbered here), durably when the desk is, then applies it.
+    fn record(&self, mut event: Event) -> Result<Event, DeskError> {
+        // One lock over append and apply: the order in memory is the journal's.
+        let mut warnings = self.warnings.write().unwrap_or_else(|e| e.into_inner());
+        check(&warnings, &event)?;
+        if event.warning.is_empty() {
+            // A new warning's id is its event's number, read under the lock that orders
+            // every event.
+            event.warning = format!("W{}", self.next_seq());
+        }
+        let event = match &self.journal {
+            Some(j) => j.lock().unwrap_or_else(|e| e.into_inner()).append(event)?,
+            None => {
+                let mut next = self
+                    .next_in_memory
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                event.seq = *next;
+                *next += 1;
+                event
+            }
+        };
+        apply(&mut warnings, event.clone());
+        Ok(event)
+    }
+
+    /// Issues a warning; returns its id (`W` and the event's number).
+    pub fn issue(
+        &self,
+        who: &str,
+        at: i64,
+        warning: Warning,
+        tasks: Vec<Task>,
+        audience: Json,
+        updates: Option<String>,
+    ) -> Result<String, DeskError> {
+        let event = self.record(Event {
+            seq: 0,
+            at,
+            who: who.to_string(),
+            warning: String::new(),
+            what: What::Issued {
+                message: warning,
+                tasks,
+                audience,
+                updates,
+            },
+        })?;
+        Ok(event.warning)
+    }
+
+    /// Records an answer to a task.
+    pub fn answer(
+        &self,
+        who: &str,
+        at: i64,
+        warning: &str,
+        answer: Answer,
+    ) -> Result<(), DeskError> {
+        self.record(Event {
+            seq: 0,
+            at,
+            who: who.to_string(),
+            warning: warning.to_string(),
+            what: What::Answered { answer },
+        })
+        .map(|_| ())
+    }
+
+    /// Cancels a warning.
+    pub fn cancel(
+        &self,
+        who: &str,
+        at: i64,
+        warning: &str,
+        reason: Option<String>,
+    ) -> Result<(), DeskError> {
+        self.record(Event {
+            seq: 0,
+            at,
+            who: who.to_string(),
+            warning: warning.to_string(),
+            what: What::Cancelled { reason },
+        })
+        .map(|_| ())
+    }
+
+    /// The number the next event will get (ids are stable: the journal's numbering).
+    fn next_seq(&self) -> u64 {
+        match &self.journal {
+            Some(j) => j.lock().unwrap_or_else(|e| e.into_inner()).next_seq(),
+            None => *self
+                .next_in_memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    /// A warning, as it stands.
+    pub fn get(&self, id: &str) -> Option<Issued> {
+        self.warnings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Every warning, newest first.
+    pub fn list(&self) -> Vec<Issued> {
+        let warnings = self.warnings.read().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<Issued> = warnings.values().cloned().collect();
+        all.sort_by(|a, b| b.issued_at.cmp(&a.issued_at).then(b.id.cmp(&a.id)));
+        all
+    }
+}
+
+/// Refuses an event the warnings as they stand cannot take.
+fn check(warnings: &BTreeMap<String, Issued>, e: &Event) -> Result<(), DeskError> {
+    let target = match &e.what {
+        What::Issued { updates: None, .. } => return Ok(()),
+        What::Issued {
+            updates: Some(old), ..
+        } => old,
+        _ => &e.warning,
+    };
+    let w = warnings
+        .get(target)
+        .ok_or_else(|| DeskError::NotFound(target.clone()))?;
+    if let Some((_, by)) = &w.closed {
+        let state = if by == "cancelled" {
+            "cancelled".to_string()
+        } else {
+            format!("superseded by {by}")
+        };
+        return Err(DeskError::Closed {
+            id: w.id.clone(),
+            state,
+        });
+    }
+    if let What::Answered { answer: a } = &e.what {
+        if !w.tasks.iter().any(|t| t.id == a.task_id) {
+            return Err(DeskError::NoTask {
+                warning: w.id.clone(),
+                task: a.task_id.clone(),
+            });
+        }
+        if let Some(first) = w.answers.get(&a.task_id) {
+            return Err(DeskError::Answered {
+                task: a.task_id.clone(),
+                at: crate::analysis::warnings::rfc3339(first.at),
+                by: first.by.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Applies an event to the warnings (replay and live use alike).
+fn apply(warnings: &mut BTreeMap<String, Issued>, e: Event) {
+    match e.what {
+        What::Issued {
+            message: warning,
+            tasks,
+            audience,
+            updates,
+        } => {
+            if let Some(old) = updates.as_ref().and_then(|o| warnings.get_mut(o)) {
+                old.closed.get_or_insert((e.at, e.warning.clone()));
+            }
+            warnings.insert(
+                e.warning.clone(),
+                Issued {
+                    id: e.warning,
+                    issued_at: e.at,
+                    issued_by: e.who,
+                    warning,
+                    tasks,
+                    audience,
+                    answers: BTreeMap::new(),
+                    updates,
+                    closed: None,
+                },
+            );
+        }
+        What::Answered { answer: a } => {
+            if let Some(w) = warnings.get_mut(&e.warning) {
+                w.answers.entry(a.task_id.clone()).or_insert(a);
+            }
+        }
+        What::Cancelled { .. } => {
+            if let Some(w) = warnings.get_mut(&e.warning) {
+                w.closed.get_or_insert((e.at, "cancelled".into()));
+            }
+        }
+    }
+}
