@@ -25,7 +25,7 @@ pub struct Service {
     /// The latest view of each scope asked for (one per scope: a users file names few).
     views: Mutex<HashMap<Vec<String>, Arc<View>>>,
     /// Warnings issued and their call-and-respond (see [`super::warnings::desk`]).
-    warnings: super::warnings::desk::Desk,
+    warnings: Arc<super::warnings::desk::Desk>,
 }
 
 /// What a user's scope sees of one snapshot (see [`super::scope`]).
@@ -45,18 +45,18 @@ impl Service {
             report,
             store_problem: Mutex::new(None),
             views: Mutex::default(),
-            warnings: super::warnings::desk::Desk::in_memory(),
+            warnings: Arc::new(super::warnings::desk::Desk::in_memory()),
         }
     }
 
     /// The same service keeping its warnings at `desk`.
     pub fn with_warnings(mut self, desk: super::warnings::desk::Desk) -> Service {
-        self.warnings = desk;
+        self.warnings = Arc::new(desk);
         self
     }
 
     /// Warnings issued and their call-and-respond.
-    pub fn warnings(&self) -> &super::warnings::desk::Desk {
+    pub fn warnings(&self) -> &Arc<super::warnings::desk::Desk> {
         &self.warnings
     }
 

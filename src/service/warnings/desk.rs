@@ -9,6 +9,7 @@
 //! clock ([`crate::analysis::warnings::tracking::progress`]), so a restart, a replay
 //! and a replica all see the same state.
 
+use super::hook::{Deliverer, Hook, Job};
 use crate::analysis::warnings::audience::Task;
 use crate::analysis::warnings::tracking::Answer;
 use crate::analysis::warnings::{AlertLevel, Warning};
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The journal's file in a data folder.
 pub const WARNINGS_LOG: &str = "warnings.log";
@@ -72,6 +73,30 @@ pub enum What {
         /// Why, if given.
         reason: Option<String>,
     },
+    /// One attempt of the delivery hook for a task.
+    Delivery {
+        /// The task.
+        task_id: String,
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// Whether the command succeeded.
+        ok: bool,
+        /// Whether no attempt follows (it succeeded, or the attempts ran out).
+        last: bool,
+        /// What the command printed, or why it failed.
+        detail: String,
+    },
+}
+
+/// Where the delivery hook stands for one task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryState {
+    /// Attempts made.
+    pub attempts: u32,
+    /// `delivered`, `failed` (the attempts ran out) or `retrying`.
+    pub state: &'static str,
+    /// What the last attempt printed, or why it failed.
+    pub detail: String,
 }
 
 /// A warning as the desk holds it.
@@ -96,6 +121,8 @@ pub struct Issued {
     /// When it was cancelled or superseded, and by what (`cancelled`, or the id of the
     /// warning that updates it).
     pub closed: Option<(i64, String)>,
+    /// The delivery hook's attempts, by task.
+    pub deliveries: BTreeMap<String, DeliveryState>,
 }
 
 impl Issued {
@@ -147,6 +174,8 @@ pub struct Desk {
     journal: Option<Mutex<Journal<Event>>>,
     warnings: RwLock<BTreeMap<String, Issued>>,
     next_in_memory: Mutex<u64>,
+    /// The delivery hook, once attached.
+    deliverer: std::sync::OnceLock<Deliverer>,
 }
 
 impl Desk {
@@ -156,6 +185,7 @@ impl Desk {
             journal: None,
             warnings: RwLock::default(),
             next_in_memory: Mutex::new(1),
+            deliverer: std::sync::OnceLock::new(),
         }
     }
 
@@ -167,6 +197,7 @@ impl Desk {
             journal: Some(Mutex::new(journal)),
             warnings: RwLock::default(),
             next_in_memory: Mutex::new(1),
+            deliverer: std::sync::OnceLock::new(),
         };
         {
             let mut warnings = desk.warnings.write().unwrap_or_else(|e| e.into_inner());
@@ -180,6 +211,79 @@ impl Desk {
     /// Whether events survive a restart.
     pub fn durable(&self) -> bool {
         self.journal.is_some()
+    }
+
+    /// Attaches the delivery hook: every task of a warning issued from now on is
+    /// delivered through it, and the deliveries a restart interrupted are taken up again.
+    pub fn attach_hook(self: &Arc<Self>, hook: Hook) {
+        let deliverer = Deliverer::start(hook, self.clone());
+        let pending: Vec<Job> = self
+            .list()
+            .into_iter()
+            .filter(|w| w.closed.is_none())
+            .flat_map(|w| {
+                w.tasks
+                    .iter()
+                    .filter(|t| {
+                        w.deliveries
+                            .get(&t.id)
+                            .is_none_or(|d| d.state == "retrying")
+                    })
+                    .map(|t| Job {
+                        warning_id: w.id.clone(),
+                        warning: w.warning.clone(),
+                        task: t.clone(),
+                        attempts_before: w.deliveries.get(&t.id).map_or(0, |d| d.attempts),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !pending.is_empty() {
+            tracing::info!(
+                deliveries = pending.len(),
+                "taking up deliveries a restart interrupted"
+            );
+        }
+        for job in pending {
+            deliverer.send(job);
+        }
+        let _ = self.deliverer.set(deliverer);
+    }
+
+    /// The delivery hook, if one is attached.
+    pub fn hook(&self) -> Option<&Hook> {
+        self.deliverer.get().map(|d| &d.hook)
+    }
+
+    /// Records one attempt of the delivery hook.
+    pub fn record_delivery(
+        &self,
+        warning: &str,
+        task_id: &str,
+        attempt: u32,
+        ok: bool,
+        last: bool,
+        detail: String,
+    ) -> Result<(), DeskError> {
+        self.record(Event {
+            seq: 0,
+            at: crate::analysis::warnings::now_secs(),
+            who: "delivery hook".into(),
+            warning: warning.to_string(),
+            what: What::Delivery {
+                task_id: task_id.to_string(),
+                attempt,
+                ok,
+                last,
+                detail,
+            },
+        })
+        .map(|_| ())
+    }
+
+    /// Whether warning `id` is closed (a delivery not yet made is dropped).
+    pub fn is_closed(&self, id: &str) -> bool {
+        self.get(id).is_none_or(|w| w.closed.is_some())
     }
 
     /// Records `event` (numbered here), durably when the desk is, then applies it.
@@ -218,6 +322,10 @@ impl Desk {
         audience: Json,
         updates: Option<String>,
     ) -> Result<String, DeskError> {
+        let jobs: Vec<(Warning, Task)> = match self.deliverer.get() {
+            Some(_) => tasks.iter().map(|t| (warning.clone(), t.clone())).collect(),
+            None => Vec::new(),
+        };
         let event = self.record(Event {
             seq: 0,
             at,
@@ -230,6 +338,16 @@ impl Desk {
                 updates,
             },
         })?;
+        if let Some(deliverer) = self.deliverer.get() {
+            for (warning, task) in jobs {
+                deliverer.send(Job {
+                    warning_id: event.warning.clone(),
+                    warning,
+                    task,
+                    attempts_before: 0,
+                });
+            }
+        }
         Ok(event.warning)
     }
 
@@ -310,7 +428,9 @@ fn check(warnings: &BTreeMap<String, Issued>, e: &Event) -> Result<(), DeskError
     let w = warnings
         .get(target)
         .ok_or_else(|| DeskError::NotFound(target.clone()))?;
-    if let Some((_, by)) = &w.closed {
+    // An attempt made is recorded, even if the warning closed meanwhile.
+    let delivery = matches!(e.what, What::Delivery { .. });
+    if let Some((_, by)) = w.closed.as_ref().filter(|_| !delivery) {
         let state = if by == "cancelled" {
             "cancelled".to_string()
         } else {
@@ -363,8 +483,32 @@ fn apply(warnings: &mut BTreeMap<String, Issued>, e: Event) {
                     answers: BTreeMap::new(),
                     updates,
                     closed: None,
+                    deliveries: BTreeMap::new(),
                 },
             );
+        }
+        What::Delivery {
+            task_id,
+            attempt,
+            ok,
+            last,
+            detail,
+        } => {
+            if let Some(w) = warnings.get_mut(&e.warning) {
+                let state = match (ok, last) {
+                    (true, _) => "delivered",
+                    (false, true) => "failed",
+                    (false, false) => "retrying",
+                };
+                w.deliveries.insert(
+                    task_id,
+                    DeliveryState {
+                        attempts: attempt,
+                        state,
+                        detail,
+                    },
+                );
+            }
         }
         What::Answered { answer: a } => {
             if let Some(w) = warnings.get_mut(&e.warning) {

@@ -5,6 +5,7 @@
 //! user's jurisdiction.
 
 pub mod desk;
+pub mod hook;
 pub mod track;
 
 use super::ServiceError;
