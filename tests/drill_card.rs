@@ -359,3 +359,60 @@ async fn bad_card_requests_name_the_problem() {
         assert!(reply.error().contains(words), "{uri}: {}", reply.error());
     }
 }
+
+#[tokio::test]
+async fn a_ranked_scenario_run_again_measures_what_was_ranked() {
+    let app = common::demo_app();
+    let ranking = common::post(&app, "/api/drills", json!({"top": 3}))
+        .await
+        .ok_json();
+    let rows = ranking["scenarios"].as_array().unwrap();
+    for row in rows.iter().take(3) {
+        let township = row["township"]["code"].as_str().unwrap();
+        assert_eq!(
+            row["scenario"]["within"],
+            json!([township]),
+            "the scenario keeps to its township"
+        );
+        let impact = common::post(&app, "/api/impact", &row["scenario"])
+            .await
+            .ok_json();
+        let people = impact["totals"]["population"].as_f64().unwrap();
+        let ranked = row["metrics"]["people"].as_f64().unwrap();
+        assert!(
+            (people - ranked).abs() < 0.051,
+            "{}: {people} vs {ranked}",
+            row["id"]
+        );
+        let plan = common::post(&app, "/api/evacuation", &row["scenario"])
+            .await
+            .ok_json();
+        assert_eq!(
+            plan["totals"]["unassigned"].as_f64(),
+            row["metrics"]["unplaced"].as_f64()
+        );
+    }
+    // Two townships' rows of one flood compare as their two measurements, not as one.
+    let (a, b) = (&rows[0], &rows[1]);
+    let compared = common::post(
+        &app,
+        "/api/compare",
+        json!({"a": a["scenario"], "b": b["scenario"]}),
+    )
+    .await
+    .ok_json();
+    assert_eq!(
+        compared["totals"]["not_placed"]["a"].as_f64(),
+        a["metrics"]["unplaced"].as_f64()
+    );
+    assert_eq!(
+        compared["totals"]["not_placed"]["b"].as_f64(),
+        b["metrics"]["unplaced"].as_f64()
+    );
+    // A within no one can see is refused by name.
+    let mut bad = a["scenario"].clone();
+    bad["within"] = json!(["000000000000"]);
+    let reply = common::post(&app, "/api/impact", bad).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.error().contains("within"), "{}", reply.error());
+}

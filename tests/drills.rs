@@ -495,3 +495,143 @@ async fn a_drill_recorded_through_the_api_is_kept_and_moves_the_ranking() {
         assert_eq!(reply.status, status, "{body}: {}", reply.error());
     }
 }
+
+/// `POST /api/drills` asking for newline-delimited JSON: the lines, each parsed.
+async fn streamed(app: &axum::Router, body: Value) -> (common::Reply, Vec<Value>) {
+    let req = axum::http::Request::post("/api/drills")
+        .header("content-type", "application/json")
+        .header("accept", "application/x-ndjson")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let reply = common::request(app, req).await;
+    let text = String::from_utf8(reply.body.clone()).unwrap();
+    assert!(text.ends_with('\n'), "the last line is not ended: {text}");
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (reply, lines)
+}
+
+/// The demo's ranking streamed: progress counts up to the total, then the very answer
+/// the plain call gives for the same body.
+#[tokio::test]
+async fn a_streamed_ranking_counts_to_its_total_and_ends_with_the_plain_answer() {
+    let app = common::demo_app();
+    let body = json!({"top": 5, "as_of": "2026-12-01"});
+    let plain = ranking(&app, body.clone()).await;
+    let (reply, lines) = streamed(&app, body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.headers["content-type"], "application/x-ndjson");
+    let (last, progress) = lines.split_last().unwrap();
+    let counts: Vec<(u64, u64)> = progress
+        .iter()
+        .map(|l| {
+            let p = &l["progress"];
+            (p["done"].as_u64().unwrap(), p["total"].as_u64().unwrap())
+        })
+        .collect();
+    let total = plain["candidates_run"].as_u64().unwrap();
+    assert!(total > 100, "{total} candidates");
+    assert_eq!(counts.first(), Some(&(0, total)));
+    assert_eq!(counts.last(), Some(&(total, total)));
+    assert!(counts.windows(2).all(|w| w[0].0 <= w[1].0), "{counts:?}");
+    assert!(counts.iter().all(|c| c.1 == total));
+    let result = &last["result"];
+    let ids_scores = |r: &Value| -> Vec<(String, f64)> {
+        r["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().into(),
+                    s["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids_scores(result), ids_scores(&plain));
+    assert_eq!(result, &plain);
+}
+
+/// What is wrong with the body is found before the run starts: a plain 400, not a
+/// stream.
+#[tokio::test]
+async fn a_bad_request_asking_for_a_stream_is_refused_plainly() {
+    let dir = county();
+    let app = common::folder_app(dir.path());
+    let req = axum::http::Request::post("/api/drills")
+        .header("content-type", "application/json")
+        .header("accept", "application/x-ndjson")
+        .body(axum::body::Body::from(json!({"top": 0}).to_string()))
+        .unwrap();
+    let reply = common::request(&app, req).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.headers["content-type"], "application/json");
+    assert!(reply.error().contains("top"), "{}", reply.error());
+}
+
+/// A client that hangs up after the first progress line: the server logs the run
+/// cancelled, and answers the next ranking in full.
+#[test]
+fn a_client_that_hangs_up_stops_its_run_and_the_server_answers_on() {
+    use std::io::{Read, Write};
+    let dir = common::demo_copy();
+    let log = dir.path().join("server.log");
+    let args = ["--data".as_ref(), dir.path().as_os_str()];
+    let (child, addr) = common::server::start_until(&args, Some(&log), |addr| {
+        common::server::http(addr, "GET", "/api/health", "").is_some()
+    });
+    let _server = common::server::Guard(child);
+    // Ten earthquakes more in each township: a run long enough to hang up in.
+    let quakes: Vec<Value> = (0..10)
+        .map(|i| json!({"lon": 105.5 + 0.05 * f64::from(i), "lat": 34.5, "magnitude": 6.0}))
+        .collect();
+    let body = json!({"candidates": {"earthquakes": quakes}}).to_string();
+    let mut socket = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "POST /api/drills HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\naccept: application/x-ndjson\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).unwrap();
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("{\"progress\"") {
+        let n = socket.read(&mut chunk).unwrap();
+        assert!(
+            n > 0,
+            "closed before any progress: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"));
+    drop(socket);
+
+    let cancelled = "drill run cancelled";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !std::fs::read_to_string(&log).unwrap().contains(cancelled) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run was never cancelled: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (status, answer) =
+        common::server::http_full(&addr, "POST", "/api/drills", r#"{"top": 3}"#).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert!(answer["candidates_run"].as_u64().unwrap() > 100, "{answer}");
+    assert!(!answer["scenarios"].as_array().unwrap().is_empty());
+    // The cancelled run ran only part of its candidates (the full run would log them).
+    assert!(
+        !std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .take_while(|l| !l.contains(cancelled))
+            .any(|l| l.contains("drill candidates run")),
+        "the cancelled run finished first"
+    );
+}

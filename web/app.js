@@ -1,6 +1,6 @@
 // riskatlas web map: a MapLibre map of every atlas layer, a layer panel, a legend and a
 // feature popup; the "who is affected" panel lives in impact.js, the evacuation panel in
-// evacuation.js. Plain ES modules, no build step; everything is loaded from this server.
+// evacuation.js, the drill designer (planners and above) in drills.js. Plain ES modules, no build step; everything is loaded from this server.
 //
 // What the page relies on (see the server's /style.json and /api/layers):
 //  - every style layer drawn for an atlas layer carries metadata "riskatlas:layer" (the
@@ -16,6 +16,7 @@ import { $, el, getJSON, SEVERITY } from "/dom.js";
 import { initImpactPanel, isDrawing } from "/impact.js";
 import { evacuationFeaturesAt, evacuationPopup, initEvacuationPanel } from "/evacuation.js";
 import { shelterForm } from "/edit.js";
+import { initDrillsPanel } from "/drills.js";
 import { mayAct, signIn } from "/session.js";
 
 // Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
@@ -285,8 +286,10 @@ async function main() {
     buildLayerPanel(map, catalogue, groups);
     buildLegend(catalogue, groups);
     enablePopups(map, ctx);
-    initImpactPanel(map, catalogue);
-    initEvacuationPanel(map, catalogue, { padding: mapPadding });
+    const impact = initImpactPanel(map, catalogue);
+    const evacuation = initEvacuationPanel(map, catalogue, { padding: mapPadding });
+    // The server refuses drill ranking below a planner: a viewer is not offered it.
+    if (mayAct("planner")) initDrillsPanel(map, { impact, evacuation, padding: mapPadding });
     setStatus("Rendering…");
   });
 }

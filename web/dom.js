@@ -99,6 +99,20 @@ export async function postJSON(url, body, asText = false) {
   return asText ? response.text() : response.json();
 }
 
+/** POSTs `body` as JSON asking for the media type `accept`, and hands back the response
+ *  unread, for an answer read as it streams; `signal` (an AbortController's) aborts it.
+ *  Throws with the server's `{"error"}` message on a 4xx/5xx, as postJSON does. */
+export async function postStreaming(url, body, { accept, signal } = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { ...jsonHeaders(), accept },
+    body: JSON.stringify(body),
+    signal,
+  });
+  await ensureOk(response);
+  return response;
+}
+
 /** Sends `body` as JSON with `method` (PATCH, DELETE); the parsed JSON answer. */
 export async function sendJSON(method, url, body) {
   const response = await fetch(url, {

@@ -205,10 +205,12 @@ function numberField(id, label, attrs) {
   return el("label", {}, label, el("input", { type: "number", id, "aria-label": label, ...attrs }));
 }
 
-/** `padding()` gives the map padding that keeps fitted features clear of the side panel. */
+/** `padding()` gives the map padding that keeps fitted features clear of the side panel.
+ *  Returns `{plan(scenario)}`, which plans any scenario through the panel and the map. */
 export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {}) {
   const hasRoads = catalogue.layers.some((l) => l.kind === "road");
   const shelterLayer = (catalogue.layers.find((l) => l.kind === "shelter") || {}).id;
+  const populationLayer = (catalogue.layers.find((l) => l.kind === "population") || {}).id;
   addLayers(map);
 
   const runButton = el("button", { type: "button", id: "evac-run", class: "primary", onclick: () => run() },
@@ -262,6 +264,13 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
     window.__evacDone = false;
     const { scenario, problem } = currentScenario();
     if (problem) return fail(null, problem);
+    return plan(scenario);
+  }
+
+  /** Plans `scenario` (the impact panel's, or one handed over by the drill designer)
+   *  with the options set here; resolves to the plan, or null after an error. */
+  async function plan(scenario) {
+    window.__evacDone = false;
     const request = { ...scenario, ...options() };
     window.__lastEvacuationRequest = request;
     runButton.disabled = true;
@@ -273,14 +282,16 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
     try {
       // The affected units give names and places; the impact panel may have them already.
       const known = impactGeoJSON(scenario);
-      const [plan, impact] = await Promise.all([
+      const [answer, impact] = await Promise.all([
         postJSON("/api/evacuation", request),
         known || postJSON("/api/impact?format=geojson", scenario).catch(() => null),
       ]);
-      const units = unitsOf(plan, impact);
-      const [places] = await Promise.all([shelterPlaces(plan, shelterLayer), completeUnits(units, plan, scenario.exposure)]);
-      map.getSource(SOURCE).setData(planFeatures(plan, units, places));
-      renderPlan(results, plan, units, {
+      const units = unitsOf(answer, impact);
+      // Named by none, the exposure is the first population layer (as on the server).
+      const exposure = scenario.exposure || populationLayer;
+      const [places] = await Promise.all([shelterPlaces(answer, shelterLayer), completeUnits(units, answer, exposure)]);
+      map.getSource(SOURCE).setData(planFeatures(answer, units, places));
+      renderPlan(results, answer, units, {
         onRoute: (a) => fit(a.route && a.route.coordinates),
         onUnit: (id) => fit([(units.get(String(id)) || {}).point]),
         onShelter: (s) => fit([places.get(String(s.id))]),
@@ -289,11 +300,13 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
       Object.values(exportButtons).forEach((b) => { b.disabled = false; });
       status.textContent = "";
       lastRequest = request;
-      window.__lastPlan = plan;
+      window.__lastPlan = answer;
       window.__evacError = null;
+      return answer;
     } catch (error) {
       lastRequest = null;
       fail(request, error.message);
+      return null;
     } finally {
       runButton.disabled = false;
       window.__evacDone = true;
@@ -338,4 +351,6 @@ export function initEvacuationPanel(map, catalogue, { padding = () => 40 } = {})
       status.classList.add("error");
     }
   }
+
+  return { plan };
 }

@@ -7,7 +7,9 @@
 // window.__lastImpact the report (null after an error, with window.__impactError the
 // message) and window.__impactDone is true.
 //
-// currentScenario() hands the scenario the form describes to the evacuation panel.
+// currentScenario() hands the scenario the form describes to the evacuation panel;
+// initImpactPanel() returns {show(scenario)}, which runs a scenario from elsewhere (the
+// drill designer's) through the same report and map.
 
 import { $, el, download, postJSON, SEVERITY, stamp } from "/dom.js";
 import { PolygonDrawer } from "/draw.js";
@@ -163,6 +165,7 @@ function addResultLayers(map) {
 
 // --- the panel ------------------------------------------------------------------------------
 
+/** Builds the panel; `{show(scenario)}` runs any scenario through it. */
 export function initImpactPanel(map, catalogue) {
   const hazardLayers = catalogue.layers.filter((l) => HAZARD_KINDS.includes(l.kind));
   form = { hazardLayers, catalogue };
@@ -248,6 +251,13 @@ export function initImpactPanel(map, catalogue) {
     }
     const scenario = scenarioFromForm(hazardLayers, catalogue);
     if (!scenario.hazards.length) return fail(null, NO_HAZARD);
+    return show(scenario);
+  }
+
+  /** Runs `scenario` (the form's, or one handed over by the drill designer) and shows
+   *  the report and the map; resolves to the report, or null after an error. */
+  async function show(scenario) {
+    window.__impactDone = false;
     runButton.disabled = true;
     Object.values(exportButtons).forEach((b) => { b.disabled = true; });
     status.classList.remove("error");
@@ -265,9 +275,11 @@ export function initImpactPanel(map, catalogue) {
       window.__lastScenario = scenario;
       window.__lastImpact = report;
       window.__impactError = null;
+      return report;
     } catch (error) {
       last = null;
       fail(scenario, error.message);
+      return null;
     } finally {
       runButton.disabled = false;
       window.__impactDone = true;
@@ -308,4 +320,6 @@ export function initImpactPanel(map, catalogue) {
     const url = `/report/impact?scenario=${encodeURIComponent(JSON.stringify(last.scenario))}`;
     window.open(url, "_blank", "noopener");
   }
+
+  return { show };
 }

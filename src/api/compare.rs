@@ -52,8 +52,8 @@ pub async fn compare(
     .await?;
     // Like a plan, a comparison names units and shelters, not people.
     state.audit(&who, "compare", format, about, 0);
-    let a = &view.snapshot;
-    let b = compared.edited.as_ref().map_or(&**a, |edited| edited);
+    let a = compared.a.as_ref().unwrap_or(&view.snapshot);
+    let b = compared.edited.as_ref().unwrap_or(a);
     Ok(respond(render::comparison(
         &compared.comparison,
         a,

@@ -1,18 +1,29 @@
 //! `POST /api/drills`: candidate drills ranked for drill designers (see
 //! [`crate::service::drills`]); `GET /cards/drill`: the card to run one with.
+//!
+//! Asked with `Accept: application/x-ndjson`, the answer streams: `{"progress":
+//! {"done", "total"}}` lines as candidates finish, then one `{"result": …}` line (the
+//! plain answer) or `{"error": {"status", "message"}}`. What can be refused before the
+//! run starts (a bad body, townships not in view, too many candidates) still is, as a
+//! plain 4xx. A client that hangs up stops the run between candidates.
 
+use super::limits::Slot;
+use super::ndjson::{self, Lines};
 use super::{ApiError, ApiJson, AppState, blocking};
 use crate::analysis::drills::card::Timing;
 use crate::render::{self, Format, Output, RenderError};
+use crate::service::ServiceError;
 use crate::service::access::Identity;
+use crate::service::budget::Budget;
 use crate::service::drills::card::CardRequest;
+use crate::service::drills::{Prepared, Progress};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Days since 1970-01-01, today (UTC).
 fn today() -> i64 {
@@ -24,14 +35,76 @@ fn today() -> i64 {
 pub async fn drills(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
+    slot: Option<Extension<Slot>>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (snapshot, budget) = (state.snapshot_for(&who).await?, state.budget());
-    let ranking =
-        blocking(move || crate::service::drills::drills(&snapshot, body, &budget, today())).await?;
+    if !ndjson::wanted(&headers) {
+        let ranking =
+            blocking(move || crate::service::drills::drills(&snapshot, body, &budget, today()))
+                .await?;
+        audit(&state, &who, &ranking);
+        return Ok(Json(ranking).into_response());
+    }
+    let prepared =
+        blocking(move || crate::service::drills::prepare(&snapshot, body, today())).await?;
+    let (lines, response) = ndjson::stream();
+    let slot = slot.map(|Extension(s)| s);
+    // Not awaited: the run writes its lines while the response streams them.
+    tokio::task::spawn_blocking(move || {
+        streamed(&state, &who, prepared, &budget, &lines);
+        drop(slot);
+    });
+    Ok(response)
+}
+
+/// A successful ranking goes in the access audit (it names no one: no contacts).
+fn audit(state: &AppState, who: &Identity, ranking: &Value) {
     let about = format!("{} candidates", ranking["candidates_run"]);
-    state.audit(&who, "drills", crate::render::Format::Json, about, 0);
-    Ok(Json(ranking))
+    state.audit(who, "drills", crate::render::Format::Json, about, 0);
+}
+
+/// Runs `prepared`, writing its progress and then its answer to `lines`; stops when
+/// the client has gone.
+fn streamed(state: &AppState, who: &Identity, prepared: Prepared, budget: &Budget, lines: &Lines) {
+    let progress = {
+        let lines = lines.clone();
+        Progress::new(move |count| lines.send(&json!({"progress": count})))
+    };
+    let last = match prepared.run(budget, &progress) {
+        Ok(ranking) => result_line(state, who, ranking),
+        Err(ServiceError::Cancelled) => {
+            let count = progress.count();
+            tracing::info!(
+                user = %who.name,
+                done = count.done,
+                total = count.total,
+                "drill run cancelled: the client stopped waiting"
+            );
+            return;
+        }
+        Err(e) => error_line(e.into()),
+    };
+    lines.send(&last);
+}
+
+/// The `{"result"}` line, or an error line when it is over the answer-size cap (the
+/// middleware cannot measure a streamed answer).
+fn result_line(state: &AppState, who: &Identity, ranking: Value) -> Value {
+    let line = json!({ "result": ranking });
+    if let Err(e) = state.limiter().check_size(line.to_string().len()) {
+        return error_line(e);
+    }
+    audit(state, who, &line["result"]);
+    line
+}
+
+/// An error after the stream has started: its status and message as a plain answer
+/// would have given them.
+fn error_line(e: ApiError) -> Value {
+    let (status, message): (StatusCode, String) = e.into_parts();
+    json!({"error": {"status": status.as_u16(), "message": message}})
 }
 
 /// `POST /api/drills/records`: a drill held, recorded as features of the drill layer

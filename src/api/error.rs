@@ -81,8 +81,10 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the message the client is given. An internal error's cause goes
+    /// to the log here, never to the client.
+    pub fn into_parts(self) -> (StatusCode, String) {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -103,13 +105,19 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
+        (status, self.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after_s, .. }
             | ApiError::Busy { retry_after_s, .. } => Some(*retry_after_s),
             _ => None,
         };
-        let mut response =
-            (status, Json(serde_json::json!({"error": self.to_string()}))).into_response();
+        let (status, message) = self.into_parts();
+        let mut response = (status, Json(serde_json::json!({"error": message}))).into_response();
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()
@@ -152,6 +160,7 @@ impl From<crate::edits::EditError> for ApiError {
 /// | a scenario whose estimated work is over the cap | 422 |
 /// | the store cannot make an edit durable now | 503 |
 /// | an analysis that ran past its time limit | 503 |
+/// | a run cancelled (its client gone, so no one reads this) | 503 |
 /// | anything else | 500 |
 impl From<crate::service::ServiceError> for ApiError {
     fn from(e: crate::service::ServiceError) -> Self {
@@ -172,7 +181,7 @@ impl From<crate::service::ServiceError> for ApiError {
             S::Unprocessable(m) => ApiError::Unprocessable(m),
             S::Unavailable(m) => ApiError::Unavailable(m),
             S::OverBudget(m) => ApiError::Unprocessable(m),
-            S::Expired(_) => ApiError::Unavailable(e.to_string()),
+            S::Expired(_) | S::Cancelled => ApiError::Unavailable(e.to_string()),
             S::Internal(cause) => ApiError::Internal(cause),
         }
     }

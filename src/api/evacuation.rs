@@ -43,6 +43,7 @@ async fn run_blocking(
 ) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
     let (snapshot, budget) = (state.snapshot_for(who).await?, state.budget());
     super::blocking(move || {
+        let (snapshot, body) = super::impact::within(snapshot, body)?;
         let (impact, plan) = evacuate_within(&snapshot, snapshot.road_graph(), body, &budget)?;
         Ok((impact, plan, snapshot))
     })

@@ -58,10 +58,21 @@ async fn run(
 ) -> Result<(Impact, std::sync::Arc<super::Snapshot>), ApiError> {
     let (snapshot, budget) = (state.snapshot_for(who).await?, state.budget());
     super::blocking(move || {
+        let (snapshot, scenario) = within(snapshot, scenario)?;
         let (_, impact) = crate::service::analyses::impact_within(&snapshot, &scenario, &budget)?;
         Ok((impact, snapshot))
     })
     .await
+}
+
+/// The snapshot a request runs on: the user's, or the view its `within` names (see
+/// [`crate::service::within`]); and the request without `within`.
+pub fn within(
+    snapshot: std::sync::Arc<super::Snapshot>,
+    mut body: Value,
+) -> Result<(std::sync::Arc<super::Snapshot>, Value), crate::service::ServiceError> {
+    let narrowed = crate::service::within::take_within(&snapshot, &mut body)?;
+    Ok((narrowed.map_or(snapshot, std::sync::Arc::new), body))
 }
 
 /// A scenario in a few words for the access audit: its hazards' layers (or kinds).

@@ -8,9 +8,12 @@
 //!    with none free the answer is 503 with `Retry-After`. Queueing instead would keep
 //!    every waiting request's body and connection, and the queue would grow as long as
 //!    clients retry. The analysis runs in its own task holding the slot, so a client
-//!    that hangs up cannot free a slot while its analysis still runs;
+//!    that hangs up cannot free a slot while its analysis still runs; an analysis that
+//!    goes on after its handler has answered (a streamed drill run) holds the slot too,
+//!    through the [`Slot`] it finds in the request's extensions;
 //! 3. a cap on the answer's size: a larger answer is refused (422, saying how to narrow
-//!    the scenario) rather than paged. Paging an analysis would mean keeping every
+//!    the scenario) rather than paged (a streamed answer checks its one large line
+//!    itself, with [`Limiter::check_size`]). Paging an analysis would mean keeping every
 //!    result on the server until its last page is read, or running it again per page;
 //!    a county's answers are far below the cap, and the command line (`riskatlas
 //!    impact`) answers any size for batch work.
@@ -112,6 +115,15 @@ impl Default for LimitOptions {
     }
 }
 
+/// A heavy request's slot, taken until every holder has let it go: the middleware
+/// holds it until the handler answers, and a handler whose analysis runs on after it
+/// has answered (its answer streams) takes a clone from the request's extensions into
+/// the run, so the slot stays taken until the run ends.
+#[derive(Clone)]
+pub struct Slot {
+    _permit: Arc<tokio::sync::OwnedSemaphorePermit>,
+}
+
 /// The limits' state: the slots and the buckets.
 pub struct Limiter {
     options: LimitOptions,
@@ -138,6 +150,21 @@ impl Limiter {
         Budget::new(self.options.max_work, self.options.time_limit)
     }
 
+    /// An answer of `bytes` is within the cap, or refused saying how to narrow it.
+    pub fn check_size(&self, bytes: usize) -> Result<(), ApiError> {
+        let max = self.options.max_response_bytes;
+        if bytes <= max {
+            return Ok(());
+        }
+        Err(ApiError::Unprocessable(format!(
+            "the answer would be {}, over the {} one response may be; narrow the scenario \
+             (fewer hazards, a \"where\" filter, a smaller buffer_m) or group_by a coarser \
+             level, or run it with `riskatlas impact` on the server",
+            size(bytes),
+            size(max)
+        )))
+    }
+
     fn check_rate(&self, who: &str) -> Result<(), ApiError> {
         let Some(rate) = &self.rate else {
             return Ok(());
@@ -162,7 +189,7 @@ impl Limiter {
 pub async fn heavy(
     State(state): State<AppState>,
     matched: Option<MatchedPath>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let path = matched.as_ref().map_or("", |m| m.as_str());
@@ -190,6 +217,10 @@ pub async fn heavy(
             ),
             retry_after_s: BUSY_RETRY_AFTER_S,
         })?;
+    let slot = Slot {
+        _permit: Arc::new(slot),
+    };
+    req.extensions_mut().insert(slot.clone());
     let response = tokio::spawn(async move {
         let response = next.run(req).await;
         drop(slot);
@@ -197,16 +228,9 @@ pub async fn heavy(
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("analysis task failed: {e}")))?;
-    let max = limiter.options.max_response_bytes;
     match response.body().size_hint().exact() {
-        Some(bytes) if bytes > max as u64 => Err(ApiError::Unprocessable(format!(
-            "the answer would be {}, over the {} one response may be; narrow the scenario \
-             (fewer hazards, a \"where\" filter, a smaller buffer_m) or group_by a coarser \
-             level, or run it with `riskatlas impact` on the server",
-            size(bytes as usize),
-            size(max)
-        ))),
-        _ => Ok(response),
+        Some(bytes) => limiter.check_size(bytes as usize).map(|()| response),
+        None => Ok(response),
     }
 }
 

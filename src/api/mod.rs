@@ -17,6 +17,7 @@ pub mod headers;
 mod impact;
 mod layers;
 pub mod limits;
+mod ndjson;
 mod route;
 pub mod server;
 mod session;

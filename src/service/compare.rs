@@ -23,6 +23,7 @@ use super::error::RequestError;
 use super::snapshot::Snapshot;
 use super::state::View;
 use super::whatif::{self, WhatIfEdit};
+use super::within::take_within;
 use crate::analysis::compare::{Comparison, Sides, compare as diff};
 use crate::analysis::{Impact, evacuation::EvacuationPlan};
 use serde_json::Value as Json;
@@ -142,12 +143,14 @@ impl<'a> Side<'a> {
     }
 }
 
-/// A comparison, and the atlas side b ran on when it is not the user's view (what-if
-/// edits), which a diff layer draws b's new units from.
+/// A comparison, and the atlas each side ran on when it is not the user's view (a
+/// side's `within`, what-if edits), which a diff layer draws the units from.
 pub struct Compared {
     /// The difference between the sides.
     pub comparison: Comparison,
-    /// Side b's atlas, after what-if edits.
+    /// Side a's atlas, when its request was kept `within` some units.
+    pub a: Option<Snapshot>,
+    /// Side b's atlas, after what-if edits or kept `within` some units.
     pub edited: Option<Snapshot>,
 }
 
@@ -160,16 +163,21 @@ pub fn compare(
     budget: &Budget,
 ) -> Result<Compared, ServiceError> {
     match Form::parse(body)? {
-        Form::Scenarios { a, b } => {
+        Form::Scenarios { mut a, mut b } => {
             let current = &view.snapshot;
+            let in_a = take_within(current, &mut a).map_err(|e| within_side("a", e))?;
+            let in_b = take_within(current, &mut b).map_err(|e| within_side("b", e))?;
             let (comparison, _, _) = run_sides(
-                Side::new("a", current, a),
-                Side::new("b", current, b),
+                Side::new("a", in_a.as_ref().unwrap_or(current), a),
+                Side::new("b", in_b.as_ref().unwrap_or(current), b),
                 Sides::new("current", "current"),
                 budget,
             )?;
-            let edited = None;
-            Ok(Compared { comparison, edited })
+            Ok(Compared {
+                comparison,
+                a: in_a,
+                edited: in_b,
+            })
         }
         Form::WhatIf { scenario, edits } => what_if(view, whole, scenario, edits, budget),
     }
@@ -183,16 +191,41 @@ fn what_if(
     edits: Vec<WhatIfEdit>,
     budget: &Budget,
 ) -> Result<Compared, ServiceError> {
+    let mut scenario = scenario;
     let versions = Sides::new("current", &with_edits(edits.len()));
-    let edited = whatif::view_after(whole, &view.jurisdiction, edits, &budget.deadline)?;
+    let within = scenario.get(super::within::WITHIN).cloned();
+    let in_a =
+        take_within(&view.snapshot, &mut scenario).map_err(|e| within_side("scenario", e))?;
+    let mut edited = whatif::view_after(whole, &view.jurisdiction, edits, &budget.deadline)?;
+    // The same units after the edits.
+    if let Some(within) = within {
+        let mut keyed = serde_json::json!({ super::within::WITHIN: within });
+        if let Some(cut) =
+            take_within(&edited, &mut keyed).map_err(|e| within_side("scenario", e))?
+        {
+            edited = cut;
+        }
+    }
     let (comparison, _, _) = run_sides(
-        Side::new("scenario", &view.snapshot, scenario.clone()),
+        Side::new(
+            "scenario",
+            in_a.as_ref().unwrap_or(&view.snapshot),
+            scenario.clone(),
+        ),
         Side::new("scenario after the edits", &edited, scenario),
         versions,
         budget,
     )?;
-    let edited = Some(edited);
-    Ok(Compared { comparison, edited })
+    Ok(Compared {
+        comparison,
+        a: in_a,
+        edited: Some(edited),
+    })
+}
+
+/// A side's bad `within`, named by the side.
+fn within_side(side: &str, e: RequestError) -> ServiceError {
+    RequestError::Invalid(format!("{side}: {e}")).into()
 }
 
 /// How side b of a what-if is named: "current with 3 edits".

@@ -83,6 +83,10 @@ pub enum ServiceError {
     /// An analysis that ran past the request's time limit and stopped (503).
     #[error("{0}; narrow the scenario (fewer hazards, a smaller area) or try again later")]
     Expired(#[from] crate::analysis::budget::Expired),
+    /// A run stopped before it finished because no one waits for its answer any more
+    /// (a drill run whose client hung up: see `service::drills::Progress`).
+    #[error("the run was cancelled before it finished")]
+    Cancelled,
     #[error("internal error")]
     /// Anything else (500, the cause logged).
     Internal(#[source] anyhow::Error),

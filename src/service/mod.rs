@@ -15,6 +15,7 @@
 //!   by side, and what changes between them;
 //! - [`whatif`]: what-if edits, the atlas as edits would leave it, in memory for one request;
 //! - [`warnings`]: a targeted warning's audience and call tree;
+//! - [`within`]: an analysis kept to some admin units (`"within": [codes]`);
 //! - [`budget`]: the work cap and time limit one analysis request runs under;
 //! - [`error`]: one error type that keeps every failure's kind.
 //!
@@ -36,6 +37,7 @@ pub mod state;
 pub mod store;
 pub mod warnings;
 pub mod whatif;
+pub mod within;
 
 pub use error::{RequestError, ServiceError};
 pub use snapshot::Snapshot;

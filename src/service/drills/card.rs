@@ -13,6 +13,7 @@ use super::super::analyses::evacuate_within;
 use super::super::budget::Budget;
 use super::super::error::RequestError;
 use super::super::snapshot::Snapshot;
+use super::super::within::take_within;
 use super::{Township, townships};
 use crate::analysis::Impact;
 use crate::analysis::drills::card::{CardFacts, Timing, card_facts};
@@ -73,7 +74,10 @@ pub fn drill_card(
     request.timing.check().map_err(RequestError::Invalid)?;
     let town = township_of(snapshot, request.id.as_deref())?;
     let view = town.as_ref().map_or(snapshot, |t| &t.view);
-    let (scenario, title) = scenario_of(&request, town.as_ref())?;
+    let (mut scenario, title) = scenario_of(&request, town.as_ref())?;
+    // A ranked row's scenario is kept `within` its township: the view already is.
+    let narrowed = take_within(view, &mut scenario)?;
+    let view = narrowed.as_ref().unwrap_or(view);
     let (impact, plan) = evacuate_within(view, view.road_graph(), scenario.clone(), budget)?;
     // Depots serve the whole of the user's view, not only the drill's township.
     let supply = supply_plan(snapshot, view.road_graph(), &impact, &plan);

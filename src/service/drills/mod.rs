@@ -4,11 +4,16 @@
 //!
 //! Candidates run on every core: each is independent, and a county has hundreds. They
 //! share what does not change between them — the snapshot's road graph, and one view
-//! per township — and all run under the request's one time limit. Drills held are
+//! per township — and all run under the request's one time limit. A run reports its
+//! progress and can be cancelled between candidates ([`Progress`]): `POST /api/drills`
+//! streams the one and sets the other when its client hangs up. Drills held are
 //! recorded through [`records`].
 
 pub mod card;
+mod progress;
 pub mod records;
+
+pub use progress::{Count, Progress};
 
 use super::ServiceError;
 use super::analyses::evacuate_within;
@@ -29,6 +34,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// How many ranked scenarios the top keeps diverse by default.
 pub const DEFAULT_TOP: usize = 10;
@@ -161,17 +167,26 @@ fn checked(
     Ok((body, top, today))
 }
 
-/// Ranks the candidate drills of `snapshot` (the user's view) as `body` asks.
-pub fn drills(
-    snapshot: &Snapshot,
-    body: Json,
-    budget: &Budget,
+/// A drill request checked, its townships' views cut and its candidates generated:
+/// ready to run. Everything a request can be refused for with a 4xx is found before
+/// one exists, so a streamed answer starts only for a run that goes ahead.
+pub struct Prepared {
+    body: DrillBody,
+    top: usize,
     today: i64,
-) -> Result<Json, ServiceError> {
+    townships: Vec<Township>,
+    tasks: Vec<(usize, Candidate)>,
+    /// Time cutting the views, and generating the candidates (for the log).
+    views: Duration,
+    generated: Duration,
+}
+
+/// Checks `body` against `snapshot` (the user's view) and generates its candidates.
+pub fn prepare(snapshot: &Snapshot, body: Json, today: i64) -> Result<Prepared, ServiceError> {
     let (body, top, today) = checked(snapshot, body, today)?;
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let townships = townships(snapshot, body.townships.as_deref());
-    let cut = started.elapsed();
+    let views = started.elapsed();
     if townships.is_empty() {
         return Err(RequestError::Invalid(
             "townships: none of the codes is a township you can see".into(),
@@ -193,18 +208,62 @@ pub fn drills(
             tasks.len()
         )));
     }
-    let evacuation = body.evacuation.clone().unwrap_or_default();
-    let generated = started.elapsed();
-    let count = tasks.len();
-    let runs = run_all(&townships, tasks, &evacuation, budget, today)?;
-    tracing::info!(
-        townships = townships.len(),
-        candidates = count,
-        views_ms = cut.as_millis() as u64,
-        generated_ms = (generated - cut).as_millis() as u64,
-        run_ms = (started.elapsed() - generated).as_millis() as u64,
-        "drill candidates run"
-    );
+    Ok(Prepared {
+        body,
+        top,
+        today,
+        townships,
+        tasks,
+        views,
+        generated: started.elapsed() - views,
+    })
+}
+
+/// Ranks the candidate drills of `snapshot` (the user's view) as `body` asks, with no
+/// one following the run.
+pub fn drills(
+    snapshot: &Snapshot,
+    body: Json,
+    budget: &Budget,
+    today: i64,
+) -> Result<Json, ServiceError> {
+    prepare(snapshot, body, today)?.run(budget, &Progress::none())
+}
+
+impl Prepared {
+    /// How many candidates the run has.
+    pub fn candidates(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Runs every candidate, telling `progress` as they finish, and ranks them; stops
+    /// with [`ServiceError::Cancelled`] when `progress` is cancelled first.
+    pub fn run(self, budget: &Budget, progress: &Progress) -> Result<Json, ServiceError> {
+        let started = Instant::now();
+        let count = self.tasks.len();
+        let evacuation = self.body.evacuation.clone().unwrap_or_default();
+        let runs = run_all(
+            &self.townships,
+            self.tasks,
+            &evacuation,
+            budget,
+            self.today,
+            progress,
+        )?;
+        tracing::info!(
+            townships = self.townships.len(),
+            candidates = count,
+            views_ms = self.views.as_millis() as u64,
+            generated_ms = self.generated.as_millis() as u64,
+            run_ms = started.elapsed().as_millis() as u64,
+            "drill candidates run"
+        );
+        Ok(answer(runs, &self.townships, &self.body, self.top))
+    }
+}
+
+/// The ranking of `runs` as `POST /api/drills` answers it.
+fn answer(runs: Vec<Run>, townships: &[Township], body: &DrillBody, top: usize) -> Json {
     let (kept, dropped): (Vec<Run>, Vec<Run>) =
         runs.into_iter().partition(|r| r.metrics.people > 0.0);
     let grouped: Vec<(Run, &str)> = kept
@@ -217,9 +276,9 @@ pub fn drills(
     let ranked = rank(&grouped, &body.weights, top, body.pareto);
     let scenarios = ranked
         .iter()
-        .map(|r| scenario_answer(r, &grouped[r.index].0, &townships))
+        .map(|r| scenario_answer(r, &grouped[r.index].0, townships))
         .collect::<Vec<Json>>();
-    Ok(json!({
+    json!({
         "scenarios": scenarios,
         "weights": body.weights,
         "ranking": if body.pareto {
@@ -230,7 +289,17 @@ pub fn drills(
         "candidates_run": grouped.len() + dropped.len(),
         "no_one_affected": dropped.len(),
         "townships": townships.len(),
-    }))
+    })
+}
+
+/// A candidate's scenario as the answer gives it: kept `within` its township, so that
+/// running it again (on the map, in a comparison, on a card) measures what was ranked.
+fn kept_within(scenario: &Json, township: &str) -> Json {
+    let mut s = scenario.clone();
+    if let (Some(obj), false) = (s.as_object_mut(), township.is_empty()) {
+        obj.insert(super::within::WITHIN.into(), json!([township]));
+    }
+    s
 }
 
 /// One ranked candidate as the answer lists it.
@@ -248,20 +317,22 @@ fn scenario_answer(r: &crate::analysis::drills::Ranked, run: &Run, townships: &[
         "township": {"code": town.code, "name": town.name},
         "kind": run.candidate.kind,
         "title": run.candidate.title,
-        "scenario": run.candidate.scenario,
+        "scenario": kept_within(&run.candidate.scenario, &town.code),
         "metrics": metrics,
         "unplaced_by_reason": run.unplaced,
         "why": r.leading.iter().map(|m| in_words(m, &run.metrics)).collect::<Vec<_>>(),
     })
 }
 
-/// Runs every candidate on its township's view, on every core.
+/// Runs every candidate on its township's view, on every core. Workers take the next
+/// candidate until none is left, one fails, or `progress` is cancelled.
 fn run_all(
     townships: &[Township],
     tasks: Vec<(usize, Candidate)>,
     evacuation: &serde_json::Map<String, Json>,
     budget: &Budget,
     today: i64,
+    progress: &Progress,
 ) -> Result<Vec<Run>, ServiceError> {
     let next = AtomicUsize::new(0);
     let out: Mutex<Vec<Run>> = Mutex::new(Vec::with_capacity(tasks.len()));
@@ -269,49 +340,28 @@ fn run_all(
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(tasks.len().max(1));
+    progress.start(tasks.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
+                    if progress.is_cancelled()
+                        || failure.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+                    {
+                        break;
+                    }
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((t, candidate)) = tasks.get(i) else {
                         break;
                     };
-                    if failure.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
-                        break;
-                    }
-                    let view = &townships[*t].view;
-                    let mut request = candidate.scenario.clone();
-                    if let Some(obj) = request.as_object_mut() {
-                        obj.extend(evacuation.clone());
-                    }
-                    match evacuate_within(view, view.road_graph(), request, budget) {
-                        Ok((impact, plan)) => {
-                            let last = &townships[*t].last_drills;
-                            let metrics = measure(last, &impact, &plan, today);
-                            let unplaced = unplaced_by_reason(&plan);
-                            let run = Run {
-                                township: *t,
-                                candidate: candidate.clone(),
-                                metrics,
-                                unplaced,
-                            };
-                            out.lock().unwrap_or_else(|e| e.into_inner()).push(run);
-                        }
+                    match run_one(&townships[*t], *t, candidate, evacuation, budget, today) {
+                        Ok(run) => out.lock().unwrap_or_else(|e| e.into_inner()).push(run),
                         Err(e) => {
-                            // Name the candidate: the request generated it, not the user.
-                            let e = match e {
-                                ServiceError::Scenario(s) => RequestError::Invalid(format!(
-                                    "candidate {}: {s}",
-                                    candidate.id
-                                ))
-                                .into(),
-                                other => other,
-                            };
                             let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
                             slot.get_or_insert(e);
                         }
                     }
+                    progress.finished_one();
                 }
             });
         }
@@ -320,7 +370,101 @@ fn run_all(
         return Err(e);
     }
     let mut runs = out.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Cancelled after the last candidate had started, the run is whole: answer it.
+    if runs.len() < tasks.len() {
+        return Err(ServiceError::Cancelled);
+    }
     // Workers finish in any order; the ranking must not depend on it.
     runs.sort_by(|a, b| (a.township, &a.candidate.id).cmp(&(b.township, &b.candidate.id)));
     Ok(runs)
+}
+
+/// One candidate run through impact and evacuation on its township's view, measured.
+fn run_one(
+    town: &Township,
+    t: usize,
+    candidate: &Candidate,
+    evacuation: &serde_json::Map<String, Json>,
+    budget: &Budget,
+    today: i64,
+) -> Result<Run, ServiceError> {
+    let view = &town.view;
+    let mut request = candidate.scenario.clone();
+    if let Some(obj) = request.as_object_mut() {
+        obj.extend(evacuation.clone());
+    }
+    match evacuate_within(view, view.road_graph(), request, budget) {
+        Ok((impact, plan)) => Ok(Run {
+            township: t,
+            candidate: candidate.clone(),
+            metrics: measure(&town.last_drills, &impact, &plan, today),
+            unplaced: unplaced_by_reason(&plan),
+        }),
+        // Name the candidate: the request generated it, not the user.
+        Err(ServiceError::Scenario(s)) => {
+            Err(RequestError::Invalid(format!("candidate {}: {s}", candidate.id)).into())
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated demo county: 16 townships, over a hundred candidates.
+    fn demo() -> Snapshot {
+        Snapshot::first(crate::demo::generate(7, 1.0).into_loaded().atlas)
+    }
+
+    #[test]
+    fn a_run_cancelled_after_its_first_candidate_stops_before_the_rest() {
+        let prepared = prepare(&demo(), json!({}), 20_000).expect("the empty request is valid");
+        let total = prepared.candidates();
+        // Every count reaches the listener, which hangs up once one candidate is done.
+        let progress = Progress::new(|c| c.done == 0).every(Duration::ZERO);
+        let outcome = prepared.run(&Budget::unlimited(), &progress);
+        assert!(
+            matches!(outcome, Err(ServiceError::Cancelled)),
+            "{outcome:?}"
+        );
+        // The workers stop between candidates: those already running finish, no more.
+        let done = progress.count().done;
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert!(total > workers + 1, "{total} candidates");
+        assert!((1..=workers).contains(&done), "{done} of {total} ran");
+    }
+
+    #[test]
+    fn a_run_cancelled_before_it_starts_runs_no_candidate() {
+        let prepared = prepare(&demo(), json!({}), 20_000).expect("the empty request is valid");
+        let progress = Progress::none();
+        progress.cancel();
+        let outcome = prepared.run(&Budget::unlimited(), &progress);
+        assert!(
+            matches!(outcome, Err(ServiceError::Cancelled)),
+            "{outcome:?}"
+        );
+        assert_eq!(progress.count().done, 0);
+    }
+
+    #[test]
+    fn a_followed_run_counts_to_its_total_and_ranks_as_one_nobody_follows() {
+        let snapshot = demo();
+        let plain = drills(&snapshot, json!({}), &Budget::unlimited(), 20_000).unwrap();
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        let progress = Progress::new(move |c| {
+            kept.lock().unwrap().push(c);
+            true
+        });
+        let prepared = prepare(&snapshot, json!({}), 20_000).unwrap();
+        let total = prepared.candidates();
+        let followed = prepared.run(&Budget::unlimited(), &progress).unwrap();
+        assert_eq!(followed, plain);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.first(), Some(&Count { done: 0, total }));
+        assert_eq!(seen.last(), Some(&Count { done: total, total }));
+        assert_eq!(followed["candidates_run"], total);
+    }
 }
