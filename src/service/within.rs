@@ -55,7 +55,7 @@ mod tests {
         let view = take_within(&s, &mut body).unwrap().expect("a view");
         assert_eq!(body, json!({"hazards": []}));
         let villages = view.layer("villages").unwrap();
-        assert!(villages.len() > 0 && villages.len() < s.layer("villages").unwrap().len());
+        assert!(!villages.is_empty() && villages.len() < s.layer("villages").unwrap().len());
         for fid in 0..villages.len() as u32 {
             assert_eq!(
                 villages.value(fid, "parent_code").as_str(),
