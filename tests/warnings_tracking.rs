@@ -186,7 +186,7 @@ async fn answers_are_checked_and_a_warning_closes_when_cancelled_or_updated() {
         format!("superseded by {}", new["id"].as_str().unwrap())
     );
     assert_eq!(
-        ack(&app, &id, &issued["tasks"][1]["id"].as_str().unwrap())
+        ack(&app, &id, issued["tasks"][1]["id"].as_str().unwrap())
             .await
             .status,
         409
