@@ -311,6 +311,18 @@ pub struct ServeArgs {
     /// bounding boxes meet; more is answered 422.
     #[arg(long, env = "RISKATLAS_MAX_SCENARIO_WORK", default_value_t = crate::service::budget::DEFAULT_MAX_WORK)]
     pub max_scenario_work: u64,
+    /// A command run once per task of an issued warning, to deliver it (an SMS gateway,
+    /// a PA system; an HTTP endpoint through curl): the task as JSON on its standard
+    /// input and in RISKATLAS_* variables; exit 0 is delivered. Without one, the
+    /// recipient list is exported for manual calling.
+    #[arg(long, env = "RISKATLAS_WARNING_HOOK", value_name = "COMMAND")]
+    pub warning_hook: Option<String>,
+    /// Attempts of the warning hook per task, the first included.
+    #[arg(long, env = "RISKATLAS_WARNING_HOOK_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub warning_hook_attempts: u32,
+    /// Wait before a second attempt (the n-th retry waits n times this; e.g. 5s).
+    #[arg(long, env = "RISKATLAS_WARNING_HOOK_BACKOFF", default_value = "5s", value_parser = duration)]
+    pub warning_hook_backoff: Duration,
     /// Largest answer of an analysis in MiB; larger is answered 422.
     #[arg(long, env = "RISKATLAS_MAX_RESPONSE_MB", default_value_t = crate::api::limits::DEFAULT_MAX_RESPONSE_BYTES >> 20, value_parser = clap::value_parser!(u32).range(1..=4096).map(|n| n as usize))]
     pub max_response_mb: usize,
@@ -329,6 +341,17 @@ impl ServeArgs {
     /// The certificate and key files, when TLS is asked for (clap makes sure both are).
     pub fn tls_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
         self.tls_cert.as_deref().zip(self.tls_key.as_deref())
+    }
+
+    /// The warning delivery hook these flags set, if any.
+    pub fn warning_hook(&self) -> Option<crate::service::warnings::hook::Hook> {
+        self.warning_hook
+            .as_ref()
+            .map(|command| crate::service::warnings::hook::Hook {
+                command: command.clone(),
+                attempts: self.warning_hook_attempts,
+                backoff: self.warning_hook_backoff,
+            })
     }
 
     /// The connection limits these flags set.

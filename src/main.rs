@@ -398,6 +398,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(url) => runtime.block_on(open_postgis(url))?,
         None => std::sync::Arc::new(Service::open_folder(&args.data)?),
     };
+    if let Some(hook) = args.warning_hook() {
+        tracing::info!(
+            command = hook.command,
+            attempts = hook.attempts,
+            "warnings are delivered through the hook"
+        );
+        service.warnings().attach_hook(hook);
+    }
     let access = access_for(&args)?;
     let state = AppState::serving(
         service,

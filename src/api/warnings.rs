@@ -92,7 +92,7 @@ async fn issue(
             now,
             &scope,
             crate::atlas::Disclosure::Full,
-            desk.durable(),
+            desk,
         ))
     })
     .await?;
@@ -164,7 +164,7 @@ pub async fn status(
     let view = state.view(&who).await?;
     let desk = state.service().warnings();
     let w = track::visible(desk, &id, &view.jurisdiction)?;
-    let answer = track::state_json(&w, at, &view.jurisdiction, who.disclosure(), desk.durable());
+    let answer = track::state_json(&w, at, &view.jurisdiction, who.disclosure(), desk);
     match q.format.as_deref() {
         None | Some("json") => {
             let contacts = answer["tasks_total"].as_u64().unwrap_or(0) as usize;
@@ -198,7 +198,7 @@ pub async fn ack(
             now,
             &view.jurisdiction,
             crate::atlas::Disclosure::Full,
-            desk.durable(),
+            desk,
         ))
     })
     .await?;
@@ -223,7 +223,7 @@ pub async fn cancel(
             now,
             &view.jurisdiction,
             crate::atlas::Disclosure::Full,
-            desk.durable(),
+            desk,
         ))
     })
     .await?;

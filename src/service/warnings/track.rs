@@ -234,7 +234,7 @@ pub fn state_json(
     at: i64,
     scope: &Jurisdiction,
     disclosure: Disclosure,
-    durable: bool,
+    desk: &Desk,
 ) -> Json {
     let p = progress_of(w, at, scope);
     let states: HashMap<&str, &TaskState> = p.tasks.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -251,13 +251,15 @@ pub fn state_json(
                 "started": s.started.map(rfc3339), "due": s.due.map(rfc3339),
                 "escalated_to": s.escalated_to, "escalations": s.escalations,
                 "answer": s.answer.as_ref().map(|a| json!({"by": a.by, "at": rfc3339(a.at), "means": a.means, "note": a.note})),
+                "delivery": w.deliveries.get(&t.id),
             }))
         })
         .collect();
     json!({
         "id": w.id,
         "status": status(w),
-        "durable": durable,
+        "durable": desk.durable(),
+        "deliveries": deliveries(w, desk, &states),
         "issued_at": rfc3339(w.issued_at),
         "issued_by": w.issued_by,
         "updates": w.updates,
@@ -271,6 +273,26 @@ pub fn state_json(
         "units": units(w, &p),
         "tasks": tasks,
     })
+}
+
+/// The delivery hook's progress over the tasks shown: how many delivered, failed,
+/// retrying and not yet tried; null without a hook.
+fn deliveries(w: &Issued, desk: &Desk, shown: &HashMap<&str, &TaskState>) -> Json {
+    if desk.hook().is_none() && w.deliveries.is_empty() {
+        return Json::Null;
+    }
+    let mut counts: std::collections::BTreeMap<&str, usize> = [
+        ("delivered", 0),
+        ("failed", 0),
+        ("retrying", 0),
+        ("pending", 0),
+    ]
+    .into();
+    for t in w.tasks.iter().filter(|t| shown.contains_key(t.id.as_str())) {
+        let state = w.deliveries.get(&t.id).map_or("pending", |d| d.state);
+        *counts.entry(state).or_default() += 1;
+    }
+    json!(counts)
 }
 
 /// Per admin unit: its duty officer's state (or, without one, the most urgent of its
