@@ -416,3 +416,38 @@ async fn a_ranked_scenario_run_again_measures_what_was_ranked() {
     assert_eq!(reply.status, 400);
     assert!(reply.error().contains("within"), "{}", reply.error());
 }
+
+#[test]
+fn a_drill_recorded_survives_kill_9_and_its_card_shows_it() {
+    use common::server::{Guard, http_full, start};
+    let dir = common::demo_copy();
+    let data = ["--data".as_ref(), dir.path().as_os_str()];
+    let (child, addr) = start(&data);
+    let mut guard = Guard(child);
+    let (status, ranking) = http_full(&addr, "POST", "/api/drills", r#"{"top": 1}"#).unwrap();
+    assert_eq!(status, 200, "{ranking}");
+    let ranking: Value = serde_json::from_str(&ranking).unwrap();
+    let drill = ranking["scenarios"][0].clone();
+    let (_, card) = http_full(&addr, "GET", &card_uri(&drill, "&format=geojson"), "").unwrap();
+    let card: Value = serde_json::from_str(&card).unwrap();
+    let code = card["card"]["villages"][0]["admin_code"].clone();
+    let held = json!({"date": "2026-08-01", "scenario": drill["id"],
+        "villages": [{"admin_code": code, "people_moved": 400, "clearance_minutes": 71}]});
+    let (status, body) =
+        http_full(&addr, "POST", "/api/drills/records", &held.to_string()).unwrap();
+    assert_eq!(status, 201, "{body}");
+    guard.0.kill().unwrap(); // SIGKILL, right after the 201
+    guard.0.wait().unwrap();
+    let (child, addr) = start(&data);
+    let _guard = Guard(child);
+    let (_, card) = http_full(&addr, "GET", &card_uri(&drill, "&format=geojson"), "").unwrap();
+    let card: Value = serde_json::from_str(&card).unwrap();
+    let village = card["card"]["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["admin_code"] == code)
+        .unwrap();
+    assert_eq!(village["last_actual"]["clearance_minutes"], 71.0);
+    assert_eq!(village["last_actual"]["date"], "2026-08-01");
+}
