@@ -87,11 +87,15 @@ impl Service {
         let opened = PostgisStore::open(url, progress).await?;
         crate::import::log_loaded(&opened.loaded, started);
         let pool = opened.store.pool().clone();
-        let service = Arc::new(Service::new(
-            opened.loaded.atlas,
-            opened.loaded.report,
-            Box::new(opened.store),
-        ));
+        let desk = super::warnings::desk::Desk::on_postgis(pool.clone()).await?;
+        let service = Arc::new(
+            Service::new(
+                opened.loaded.atlas,
+                opened.loaded.report,
+                Box::new(opened.store),
+            )
+            .with_warnings(desk),
+        );
         Ok((service.clone(), follow(service, pool)))
     }
 

@@ -23,6 +23,7 @@ pub use sqlx::postgres::PgPool;
 
 mod edits;
 mod users;
+pub mod warnings;
 pub use edits::{EDITS_CHANNEL, commit_edit, edit_by_key, edit_page, edits_after, last_edit_seq};
 use sqlx::postgres::PgPoolOptions;
 pub use users::PostgisUsers;

@@ -178,22 +178,34 @@ impl Store for PostgisStore {
     }
 }
 
-/// Follows the edits other servers commit, for as long as the server runs: woken by
+/// Follows the edits (and the warning events) other servers commit, for as long as the
+/// server runs: woken by
 /// `NOTIFY`, and every few seconds in case a notification was missed while the
 /// connection was down. While the database is out of reach the service says so (its
 /// health is degraded) and keeps serving from memory.
 pub async fn follow(service: Arc<Service>, pool: PgPool) {
     let catch_up = || async {
-        match service.catch_up().await {
+        let warnings = service
+            .warnings()
+            .catch_up()
+            .await
+            .map_err(|e| e.to_string());
+        match service
+            .catch_up()
+            .await
+            .map_err(|e| e.to_string())
+            .and(warnings)
+        {
             Ok(_) => service.set_store_problem(None),
-            Err(e) => service.set_store_problem(Some(e.to_string())),
+            Err(e) => service.set_store_problem(Some(e)),
         }
     };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         let listener = async {
             let mut l = sqlx::postgres::PgListener::connect_with(&pool).await?;
-            l.listen(pg::EDITS_CHANNEL).await?;
+            l.listen_all([pg::EDITS_CHANNEL, pg::warnings::WARNINGS_CHANNEL])
+                .await?;
             Ok::<_, sqlx::Error>(l)
         };
         match listener.await {

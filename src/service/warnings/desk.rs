@@ -167,11 +167,26 @@ pub enum DeskError {
     /// The journal failed: nothing was recorded.
     #[error(transparent)]
     Journal(#[from] LogError),
+    /// The database could not store it: nothing was recorded.
+    #[error("warnings cannot be recorded now: {0}")]
+    Unavailable(String),
+}
+
+/// Warning events in a PostGIS database shared with other servers.
+#[cfg(feature = "postgis")]
+struct Shared {
+    pool: crate::store::postgis::PgPool,
+    /// The server's runtime, to wait for the database from a blocking thread.
+    runtime: tokio::runtime::Handle,
+    /// The last event (by `seq`) applied here.
+    applied: std::sync::atomic::AtomicU64,
 }
 
 /// The desk: the journal (if durable) and the warnings it holds.
 pub struct Desk {
     journal: Option<Mutex<Journal<Event>>>,
+    #[cfg(feature = "postgis")]
+    shared: Option<Shared>,
     warnings: RwLock<BTreeMap<String, Issued>>,
     next_in_memory: Mutex<u64>,
     /// The delivery hook, once attached.
@@ -183,6 +198,8 @@ impl Desk {
     pub fn in_memory() -> Desk {
         Desk {
             journal: None,
+            #[cfg(feature = "postgis")]
+            shared: None,
             warnings: RwLock::default(),
             next_in_memory: Mutex::new(1),
             deliverer: std::sync::OnceLock::new(),
@@ -195,6 +212,8 @@ impl Desk {
         let (journal, recovered) = Journal::<Event>::open(&dir.join(WARNINGS_LOG))?;
         let desk = Desk {
             journal: Some(Mutex::new(journal)),
+            #[cfg(feature = "postgis")]
+            shared: None,
             warnings: RwLock::default(),
             next_in_memory: Mutex::new(1),
             deliverer: std::sync::OnceLock::new(),
@@ -208,8 +227,47 @@ impl Desk {
         Ok(desk)
     }
 
+    /// The desk of a PostGIS database: every event stored so far applied, and new ones
+    /// stored there (call from the server's runtime).
+    #[cfg(feature = "postgis")]
+    pub async fn on_postgis(pool: crate::store::postgis::PgPool) -> Result<Desk, DeskError> {
+        let mut desk = Desk::in_memory();
+        desk.shared = Some(Shared {
+            pool,
+            runtime: tokio::runtime::Handle::current(),
+            applied: 0.into(),
+        });
+        desk.catch_up().await?;
+        Ok(desk)
+    }
+
+    /// Applies the events other servers stored since the last catch-up (a PostGIS
+    /// desk; nothing to do otherwise). Returns how many.
+    pub async fn catch_up(&self) -> Result<usize, DeskError> {
+        #[cfg(feature = "postgis")]
+        if let Some(shared) = &self.shared {
+            use std::sync::atomic::Ordering;
+            let after = shared.applied.load(Ordering::SeqCst);
+            let events = crate::store::postgis::warnings::events_after(&shared.pool, after)
+                .await
+                .map_err(|e| DeskError::Unavailable(e.to_string()))?;
+            let count = events.len();
+            let mut warnings = self.warnings.write().unwrap_or_else(|e| e.into_inner());
+            for e in events {
+                shared.applied.fetch_max(e.seq, Ordering::SeqCst);
+                apply(&mut warnings, e);
+            }
+            return Ok(count);
+        }
+        Ok(0)
+    }
+
     /// Whether events survive a restart.
     pub fn durable(&self) -> bool {
+        #[cfg(feature = "postgis")]
+        if self.shared.is_some() {
+            return true;
+        }
         self.journal.is_some()
     }
 
@@ -289,6 +347,10 @@ impl Desk {
     /// Records `event` (numbered here), durably when the desk is, then applies it.
     fn record(&self, mut event: Event) -> Result<Event, DeskError> {
         // One lock over append and apply: the order in memory is the journal's.
+        #[cfg(feature = "postgis")]
+        if let Some(shared) = &self.shared {
+            return self.record_shared(shared, event);
+        }
         let mut warnings = self.warnings.write().unwrap_or_else(|e| e.into_inner());
         check(&warnings, &event)?;
         if event.warning.is_empty() {
@@ -310,6 +372,44 @@ impl Desk {
         };
         apply(&mut warnings, event.clone());
         Ok(event)
+    }
+
+    /// Records `event` in the database: the others' events caught up first (so the
+    /// checks see them), then stored (numbered, a new warning named, by the database),
+    /// then applied here. Two servers answering one task at once: the database keeps
+    /// the first, and the second is told it was answered.
+    #[cfg(feature = "postgis")]
+    fn record_shared(&self, shared: &Shared, event: Event) -> Result<Event, DeskError> {
+        use std::sync::atomic::Ordering;
+        shared.runtime.block_on(self.catch_up())?;
+        check(
+            &self.warnings.read().unwrap_or_else(|e| e.into_inner()),
+            &event,
+        )?;
+        let task = match &event.what {
+            What::Answered { answer } => Some(answer.task_id.clone()),
+            _ => None,
+        };
+        let stored = shared
+            .runtime
+            .block_on(crate::store::postgis::warnings::insert_event(
+                &shared.pool,
+                event,
+            ))
+            .map_err(|e| match (e, task) {
+                (crate::store::postgis::warnings::EventError::AnsweredElsewhere, Some(task)) => {
+                    DeskError::Answered {
+                        task,
+                        at: "the same moment".into(),
+                        by: "someone through another server".into(),
+                    }
+                }
+                (e, _) => DeskError::Unavailable(e.to_string()),
+            })?;
+        let mut warnings = self.warnings.write().unwrap_or_else(|e| e.into_inner());
+        shared.applied.fetch_max(stored.seq, Ordering::SeqCst);
+        apply(&mut warnings, stored.clone());
+        Ok(stored)
     }
 
     /// Issues a warning; returns its id (`W` and the event's number).
@@ -471,21 +571,19 @@ fn apply(warnings: &mut BTreeMap<String, Issued>, e: Event) {
             if let Some(old) = updates.as_ref().and_then(|o| warnings.get_mut(o)) {
                 old.closed.get_or_insert((e.at, e.warning.clone()));
             }
-            warnings.insert(
-                e.warning.clone(),
-                Issued {
-                    id: e.warning,
-                    issued_at: e.at,
-                    issued_by: e.who,
-                    warning,
-                    tasks,
-                    audience,
-                    answers: BTreeMap::new(),
-                    updates,
-                    closed: None,
-                    deliveries: BTreeMap::new(),
-                },
-            );
+            // Applying an event twice (a catch-up after this server's own) changes nothing.
+            warnings.entry(e.warning.clone()).or_insert_with(|| Issued {
+                id: e.warning,
+                issued_at: e.at,
+                issued_by: e.who,
+                warning,
+                tasks,
+                audience,
+                answers: BTreeMap::new(),
+                updates,
+                closed: None,
+                deliveries: BTreeMap::new(),
+            });
         }
         What::Delivery {
             task_id,
@@ -500,14 +598,20 @@ fn apply(warnings: &mut BTreeMap<String, Issued>, e: Event) {
                     (false, true) => "failed",
                     (false, false) => "retrying",
                 };
-                w.deliveries.insert(
-                    task_id,
-                    DeliveryState {
-                        attempts: attempt,
-                        state,
-                        detail,
-                    },
-                );
+                // The latest attempt wins, whatever order the events arrive in.
+                if w.deliveries
+                    .get(&task_id)
+                    .is_none_or(|d| d.attempts <= attempt)
+                {
+                    w.deliveries.insert(
+                        task_id,
+                        DeliveryState {
+                            attempts: attempt,
+                            state,
+                            detail,
+                        },
+                    );
+                }
             }
         }
         What::Answered { answer: a } => {

@@ -42,6 +42,7 @@ impl From<DeskError> for ServiceError {
                 ServiceError::Conflict(e.to_string())
             }
             DeskError::Journal(j) => j.into(),
+            DeskError::Unavailable(m) => ServiceError::Unavailable(m),
         }
     }
 }
