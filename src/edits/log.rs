@@ -224,6 +224,56 @@ impl<R: Logged> Journal<R> {
         self.append_as_is(record)
     }
 
+    /// Appends a record (its `seq` set here) *without* waiting for the disk; returns it
+    /// and the offset its line ends at. Not durable until a [`Syncer`] has synced to that
+    /// offset: the caller must not acknowledge it before (group commit: many writers'
+    /// lines made durable by one `fsync`).
+    pub fn append_unsynced(&mut self, mut record: R) -> Result<(R, u64), LogError> {
+        if self.broken {
+            return Err(LogError::Broken {
+                path: self.path.clone(),
+            });
+        }
+        record.set_seq(self.next_seq);
+        let json = serde_json::to_string(&record).expect("records serialise");
+        let line = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
+        if let Err(source) = self.file.write_all(line.as_bytes()) {
+            self.undo();
+            return Err(LogError::Io {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        self.end += line.len() as u64;
+        self.next_seq += 1;
+        Ok((record, self.end))
+    }
+
+    /// A handle that makes this journal durable up to an offset, for many writers.
+    pub fn syncer(&self) -> Result<Syncer, LogError> {
+        let file = self.file.try_clone().map_err(|source| LogError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(Syncer {
+            file,
+            path: self.path.clone(),
+            synced: std::sync::Mutex::new(Ok(self.end)),
+        })
+    }
+
+    /// Cuts the file back to where the last whole line ended (after a failed write).
+    fn undo(&mut self) {
+        let undone = self
+            .file
+            .set_len(self.end)
+            .and_then(|()| self.file.seek(SeekFrom::Start(self.end)).map(|_| ()));
+        if let Err(e) = undone {
+            tracing::error!(path = %self.path.display(), "a failed append could not be undone: {e}");
+            self.broken = true;
+        }
+    }
+
     /// Appends a record keeping its `seq` (archiving), durable before returning.
     pub fn append_as_is(&mut self, record: R) -> Result<R, LogError> {
         if self.broken {
@@ -274,6 +324,55 @@ impl<R: Logged> Journal<R> {
     /// The last sequence number a log file holds (0 for none or no file).
     pub fn last_seq_in(path: &Path) -> Result<u64, LogError> {
         Ok(read_records::<R>(path)?.last().map_or(0, |r| r.seq()))
+    }
+}
+
+/// Group commit: makes a journal's appended lines durable up to an offset. Writers
+/// that wait while another's `fsync` runs find their lines covered by it, or by the
+/// next one, which one of them runs for all: one `fsync` per batch, not per record.
+#[derive(Debug)]
+pub struct Syncer {
+    file: File,
+    path: PathBuf,
+    /// Durable up to this offset; an error once an `fsync` failed (what it covered is
+    /// in doubt, so nothing after it is acknowledged until a restart re-reads the file).
+    synced: std::sync::Mutex<Result<u64, String>>,
+}
+
+impl Syncer {
+    /// Returns once every byte up to `end` is on disk.
+    pub fn sync_to(&self, end: u64) -> Result<(), LogError> {
+        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        match &*synced {
+            Err(why) => {
+                return Err(LogError::Io {
+                    path: self.path.clone(),
+                    source: std::io::Error::other(why.clone()),
+                });
+            }
+            Ok(at) if *at >= end => return Ok(()),
+            Ok(_) => {}
+        }
+        // Whatever was written by now is covered, `end` and any line after it.
+        let written = self
+            .file
+            .metadata()
+            .map(|m| m.len())
+            .unwrap_or(end)
+            .max(end);
+        match self.file.sync_data() {
+            Ok(()) => {
+                *synced = Ok(written);
+                Ok(())
+            }
+            Err(source) => {
+                *synced = Err(source.to_string());
+                Err(LogError::Io {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The warning desk: warnings issued, the answers to their tasks, cancellations and
 //! updates — each an event appended to a journal and `fsync`ed before it is
-//! acknowledged, the same [`Journal`] format and guarantees as the edit log (a torn
+//! acknowledged (group commit: writers waiting at once share one `fsync`), the same
+//! [`Journal`] format and guarantees as the edit log (a torn
 //! last line cut, a damaged complete line refused, one writer per folder). A data
 //! folder's journal is `warnings.log`; a server with no folder keeps warnings in memory
 //! and says so.
@@ -13,7 +14,7 @@ use super::hook::{Deliverer, Hook, Job};
 use crate::analysis::warnings::audience::Task;
 use crate::analysis::warnings::tracking::Answer;
 use crate::analysis::warnings::{AlertLevel, Warning};
-use crate::edits::log::{Journal, LogError, Logged};
+use crate::edits::log::{Journal, LogError, Logged, Syncer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -185,6 +186,8 @@ struct Shared {
 /// The desk: the journal (if durable) and the warnings it holds.
 pub struct Desk {
     journal: Option<Mutex<Journal<Event>>>,
+    /// Makes the journal durable, one `fsync` per batch of writers.
+    syncer: Option<Syncer>,
     #[cfg(feature = "postgis")]
     shared: Option<Shared>,
     warnings: RwLock<BTreeMap<String, Issued>>,
@@ -198,6 +201,7 @@ impl Desk {
     pub fn in_memory() -> Desk {
         Desk {
             journal: None,
+            syncer: None,
             #[cfg(feature = "postgis")]
             shared: None,
             warnings: RwLock::default(),
@@ -210,8 +214,10 @@ impl Desk {
     /// replayed.
     pub fn open(dir: &Path) -> Result<Desk, LogError> {
         let (journal, recovered) = Journal::<Event>::open(&dir.join(WARNINGS_LOG))?;
+        let syncer = journal.syncer()?;
         let desk = Desk {
             journal: Some(Mutex::new(journal)),
+            syncer: Some(syncer),
             #[cfg(feature = "postgis")]
             shared: None,
             warnings: RwLock::default(),
@@ -358,8 +364,14 @@ impl Desk {
             // every event.
             event.warning = format!("W{}", self.next_seq());
         }
-        let event = match &self.journal {
-            Some(j) => j.lock().unwrap_or_else(|e| e.into_inner()).append(event)?,
+        let (event, end) = match &self.journal {
+            Some(j) => {
+                let (event, end) = j
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .append_unsynced(event)?;
+                (event, Some(end))
+            }
             None => {
                 let mut next = self
                     .next_in_memory
@@ -367,10 +379,16 @@ impl Desk {
                     .unwrap_or_else(|e| e.into_inner());
                 event.seq = *next;
                 *next += 1;
-                event
+                (event, None)
             }
         };
         apply(&mut warnings, event.clone());
+        drop(warnings);
+        // Group commit: the fsync runs outside the locks, so writers arriving meanwhile
+        // share the next one. Nothing is acknowledged before its line is on disk.
+        if let (Some(end), Some(syncer)) = (end, &self.syncer) {
+            syncer.sync_to(end)?;
+        }
         Ok(event)
     }
 
