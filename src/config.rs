@@ -323,6 +323,12 @@ pub struct ServeArgs {
     /// Wait before a second attempt (the n-th retry waits n times this; e.g. 5s).
     #[arg(long, env = "RISKATLAS_WARNING_HOOK_BACKOFF", default_value = "5s", value_parser = duration)]
     pub warning_hook_backoff: Duration,
+    /// The `sender` of CAP alerts (`POST /api/warnings?format=cap`): unique worldwide,
+    /// so an address in the agency's own domain (e.g. warnings@qingshui.example.gov.cn);
+    /// no spaces, commas, < or &. The default is a placeholder in the reserved
+    /// `.invalid` domain.
+    #[arg(long, env = "RISKATLAS_CAP_SENDER", default_value = crate::render::cap::DEFAULT_SENDER)]
+    pub cap_sender: crate::render::cap::CapToken,
     /// Largest answer of an analysis in MiB; larger is answered 422.
     #[arg(long, env = "RISKATLAS_MAX_RESPONSE_MB", default_value_t = crate::api::limits::DEFAULT_MAX_RESPONSE_BYTES >> 20, value_parser = clap::value_parser!(u32).range(1..=4096).map(|n| n as usize))]
     pub max_response_mb: usize,
@@ -411,6 +417,19 @@ mod tests {
         };
         assert_eq!(args.data, PathBuf::from("data/demo"));
         assert_eq!(args.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(args.cap_sender.as_str(), crate::render::cap::DEFAULT_SENDER);
+        let named = [
+            "riskatlas",
+            "serve",
+            "--cap-sender",
+            "warn@county.example.cn",
+        ];
+        let Command::Serve(args) = Cli::try_parse_from(named).unwrap().command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.cap_sender.as_str(), "warn@county.example.cn");
+        let spaced = ["riskatlas", "serve", "--cap-sender", "county desk"];
+        assert!(Cli::try_parse_from(spaced).is_err());
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! - [`service`]: typed requests checked against one set of bounds, the analyses as
 //!   services, and `ServiceError`, which keeps every failure's kind.
 //! - [`render`]: reports, plans and cards as JSON, GeoJSON, CSV and HTML (askama
-//!   templates), and the warning palette every page and the map share.
+//!   templates), warnings as CAP 1.2 alerts, and the warning palette every page and
+//!   the map share.
 //! - [`api`]: `router(state)`: every HTTP route, thin handlers, one `ApiError`.
 //! - [`routing`]: the road graph, snapping, shortest paths (Dijkstra and contraction
 //!   hierarchies) and min-cost flow.

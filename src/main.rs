@@ -379,7 +379,7 @@ fn print(format: Format, output: Output) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&value)?)
         }
         Output::Json(value) => println!("{}", serde_json::to_string(&value)?),
-        Output::Csv(text) | Output::Html(text) => print!("{text}"),
+        Output::Csv(text) | Output::Html(text) | Output::Cap(text) => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -418,6 +418,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             audit: access_log_for(&args),
             limits: args.limit_options(),
             tls: tls.is_some(),
+            cap_sender: args.cap_sender.clone(),
         },
     );
     if tls.is_none() && !args.bind.ip().is_loopback() {

@@ -254,7 +254,7 @@ fn every_format_masks_what_a_viewer_may_not_read() {
         riskatlas::service::analyses::evacuate(atlas, graph.as_ref(), flood()).unwrap();
     let text = |o: Output| match o {
         Output::Json(v) => v.to_string(),
-        Output::Csv(t) | Output::Html(t) => t,
+        Output::Csv(t) | Output::Html(t) | Output::Cap(t) => t,
     };
     for format in [Format::Json, Format::GeoJson, Format::Csv, Format::Html] {
         let masked = text(render::impact(&impact, atlas, format, Disclosure::Masked).unwrap());

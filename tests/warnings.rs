@@ -203,6 +203,19 @@ async fn bad_warnings_are_refused_naming_the_field() {
             "area",
         ),
         (with("colour", json!("red")), "colour"),
+        (
+            with("status", json!("drill")),
+            "status \"drill\" is not actual, exercise or test",
+        ),
+        (
+            with("headline_en", json!(" ")),
+            "headline_en must be 1 to 500 characters",
+        ),
+        // There is no 31 June: CAP readers would refuse the date.
+        (
+            with("onset", json!("2026-06-31T14:00:00+08:00")),
+            "onset \"2026-06-31",
+        ),
     ] {
         let reply = common::post(&app, "/api/warnings", body.clone()).await;
         assert!(reply.status.is_client_error(), "{body}: {}", reply.status);

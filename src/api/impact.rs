@@ -46,6 +46,14 @@ pub fn respond(output: Output) -> Response {
         )
             .into_response(),
         Output::Html(page) => Html(page).into_response(),
+        Output::Cap(xml) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(render::cap::CAP_CONTENT_TYPE),
+            )],
+            xml,
+        )
+            .into_response(),
     }
 }
 

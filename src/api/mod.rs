@@ -72,6 +72,8 @@ struct Shared {
     limiter: limits::Limiter,
     /// Whether the server itself speaks TLS (`--tls-cert`).
     tls: bool,
+    /// The `sender` of CAP alerts (`--cap-sender`).
+    cap_sender: crate::render::cap::CapToken,
 }
 
 /// How many analysed scenarios stay available as tile sources.
@@ -99,6 +101,8 @@ pub struct HttpOptions {
     /// The server terminates TLS itself: cookies are `Secure`, URLs `https://`, and
     /// responses carry `Strict-Transport-Security`.
     pub tls: bool,
+    /// The `sender` of CAP alerts: unique worldwide, so the agency's own.
+    pub cap_sender: crate::render::cap::CapToken,
 }
 
 impl Default for HttpOptions {
@@ -118,6 +122,8 @@ impl Default for HttpOptions {
                 ..LimitOptions::default()
             },
             tls: false,
+            cap_sender: crate::render::cap::CapToken::parse(crate::render::cap::DEFAULT_SENDER)
+                .expect("the default sender is a CAP token"),
         }
     }
 }
@@ -146,6 +152,7 @@ impl AppState {
                 scenarios: quick_cache::sync::Cache::new(SCENARIO_TILE_SOURCES),
                 limiter: limits::Limiter::new(options.limits),
                 tls: options.tls,
+                cap_sender: options.cap_sender,
             }),
         }
     }
@@ -328,6 +335,11 @@ impl AppState {
     /// Whether the server itself speaks TLS.
     pub fn tls(&self) -> bool {
         self.inner.tls
+    }
+
+    /// The `sender` of the CAP alerts this server writes.
+    pub fn cap_sender(&self) -> &crate::render::cap::CapToken {
+        &self.inner.cap_sender
     }
 
     /// The host absolute URLs fall back to.

@@ -1,6 +1,7 @@
 //! `POST /api/warnings`: a targeted warning's audience and call tree (see
 //! [`crate::service::warnings`]), as JSON, a map layer (`?format=geojson`) or the
-//! recipient list for an SMS platform (`?format=csv`); with `?issue=true`, issued and
+//! recipient list for an SMS platform (`?format=csv`) or a CAP 1.2 alert (`?format=cap`,
+//! [`crate::render::cap`]); with `?issue=true`, issued and
 //! tracked. `GET /api/warnings[/{id}]`, `POST /api/warnings/{id}/acks|cancel|update`:
 //! call and respond ([`crate::service::warnings::track`]).
 
@@ -29,6 +30,20 @@ pub struct WarningQuery {
     issue: bool,
 }
 
+/// The formats of a warning: the analysis routes' three, and CAP, which only a warning
+/// has.
+fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
+    match f {
+        None | Some("json") => Ok(Format::Json),
+        Some("geojson") => Ok(Format::GeoJson),
+        Some("csv") => Ok(Format::Csv),
+        Some("cap") => Ok(Format::Cap),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "format {other:?} is not json, geojson, csv or cap"
+        ))),
+    }
+}
+
 pub async fn audience(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
@@ -36,20 +51,21 @@ pub async fn audience(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let format = super::impact::parse_format(q.format.as_deref())?;
+    let format = parse_format(q.format.as_deref())?;
     if q.issue {
         return issue(state, who, body, None).await;
     }
     let (snapshot, budget) = (state.snapshot_for(&who).await?, state.budget());
-    let (w, snapshot) = blocking(move || {
+    let (w, snapshot, body) = blocking(move || {
         let w = crate::service::warnings::warning_audience(&snapshot, &body, &budget)?;
-        Ok((w, snapshot))
+        Ok((w, snapshot, body))
     })
     .await?;
     let about = w.warning.headline.clone();
-    // The JSON and CSV list every contact of the call tree; the map layer none.
+    // The JSON and CSV list every contact of the call tree; the map layer and the CAP
+    // alert (meant for the public) none.
     let contacts = match format {
-        Format::GeoJson => 0,
+        Format::GeoJson | Format::Cap => 0,
         _ => w.audience.tasks.len(),
     };
     state.audit(&who, "warning audience", format, about, contacts);
@@ -57,6 +73,16 @@ pub async fn audience(
     Ok(respond(match format {
         Format::GeoJson => Output::Json(render::warning_geojson(&w, &snapshot)),
         Format::Csv => Output::Csv(render::recipients_csv(&w, disclosure)),
+        Format::Cap => {
+            let message = crate::service::warnings::alert_message(
+                &w,
+                &body,
+                state.cap_sender(),
+                &snapshot.name,
+                std::time::SystemTime::now(),
+            );
+            Output::Cap(render::cap_xml(&w, &message))
+        }
         _ => Output::Json(render::warning_json(&w, disclosure)),
     }))
 }
@@ -174,8 +200,9 @@ pub async fn status(
         Some("geojson") => {
             Ok(Json(render::warning_state_geojson(&answer, &view.snapshot)).into_response())
         }
+        Some("cap") => cap_of(&state, &who, w, view).await,
         Some(other) => Err(ApiError::bad_request(format!(
-            "format {other:?} is not json or geojson"
+            "format {other:?} is not json, geojson or cap"
         ))),
     }
 }
@@ -246,4 +273,26 @@ pub async fn update(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     issue(state, who, body, Some(id)).await
+}
+
+/// An issued warning as the CAP message it stands for now (its Alert, an Update of the
+/// warning it superseded, or its Cancel), the area's audience computed again.
+async fn cap_of(
+    state: &AppState,
+    who: &Identity,
+    w: crate::service::warnings::desk::Issued,
+    view: std::sync::Arc<crate::service::state::View>,
+) -> Result<Response, ApiError> {
+    let (service, budget) = (state.service().clone(), state.budget());
+    let sender = state.cap_sender().clone();
+    let (xml, id) = blocking(move || {
+        let snapshot = &view.snapshot;
+        let audience =
+            crate::service::warnings::warning_audience(snapshot, &track::request_of(&w), &budget)?;
+        let message = track::message_of(service.warnings(), &w, &sender, &snapshot.name);
+        Ok((render::cap_xml(&audience, &message), w.id))
+    })
+    .await?;
+    state.audit(who, "warning cap", Format::Cap, id, 0);
+    Ok(respond(Output::Cap(xml)))
 }

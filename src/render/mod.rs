@@ -9,7 +9,8 @@
 //! - `cards`: the village and shelter cards;
 //! - `compare`: a comparison of two scenarios as a diff layer;
 //! - `drill_card`: the drill card, with its map drawn by `sketch`;
-//! - `warnings`: a warning's audience, call tree and recipient list.
+//! - `warnings`: a warning's audience, call tree and recipient list;
+//! - [`cap`]: a warning as a Common Alerting Protocol 1.2 alert (XML through quick-xml).
 //!
 //! HTML comes from templates in `src/render/templates/` (a base page, a print style
 //! sheet, one template per page) through **askama**: templates are compiled into the
@@ -21,6 +22,7 @@
 //! parses templates at run time, which would give up the build-time check for a
 //! flexibility (templates edited without a rebuild) we do not need.
 
+pub mod cap;
 pub mod palette;
 pub mod spreadsheet;
 
@@ -32,6 +34,7 @@ mod plan;
 mod sketch;
 mod warnings;
 
+pub use cap::cap_xml;
 pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
 pub use drill_card::{drill_card_geojson, drill_card_html};
 pub use warnings::{
@@ -54,6 +57,8 @@ pub enum Format {
     Csv,
     /// A printable page.
     Html,
+    /// A CAP 1.2 alert: a warning's only (`POST /api/warnings?format=cap`).
+    Cap,
 }
 
 impl Format {
@@ -64,6 +69,7 @@ impl Format {
             Format::GeoJson => "geojson",
             Format::Csv => "csv",
             Format::Html => "html",
+            Format::Cap => "cap",
         }
     }
 }
@@ -78,10 +84,13 @@ pub enum Output {
     Csv(String),
     /// A self-contained HTML page.
     Html(String),
+    /// A CAP 1.2 alert document.
+    Cap(String),
 }
 
-/// Why rendering failed: both are bugs (a value JSON cannot hold, a template that
-/// cannot write), never the request's fault.
+/// Why rendering failed: each is a bug (a value JSON cannot hold, a template that
+/// cannot write, a route asking for a form an answer does not have), never the
+/// request's fault.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenderError {
@@ -91,6 +100,14 @@ pub enum RenderError {
     /// A template's value failed to format.
     #[error("a page template failed")]
     Template(#[source] askama::Error),
+    /// A route let through a format this answer has no form in.
+    #[error("{what} has no {format} form")]
+    NoForm {
+        /// The answer.
+        what: &'static str,
+        /// The format asked for.
+        format: &'static str,
+    },
 }
 
 impl From<serde_json::Error> for RenderError {
@@ -121,7 +138,16 @@ pub fn impact(
         Format::GeoJson => Output::Json(impact::geojson(impact, atlas)),
         Format::Csv => Output::Csv(impact::csv_by_admin(&report)),
         Format::Html => Output::Html(impact::html(&report, &atlas.name)?),
+        Format::Cap => return Err(no_form("an impact report", format)),
     })
+}
+
+/// CAP is a warning's format: the impact and evacuation routes never parse it.
+fn no_form(what: &'static str, format: Format) -> RenderError {
+    RenderError::NoForm {
+        what,
+        format: format.code(),
+    }
 }
 
 /// An evacuation plan as `format`: the plan itself, its routes as GeoJSON, one CSV row
@@ -140,6 +166,7 @@ pub fn plan(
         Format::GeoJson => Output::Json(plan::geojson(plan)),
         Format::Csv => Output::Csv(plan::csv(plan)),
         Format::Html => Output::Html(village_cards(atlas, impact, plan, None, disclosure)?),
+        Format::Cap => return Err(no_form("an evacuation plan", format)),
     })
 }
 

@@ -36,11 +36,13 @@ pub fn warning_json(w: &WarningAudience, disclosure: Disclosure) -> Value {
     let audience: Audience = w.audience.clone().shown(disclosure);
     json!({
         "warning": {
-            "level": w.warning.level, "level_zh": w.warning.level.zh(),
+            "level": w.warning.level, "level_zh": w.warning.level.zh(), "status": w.warning.status,
             "answer_minutes": w.warning.level.answer_minutes(),
             "hazard_type": w.warning.hazard_type, "headline": w.warning.headline,
             "instruction": w.warning.instruction, "description": w.warning.description,
             "onset": w.warning.onset, "expires": w.warning.expires,
+            "headline_en": w.warning.headline_en, "instruction_en": w.warning.instruction_en,
+            "description_en": w.warning.description_en,
         },
         "totals": audience.totals,
         "vulnerable": audience.totals.vulnerable(),

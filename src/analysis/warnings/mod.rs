@@ -12,6 +12,11 @@
 //!
 //! Each becomes a scenario, and the impact analysis says who is inside: the warning and
 //! the impact report can never disagree about who is affected.
+//!
+//! Optional keys: `description`, `onset` and `expires` (RFC 3339 with an offset),
+//! `status` (`actual`, the default; `exercise` for a drill; `test`) and English texts
+//! `headline_en`, `instruction_en`, `description_en` for the English part of a CAP alert
+//! ([`crate::render::cap`]).
 
 pub mod audience;
 pub mod tracking;
@@ -90,11 +95,39 @@ impl AlertLevel {
     }
 }
 
+/// Whether a warning is real. Drills send theirs as `exercise`, so that no receiving
+/// system (a CAP aggregator, an SMS gateway) can take a rehearsal for the real thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A real warning, to be acted on.
+    #[default]
+    Actual,
+    /// A drill: the warning of a rehearsal, to be acted on by its participants only.
+    Exercise,
+    /// A technical test, to be discarded.
+    Test,
+}
+
+impl Status {
+    /// `actual`, `exercise` or `test` (any case).
+    pub fn parse(text: &str) -> Option<Status> {
+        match text.to_ascii_lowercase().as_str() {
+            "actual" => Some(Status::Actual),
+            "exercise" => Some(Status::Exercise),
+            "test" => Some(Status::Test),
+            _ => None,
+        }
+    }
+}
+
 /// A warning as requested, checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Warning {
     /// The level.
     pub level: AlertLevel,
+    /// Real, a drill's, or a test.
+    pub status: Status,
     /// `flood`, `landslide`, `debris_flow`, `wildfire`, `earthquake`, `storm`, …
     pub hazard_type: String,
     /// One line: what and where.
@@ -107,6 +140,12 @@ pub struct Warning {
     pub onset: Option<String>,
     /// When the warning expires (RFC 3339), if given.
     pub expires: Option<String>,
+    /// The headline in English, if given (for the English part of a CAP alert).
+    pub headline_en: Option<String>,
+    /// The instruction in English, if given.
+    pub instruction_en: Option<String>,
+    /// The description in English, if given.
+    pub description_en: Option<String>,
     /// The area as a scenario (see the module doc).
     pub scenario: Json,
 }
@@ -125,6 +164,10 @@ struct RawWarning {
     description: Option<String>,
     onset: Option<String>,
     expires: Option<String>,
+    status: Option<String>,
+    headline_en: Option<String>,
+    instruction_en: Option<String>,
+    description_en: Option<String>,
 }
 
 /// Checks a warning request against `atlas`; the error names the field.
@@ -132,12 +175,21 @@ pub fn parse(body: &Json, atlas: &Atlas) -> Result<Warning, String> {
     let raw: RawWarning = serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
     let level = AlertLevel::parse(&raw.level)
         .ok_or_else(|| format!("level {:?} is not blue, yellow, orange or red", raw.level))?;
+    let status = match &raw.status {
+        None => Status::default(),
+        Some(s) => Status::parse(s)
+            .ok_or_else(|| format!("status {s:?} is not actual, exercise or test"))?,
+    };
     for (name, text, most) in [
-        ("hazard_type", &raw.hazard_type, 64),
-        ("headline", &raw.headline, 500),
-        ("instruction", &raw.instruction, 4000),
+        ("hazard_type", Some(&raw.hazard_type), 64),
+        ("headline", Some(&raw.headline), 500),
+        ("instruction", Some(&raw.instruction), 4000),
+        ("headline_en", raw.headline_en.as_ref(), 500),
+        ("instruction_en", raw.instruction_en.as_ref(), 4000),
     ] {
-        if text.trim().is_empty() || text.chars().count() > most {
+        if let Some(text) = text
+            && (text.trim().is_empty() || text.chars().count() > most)
+        {
             return Err(format!("{name} must be 1 to {most} characters"));
         }
     }
@@ -158,12 +210,16 @@ pub fn parse(body: &Json, atlas: &Atlas) -> Result<Warning, String> {
     let scenario = area_scenario(&raw.area, level, &raw.headline, atlas)?;
     Ok(Warning {
         level,
+        status,
         hazard_type: raw.hazard_type,
         headline: raw.headline,
         instruction: raw.instruction,
         description: raw.description,
         onset: raw.onset,
         expires: raw.expires,
+        headline_en: raw.headline_en,
+        instruction_en: raw.instruction_en,
+        description_en: raw.description_en,
         scenario,
     })
 }
@@ -243,8 +299,18 @@ pub fn instant(t: &str) -> Option<i64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
+    // Digits where digits go: Rust's integer parsing would also take `+7` or `-1`.
+    let digits = |at: &[usize]| at.iter().all(|&i| b.get(i).is_some_and(u8::is_ascii_digit));
+    if !digits(&[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
+        return None;
+    }
     let day = crate::analysis::drills::metrics::parse_day(t.get(..10)?)?;
     let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
+    // parse_day takes any day up to the 31st; a 31 June would reach a CAP alert as a
+    // date no XML Schema reader accepts.
+    if num(8..10)? > days_in_month(num(0..4)?, num(5..7)?) {
+        return None;
+    }
     let (h, m, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if b[13] != b':' || b[16] != b':' || h > 23 || m > 59 || s > 60 {
         return None;
@@ -265,17 +331,34 @@ pub fn instant(t: &str) -> Option<i64> {
                 b'-' => -1,
                 _ => return None,
             };
-            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
+            let o = rest.as_bytes();
+            let hh_mm =
+                o.len() == 6 && o[3] == b':' && [1, 2, 4, 5].iter().all(|&i| o[i].is_ascii_digit());
+            if !hh_mm {
                 return None;
             }
             let (oh, om) = (
                 rest[1..3].parse::<i64>().ok()?,
                 rest[4..6].parse::<i64>().ok()?,
             );
+            // No place keeps a clock beyond ±14:00, nor does XML Schema.
+            if om > 59 || oh * 60 + om > 14 * 60 {
+                return None;
+            }
             sign * (oh * 3600 + om * 60)
         }
     };
     Some(day * 86_400 + h * 3600 + m * 60 + s - offset)
+}
+
+/// Days in month `m` (1–12) of year `y`, Gregorian.
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        _ => 31,
+    }
 }
 
 #[cfg(test)]
@@ -293,6 +376,14 @@ mod tests {
     }
 
     #[test]
+    fn status_reads_any_case_and_defaults_to_actual() {
+        assert_eq!(Status::parse("Exercise"), Some(Status::Exercise));
+        assert_eq!(Status::parse("test"), Some(Status::Test));
+        assert_eq!(Status::parse("drill"), None);
+        assert_eq!(Status::default(), Status::Actual);
+    }
+
+    #[test]
     fn times_need_a_date_a_time_and_an_offset() {
         // 2026-07-20T14:00:00+08:00 is 06:00 UTC: 20,654 days and 6 hours after 1970.
         assert_eq!(
@@ -307,12 +398,23 @@ mod tests {
             instant("2026-07-20T06:00:00.250Z"),
             instant("2026-07-20T06:00:00Z")
         );
+        // Leap days: 2028 is a leap year, and so is 2000 (divisible by 400).
+        assert!(instant("2028-02-29T00:00:00Z").is_some());
+        assert!(instant("2000-02-29T00:00:00Z").is_some());
         for bad in [
             "2026-07-20",
             "2026-07-20T14:00:00",
             "2026-07-20T25:00:00Z",
             "2026-13-01T00:00:00Z",
             "2026-07-20T14:00:00+0800",
+            "2026-06-31T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2100-02-29T00:00:00Z",
+            "2026-07-20T-1:00:00Z",
+            "2026-+7-20T14:00:00Z",
+            "2026-07-20T14:00:00+-1:00",
+            "2026-07-20T14:00:00+15:00",
+            "2026-07-20T14:00:00+08:60",
         ] {
             assert_eq!(instant(bad), None, "{bad}");
         }

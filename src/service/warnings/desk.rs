@@ -55,8 +55,8 @@ impl Logged for Event {
 pub enum What {
     /// A warning issued: what it says, and the call tree as it stood.
     Issued {
-        /// The warning as checked.
-        message: Warning,
+        /// The warning as checked (boxed: it is most of the event's size).
+        message: Box<Warning>,
         /// Its tasks, in calling order.
         tasks: Vec<Task>,
         /// Its audience's totals and admin units (JSON, as the answer gave them).
@@ -450,7 +450,7 @@ impl Desk {
             who: who.to_string(),
             warning: String::new(),
             what: What::Issued {
-                message: warning,
+                message: Box::new(warning),
                 tasks,
                 audience,
                 updates,
@@ -594,7 +594,7 @@ fn apply(warnings: &mut BTreeMap<String, Issued>, e: Event) {
                 id: e.warning,
                 issued_at: e.at,
                 issued_by: e.who,
-                warning,
+                warning: *warning,
                 tasks,
                 audience,
                 answers: BTreeMap::new(),

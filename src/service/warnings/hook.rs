@@ -5,7 +5,8 @@
 //!
 //! The command runs under `sh -c`, with the task as one line of JSON on its standard
 //! input and in environment variables (`RISKATLAS_WARNING`, `RISKATLAS_TASK`,
-//! `RISKATLAS_NAME`, `RISKATLAS_PHONE`, `RISKATLAS_LEVEL`, `RISKATLAS_HEADLINE`,
+//! `RISKATLAS_NAME`, `RISKATLAS_PHONE`, `RISKATLAS_LEVEL`, `RISKATLAS_STATUS` (`actual`,
+//! `exercise` for a drill's warning, `test`), `RISKATLAS_HEADLINE`,
 //! `RISKATLAS_INSTRUCTION`). Exit status 0 is delivered; anything else, or no exit
 //! within [`COMMAND_TIMEOUT`], is a failed attempt, retried after `backoff` × the
 //! attempt number, up to `attempts`. Every attempt's outcome is an event in the
@@ -133,7 +134,7 @@ fn run(command: &str, job: &Job) -> Result<String, String> {
     let line = json!({
         "warning": job.warning_id, "task": t.id, "name": t.contact.name, "phone": t.contact.phone,
         "role": t.role, "about": t.about, "admin_code": t.admin_code,
-        "level": w.level, "hazard_type": w.hazard_type, "headline": w.headline, "instruction": w.instruction,
+        "level": w.level, "status": w.status, "hazard_type": w.hazard_type, "headline": w.headline, "instruction": w.instruction,
     })
     .to_string();
     let mut child = Command::new("sh")
@@ -144,6 +145,14 @@ fn run(command: &str, job: &Job) -> Result<String, String> {
         .env("RISKATLAS_NAME", &t.contact.name)
         .env("RISKATLAS_PHONE", &t.contact.phone)
         .env("RISKATLAS_LEVEL", w.level.code())
+        // A drill's warning says so: a gateway must not send it as the real thing.
+        .env(
+            "RISKATLAS_STATUS",
+            serde_json::to_value(w.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        )
         .env("RISKATLAS_HEADLINE", &w.headline)
         .env("RISKATLAS_INSTRUCTION", &w.instruction)
         .stdin(Stdio::piped())

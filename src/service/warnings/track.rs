@@ -14,6 +14,7 @@ use super::desk::{Desk, DeskError, Issued};
 use crate::analysis::warnings::tracking::{Answer, Progress, TaskState, progress};
 use crate::analysis::warnings::{instant, rfc3339};
 use crate::atlas::{Atlas, Disclosure};
+use crate::render::cap::{CapMessage, CapReference, CapTime, CapToken, MsgType};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
@@ -339,4 +340,80 @@ pub fn list_json(desk: &Desk, now: i64, scope: &Jurisdiction) -> Json {
         })
         .collect();
     json!({"warnings": warnings, "durable": desk.durable()})
+}
+
+/// The request that issued `w`, again (its area as the scenario it became), to
+/// recompute its audience for an export.
+pub fn request_of(w: &Issued) -> Json {
+    let mut body = serde_json::to_value(&w.warning).unwrap_or(Json::Null);
+    if let Some(obj) = body.as_object_mut() {
+        let scenario = obj.remove("scenario").unwrap_or(Json::Null);
+        obj.retain(|_, v| !v.is_null());
+        obj.insert("area".into(), json!({ "scenario": scenario }));
+    }
+    body
+}
+
+/// The CAP identifier of an issued warning: stable, from its id and issue time
+/// (`riskatlas-W12-20260720T060000Z`).
+fn identifier(w: &Issued, what: &str, at: i64) -> CapToken {
+    let second: String = rfc3339(at)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    CapToken::parse(&format!("riskatlas-{}{what}-{second}", w.id))
+        .expect("letters, digits and dashes")
+}
+
+/// The CAP message an issued warning stands for now: its `Alert`; an `Update`
+/// referencing the warning it superseded; or, once cancelled, the `Cancel` referencing
+/// it (and what it referenced).
+pub fn message_of(desk: &Desk, w: &Issued, sender: &CapToken, sender_name: &str) -> CapMessage {
+    let sent_at = |secs: i64| {
+        CapTime::at(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64))
+    };
+    let reference = |x: &Issued| CapReference {
+        sender: sender.clone(),
+        identifier: identifier(x, "", x.issued_at),
+        sent: sent_at(x.issued_at),
+    };
+    let updated: Vec<CapReference> = w
+        .updates
+        .as_ref()
+        .and_then(|old| desk.get(old))
+        .map(|old| vec![reference(&old)])
+        .unwrap_or_default();
+    let (identifier, sent, msg_type, references) = match &w.closed {
+        Some((at, by)) if by == "cancelled" => {
+            let mut refs = vec![reference(w)];
+            refs.extend(updated);
+            (
+                identifier(w, "-cancel", *at),
+                sent_at(*at),
+                MsgType::Cancel,
+                refs,
+            )
+        }
+        _ if !updated.is_empty() => (
+            identifier(w, "", w.issued_at),
+            sent_at(w.issued_at),
+            MsgType::Update,
+            updated,
+        ),
+        _ => (
+            identifier(w, "", w.issued_at),
+            sent_at(w.issued_at),
+            MsgType::Alert,
+            Vec::new(),
+        ),
+    };
+    CapMessage {
+        identifier,
+        sender: sender.clone(),
+        sender_name: sender_name.to_string(),
+        sent,
+        status: w.warning.status,
+        msg_type,
+        references,
+    }
 }
