@@ -132,8 +132,47 @@ fn bench(c: &mut Criterion) {
             next += 1;
         })
     });
+    // Eight duty officers answering at once: their answers share fsyncs (group commit).
+    group.bench_function("durable_answers_8_writers", |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = std::time::Duration::ZERO;
+            let mut remaining = iters as usize;
+            while remaining > 0 {
+                let n = remaining.min(tasks.len());
+                let id = issue();
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                let started = std::time::Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..WRITERS {
+                        s.spawn(|| {
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(task) = tasks.get(i).filter(|_| i < n) else {
+                                    break;
+                                };
+                                let answer = Answer {
+                                    task_id: task.id.clone(),
+                                    by: "bench".into(),
+                                    at,
+                                    means: "phone".into(),
+                                    note: None,
+                                };
+                                desk.answer("bench", at, &id, answer).unwrap();
+                            }
+                        });
+                    }
+                });
+                elapsed += started.elapsed();
+                remaining -= n;
+            }
+            elapsed
+        })
+    });
     group.finish();
 }
+
+/// Answering threads in the concurrent benchmark.
+const WRITERS: usize = 8;
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -8,6 +8,7 @@
 //! CAP identifier from the sending time and a hash of the request.
 
 pub mod desk;
+pub mod events;
 pub mod hook;
 pub mod track;
 
