@@ -9,7 +9,10 @@ use super::impact::respond;
 use super::{ApiError, ApiJson, AppState, blocking};
 use crate::analysis::warnings::{instant, now_secs};
 use crate::render::{self, Format, Output};
+use crate::service::ServiceError;
 use crate::service::access::Identity;
+use crate::service::scope::Jurisdiction;
+use crate::service::warnings::desk::{Desk, Issued};
 use crate::service::warnings::track;
 use axum::Extension;
 use axum::Json;
@@ -207,6 +210,28 @@ pub async fn status(
     }
 }
 
+/// A change to warning `id` by `who` (an answer, a cancellation), made off the async
+/// threads; its state after, contacts as `who` may see them.
+async fn change(
+    state: &AppState,
+    who: &Identity,
+    id: String,
+    body: Value,
+    act: fn(&Desk, &str, Value, &str, i64, &Jurisdiction) -> Result<Issued, ServiceError>,
+) -> Result<Value, ApiError> {
+    let view = state.view(who).await?;
+    let (service, name) = (state.service().clone(), who.name.clone());
+    let answer = blocking(move || {
+        let desk = service.warnings();
+        let now = now_secs();
+        let w = act(desk, &id, body, &name, now, &view.jurisdiction)?;
+        let full = crate::atlas::Disclosure::Full;
+        Ok(track::state_json(&w, now, &view.jurisdiction, full, desk))
+    })
+    .await?;
+    Ok(mask(answer, who))
+}
+
 /// `POST /api/warnings/{id}/acks`: an answer to one task, recorded durably.
 pub async fn ack(
     State(state): State<AppState>,
@@ -214,22 +239,8 @@ pub async fn ack(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let view = state.view(&who).await?;
-    let (service, name) = (state.service().clone(), who.name.clone());
-    let answer = blocking(move || {
-        let desk = service.warnings();
-        let now = now_secs();
-        let w = track::answer(desk, &id, body, &name, now, &view.jurisdiction)?;
-        Ok(track::state_json(
-            &w,
-            now,
-            &view.jurisdiction,
-            crate::atlas::Disclosure::Full,
-            desk,
-        ))
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(mask(answer, &who))).into_response())
+    let answer = change(&state, &who, id, body, track::answer).await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// `POST /api/warnings/{id}/cancel`: the warning withdrawn; its tasks close.
@@ -239,29 +250,10 @@ pub async fn cancel(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.view(&who).await?;
-    let (service, name) = (state.service().clone(), who.name.clone());
-    let answer = blocking(move || {
-        let desk = service.warnings();
-        let now = now_secs();
-        let w = track::cancel(desk, &id, body, &name, now, &view.jurisdiction)?;
-        Ok(track::state_json(
-            &w,
-            now,
-            &view.jurisdiction,
-            crate::atlas::Disclosure::Full,
-            desk,
-        ))
-    })
-    .await?;
-    state.audit(
-        &who,
-        "warning cancelled",
-        Format::Json,
-        answer["id"].as_str().unwrap_or_default().into(),
-        0,
-    );
-    Ok(Json(mask(answer, &who)))
+    let answer = change(&state, &who, id, body, track::cancel).await?;
+    let about = answer["id"].as_str().unwrap_or_default().into();
+    state.audit(&who, "warning cancelled", Format::Json, about, 0);
+    Ok(Json(answer))
 }
 
 /// `POST /api/warnings/{id}/update`: a new warning (the body, as `POST /api/warnings`

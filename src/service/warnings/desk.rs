@@ -221,20 +221,15 @@ impl Desk {
         last: bool,
         detail: String,
     ) -> Result<(), DeskError> {
-        self.record(Event {
-            seq: 0,
-            at: crate::analysis::warnings::now_secs(),
-            who: "delivery hook".into(),
-            warning: warning.to_string(),
-            what: What::Delivery {
-                task_id: task_id.to_string(),
-                attempt,
-                ok,
-                last,
-                detail,
-            },
-        })
-        .map(|_| ())
+        let what = What::Delivery {
+            task_id: task_id.to_string(),
+            attempt,
+            ok,
+            last,
+            detail,
+        };
+        let now = crate::analysis::warnings::now_secs();
+        self.about("delivery hook", now, warning, what)
     }
 
     /// Whether warning `id` is closed (a delivery not yet made is dropped).
@@ -369,14 +364,7 @@ impl Desk {
         warning: &str,
         answer: Answer,
     ) -> Result<(), DeskError> {
-        self.record(Event {
-            seq: 0,
-            at,
-            who: who.to_string(),
-            warning: warning.to_string(),
-            what: What::Answered { answer },
-        })
-        .map(|_| ())
+        self.about(who, at, warning, What::Answered { answer })
     }
 
     /// Cancels a warning.
@@ -387,14 +375,19 @@ impl Desk {
         warning: &str,
         reason: Option<String>,
     ) -> Result<(), DeskError> {
-        self.record(Event {
+        self.about(who, at, warning, What::Cancelled { reason })
+    }
+
+    /// Records `what` about an issued warning.
+    fn about(&self, who: &str, at: i64, warning: &str, what: What) -> Result<(), DeskError> {
+        let event = Event {
             seq: 0,
             at,
             who: who.to_string(),
             warning: warning.to_string(),
-            what: What::Cancelled { reason },
-        })
-        .map(|_| ())
+            what,
+        };
+        self.record(event).map(|_| ())
     }
 
     /// The number the next event will get (ids are stable: the journal's numbering).
