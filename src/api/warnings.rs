@@ -2,12 +2,13 @@
 //! [`crate::service::warnings`]), as JSON, a map layer (`?format=geojson`) or the
 //! recipient list for an SMS platform (`?format=csv`); with `?issue=true`, issued and
 //! tracked. `GET /api/warnings[/{id}]`, `POST /api/warnings/{id}/acks|cancel|update`:
-//! call and respond ([`crate::service::warnings::track`]).
+//! call and respond ([`crate::service::warnings::track`]). `GET /cards/calls`: the
+//! printable call sheets, one page per township.
 
 use super::impact::respond;
 use super::{ApiError, ApiJson, AppState, blocking};
 use crate::analysis::warnings::{instant, now_secs};
-use crate::render::{self, Format, Output};
+use crate::render::{self, Format, Output, RenderError};
 use crate::service::access::Identity;
 use crate::service::warnings::track;
 use axum::Extension;
@@ -246,4 +247,43 @@ pub async fn update(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     issue(state, who, body, Some(id)).await
+}
+
+/// `GET /cards/calls`' parameters.
+#[derive(Debug, Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
+pub struct SheetQuery {
+    /// The warning's id.
+    warning: String,
+    /// Only this township's page (its admin code).
+    township: Option<String>,
+}
+
+/// `GET /cards/calls?warning={id}[&township={code}]`: the warning's call sheets, one
+/// printable page per township, from its stored tasks (no analysis runs).
+pub async fn call_sheets(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    query: Result<Query<SheetQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let view = state.view(&who).await?;
+    let w = track::visible(state.service().warnings(), &q.warning, &view.jurisdiction)?;
+    let sheets = track::call_sheets(
+        &w,
+        &view.snapshot,
+        &view.jurisdiction,
+        q.township.as_deref(),
+    )?;
+    let html =
+        render::call_sheets_html(&w, &sheets, who.disclosure()).map_err(RenderError::from)?;
+    // Every row names a duty contact.
+    let calls = sheets.iter().map(|s| s.lines.len()).sum();
+    let about = match &q.township {
+        Some(code) => format!("{} township {code}", w.id),
+        None => w.id.clone(),
+    };
+    state.audit(&who, "call sheets", Format::Html, about, calls);
+    Ok(respond(Output::Html(html)))
 }

@@ -9,7 +9,8 @@
 //! - `cards`: the village and shelter cards;
 //! - `compare`: a comparison of two scenarios as a diff layer;
 //! - `drill_card`: the drill card, with its map drawn by `sketch`;
-//! - `warnings`: a warning's audience, call tree and recipient list.
+//! - `warnings`: a warning's audience, call tree and recipient list;
+//! - `call_sheets`: an issued warning's printable call sheets, one page per township.
 //!
 //! HTML comes from templates in `src/render/templates/` (a base page, a print style
 //! sheet, one template per page) through **askama**: templates are compiled into the
@@ -24,6 +25,7 @@
 pub mod palette;
 pub mod spreadsheet;
 
+mod call_sheets;
 mod cards;
 mod compare;
 mod drill_card;
@@ -32,6 +34,7 @@ mod plan;
 mod sketch;
 mod warnings;
 
+pub use call_sheets::call_sheets_html;
 pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
 pub use drill_card::{drill_card_geojson, drill_card_html};
 pub use warnings::{

@@ -11,9 +11,11 @@
 //! - `{"scenario": {...}}`: a whole scenario, as `POST /api/impact` takes it.
 //!
 //! Each becomes a scenario, and the impact analysis says who is inside: the warning and
-//! the impact report can never disagree about who is affected.
+//! the impact report can never disagree about who is affected. Once issued, [`tracking`]
+//! says where each call stands, and [`sheets`] lays the calls out per township for print.
 
 pub mod audience;
+pub mod sheets;
 pub mod tracking;
 
 use crate::analysis::admin::AdminIndex;
