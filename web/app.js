@@ -1,6 +1,8 @@
 // riskatlas web map: a MapLibre map of every atlas layer, a layer panel, a legend and a
 // feature popup; the "who is affected" panel lives in impact.js, the evacuation panel in
-// evacuation.js, the drill designer (planners and above) in drills.js. Plain ES modules, no build step; everything is loaded from this server.
+// evacuation.js, the drill designer (planners and above) in drills.js, targeted warnings
+// (planners and above) in warnings.js. Plain ES modules, no build step; everything is
+// loaded from this server.
 //
 // What the page relies on (see the server's /style.json and /api/layers):
 //  - every style layer drawn for an atlas layer carries metadata "riskatlas:layer" (the
@@ -13,10 +15,12 @@
 
 import * as maplibregl from "/vendor/maplibre-gl.mjs";
 import { $, el, getJSON, SEVERITY } from "/dom.js";
-import { initImpactPanel, isDrawing } from "/impact.js";
+import { initImpactPanel } from "/impact.js";
+import { anyDrawing } from "/draw.js";
 import { evacuationFeaturesAt, evacuationPopup, initEvacuationPanel } from "/evacuation.js";
 import { shelterForm } from "/edit.js";
 import { initDrillsPanel } from "/drills.js";
+import { initWarningsPanel } from "/warnings.js";
 import { mayAct, signIn } from "/session.js";
 
 // Chinese labels are drawn from the system's CJK fonts, so no CJK glyph PBFs are needed.
@@ -193,7 +197,7 @@ function enablePopups(map, ctx) {
   map.on("click", (event) => {
     if (popup) popup.remove();
     popup = null;
-    if (isDrawing()) return; // clicks add corners of the drawn area instead
+    if (anyDrawing()) return; // clicks add corners of the drawn area instead
     // The evacuation plan's routes, shelters and people not placed come first.
     const [planned] = evacuationFeaturesAt(map, event.point);
     const hits = planned ? [] : hitsAt(map, event.point);
@@ -205,7 +209,7 @@ function enablePopups(map, ctx) {
     popup.addTo(map);
   });
   map.on("mousemove", (event) => {
-    if (isDrawing()) return; // the drawing tool owns the cursor
+    if (anyDrawing()) return; // the drawing tool owns the cursor
     const over = evacuationFeaturesAt(map, event.point).length || hitsAt(map, event.point).length;
     map.getCanvas().style.cursor = over ? "pointer" : "";
   });
@@ -290,6 +294,8 @@ async function main() {
     const evacuation = initEvacuationPanel(map, catalogue, { padding: mapPadding });
     // The server refuses drill ranking below a planner: a viewer is not offered it.
     if (mayAct("planner")) initDrillsPanel(map, { impact, evacuation, padding: mapPadding });
+    // A warning's audience is its call tree of duty contacts: a planner's, as drills are.
+    if (mayAct("planner")) initWarningsPanel(map, catalogue);
     setStatus("Rendering…");
   });
 }

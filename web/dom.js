@@ -1,19 +1,25 @@
 // Small helpers shared by the page's modules: element building, JSON fetches and posts,
 // downloads, the national warning colours and number formatting. No framework, no build step.
 
+const PALETTE = await loadPalette();
+
 /** The national warning colours, severity 1..4 in order: [{severity, color, ink, name,
  *  name_zh, grade, grade_zh, label, short}]. The server defines them once
  *  (GET /api/palette); the page waits for them before anything draws. They are also set
  *  as the CSS variables --severity-1 .. --severity-4 for app.css. */
-export const SEVERITY = await loadPalette();
+export const SEVERITY = PALETTE.severity;
+
+/** How an issued warning's calls stand, as the tracking map colours them, from the same
+ *  palette: [{state, color, label}], answered first. */
+export const CALL_STATES = PALETTE.call_states;
 
 async function loadPalette() {
   try {
-    const { severity } = await getJSON("/api/palette");
-    for (const level of severity) {
+    const palette = await getJSON("/api/palette");
+    for (const level of palette.severity) {
       document.documentElement.style.setProperty(`--severity-${level.severity}`, level.color);
     }
-    return severity;
+    return palette;
   } catch (error) {
     const status = document.getElementById("status");
     if (status) {
@@ -31,6 +37,22 @@ export function severityColor(severity) {
 }
 
 export const $ = (id) => document.getElementById(id);
+
+/** Opens or closes a side panel beside the map (`aside.side-panel`) and marks its
+ *  button; opening one closes the others, since they share the same place. A panel
+ *  closed that way hears of it as a "side-panel-closed" event. */
+export function toggleSidePanel(panel, opener, open) {
+  if (open) {
+    for (const other of document.querySelectorAll("aside.side-panel")) {
+      if (other === panel || other.hidden) continue;
+      other.hidden = true;
+      document.querySelector(`[aria-controls="${other.id}"]`)?.classList.remove("active");
+      other.dispatchEvent(new Event("side-panel-closed"));
+    }
+  }
+  panel.hidden = !open;
+  opener.classList.toggle("active", open);
+}
 
 /** `el("a", {href, class, style, onclick}, ...children)`; null children are skipped. */
 export function el(tag, attrs = {}, ...children) {
@@ -75,9 +97,14 @@ async function ensureOk(response) {
   throw new Error(message);
 }
 
+/** GETs `url` as JSON. Throws with the server's `{"error"}` message on a 4xx/5xx, or with
+ *  the URL and the status when the answer says nothing. */
 export async function getJSON(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) {
+    const answer = await response.json().catch(() => null);
+    throw new Error(answer && answer.error ? answer.error : `${url}: HTTP ${response.status}`);
+  }
   return response.json();
 }
 

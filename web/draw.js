@@ -1,16 +1,24 @@
 // Drawing one polygon on the map: click to add corners, double-click (or finish()) to
 // close it, Backspace to drop the last corner, Escape to give up. The area is shown as a
-// GeoJSON source "impact-draw" (fill, outline, corners) drawn above everything else.
+// GeoJSON source (fill, outline, corners; "impact-draw" unless named) drawn above
+// everything else. Several panels may each have a drawer; one draws at a time.
 
 const SOURCE = "impact-draw";
 const EMPTY = { type: "FeatureCollection", features: [] };
 /** Corners closer than this on screen are one corner (a double-click clicks twice). */
 const SAME_CORNER_PX = 4;
 
+const drawers = [];
+
+/** True while any drawer is drawing (map clicks add corners, not popups). */
+export const anyDrawing = () => drawers.some((d) => d.active);
+
 export class PolygonDrawer {
   /** `onChange()` is called whenever drawing starts or stops or the polygon changes;
-   *  `color` is the area's colour until `setColor`. */
-  constructor(map, onChange, color) {
+   *  `color` is the area's colour until `setColor`; `source` names its map source. */
+  constructor(map, onChange, color, source = SOURCE) {
+    drawers.push(this);
+    this.source = source;
     this.map = map;
     this.onChange = onChange;
     this.corners = []; // [lon, lat] while drawing
@@ -48,6 +56,8 @@ export class PolygonDrawer {
   }
 
   start() {
+    // A click cannot add a corner to two areas: another drawer gives up its drawing.
+    for (const other of drawers) if (other !== this && other.active) other.cancel();
     this.ring = null;
     this.corners = [];
     this.cursor = null;
@@ -88,9 +98,9 @@ export class PolygonDrawer {
 
   setColor(color) {
     this.color = color;
-    if (!this.map.getLayer(`${SOURCE}-fill`)) return;
-    this.map.setPaintProperty(`${SOURCE}-fill`, "fill-color", color);
-    this.map.setPaintProperty(`${SOURCE}-line`, "line-color", color);
+    if (!this.map.getLayer(`${this.source}-fill`)) return;
+    this.map.setPaintProperty(`${this.source}-fill`, "fill-color", color);
+    this.map.setPaintProperty(`${this.source}-line`, "line-color", color);
   }
 
   stop() {
@@ -122,14 +132,15 @@ export class PolygonDrawer {
 
   addLayers() {
     const map = this.map;
-    map.addSource(SOURCE, { type: "geojson", data: EMPTY });
+    const id = this.source;
+    map.addSource(id, { type: "geojson", data: EMPTY });
     map.addLayer({
-      id: `${SOURCE}-fill`, type: "fill", source: SOURCE,
+      id: `${id}-fill`, type: "fill", source: id,
       filter: ["==", ["geometry-type"], "Polygon"],
       paint: { "fill-color": this.color, "fill-opacity": 0.18 },
     });
     map.addLayer({
-      id: `${SOURCE}-line`, type: "line", source: SOURCE,
+      id: `${id}-line`, type: "line", source: id,
       filter: ["!=", ["geometry-type"], "Point"],
       layout: { "line-join": "round" },
       paint: {
@@ -138,7 +149,7 @@ export class PolygonDrawer {
       },
     });
     map.addLayer({
-      id: `${SOURCE}-corner`, type: "circle", source: SOURCE,
+      id: `${id}-corner`, type: "circle", source: id,
       filter: ["==", ["geometry-type"], "Point"],
       paint: {
         "circle-radius": 4, "circle-color": "#ffffff",
@@ -148,7 +159,7 @@ export class PolygonDrawer {
   }
 
   render() {
-    const source = this.map.getSource(SOURCE);
+    const source = this.map.getSource(this.source);
     if (!source) return;
     const features = [];
     if (this.ring) {

@@ -13,7 +13,7 @@
 // window.__drillShown is the row last shown on the map once window.__drillShowDone;
 // window.__drillCompare is the last comparison.
 
-import { $, el, formatCount, postJSON, postStreaming } from "/dom.js";
+import { $, el, formatCount, postJSON, postStreaming, toggleSidePanel } from "/dom.js";
 import { formatMinutes, REASONS } from "/evacuation-report.js";
 import { impactGeoJSON } from "/impact.js";
 import { recordForm } from "/drill-record.js";
@@ -131,8 +131,7 @@ export function initDrillsPanel(map, { impact, evacuation, padding }) {
   let ranking = null;
 
   function toggle(open) {
-    panel.hidden = !open;
-    opener.classList.toggle("active", open);
+    toggleSidePanel(panel, opener, open);
   }
 
   /** The body: the weights filled in (the server fills the rest with its defaults). */

@@ -49,8 +49,9 @@ export function impactGeoJSON(scenario) {
   return last && JSON.stringify(last.scenario) === JSON.stringify(scenario) ? last.geojson : null;
 }
 
-/** True while the user is drawing an area (map clicks add corners, not popups). */
-export const isDrawing = () => Boolean(drawer && drawer.drawing);
+/** The scenario of the report shown now (its last good run), or null: what the warning
+ *  panel offers as the area of a warning. */
+export const shownScenario = () => (last ? last.scenario : null);
 
 const option = (value, label, selected) => el("option", { value: String(value), selected }, label);
 

@@ -125,6 +125,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
         "/api/warnings/{id}/update",
         Need::Role(Role::Editor),
     ),
+    // A call sheet is a printed list of duty contacts, as the evacuation cards are.
+    ("GET", "/cards/calls", Need::Role(Role::Planner)),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];

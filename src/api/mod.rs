@@ -407,6 +407,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/warnings/{id}/acks", post(warnings::ack))
         .route("/api/warnings/{id}/cancel", post(warnings::cancel))
         .route("/api/warnings/{id}/update", post(warnings::update))
+        .route("/cards/calls", get(warnings::call_sheets))
         .route(
             "/api/coverage",
             post(coverage::coverage_handler)

@@ -3,12 +3,13 @@
 //! recipient list for an SMS platform (`?format=csv`) or a CAP 1.2 alert (`?format=cap`,
 //! [`crate::render::cap`]); with `?issue=true`, issued and
 //! tracked. `GET /api/warnings[/{id}]`, `POST /api/warnings/{id}/acks|cancel|update`:
-//! call and respond ([`crate::service::warnings::track`]).
+//! call and respond ([`crate::service::warnings::track`]). `GET /cards/calls`: the
+//! printable call sheets, one page per township.
 
 use super::impact::respond;
 use super::{ApiError, ApiJson, AppState, blocking};
 use crate::analysis::warnings::{instant, now_secs};
-use crate::render::{self, Format, Output};
+use crate::render::{self, Format, Output, RenderError};
 use crate::service::ServiceError;
 use crate::service::access::Identity;
 use crate::service::scope::Jurisdiction;
@@ -210,6 +211,9 @@ pub async fn status(
     }
 }
 
+/// A change the desk makes to a warning: (desk, warning id, body, who, now, scope).
+type Change = fn(&Desk, &str, Value, &str, i64, &Jurisdiction) -> Result<Issued, ServiceError>;
+
 /// A change to warning `id` by `who` (an answer, a cancellation), made off the async
 /// threads; its state after, contacts as `who` may see them.
 async fn change(
@@ -217,7 +221,7 @@ async fn change(
     who: &Identity,
     id: String,
     body: Value,
-    act: fn(&Desk, &str, Value, &str, i64, &Jurisdiction) -> Result<Issued, ServiceError>,
+    act: Change,
 ) -> Result<Value, ApiError> {
     let view = state.view(who).await?;
     let (service, name) = (state.service().clone(), who.name.clone());
@@ -287,4 +291,43 @@ async fn cap_of(
     .await?;
     state.audit(who, "warning cap", Format::Cap, id, 0);
     Ok(respond(Output::Cap(xml)))
+}
+
+/// `GET /cards/calls`' parameters.
+#[derive(Debug, Deserialize)]
+// A misspelt parameter is refused, not silently ignored.
+#[serde(deny_unknown_fields)]
+pub struct SheetQuery {
+    /// The warning's id.
+    warning: String,
+    /// Only this township's page (its admin code).
+    township: Option<String>,
+}
+
+/// `GET /cards/calls?warning={id}[&township={code}]`: the warning's call sheets, one
+/// printable page per township, from its stored tasks (no analysis runs).
+pub async fn call_sheets(
+    State(state): State<AppState>,
+    Extension(who): Extension<Identity>,
+    query: Result<Query<SheetQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let view = state.view(&who).await?;
+    let w = track::visible(state.service().warnings(), &q.warning, &view.jurisdiction)?;
+    let sheets = track::call_sheets(
+        &w,
+        &view.snapshot,
+        &view.jurisdiction,
+        q.township.as_deref(),
+    )?;
+    let html =
+        render::call_sheets_html(&w, &sheets, who.disclosure()).map_err(RenderError::from)?;
+    // Every row names a duty contact.
+    let calls = sheets.iter().map(|s| s.lines.len()).sum();
+    let about = match &q.township {
+        Some(code) => format!("{} township {code}", w.id),
+        None => w.id.clone(),
+    };
+    state.audit(&who, "call sheets", Format::Html, about, calls);
+    Ok(respond(Output::Html(html)))
 }

@@ -11,6 +11,7 @@
 //! - `drill_card`: the drill card, with its map drawn by `sketch`;
 //! - `warnings`: a warning's audience, call tree and recipient list;
 //! - [`cap`]: a warning as a Common Alerting Protocol 1.2 alert (XML through quick-xml).
+//! - `call_sheets`: an issued warning's printable call sheets, one page per township.
 //!
 //! HTML comes from templates in `src/render/templates/` (a base page, a print style
 //! sheet, one template per page) through **askama**: templates are compiled into the
@@ -26,6 +27,7 @@ pub mod cap;
 pub mod palette;
 pub mod spreadsheet;
 
+mod call_sheets;
 mod cards;
 mod compare;
 mod drill_card;
@@ -34,6 +36,7 @@ mod plan;
 mod sketch;
 mod warnings;
 
+pub use call_sheets::call_sheets_html;
 pub use cap::cap_xml;
 pub use cards::{NO_DATA, count_or_no_data, shelter_cards, village_cards};
 pub use drill_card::{drill_card_geojson, drill_card_html};

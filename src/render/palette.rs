@@ -72,6 +72,57 @@ pub const PALETTE: [WarningLevel; 4] = [
 /// The highest level: red.
 pub const RED: WarningLevel = PALETTE[3];
 
+/// How a call of an issued warning stands, as the tracking map colours its admin unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CallState {
+    /// The state as the API names it (`answered`, `waiting`, …).
+    pub state: &'static str,
+    /// Its fill colour, `#rrggbb`.
+    pub color: &'static str,
+    /// What a legend says, in Chinese and English.
+    pub label: &'static str,
+}
+
+/// Every state of a call, the good one first: answered green, waiting amber, escalated
+/// red; blocked (its caller has not answered) and closed grey, since nobody can act on
+/// them at that unit. The colours are the traffic-light ramp of ColorBrewer's RdYlGn,
+/// apart from the warning levels above so that a state never reads as a level.
+pub const CALL_STATES: [CallState; 5] = [
+    CallState {
+        state: "answered",
+        color: "#1a9850",
+        label: "已应答 answered",
+    },
+    CallState {
+        state: "waiting",
+        color: "#fdae61",
+        label: "等待应答 waiting",
+    },
+    CallState {
+        state: "escalated",
+        color: "#d73027",
+        label: "已上报 escalated",
+    },
+    CallState {
+        state: "blocked",
+        color: "#969696",
+        label: "上级未应答 blocked",
+    },
+    CallState {
+        state: "closed",
+        color: "#969696",
+        label: "已关闭 closed",
+    },
+];
+
+/// The colour of a call's state (grey for a state not listed).
+pub fn call_state_color(state: &str) -> &'static str {
+    CALL_STATES
+        .iter()
+        .find(|s| s.state == state)
+        .map_or(CALL_STATES[3].color, |s| s.color)
+}
+
 impl WarningLevel {
     /// The level of a severity, clamped into 1–4 (0, "unknown", reads as blue: the
     /// lowest warning, never none).
@@ -125,10 +176,11 @@ impl From<&WarningLevel> for LevelJson {
     }
 }
 
-/// The palette as the web page reads it: `{"severity": [level 1, …, level 4]}`.
+/// The palette as the web page reads it: `{"severity": [level 1, …, level 4],
+/// "call_states": [{state, color, label}, …]}`.
 pub fn to_json() -> serde_json::Value {
     let levels: Vec<LevelJson> = PALETTE.iter().map(LevelJson::from).collect();
-    serde_json::json!({ "severity": levels })
+    serde_json::json!({ "severity": levels, "call_states": CALL_STATES })
 }
 
 #[cfg(test)]
@@ -186,5 +238,13 @@ mod tests {
         assert_eq!(levels.len(), 4);
         assert_eq!(levels[2]["color"], "#f28500");
         assert_eq!(levels[2]["label"], "3 Orange 橙色 (严重 serious)");
+        assert_eq!(json["call_states"][0]["state"], "answered");
+        assert_eq!(json["call_states"][0]["color"], "#1a9850");
+    }
+
+    #[test]
+    fn a_state_not_listed_is_grey() {
+        assert_eq!(call_state_color("escalated"), "#d73027");
+        assert_eq!(call_state_color("blocked"), call_state_color("whatever"));
     }
 }

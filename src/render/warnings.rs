@@ -133,14 +133,10 @@ pub fn recipients_csv(w: &WarningAudience, disclosure: Disclosure) -> String {
 }
 
 /// The colour a unit's call-and-respond state is drawn in: answered green, waiting
-/// amber, escalated red, blocked (its caller silent) and closed grey.
+/// amber, escalated red, blocked (its caller silent) and closed grey
+/// ([`super::palette::CALL_STATES`], which the page's legend reads too).
 pub fn state_colour(state: &str) -> &'static str {
-    match state {
-        "answered" => "#1a9850",
-        "waiting" => "#fdae61",
-        "escalated" => "#d73027",
-        _ => "#969696",
-    }
+    super::palette::call_state_color(state)
 }
 
 /// A warning's live state as a map layer: each admin unit with tasks, its polygon

@@ -25,7 +25,8 @@ pub fn repo_path(rel: &str) -> PathBuf {
 }
 
 /// A copy of the bundled demo in a temporary folder (edits write next to the data),
-/// without the edit log or access log a server running on the demo may have left.
+/// without the edit log, access log or warnings journal a server running on the demo
+/// may have left.
 pub fn demo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");
     for entry in std::fs::read_dir(repo_path("data/demo")).expect("the demo folder") {
@@ -35,6 +36,7 @@ pub fn demo_copy() -> tempfile::TempDir {
         let left_behind = [
             riskatlas::edits::LOG_FILE,
             riskatlas::service::audit::ACCESS_LOG,
+            riskatlas::service::warnings::desk::WARNINGS_LOG,
         ];
         if file && !left_behind.iter().any(|f| entry.file_name() == *f) {
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copies");

@@ -11,7 +11,8 @@
 //! - `{"scenario": {...}}`: a whole scenario, as `POST /api/impact` takes it.
 //!
 //! Each becomes a scenario, and the impact analysis says who is inside: the warning and
-//! the impact report can never disagree about who is affected.
+//! the impact report can never disagree about who is affected. Once issued, [`tracking`]
+//! says where each call stands, and [`sheets`] lays the calls out per township for print.
 //!
 //! Optional keys: `description`, `onset` and `expires` (RFC 3339 with an offset),
 //! `status` (`actual`, the default; `exercise` for a drill; `test`) and English texts
@@ -19,6 +20,7 @@
 //! ([`crate::render::cap`]).
 
 pub mod audience;
+pub mod sheets;
 pub mod tracking;
 
 use crate::analysis::admin::AdminIndex;

@@ -11,6 +11,8 @@ use super::super::error::RequestError;
 use super::super::scope::Jurisdiction;
 use super::WarningAudience;
 use super::desk::{Desk, DeskError, Issued};
+use crate::analysis::admin::AdminIndex;
+use crate::analysis::warnings::sheets::{Sheet, call_sheets as sheets_of, township_in};
 use crate::analysis::warnings::tracking::{Answer, Progress, TaskState, progress};
 use crate::analysis::warnings::{instant, rfc3339};
 use crate::atlas::{Atlas, Disclosure};
@@ -116,6 +118,32 @@ fn in_scope(scope: &Jurisdiction, code: Option<&str>) -> bool {
         Some(c) => scope.holds_code(c),
         None => scope.holds_code(""),
     }
+}
+
+/// The call sheets of `w` as `scope` sees it ([`crate::analysis::warnings::sheets`]):
+/// its tasks in scope by township of `atlas` (the user's view), or only `township`'s.
+pub fn call_sheets<'a>(
+    w: &'a Issued,
+    atlas: &Atlas,
+    scope: &Jurisdiction,
+    township: Option<&str>,
+) -> Result<Vec<Sheet<'a>>, ServiceError> {
+    let admins = AdminIndex::new(atlas);
+    let tasks = w
+        .tasks
+        .iter()
+        .filter(|t| in_scope(scope, t.admin_code.as_deref()));
+    let mut sheets = sheets_of(tasks, township_in(&admins));
+    if let Some(code) = township {
+        sheets.retain(|s| s.township.as_ref().is_some_and(|t| t.code == code));
+        if sheets.is_empty() {
+            return Err(ServiceError::NotFound(format!(
+                "warning {:?} has no calls in a township {code:?} you can see",
+                w.id
+            )));
+        }
+    }
+    Ok(sheets)
 }
 
 /// Records an answer to one of warning `id`'s tasks.
