@@ -11,26 +11,12 @@ mod common;
 use common::repo_path;
 use riskatlas::store::postgis;
 
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var("RISKATLAS_REQUIRE_POSTGIS").is_err(),
-                "RISKATLAS_REQUIRE_POSTGIS is set but DATABASE_URL is not: run under scripts/with-postgis"
-            );
-            eprintln!(
-                "SKIPPED: the PostGIS store tests need DATABASE_URL (run `scripts/with-postgis cargo test --test postgis`, or the whole suite with scripts/test)"
-            );
-            None
-        }
-    }
-}
-
 /// One test, run in order, because the checks share one database.
 #[tokio::test]
 async fn the_postgis_store_holds_what_the_data_folder_holds() {
-    let Some(url) = database_url() else { return };
+    let Some(url) = common::postgis_url("the PostGIS store tests") else {
+        return;
+    };
     let pool = postgis::connect(&url).await.expect("connects and migrates");
     // Migrations are versioned: connecting again applies nothing twice.
     postgis::connect(&url)
@@ -329,7 +315,9 @@ impl Relay {
 /// the trail.
 #[tokio::test]
 async fn every_audit_trail_page_is_read_in_index_order_without_a_sort() {
-    let Some(url) = database_url() else { return };
+    let Some(url) = common::postgis_url("the PostGIS store tests") else {
+        return;
+    };
     let pool = postgis::connect(&url).await.expect("connects and migrates");
     let mut conn = pool.acquire().await.unwrap();
     // On a small table the planner would rightly scan it; forbid that to see whether an

@@ -13,22 +13,6 @@ use riskatlas::store::postgis;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(
-                std::env::var("RISKATLAS_REQUIRE_POSTGIS").is_err(),
-                "RISKATLAS_REQUIRE_POSTGIS is set but DATABASE_URL is not: run under scripts/with-postgis"
-            );
-            eprintln!(
-                "SKIPPED: the PostGIS warnings tests need DATABASE_URL (run under scripts/with-postgis)"
-            );
-            None
-        }
-    }
-}
-
 /// A server on the database, following the others.
 async fn server(url: &str) -> axum::Router {
     let (service, follow) = Service::open_postgis(url, |_| {}).await.unwrap();
@@ -69,7 +53,9 @@ fn state_of(v: &Value, task: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_database_track_one_warning() {
-    let Some(url) = database_url() else { return };
+    let Some(url) = common::postgis_url("the PostGIS warnings tests") else {
+        return;
+    };
     let pool = postgis::connect(&url).await.unwrap();
     sqlx::query("TRUNCATE riskatlas_layers CASCADE")
         .execute(&pool)

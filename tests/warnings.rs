@@ -10,18 +10,9 @@ mod common;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-/// A rectangle over the middle of the demo county, crossing township boundaries.
-const AREA: [[f64; 2]; 5] = [
-    [105.60, 34.42],
-    [105.80, 34.42],
-    [105.80, 34.56],
-    [105.60, 34.56],
-    [105.60, 34.42],
-];
-
 fn drawn(level: &str) -> Value {
     json!({
-        "area": {"geometry": {"type": "Polygon", "coordinates": [AREA]}},
+        "area": {"geometry": {"type": "Polygon", "coordinates": [common::DEMO_AREA]}},
         "level": level, "hazard_type": "flood",
         "headline": "山洪红色预警 Flash-flood red warning", "instruction": "立即转移 Move now",
         "onset": "2026-07-20T14:00:00+08:00", "expires": "2026-07-21T14:00:00+08:00",
@@ -260,14 +251,7 @@ async fn postgis_people_by_township(
 #[cfg(feature = "postgis")]
 #[tokio::test]
 async fn people_per_township_match_a_postgis_spatial_join() {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        assert!(
-            std::env::var("RISKATLAS_REQUIRE_POSTGIS").is_err(),
-            "RISKATLAS_REQUIRE_POSTGIS is set but DATABASE_URL is not: run under scripts/with-postgis"
-        );
-        eprintln!(
-            "SKIPPED: the PostGIS comparison needs DATABASE_URL (run under scripts/with-postgis)"
-        );
+    let Some(url) = common::postgis_url("the PostGIS comparison") else {
         return;
     };
     let app = common::demo_app();

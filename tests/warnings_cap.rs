@@ -17,18 +17,9 @@ use riskatlas::render::cap::{
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// A rectangle over the middle of the demo county, crossing township boundaries.
-const AREA: [[f64; 2]; 5] = [
-    [105.60, 34.42],
-    [105.80, 34.42],
-    [105.80, 34.56],
-    [105.60, 34.56],
-    [105.60, 34.42],
-];
-
 fn drawn(level: &str) -> Value {
     json!({
-        "area": {"geometry": {"type": "Polygon", "coordinates": [AREA]}},
+        "area": {"geometry": {"type": "Polygon", "coordinates": [common::DEMO_AREA]}},
         "level": level, "hazard_type": "flood",
         "headline": "山洪红色预警", "instruction": "立即转移到安置点",
         "onset": "2026-07-20T14:00:00+08:00", "expires": "2026-07-21T06:00:00Z",
@@ -184,7 +175,7 @@ async fn a_red_drawn_warning_is_a_valid_alert_for_its_audience() {
         assert_eq!(areas.len(), 1);
         let polygons = areas[0]["polygons"].as_array().unwrap();
         assert_eq!(polygons.len(), 1, "one ring drawn, one polygon");
-        assert_same_ring(polygons[0].as_str().unwrap(), &AREA);
+        assert_same_ring(polygons[0].as_str().unwrap(), &common::DEMO_AREA);
         let geocodes = areas[0]["geocodes"].as_array().unwrap();
         assert!(geocodes.iter().all(|g| g["valueName"] == "GB/T 2260"));
         let values: Vec<&str> = geocodes

@@ -19,8 +19,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, CHROMIUM, finish, freePort, launchBrowser, mapSettled, REPO, report, SERVER_BIN,
-  startServer,
+  assert, check, finish, mapSettled, REPO, report, SERVER_BIN, serveSignedIn,
 } from "./harness.mjs";
 
 const PASSWORD = "drill season 2026";
@@ -90,47 +89,10 @@ const drawnAnalysis = (page) => page.evaluate(() => {
 });
 
 async function main() {
-  if (!fs.existsSync(CHROMIUM)) {
-    report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
-    return finish();
-  }
-  if (!fs.existsSync(SERVER_BIN)) {
-    report("server binary exists", `${SERVER_BIN} not found (cargo build first)`);
-    return finish();
-  }
-  const { chromium } = await import("playwright-core");
   const { dir, users, data } = prepare();
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const log = [];
-  const healthy = await check("server with users becomes healthy",
-    () => startServer(port, log, { data, extra: ["--users", users] }));
-  if (!healthy) return finish();
-
-  const context = await launchBrowser(chromium);
-  const outside = [];
-  await context.route("**/*", (route) => {
-    if (new URL(route.request().url()).host === `127.0.0.1:${port}`) return route.continue();
-    outside.push(route.request().url());
-    return route.abort("blockedbyclient");
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  const problems = [];
-  // Expected: 401 from /api/session before signing in; the drill run aborted by Cancel.
-  const expected = (url, status) => status === 401 && url === `${origin}/api/session`;
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  context.on("response", (r) => {
-    if (r.status() >= 400 && !expected(r.url(), r.status())) problems.push(`${r.url()} (HTTP ${r.status()})`);
-  });
-  context.on("requestfailed", (r) => {
-    const aborted = r.url() === `${origin}/api/drills` && /ABORTED/.test(r.failure()?.errorText || "");
-    if (!aborted && new URL(r.url()).host === `127.0.0.1:${port}`) {
-      problems.push(`${r.url()} (${r.failure()?.errorText})`);
-    }
-  });
+  const served = await serveSignedIn({ data, users, aborted: (r) => r.url().endsWith("/api/drills") && /ABORTED/.test(r.failure()?.errorText || "") });
+  if (!served) return finish();
+  const { port, origin, log, context, page, problems, outside } = served;
 
   await page.goto(`${origin}/`, { waitUntil: "load" });
   await check("a viewer is not offered the drill designer", async () => {

@@ -190,3 +190,54 @@ export async function screenshot(page, file, scrollTo) {
   const size = fs.statSync(file).size;
   assert(size > 10_000, `screenshot is only ${size} bytes`);
 }
+
+/**
+ * The set-up every signed-in browser test shares: the browser and the server binary
+ * checked, a server started on `data` with the users file `users`, and a page whose
+ * requests beyond the server are aborted (and listed in `outside`) and whose console
+ * errors, uncaught errors, HTTP errors and failed requests are collected in `problems`
+ * — except the 401 of /api/session before signing in, and failures `aborted(request)`
+ * says are expected (a run the test cancels). Returns null, having reported why, when
+ * it cannot start.
+ */
+export async function serveSignedIn({ data, users, aborted = () => false }) {
+  if (!fs.existsSync(CHROMIUM)) {
+    report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
+    return null;
+  }
+  if (!fs.existsSync(SERVER_BIN)) {
+    report("server binary exists", `${SERVER_BIN} not found (cargo build first)`);
+    return null;
+  }
+  const { chromium } = await import("playwright-core");
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const log = [];
+  const healthy = await check("server with users becomes healthy",
+    () => startServer(port, log, { data, extra: ["--users", users] }));
+  if (!healthy) return null;
+  const context = await launchBrowser(chromium);
+  const outside = [];
+  await context.route("**/*", (route) => {
+    if (new URL(route.request().url()).host === `127.0.0.1:${port}`) return route.continue();
+    outside.push(route.request().url());
+    return route.abort("blockedbyclient");
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const problems = [];
+  // Before signing in, GET /api/session is 401 by design: the page then asks.
+  const expected = (url, status) => status === 401 && url === `${origin}/api/session`;
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+  context.on("response", (r) => {
+    if (r.status() >= 400 && !expected(r.url(), r.status())) problems.push(`${r.url()} (HTTP ${r.status()})`);
+  });
+  context.on("requestfailed", (r) => {
+    if (!aborted(r) && new URL(r.url()).host === `127.0.0.1:${port}`) {
+      problems.push(`${r.url()} (${r.failure()?.errorText})`);
+    }
+  });
+  return { port, origin, log, context, page, problems, outside };
+}

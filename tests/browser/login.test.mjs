@@ -16,8 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, CHROMIUM, finish, freePort, launchBrowser, REPO, report, SERVER_BIN,
-  startServer,
+  assert, check, finish, REPO, report, SERVER_BIN, serveSignedIn,
 } from "./harness.mjs";
 
 const TOWNSHIP = "629901100000";
@@ -74,41 +73,10 @@ async function openShelter(page, shelter) {
 const inPage = (page, url) => page.evaluate(async (u) => (await fetch(u)).json(), url);
 
 async function main() {
-  if (!fs.existsSync(CHROMIUM)) {
-    report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
-    return finish();
-  }
-  if (!fs.existsSync(SERVER_BIN)) {
-    report("server binary exists", `${SERVER_BIN} not found (cargo build first)`);
-    return finish();
-  }
-  const { chromium } = await import("playwright-core");
   const { dir, data, users } = prepare();
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const log = [];
-  const healthy = await check("server with users becomes healthy",
-    () => startServer(port, log, { data, extra: ["--users", users] }));
-  if (!healthy) return finish();
-
-  const context = await launchBrowser(chromium);
-  const outside = [];
-  await context.route("**/*", (route) => {
-    if (new URL(route.request().url()).host === `127.0.0.1:${port}`) return route.continue();
-    outside.push(route.request().url());
-    return route.abort("blockedbyclient");
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  const problems = [];
-  // Before signing in, GET /api/session is 401 by design: the page then asks.
-  const expected = (url, status) => status === 401 && url === `${origin}/api/session`;
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  context.on("response", (r) => {
-    if (r.status() >= 400 && !expected(r.url(), r.status())) problems.push(`${r.url()} (HTTP ${r.status()})`);
-  });
+  const served = await serveSignedIn({ data, users });
+  if (!served) return finish();
+  const { port, origin, log, context, page, problems, outside } = served;
 
   await page.goto(`${origin}/`, { waitUntil: "load" });
   const viewerIn = await check("the page asks a township viewer to sign in, then draws the map",

@@ -21,8 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, CHROMIUM, digits, finish, freePort, launchBrowser, mapSettled, REPO, report,
-  SERVER_BIN, startServer,
+  assert, check, digits, finish, mapSettled, REPO, report, SERVER_BIN, serveSignedIn,
 } from "./harness.mjs";
 
 const PASSWORD = "warning season 2026";
@@ -107,44 +106,10 @@ const silentShown = (page) => page.evaluate(() => ({
 }));
 
 async function main() {
-  if (!fs.existsSync(CHROMIUM)) {
-    report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
-    return finish();
-  }
-  if (!fs.existsSync(SERVER_BIN)) {
-    report("server binary exists", `${SERVER_BIN} not found (cargo build first)`);
-    return finish();
-  }
-  const { chromium } = await import("playwright-core");
   const { dir, users, data } = prepare();
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const log = [];
-  const healthy = await check("server with users becomes healthy",
-    () => startServer(port, log, { data, extra: ["--users", users] }));
-  if (!healthy) return finish();
-
-  const context = await launchBrowser(chromium);
-  const outside = [];
-  await context.route("**/*", (route) => {
-    if (new URL(route.request().url()).host === `127.0.0.1:${port}`) return route.continue();
-    outside.push(route.request().url());
-    return route.abort("blockedbyclient");
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  const problems = [];
-  // Expected: the 401 of /api/session before signing in.
-  const expected = (url, status) => status === 401 && url === `${origin}/api/session`;
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  context.on("response", (r) => {
-    if (r.status() >= 400 && !expected(r.url(), r.status())) problems.push(`${r.url()} (HTTP ${r.status()})`);
-  });
-  context.on("requestfailed", (r) => {
-    if (new URL(r.url()).host === `127.0.0.1:${port}`) problems.push(`${r.url()} (${r.failure()?.errorText})`);
-  });
+  const served = await serveSignedIn({ data, users });
+  if (!served) return finish();
+  const { port, origin, log, context, page, problems, outside } = served;
 
   await page.goto(`${origin}/`, { waitUntil: "load" });
   const catalogue = await check("the editor signs in and opens the warning view", async () => {

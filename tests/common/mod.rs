@@ -58,6 +58,33 @@ pub fn folder_app(dir: &std::path::Path) -> Router {
     router(AppState::new(loaded.atlas, loaded.report))
 }
 
+/// The PostgreSQL the PostGIS tests run against (`DATABASE_URL`, set by
+/// `scripts/with-postgis`), or None with the reason printed — a failure instead when
+/// `RISKATLAS_REQUIRE_POSTGIS` is set (as `scripts/test` sets it), so CI never skips.
+pub fn postgis_url(what: &str) -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("RISKATLAS_REQUIRE_POSTGIS").is_err(),
+                "RISKATLAS_REQUIRE_POSTGIS is set but DATABASE_URL is not: run under scripts/with-postgis"
+            );
+            eprintln!("SKIPPED {what}: no DATABASE_URL (run under scripts/with-postgis)");
+            None
+        }
+    }
+}
+
+/// A rectangle over the middle of the demo county, crossing township boundaries: the
+/// area the warning tests draw.
+pub const DEMO_AREA: [[f64; 2]; 5] = [
+    [105.60, 34.42],
+    [105.80, 34.42],
+    [105.80, 34.56],
+    [105.60, 34.56],
+    [105.60, 34.42],
+];
+
 /// The app over a data folder taking edits, as `riskatlas serve` runs it.
 pub fn served(dir: &std::path::Path) -> Router {
     let service = riskatlas::service::Service::open_folder(dir).expect("the folder opens");

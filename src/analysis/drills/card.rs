@@ -187,46 +187,7 @@ pub fn card_facts(
         .report
         .units
         .iter()
-        .map(|u| {
-            let legs: Vec<Leg> = plan
-                .assignments
-                .iter()
-                .filter(|a| a.unit_id == u.id)
-                .map(|a| Leg {
-                    shelter_id: a.shelter_id.clone(),
-                    shelter: a
-                        .shelter_name
-                        .clone()
-                        .unwrap_or_else(|| a.shelter_id.clone()),
-                    people: a.people,
-                    minutes: a.minutes,
-                    arrives: departs + a.minutes,
-                })
-                .collect();
-            let unplaced = plan
-                .unassigned
-                .iter()
-                .filter(|x| x.unit_id == u.id)
-                .map(|x| x.people)
-                .sum();
-            let vulnerable = [u.elderly, u.children, u.disabled]
-                .into_iter()
-                .flatten()
-                .reduce(|a, b| a + b);
-            Village {
-                id: u.id.clone(),
-                name: u.name.clone().unwrap_or_else(|| u.id.clone()),
-                admin_code: u.admin_code.clone(),
-                people: u.people,
-                vulnerable,
-                severity: u.severity,
-                departs,
-                planned_minutes: legs.iter().map(|l| l.minutes).reduce(f64::max),
-                legs,
-                unplaced,
-                last_actual: u.admin_code.as_ref().and_then(|c| actuals.get(c)).cloned(),
-            }
-        })
+        .map(|u| village(u, plan, departs, &actuals))
         .collect();
     villages.sort_by(|a, b| {
         let slow = |v: &Village| v.planned_minutes.unwrap_or(f64::INFINITY);
@@ -262,6 +223,54 @@ pub fn card_facts(
         shelters,
         clear_first,
         all_clear,
+    }
+}
+
+/// An affected unit as the card lists it: its trips from the plan, departing at
+/// `departs`, and its last drill of this scenario.
+fn village(
+    u: &crate::analysis::impact::AffectedUnit,
+    plan: &EvacuationPlan,
+    departs: f64,
+    actuals: &BTreeMap<String, Actual>,
+) -> Village {
+    let legs: Vec<Leg> = plan
+        .assignments
+        .iter()
+        .filter(|a| a.unit_id == u.id)
+        .map(|a| Leg {
+            shelter_id: a.shelter_id.clone(),
+            shelter: a
+                .shelter_name
+                .clone()
+                .unwrap_or_else(|| a.shelter_id.clone()),
+            people: a.people,
+            minutes: a.minutes,
+            arrives: departs + a.minutes,
+        })
+        .collect();
+    let unplaced = plan
+        .unassigned
+        .iter()
+        .filter(|x| x.unit_id == u.id)
+        .map(|x| x.people)
+        .sum();
+    let vulnerable = [u.elderly, u.children, u.disabled]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| a + b);
+    Village {
+        id: u.id.clone(),
+        name: u.name.clone().unwrap_or_else(|| u.id.clone()),
+        admin_code: u.admin_code.clone(),
+        people: u.people,
+        vulnerable,
+        severity: u.severity,
+        departs,
+        planned_minutes: legs.iter().map(|l| l.minutes).reduce(f64::max),
+        legs,
+        unplaced,
+        last_actual: u.admin_code.as_ref().and_then(|c| actuals.get(c)).cloned(),
     }
 }
 
