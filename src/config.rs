@@ -259,8 +259,9 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
-    /// Tile cache budget in MiB.
-    #[arg(long, env = "RISKATLAS_TILE_CACHE_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    /// Tile cache budget in MiB; 0 turns the cache off (every tile drawn for its
+    /// request, as the cold-tile benchmarks want).
+    #[arg(long, env = "RISKATLAS_TILE_CACHE_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub tile_cache_mb: u64,
     /// Serve the web page from this folder instead of the copy built into the binary
     /// (for working on the page without rebuilding).

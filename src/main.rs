@@ -431,6 +431,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     // Build the road graph now rather than on the first evacuation request.
     let _ = state.snapshot().road_graph();
+    // And the low-zoom generalisation behind it, while the server starts taking requests
+    // (a tile that needs a layer's first waits for that layer alone).
+    let snapshot = state.snapshot();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        for layer in snapshot.layers() {
+            layer.generalised();
+        }
+        tracing::info!(elapsed = ?started.elapsed(), "low zooms generalised");
+    });
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.bind)
             .await

@@ -25,7 +25,12 @@ const WILDFIRE_COLOURS: [&str; 5] = [
 ];
 
 fn severity_colour(default: &str) -> Value {
-    let mut expression = vec![json!("match"), json!(["coalesce", ["get", "severity"], 0])];
+    severity_colour_of("severity", default)
+}
+
+/// The warning colour of the severity held in `field`, `default` when it has none.
+fn severity_colour_of(field: &str, default: &str) -> Value {
+    let mut expression = vec![json!("match"), json!(["coalesce", ["get", field], 0])];
     for level in &PALETTE {
         expression.extend([json!(level.severity), json!(level.color)]);
     }
@@ -56,6 +61,7 @@ pub fn style(atlas: &Atlas, base_url: &str) -> Value {
     let mut layers: Vec<Value> = Vec::new();
     for layer in atlas.layers() {
         let mut made = layers_for(layer);
+        made.extend(cluster_layers(layer));
         for (i, l) in made.iter_mut().enumerate() {
             l["id"] = json!(format!("{}-{}", layer.id, l["id"].as_str().unwrap_or("x")));
             l["source"] = json!("atlas");
@@ -141,6 +147,32 @@ fn layers_for(layer: &Layer) -> Vec<Value> {
         Kind::Team => vec![circle(json!("#2166ac"), zoom_radius(3.0, 7.0))],
         Kind::Drill => vec![circle(json!("#fdb863"), zoom_radius(2.0, 5.0))],
     }
+}
+
+/// Below a layer's detail zoom, its clusters: a disc growing with the count, and the
+/// count on it (see [`crate::tiles::generalise`]).
+fn cluster_layers(layer: &Layer) -> Vec<Value> {
+    let source = crate::tiles::cluster_layer_name(layer);
+    let colour = match layer.kind {
+        // Clusters carry the highest severity among their features as `severity_max`.
+        Kind::Landslide | Kind::Hazard | Kind::Flood | Kind::Wildfire => {
+            severity_colour_of("severity_max", "#b2182b")
+        }
+        Kind::Shelter => json!("#1a9850"),
+        Kind::Population | Kind::Admin => json!("#6a51a3"),
+        Kind::Facility => json!("#8c2d04"),
+        _ => json!("#525252"),
+    };
+    vec![
+        json!({"id": "clusters", "type": "circle", "source-layer": source,
+            "paint": {"circle-color": colour, "circle-opacity": 0.85,
+                "circle-radius": ["interpolate", ["linear"], ["get", "count"], 2, 7, 100, 14, 10000, 24],
+                "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}),
+        json!({"id": "cluster-count", "type": "symbol", "source-layer": source,
+            "layout": {"text-field": ["to-string", ["get", "count"]], "text-font": [FONT],
+                "text-size": 11, "text-allow-overlap": true},
+            "paint": {"text-color": "#ffffff", "text-halo-color": "#333333", "text-halo-width": 0.6}}),
+    ]
 }
 
 /// Units filled and outlined by level (county, township, village), named once each.

@@ -316,7 +316,9 @@ async fn every_style_layer_names_its_atlas_layer() {
         let source = l["source-layer"].as_str().unwrap();
         let layer = l["metadata"]["riskatlas:layer"].as_str().unwrap();
         assert!(
-            source == layer || source == format!("{layer}:label"),
+            source == layer
+                || source == format!("{layer}:label")
+                || source == format!("{layer}:clusters"),
             "{source} for {layer}"
         );
     }

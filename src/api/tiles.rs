@@ -5,7 +5,7 @@ use super::{ApiError, AppState};
 use crate::atlas::{Disclosure, Layer};
 use crate::service::access::Identity;
 use crate::tiles::TileBody;
-use crate::tiles::cache::TileKey;
+use crate::tiles::cache::{CacheOutcome, TileKey};
 use crate::tiles::{TileCoord, render_tile};
 use axum::Extension;
 use axum::body::Body;
@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 pub const MAX_LAYERS_PER_TILE: usize = 64;
 const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 const CACHE_CONTROL: &str = "public, max-age=60";
+/// Says whether the tile came from the server's cache (`hit`) or was drawn (`miss`).
+const TILE_CACHE: &str = "x-tile-cache";
 
 fn parse_index(name: &str, text: &str) -> Result<u64, ApiError> {
     text.parse::<u64>().map_err(|_| {
@@ -77,7 +79,6 @@ pub async fn tile(
         atlas.layer(id).ok_or_else(|| unknown_layer(id))?;
     }
     let key = TileKey {
-        generation: atlas.generation,
         layers: names.join(",").into(),
         z: coord.z(),
         x: coord.x(),
@@ -86,16 +87,25 @@ pub async fn tile(
         scope: who.scope.join(",").into(),
     };
     let options = *state.tile_options();
-    let body = render_cached(&state, key, move |key| {
-        let layers: Vec<&Layer> = key
-            .layers
-            .split(',')
-            .filter_map(|id| atlas.layer(id))
-            .collect();
-        render_tile(&layers, coord, &options, key.disclosure).unwrap_or_default()
-    })
+    let generation = atlas.generation;
+    let service = state.service().clone();
+    let bounds = coord.bounds_wgs84(options.extent, options.buffer).to_rect();
+    let (body, outcome) = render_cached(
+        &state,
+        key,
+        generation,
+        move |key, since| service.tile_unchanged(since, &key.layers, !key.scope.is_empty(), bounds),
+        move |key| {
+            let layers: Vec<&Layer> = key
+                .layers
+                .split(',')
+                .filter_map(|id| atlas.layer(id))
+                .collect();
+            render_tile(&layers, coord, &options, key.disclosure).unwrap_or_default()
+        },
+    )
     .await?;
-    Ok(respond(&body, &headers))
+    Ok(respond(&body, outcome, &headers))
 }
 
 /// `GET /tiles/impact/{key}/{z}/{x}/{y}`: a scenario's `hazards` and `affected` layers,
@@ -118,7 +128,6 @@ pub async fn impact_tile(
             ))
         })?;
     let key = TileKey {
-        generation: 0,
         layers: format!("impact:{scenario}").into(),
         z: coord.z(),
         x: coord.x(),
@@ -128,24 +137,39 @@ pub async fn impact_tile(
         scope: "".into(),
     };
     let options = *state.tile_options();
-    let body = render_cached(&state, key, move |key| {
-        let refs: Vec<&Layer> = layers.iter().collect();
-        render_tile(&refs, coord, &options, key.disclosure).unwrap_or_default()
-    })
+    // A scenario's key names the atlas generation it ran on: its tiles never change.
+    let (body, outcome) = render_cached(
+        &state,
+        key,
+        0,
+        |_, _| true,
+        move |key| {
+            let refs: Vec<&Layer> = layers.iter().collect();
+            render_tile(&refs, coord, &options, key.disclosure).unwrap_or_default()
+        },
+    )
     .await?;
-    Ok(respond(&body, &headers))
+    Ok(respond(&body, outcome, &headers))
 }
 
-/// Renders through the tile cache on a blocking thread.
+/// Renders through the tile cache on a blocking thread, for atlas `generation`;
+/// `unchanged(key, since)` says whether no edit after generation `since` touched it.
 async fn render_cached(
     state: &AppState,
     key: TileKey,
-    render: impl FnOnce(&TileKey) -> Vec<u8> + Send + 'static,
-) -> Result<std::sync::Arc<TileBody>, ApiError> {
+    generation: u64,
+    unchanged: impl Fn(&TileKey, u64) -> bool + Send + 'static,
+    render: impl Fn(&TileKey) -> Vec<u8> + Send + 'static,
+) -> Result<(std::sync::Arc<TileBody>, CacheOutcome), ApiError> {
     let worker = state.clone();
     tokio::task::spawn_blocking(move || {
         let k = key.clone();
-        worker.tile_cache().get_or_render(key, || render(&k))
+        worker.tile_cache().get_or_render(
+            key,
+            generation,
+            |since| unchanged(&k, since),
+            || render(&k),
+        )
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("tile worker failed: {e}")))
@@ -153,7 +177,7 @@ async fn render_cached(
 
 /// The HTTP response for a cached tile: 204 when empty, 304 on a matching ETag, gzip
 /// when accepted.
-fn respond(body: &TileBody, headers: &HeaderMap) -> Response {
+fn respond(body: &TileBody, outcome: CacheOutcome, headers: &HeaderMap) -> Response {
     let etag = HeaderValue::from_str(&body.etag).expect("ETags are ASCII hex");
     let mut response = if body.is_empty() {
         StatusCode::NO_CONTENT.into_response()
@@ -180,6 +204,7 @@ fn respond(body: &TileBody, headers: &HeaderMap) -> Response {
         HeaderValue::from_static(CACHE_CONTROL),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(TILE_CACHE, HeaderValue::from_static(outcome.as_str()));
     response
 }
 

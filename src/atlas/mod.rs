@@ -128,7 +128,7 @@ impl BboxWgs84 {
         [self.west, self.south, self.east, self.north]
     }
 
-    fn envelope(self) -> AABB<[f64; 2]> {
+    pub(crate) fn envelope(self) -> AABB<[f64; 2]> {
         AABB::from_corners([self.west, self.south], [self.east, self.north])
     }
 }
@@ -160,6 +160,9 @@ pub struct Layer {
     /// Stable id → fid, built on the first lookup: hashing ten million ids costs a load
     /// about half a second, which a layer nobody looks up by id should not pay.
     ids: std::sync::OnceLock<IdIndex>,
+    /// Low-zoom generalisation (see [`crate::tiles::generalise`]), built on first use
+    /// or by [`Layer::generalised`] at start-up.
+    generalised: std::sync::OnceLock<crate::tiles::generalise::Generalised>,
 }
 
 /// A layer's fids hashed by their features' ids: four bytes a feature, the ids themselves
@@ -281,6 +284,7 @@ impl Layer {
             geometry,
             label_points,
             ids: std::sync::OnceLock::new(),
+            generalised: std::sync::OnceLock::new(),
         }
     }
 
@@ -296,6 +300,14 @@ impl Layer {
     /// The feature whose stable id is `id`.
     pub fn feature_by_id(&self, id: &str) -> Option<&Feature> {
         self.fid_of(id).and_then(|fid| self.feature(fid))
+    }
+
+    /// How the layer is drawn below its detail zoom: built on the first call (both
+    /// cores), then kept.
+    pub fn generalised(&self) -> &crate::tiles::generalise::Generalised {
+        use crate::tiles::generalise::{Generalised, Rule};
+        self.generalised
+            .get_or_init(|| Generalised::build(self, Rule::DEFAULT))
     }
 
     /// The label anchor of feature `fid`, for layers that have them (admin units).

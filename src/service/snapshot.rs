@@ -2,8 +2,10 @@
 //! current one and keep it for the whole request; an edit installs the next one, so a
 //! request never sees half an edit.
 
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, Kind};
 use crate::routing::{GraphError, RoadGraph};
+use geo::{BoundingRect, Intersects, Rect};
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock, RwLock};
 
 type GraphSlot = OnceLock<Result<RoadGraph, GraphError>>;
@@ -12,7 +14,8 @@ type GraphSlot = OnceLock<Result<RoadGraph, GraphError>>;
 pub struct Snapshot {
     /// The atlas of this version.
     pub atlas: Atlas,
-    /// Bumped by every edit; tile-cache keys carry it, so no stale tile is served.
+    /// Bumped by every edit; the tile cache checks the edits between the generation a
+    /// tile was drawn from and this one (see [`Snapshots::unchanged`]).
     pub generation: u64,
     /// The road graph, built on first use (shared with the next snapshot when an edit
     /// leaves the roads alone).
@@ -83,9 +86,69 @@ impl Snapshot {
     }
 }
 
+/// What one installed edit touched, as far as tiles are concerned.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    /// The layer edited.
+    pub layer: String,
+    /// The box round the edited features' old and new geometry; None when every tile of
+    /// the layer may have changed (its generalisation's detail zoom moved).
+    pub region: Option<Rect<f64>>,
+    /// Whether the layer holds admin units, which decide what every scoped tile shows.
+    pub admin: bool,
+}
+
+impl Touch {
+    /// What editing features `edited` (layer id, feature id) of `before` into `after`
+    /// touched. Builds the edited layers' generalisation in `after` (call it off the
+    /// async threads), so the detail zooms can be compared.
+    pub fn of_edits(before: &Atlas, after: &Atlas, edited: &[(String, String)]) -> Vec<Touch> {
+        let mut touches: Vec<Touch> = Vec::new();
+        for (layer_id, id) in edited {
+            let (old, new) = (before.layer(layer_id), after.layer(layer_id));
+            let admin = old.or(new).is_some_and(|l| l.kind == Kind::Admin);
+            let moved = match (old, new) {
+                (Some(o), Some(n)) => {
+                    o.generalised().detail_zoom() != n.generalised().detail_zoom()
+                }
+                _ => true,
+            };
+            let boxes = [old, new]
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.feature_by_id(id))
+                .filter_map(|f| f.geometry.bounding_rect());
+            let region = boxes.reduce(|a, b| {
+                Rect::new(
+                    (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                    (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+                )
+            });
+            touches.push(Touch {
+                layer: layer_id.clone(),
+                region: if moved { None } else { region },
+                admin,
+            });
+        }
+        touches
+    }
+}
+
+/// The touches of the latest installs, for the tile cache; older ones are forgotten
+/// and a tile drawn before them is drawn again.
+#[derive(Default)]
+struct Journal {
+    entries: VecDeque<(u64, Touch)>,
+    forgotten_through: u64,
+}
+
+/// How many touches the journal keeps.
+const JOURNAL_LEN: usize = 4_096;
+
 /// The current snapshot, swapped as a whole by each edit.
 pub struct Snapshots {
     current: RwLock<Arc<Snapshot>>,
+    journal: RwLock<Journal>,
 }
 
 impl Snapshots {
@@ -93,6 +156,7 @@ impl Snapshots {
     pub fn new(atlas: Atlas) -> Snapshots {
         Snapshots {
             current: RwLock::new(Arc::new(Snapshot::first(atlas))),
+            journal: RwLock::default(),
         }
     }
 
@@ -104,10 +168,45 @@ impl Snapshots {
             .clone()
     }
 
-    /// Installs `atlas` as the snapshot after `from`. The road graph carries over unless
-    /// the edit touched a road layer.
-    pub fn install(&self, from: &Snapshot, atlas: Atlas, touches_roads: bool) {
+    /// Installs `atlas` as the snapshot after `from`, which `touched` says what of it
+    /// changed. The road graph carries over unless the edit touched a road layer.
+    pub fn install(&self, from: &Snapshot, atlas: Atlas, touches_roads: bool, touched: Vec<Touch>) {
         let next = Arc::new(from.after_edit(atlas, touches_roads));
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = next;
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        {
+            // Journal first: a request that reads the new snapshot must find its touches.
+            let mut journal = self.journal.write().unwrap_or_else(|e| e.into_inner());
+            for touch in touched {
+                journal.entries.push_back((next.generation, touch));
+            }
+            while journal.entries.len() > JOURNAL_LEN {
+                if let Some((generation, _)) = journal.entries.pop_front() {
+                    journal.forgotten_through = generation;
+                }
+            }
+        }
+        *current = next;
+    }
+
+    /// Whether no edit after generation `since` touched a tile of `layers` (comma-joined
+    /// ids) whose buffered bounds are `bounds`; `scoped`: the tile was cut for a
+    /// jurisdiction, which any admin edit may change.
+    pub fn unchanged(&self, since: u64, layers: &str, scoped: bool, bounds: Rect<f64>) -> bool {
+        let journal = self.journal.read().unwrap_or_else(|e| e.into_inner());
+        if since < journal.forgotten_through {
+            return false;
+        }
+        let later = journal.entries.iter().rev().take_while(|(g, _)| *g > since);
+        for (_, touch) in later {
+            if scoped && touch.admin {
+                return false;
+            }
+            if layers.split(',').any(|l| l == touch.layer)
+                && touch.region.is_none_or(|r| r.intersects(&bounds))
+            {
+                return false;
+            }
+        }
+        true
     }
 }

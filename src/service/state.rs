@@ -104,6 +104,18 @@ impl Service {
         self.snapshots.current()
     }
 
+    /// Whether no edit after generation `since` touched a tile (see
+    /// [`Snapshots::unchanged`]).
+    pub fn tile_unchanged(
+        &self,
+        since: u64,
+        layers: &str,
+        scoped: bool,
+        bounds: geo::Rect<f64>,
+    ) -> bool {
+        self.snapshots.unchanged(since, layers, scoped, bounds)
+    }
+
     /// What `scope` sees of the current snapshot, if it is ready: everything, or a
     /// view already cut for this generation. None when [`Service::view`] must cut it.
     pub fn ready_view(&self, scope: &[String]) -> Option<Arc<View>> {

@@ -2,8 +2,15 @@
 //!
 //! `quick_cache` gives a concurrent cache with weighted (byte) eviction and a
 //! get-or-insert that lets one request render a tile while others wait for it, so a
-//! burst of requests for a cold tile renders it once. Keys carry the atlas generation:
-//! when data changes, old entries simply stop being asked for and age out.
+//! burst of requests for a cold tile renders it once.
+//!
+//! An edit does not empty the cache. Each entry remembers the atlas generation it was
+//! drawn from and the newest generation it is known to be good for; a request from a
+//! newer generation asks the snapshot journal whether any edit since touched the tile
+//! ([`crate::service::snapshot::Snapshots::unchanged`]: the edited layer, the old and
+//! new geometry's box). Untouched, the entry is marked good for the new generation and
+//! served; touched, it is drawn again. Checking on read rather than purging on write
+//! also covers a tile whose drawing began before an edit and was stored after it.
 
 use bytes::Bytes;
 use flate2::Compression;
@@ -13,6 +20,7 @@ use quick_cache::sync::Cache;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An encoded tile as served: raw MVT bytes, their gzip, and a strong ETag.
 /// An empty body means "no features" (HTTP 204).
@@ -57,12 +65,10 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
-/// What identifies a cached tile.
+/// What identifies a cached tile. The atlas generation is not part of it: entries
+/// outlive edits that do not touch them (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
-    /// The atlas generation the tile was drawn from (bumped by every edit), so no
-    /// stale tile is served.
-    pub generation: u64,
     /// Normalised comma-joined layer ids.
     pub layers: Arc<str>,
     /// Zoom.
@@ -78,39 +84,103 @@ pub struct TileKey {
     pub scope: Arc<str>,
 }
 
+/// A cached tile and the generations it is good for.
+struct Entry {
+    body: Arc<TileBody>,
+    /// The newest atlas generation this tile is known to be right for.
+    good_through: AtomicU64,
+}
+
 #[derive(Clone)]
 struct ByteWeighter;
 
-impl Weighter<TileKey, Arc<TileBody>> for ByteWeighter {
-    fn weight(&self, key: &TileKey, body: &Arc<TileBody>) -> u64 {
+impl Weighter<TileKey, Arc<Entry>> for ByteWeighter {
+    fn weight(&self, key: &TileKey, entry: &Arc<Entry>) -> u64 {
+        let body = &entry.body;
         // Count the key and bookkeeping too, so empty tiles are not free.
-        (body.raw.len() + body.gzip.len() + key.layers.len() + key.scope.len() + 96) as u64
+        (body.raw.len() + body.gzip.len() + key.layers.len() + key.scope.len() + 112) as u64
+    }
+}
+
+/// Whether a cached tile was served as it was, checked against edits, or drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Served from the cache.
+    Hit,
+    /// Drawn now (absent, or touched by an edit since it was drawn).
+    Miss,
+}
+
+impl CacheOutcome {
+    /// As the `X-Tile-Cache` header says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+        }
     }
 }
 
 /// A byte-budgeted tile cache shared by all requests.
 pub struct TileCache {
-    cache: Cache<TileKey, Arc<TileBody>, ByteWeighter>,
+    cache: Cache<TileKey, Arc<Entry>, ByteWeighter>,
+    /// A budget of 0 (`--tile-cache-mb 0`, for benchmarks of cold tiles): every tile is
+    /// drawn for its request.
+    off: bool,
 }
 
 impl TileCache {
-    /// A cache holding at most about `budget_bytes` of tiles.
+    /// A cache holding at most about `budget_bytes` of tiles (0: no cache).
     pub fn new(budget_bytes: u64) -> TileCache {
         // Estimated item count only sizes internal tables; assume ~8 KB per tile.
         let items = (budget_bytes / 8192).clamp(16, 1 << 20) as usize;
         TileCache {
             cache: Cache::with_weighter(items, budget_bytes.max(1), ByteWeighter),
+            off: budget_bytes == 0,
         }
     }
 
-    /// The cached tile, or renders it (once, even under concurrent requests) and caches it.
-    pub fn get_or_render(&self, key: TileKey, render: impl FnOnce() -> Vec<u8>) -> Arc<TileBody> {
-        match self.cache.get_or_insert_with(&key, || {
-            Ok::<_, std::convert::Infallible>(Arc::new(TileBody::new(render())))
-        }) {
-            Ok(body) => body,
-            Err(never) => match never {},
+    /// The tile for atlas `generation`: cached, or rendered (once, even under concurrent
+    /// requests) and cached. `unchanged(since)` says whether no edit after generation
+    /// `since`, up to `generation`, touched this tile.
+    pub fn get_or_render(
+        &self,
+        key: TileKey,
+        generation: u64,
+        unchanged: impl Fn(u64) -> bool,
+        render: impl Fn() -> Vec<u8>,
+    ) -> (Arc<TileBody>, CacheOutcome) {
+        if self.off {
+            return (Arc::new(TileBody::new(render())), CacheOutcome::Miss);
         }
+        for _ in 0..3 {
+            let mut drawn = false;
+            let entry = match self.cache.get_or_insert_with(&key, || {
+                drawn = true;
+                Ok::<_, std::convert::Infallible>(Arc::new(Entry {
+                    body: Arc::new(TileBody::new(render())),
+                    good_through: AtomicU64::new(generation),
+                }))
+            }) {
+                Ok(entry) => entry,
+                Err(never) => match never {},
+            };
+            let outcome = if drawn {
+                CacheOutcome::Miss
+            } else {
+                CacheOutcome::Hit
+            };
+            let good_through = entry.good_through.load(Ordering::Acquire);
+            if good_through >= generation || unchanged(good_through) {
+                entry.good_through.fetch_max(generation, Ordering::AcqRel);
+                return (entry.body.clone(), outcome);
+            }
+            // Touched by an edit since: drop this entry (not a newer one another
+            // request just stored) and draw again.
+            self.cache.remove_if(&key, |e| Arc::ptr_eq(e, &entry));
+        }
+        // Three rounds lost to edits landing meanwhile: draw it for this request alone.
+        (Arc::new(TileBody::new(render())), CacheOutcome::Miss)
     }
 
     /// The bytes held, as the budget counts them.
@@ -140,7 +210,6 @@ mod tests {
 
     fn key(x: u32) -> TileKey {
         TileKey {
-            generation: 0,
             layers: "a".into(),
             z: 10,
             x,
@@ -153,24 +222,51 @@ mod tests {
     #[test]
     fn a_cached_tile_is_rendered_once() {
         let cache = TileCache::new(1 << 20);
-        let mut renders = 0;
+        let renders = std::cell::Cell::new(0);
         for _ in 0..3 {
-            cache.get_or_render(key(1), || {
-                renders += 1;
-                vec![1, 2, 3]
-            });
+            cache.get_or_render(
+                key(1),
+                0,
+                |_| true,
+                || {
+                    renders.set(renders.get() + 1);
+                    vec![1, 2, 3]
+                },
+            );
         }
-        assert_eq!(renders, 1);
+        assert_eq!(renders.get(), 1);
     }
 
     #[test]
     fn the_cache_stays_within_its_byte_budget() {
         let cache = TileCache::new(100_000);
         for x in 0..200 {
-            cache.get_or_render(key(x), || vec![7u8; 5_000]);
+            cache.get_or_render(key(x), 0, |_| true, || vec![7u8; 5_000]);
         }
         assert!(cache.weight() <= 100_000, "weight {}", cache.weight());
         assert!(cache.len() < 200);
+    }
+
+    #[test]
+    fn an_edit_redraws_only_the_tiles_it_touched() {
+        let cache = TileCache::new(1 << 20);
+        let draws = std::cell::Cell::new(0);
+        let draw = || {
+            draws.set(draws.get() + 1);
+            vec![draws.get() as u8]
+        };
+        cache.get_or_render(key(1), 0, |_| true, draw);
+        cache.get_or_render(key(2), 0, |_| true, draw);
+        // Generation 1 touched tile 2 only.
+        let touched = |x: u32| move |since: u64| since >= 1 || x != 2;
+        let (_, one) = cache.get_or_render(key(1), 1, touched(1), draw);
+        let (_, two) = cache.get_or_render(key(2), 1, touched(2), draw);
+        assert_eq!((one, two), (CacheOutcome::Hit, CacheOutcome::Miss));
+        assert_eq!(draws.get(), 3);
+        // Both now known good for generation 1: no further check, no redraw.
+        let (_, again) = cache.get_or_render(key(2), 1, |_| false, draw);
+        assert_eq!(again, CacheOutcome::Hit);
+        assert_eq!(draws.get(), 3);
     }
 
     #[test]

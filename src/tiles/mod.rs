@@ -6,9 +6,12 @@
 pub mod cache;
 pub mod clip;
 pub mod coord;
+pub mod generalise;
+mod low_zoom;
 pub mod mvt;
 pub mod render;
 
 pub use cache::{TileBody, TileCache};
 pub use coord::{TileCoord, TileCoordError};
+pub use low_zoom::cluster_layer_name;
 pub use render::{TileOptions, features_in_tile, render_tile};

@@ -9,11 +9,15 @@
 
 use super::clip::{ClipRect, clip_line, clip_ring};
 use super::coord::TileCoord;
+use super::generalise::TILE_BUDGET;
 use super::mvt::{TileGeometry, TileLayerBuilder, ring_area2};
 use crate::atlas::{Disclosure, Layer, Value};
 use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Rect, Simplify};
 use geozero::mvt::{Message, Tile};
 use std::borrow::Cow;
+
+/// How many times a tile over budget is drawn coarser before it is served as it is.
+pub const MAX_COARSENING: u8 = 5;
 
 /// Tile parameters. Defaults: extent 4096, buffer 64 units, simplification 1 unit below
 /// `full_detail_zoom` and none from it on.
@@ -47,12 +51,14 @@ pub fn features_in_tile(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> 
     layer
         .candidates_in(bounds)
         .into_iter()
-        .filter(|&fid| {
-            let g = &layer.features()[fid as usize].geometry;
-            let inside = g.bounding_rect().is_some_and(|b| contains_rect(&rect, &b));
-            inside || g.intersects(&rect)
-        })
+        .filter(|&fid| meets_tile(&layer.features()[fid as usize].geometry, &rect))
         .collect()
+}
+
+/// Whether `g` meets the (buffered) tile rectangle `rect`: the exact selection test.
+pub(super) fn meets_tile(g: &Geometry<f64>, rect: &Rect<f64>) -> bool {
+    let inside = g.bounding_rect().is_some_and(|b| contains_rect(rect, &b));
+    inside || g.intersects(rect)
 }
 
 fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
@@ -64,15 +70,58 @@ fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
 
 /// Encodes the tile, personal fields as `disclosure` shows them; `None` when no layer
 /// has a feature there (HTTP 204).
+///
+/// A layer is drawn exactly at and above its detail zoom and generalised below it (see
+/// [`super::generalise`]). A tile that would exceed [`TILE_BUDGET`] is drawn again one
+/// step coarser, every layer generalised, until it fits.
 pub fn render_tile(
     layers: &[&Layer],
     coord: TileCoord,
     opts: &TileOptions,
     disclosure: Disclosure,
 ) -> Option<Vec<u8>> {
+    for coarsening in 0..=MAX_COARSENING {
+        let tile = draw_tile(layers, coord, opts, disclosure, coarsening);
+        if tile.layers.is_empty() {
+            return None;
+        }
+        let bytes = tile.encode_to_vec();
+        if bytes.len() <= TILE_BUDGET || coarsening == MAX_COARSENING {
+            if bytes.len() > TILE_BUDGET {
+                tracing::warn!(
+                    z = coord.z(),
+                    x = coord.x(),
+                    y = coord.y(),
+                    bytes = bytes.len(),
+                    "a tile is over budget at its coarsest"
+                );
+            }
+            return Some(bytes);
+        }
+    }
+    unreachable!("the last coarsening returns")
+}
+
+/// Draws every layer for `coord`, `coarsening` steps coarser than the rule says (0: as
+/// the rule says).
+fn draw_tile(
+    layers: &[&Layer],
+    coord: TileCoord,
+    opts: &TileOptions,
+    disclosure: Disclosure,
+    coarsening: u8,
+) -> Tile {
     let mut tile = Tile::default();
     for layer in layers {
         let masking = Masking::of(layer, disclosure);
+        let generalised = layer.generalised();
+        let exact = coarsening == 0 && coord.z() >= generalised.detail_zoom();
+        if !exact {
+            let level = coord.z().saturating_sub(coarsening);
+            let drawn = super::low_zoom::draw(layer, coord, opts, masking, level, coarsening);
+            tile.layers.extend(drawn);
+            continue;
+        }
         let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
         for fid in features_in_tile(layer, coord, opts) {
             let feature = &layer.features()[fid as usize];
@@ -84,17 +133,19 @@ pub fn render_tile(
             tile.layers.push(builder.finish());
         }
         if layer.has_label_points() {
-            let labels = label_layer(layer, coord, opts, masking);
+            let labels = label_layer(
+                layer,
+                coord,
+                opts,
+                masking,
+                &layer.candidates_in(coord.bounds_wgs84(opts.extent, opts.buffer)),
+            );
             if !labels.is_empty() {
                 tile.layers.push(labels.finish());
             }
         }
     }
-    if tile.layers.is_empty() {
-        None
-    } else {
-        Some(tile.encode_to_vec())
-    }
+    tile
 }
 
 /// The MVT layer name of a layer's label anchors. `:` cannot occur in a layer id, so
@@ -105,15 +156,16 @@ pub fn label_layer_name(layer: &Layer) -> String {
 
 /// Label anchors of the features whose anchor lies in the buffered tile; MapLibre
 /// drops the duplicate a neighbouring tile's buffer may carry.
-fn label_layer(
+pub(super) fn label_layer(
     layer: &Layer,
     coord: TileCoord,
     opts: &TileOptions,
     masking: Masking,
+    candidates: &[u32],
 ) -> TileLayerBuilder {
     let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
     let mut builder = TileLayerBuilder::new(&label_layer_name(layer), opts.extent);
-    for fid in layer.candidates_in(bounds) {
+    for &fid in candidates {
         let Some(p) = layer.label_point(fid) else {
             continue;
         };
@@ -132,7 +184,7 @@ fn label_layer(
 /// How a layer's personal fields are drawn in a tile: decided once per layer, not per
 /// feature.
 #[derive(Clone, Copy)]
-struct Masking(Option<Disclosure>);
+pub(super) struct Masking(Option<Disclosure>);
 
 impl Masking {
     /// Masking for `layer` under `disclosure`: none when it hides no field of it.
@@ -144,7 +196,7 @@ impl Masking {
 
 /// A feature's attributes with its layer's personal fields masked as `masking` says
 /// (borrowed when nothing is hidden).
-fn shown<'a>(layer: &Layer, attrs: &'a [Value], masking: Masking) -> Cow<'a, [Value]> {
+pub(super) fn shown<'a>(layer: &Layer, attrs: &'a [Value], masking: Masking) -> Cow<'a, [Value]> {
     let Masking(Some(disclosure)) = masking else {
         return Cow::Borrowed(attrs);
     };

@@ -11,7 +11,7 @@ use crate::edits::log::{EditLog, Location};
 use crate::edits::{EditRecord, LOG_FILE};
 use crate::import::LoadReport;
 use crate::service::ServiceError;
-use crate::service::snapshot::Snapshots;
+use crate::service::snapshot::{Snapshots, Touch};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
@@ -128,7 +128,7 @@ impl Store for FolderStore {
             let current = snapshots.current();
             let from = current.clone();
             let trail = self.trail.clone();
-            let (record, atlas, touches_roads, log) = blocking(move || {
+            let (record, atlas, touches_roads, touched, log) = blocking(move || {
                 let prepared =
                     crate::edits::prepare(&from.atlas, &edit.layer, edit.request.clone())?;
                 let layer = prepared.layer(&from.atlas);
@@ -137,10 +137,13 @@ impl Store for FolderStore {
                 let record = log.append(edit.stamp(prepared.record)).map_err(unsaved)?;
                 let len = (log.end() - offset - 1) as u32;
                 trail.push(&record, Location { offset, len });
-                Ok((record, from.atlas.with_layer(layer), touches_roads, log))
+                let atlas = from.atlas.with_layer(layer);
+                let edited = [(record.layer.clone(), record.id.clone())];
+                let touched = Touch::of_edits(&from.atlas, &atlas, &edited);
+                Ok((record, atlas, touches_roads, touched, log))
             })
             .await?;
-            snapshots.install(&current, atlas, touches_roads);
+            snapshots.install(&current, atlas, touches_roads, touched);
             drop(log);
             Ok(record)
         })

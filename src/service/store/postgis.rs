@@ -7,7 +7,7 @@ use super::{Edit, Pending, Store, StoreError, TrailPage, TrailQuery, blocking, u
 use crate::atlas::Kind;
 use crate::edits::EditRecord;
 use crate::import::Loaded;
-use crate::service::snapshot::Snapshots;
+use crate::service::snapshot::{Snapshots, Touch};
 use crate::service::{Service, ServiceError};
 use crate::store::postgis::{self as pg, PgPool};
 use std::sync::Arc;
@@ -88,7 +88,7 @@ impl PostgisStore {
         let current = snapshots.current();
         let count = records.len();
         let from = current.clone();
-        let (atlas, touches_roads) = blocking(move || {
+        let (atlas, touches_roads, touched) = blocking(move || {
             let (atlas, problems) = crate::edits::replay(&from.atlas, &records);
             for p in problems {
                 tracing::error!("edit from PostGIS not applied: {p}");
@@ -98,10 +98,15 @@ impl PostgisStore {
                     .layer(&r.layer)
                     .is_some_and(|l| l.kind == Kind::Road)
             });
-            Ok((atlas, touches_roads))
+            let edited: Vec<(String, String)> = records
+                .iter()
+                .map(|r| (r.layer.clone(), r.id.clone()))
+                .collect();
+            let touched = Touch::of_edits(&from.atlas, &atlas, &edited);
+            Ok((atlas, touches_roads, touched))
         })
         .await?;
-        snapshots.install(&current, atlas, touches_roads);
+        snapshots.install(&current, atlas, touches_roads, touched);
         self.applied_seq.store(last, Ordering::SeqCst);
         tracing::info!(
             edits = count,

@@ -1,0 +1,195 @@
+//! One layer drawn generalised (the rule is in [`super::generalise`]): the features
+//! large enough to draw, points alone in their cell as themselves, and a cluster per
+//! other cell in `{layer}:clusters`.
+
+use super::coord::TileCoord;
+use super::generalise::{Cluster, Generalised, anchor};
+use super::mvt::{TileGeometry, TileLayerBuilder};
+use super::render::{
+    MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile, shown, to_tile_geometry,
+};
+use crate::atlas::{Field, FieldType, Layer, Value};
+use geo::{BoundingRect, Geometry};
+use geozero::mvt::tile;
+
+/// The MVT layer name of a layer's clusters. `:` cannot occur in a layer id, so it never
+/// collides with another layer.
+pub fn cluster_layer_name(layer: &Layer) -> String {
+    format!("{}:clusters", layer.id)
+}
+
+/// `layer` for `coord` as zoom `level` generalises it, `coarsening` steps coarser than
+/// the rule (simplification four times stronger per step; at the last step drawn
+/// features are drawn as their bounding boxes).
+pub(super) fn draw(
+    layer: &Layer,
+    coord: TileCoord,
+    opts: &TileOptions,
+    masking: Masking,
+    level: u8,
+    coarsening: u8,
+) -> Vec<tile::Layer> {
+    let generalised = layer.generalised();
+    let mut opts = *opts;
+    opts.simplify_units *= 4f64.powi(i32::from(coarsening));
+    let drawn = drawn_in_tile(layer, generalised, coord, &opts, level);
+    let mut main = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
+    for &fid in &drawn {
+        let feature = &layer.features()[fid as usize];
+        let geometry = if coarsening == MAX_COARSENING {
+            bounding_box(&feature.geometry)
+        } else {
+            feature.geometry.clone()
+        };
+        let shape = to_tile_geometry(&geometry, coord, &opts);
+        let attrs = shown(layer, &feature.attrs, masking);
+        main.add(u64::from(fid), &shape, layer.schema.fields(), &attrs);
+    }
+    let mut clusters = ClusterLayer::new(layer, generalised, opts.extent);
+    let owned;
+    let cells: Vec<Cluster<'_>> = match generalised.clusters(coord.z(), coord.x(), coord.y(), level)
+    {
+        Some(cells) => cells,
+        None => {
+            let candidates = layer.candidates_in(coord.bounds_wgs84(opts.extent, 0));
+            let at = (coord.z(), coord.x(), coord.y());
+            owned = generalised.summarise(layer, &candidates, at, level);
+            owned.iter().map(|c| c.as_cluster()).collect()
+        }
+    };
+    for cell in &cells {
+        let rep = &layer.features()[cell.summary.rep as usize];
+        if cell.summary.count == 1 && matches!(rep.geometry, Geometry::Point(_)) {
+            // A point alone in its cell is drawn as itself, as at full detail.
+            let shape = to_tile_geometry(&rep.geometry, coord, &opts);
+            let attrs = shown(layer, &rep.attrs, masking);
+            main.add(
+                u64::from(cell.summary.rep),
+                &shape,
+                layer.schema.fields(),
+                &attrs,
+            );
+        } else {
+            clusters.add(cell, &rep.geometry, coord);
+        }
+    }
+    let mut out = Vec::new();
+    if !main.is_empty() {
+        out.push(main.finish());
+    }
+    if !clusters.builder.is_empty() {
+        out.push(clusters.builder.finish());
+    }
+    if layer.has_label_points() {
+        let labels = label_layer(layer, coord, &opts, masking, &drawn);
+        if !labels.is_empty() {
+            out.push(labels.finish());
+        }
+    }
+    out
+}
+
+/// The features first drawn at or below `level` that meet the buffered tile, ascending.
+fn drawn_in_tile(
+    layer: &Layer,
+    generalised: &Generalised,
+    coord: TileCoord,
+    opts: &TileOptions,
+    level: u8,
+) -> Vec<u32> {
+    let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
+    let mut fids: Vec<u32> = if level < generalised.detail_zoom() {
+        generalised
+            .drawn_index()
+            .locate_in_envelope_intersecting(&bounds.envelope())
+            .map(|e| e.data)
+            .collect()
+    } else {
+        layer.candidates_in(bounds)
+    };
+    fids.retain(|&fid| {
+        generalised.first_drawn(fid) <= level
+            && meets_tile(&layer.features()[fid as usize].geometry, &bounds.to_rect())
+    });
+    fids.sort_unstable();
+    fids
+}
+
+fn bounding_box(g: &Geometry<f64>) -> Geometry<f64> {
+    match g.bounding_rect() {
+        Some(r) if matches!(g, Geometry::LineString(_) | Geometry::MultiLineString(_)) => {
+            Geometry::LineString(geo::LineString::from(vec![r.min(), r.max()]))
+        }
+        Some(r) => Geometry::Polygon(r.to_polygon()),
+        None => g.clone(),
+    }
+}
+
+/// The `{layer}:clusters` MVT layer being built, with its fields: `count`, the sums,
+/// and the highest rank when the rank is not itself a sum.
+struct ClusterLayer {
+    builder: TileLayerBuilder,
+    fields: Vec<Field>,
+    /// Whether a sum field is whole numbers (drawn as integers).
+    integral: Vec<bool>,
+    with_rank: bool,
+    extent: u32,
+}
+
+impl ClusterLayer {
+    fn new(layer: &Layer, generalised: &Generalised, extent: u32) -> Self {
+        let schema = layer.schema.fields();
+        let mut fields = vec![Field::new("count", FieldType::Integer)];
+        let mut integral = Vec::new();
+        for &i in generalised.sum_fields() {
+            fields.push(Field::new(schema[i].name.clone(), schema[i].ty));
+            integral.push(schema[i].ty == FieldType::Integer);
+        }
+        let rank = generalised
+            .rank_field()
+            .filter(|r| !generalised.sum_fields().contains(r));
+        if let Some(r) = rank {
+            fields.push(Field::new(format!("{}_max", schema[r].name), schema[r].ty));
+        }
+        ClusterLayer {
+            builder: TileLayerBuilder::new(&cluster_layer_name(layer), extent),
+            fields,
+            integral,
+            with_rank: rank.is_some(),
+            extent,
+        }
+    }
+
+    /// A cluster at its representative's anchor.
+    fn add(&mut self, cell: &Cluster<'_>, rep: &Geometry<f64>, coord: TileCoord) {
+        let (wx, wy) = anchor(rep).unwrap_or_default();
+        let n = f64::from(1u32 << coord.z());
+        let e = f64::from(self.extent);
+        let at = [
+            ((wx * n - f64::from(coord.x())) * e).round() as i32,
+            ((wy * n - f64::from(coord.y())) * e).round() as i32,
+        ];
+        let mut values = vec![Value::Int(i64::from(cell.summary.count))];
+        for (&sum, &whole) in cell.sums.iter().zip(&self.integral) {
+            values.push(if whole {
+                Value::Int(sum.round() as i64)
+            } else {
+                Value::Float(sum)
+            });
+        }
+        if self.with_rank {
+            values.push(cell.rank.map_or(Value::Null, rank_value));
+        }
+        let point = TileGeometry::Points(vec![at]);
+        self.builder
+            .add(u64::from(cell.summary.rep), &point, &self.fields, &values);
+    }
+}
+
+fn rank_value(r: f64) -> Value {
+    if r.fract() == 0.0 && r.abs() < 9.0e15 {
+        Value::Int(r as i64)
+    } else {
+        Value::Float(r)
+    }
+}
