@@ -166,11 +166,11 @@ fn cluster_layers(layer: &Layer) -> Vec<Value> {
     vec![
         json!({"id": "clusters", "type": "circle", "source-layer": source,
             "paint": {"circle-color": colour, "circle-opacity": 0.85,
-                "circle-radius": ["interpolate", ["linear"], ["get", "count"], 2, 7, 100, 14, 10000, 24],
+                "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 4, 10, 8, 100, 14],
                 "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5}}),
         json!({"id": "cluster-count", "type": "symbol", "source-layer": source,
             "layout": {"text-field": ["to-string", ["get", "count"]], "text-font": [FONT],
-                "text-size": 11, "text-allow-overlap": true},
+                "text-size": 10},
             "paint": {"text-color": "#ffffff", "text-halo-color": "#333333", "text-halo-width": 0.6}}),
     ]
 }

@@ -151,9 +151,23 @@ function hitsAt(map, point) {
   return hits.sort((a, b) => a.rank - b.rank);
 }
 
+/** A cluster of a generalised low zoom: how many features it stands for and their sums. */
+function clusterPopup(layerName, feature) {
+  const { count, ...sums } = feature.properties;
+  return el("div", { class: "feature-popup cluster-popup", "data-count": String(count) },
+    el("h3", {}, layerName),
+    el("p", { class: "feature-name" }, `${Number(count).toLocaleString()} features here`),
+    attributeTable(sums),
+    el("p", { class: "hint" }, "Totals for the cluster; zoom in to see each feature."));
+}
+
 function showFeature(popup, ctx, hits, index) {
   const { layerId, feature } = hits[index];
   const layerName = ctx.layerNames.get(layerId) || layerId;
+  if (String(feature.sourceLayer || feature.layer["source-layer"] || "").endsWith(":clusters")) {
+    popup.setDOMContent(clusterPopup(layerName, feature));
+    return;
+  }
   const tableHolder = el("div", {}, attributeTable(feature.properties));
   const others = hits.filter((_, i) => i !== index).slice(0, 6).map((hit) => {
     const i = hits.indexOf(hit);

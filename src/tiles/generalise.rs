@@ -15,7 +15,7 @@
 //! - in the layer's own MVT layer, every feature first drawn at or below `z` that meets
 //!   the buffered tile (clipped and simplified to the tile's resolution, as always),
 //!   and every point that is alone in its cell (exactly as at full detail);
-//! - in `{layer}:clusters`, one point per cell of a 32 × 32 grid over the tile holding
+//! - in `{layer}:clusters`, one point per cell of a 16 × 16 grid over the tile holding
 //!   the anchors of every other feature (points, and lines and polygons too small to
 //!   draw): `count`, the sum of each count field of the layer's kind (people, households,
 //!   capacity, occupants, stock, …), `{rank}_max` for a rank that is not a sum
@@ -54,7 +54,7 @@ pub const NEVER: u8 = u8::MAX;
 /// The constants of the generalisation rule (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
-    /// log2 of the cells per tile side: 5 gives 32 × 32.
+    /// log2 of the cells per tile side: 4 gives 16 × 16 (32 px cells on a 512 px tile).
     pub cell_bits: u32,
     /// Tile units a side the MVT uses.
     pub extent: u32,
@@ -70,7 +70,7 @@ pub struct Rule {
 impl Rule {
     /// The rule tiles are served by.
     pub const DEFAULT: Rule = Rule {
-        cell_bits: 5,
+        cell_bits: 4,
         extent: 4096,
         drawn_min_units: 128.0,
         exact_max_features: 2_000,

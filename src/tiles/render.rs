@@ -16,8 +16,10 @@ use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Rect, Simplify}
 use geozero::mvt::{Message, Tile};
 use std::borrow::Cow;
 
-/// How many times a tile over budget is drawn coarser before it is served as it is.
-pub const MAX_COARSENING: u8 = 5;
+/// How many times a tile over budget is drawn coarser before it is served as it is: as
+/// many as a tile has cells a side in powers of two, so the coarsest draws one cell a
+/// tile.
+pub const MAX_COARSENING: u8 = super::generalise::Rule::DEFAULT.cell_bits as u8;
 
 /// Tile parameters. Defaults: extent 4096, buffer 64 units, simplification 1 unit below
 /// `full_detail_zoom` and none from it on.
