@@ -98,9 +98,10 @@ fn tile_render(c: &mut Criterion) {
     let layers: Vec<&Layer> = atlas.layers().iter().map(|l| &**l).collect();
     let bbox = atlas.bbox().expect("non-empty");
     let opts = TileOptions::default();
+    generalisation(atlas);
     let mut group = c.benchmark_group("tile_render_cold_all_layers");
     group.sample_size(20);
-    for z in [8u8, 10, 12, 14] {
+    for z in [6u8, 8, 9, 10, 12, 14] {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(u64::from(z));
         let tiles: Vec<TileCoord> = (0..64)
             .map(|_| {
@@ -112,6 +113,15 @@ fn tile_render(c: &mut Criterion) {
                     .expect("inside the world")
             })
             .collect();
+        let sizes: Vec<usize> = tiles
+            .iter()
+            .map(|&t| render_tile(&layers, t, &opts, Disclosure::Full).map_or(0, |b| b.len()))
+            .collect();
+        eprintln!(
+            "zoom {z}: tiles of {} bytes on average, {} at most",
+            sizes.iter().sum::<usize>() / sizes.len(),
+            sizes.iter().max().unwrap()
+        );
         group.bench_with_input(BenchmarkId::new("zoom", z), &tiles, |b, tiles| {
             let mut i = 0;
             b.iter(|| {
@@ -121,6 +131,24 @@ fn tile_render(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Builds every layer's low-zoom generalisation (once, as `serve` does at start-up) and
+/// reports its time, detail zooms and memory.
+fn generalisation(atlas: &Atlas) {
+    let started = Instant::now();
+    let mut bytes = 0;
+    for layer in atlas.layers() {
+        let g = layer.generalised();
+        bytes += g.heap_bytes();
+        eprintln!("{}: {} features, detail zoom {}", layer.id, layer.len(), g.detail_zoom());
+    }
+    eprintln!(
+        "generalised {} features in {:.2} s, {:.1} bytes a feature",
+        atlas.feature_count(),
+        started.elapsed().as_secs_f64(),
+        bytes as f64 / atlas.feature_count() as f64
+    );
 }
 
 criterion_group!(benches, rtree_query, rtree_bulk_load, tile_render);
