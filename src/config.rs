@@ -235,6 +235,16 @@ pub struct ServeArgs {
     /// Load the layers from this PostGIS database (postgres://...) instead of --data.
     #[arg(long, env = "RISKATLAS_POSTGIS")]
     pub postgis: Option<String>,
+    /// With --postgis naming a streaming replica (a hot standby): its primary
+    /// (postgres://...), which takes the edits, warnings and users and whose edit
+    /// notifications the server follows. The atlas is loaded from the replica.
+    #[arg(
+        long,
+        env = "RISKATLAS_POSTGIS_PRIMARY",
+        value_name = "URL",
+        requires = "postgis"
+    )]
+    pub postgis_primary: Option<String>,
     /// The data folder to serve.
     #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
     pub data: PathBuf,
@@ -344,6 +354,12 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 impl ServeArgs {
+    /// The PostGIS database that takes writes: the primary when the atlas is loaded
+    /// from a replica, else `--postgis` itself (None when serving a data folder).
+    pub fn postgis_writes(&self) -> Option<&str> {
+        self.postgis_primary.as_deref().or(self.postgis.as_deref())
+    }
+
     /// The certificate and key files, when TLS is asked for (clap makes sure both are).
     pub fn tls_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
         self.tls_cert.as_deref().zip(self.tls_key.as_deref())
