@@ -222,6 +222,7 @@ async fn a_server_loading_from_a_streaming_replica_edits_through_the_primary() {
     let (status, health) = get(addr_b, "/api/health");
     assert_eq!(status, 200);
     assert_eq!(health["status"], "ok", "{health}");
+    eprintln!("B's health: {health}");
     let lag = &health["replica"];
     assert_eq!(lag["standby"], true, "{health}");
     assert_eq!(lag["receiving"], true, "{health}");

@@ -46,8 +46,8 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
         .with_context(|| format!("asking {} whether it is a standby", redact(url)))?;
     anyhow::ensure!(
         !standby,
-        "{} is a read-only standby (pg_is_in_recovery() is true): edits, users and the \
-         schema need the primary; to serve from this replica, pass --postgis REPLICA_URL \
+        "{} is a read-only standby (pg_is_in_recovery() is true): imports, edits, users and \
+         the schema need the primary; to serve from this replica, pass --postgis REPLICA_URL \
          --postgis-primary PRIMARY_URL",
         redact(url)
     );
