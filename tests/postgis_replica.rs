@@ -2,8 +2,9 @@
 //! by WAL streaming (`RISKATLAS_PG_REPLICA=1 scripts/with-postgis`, which `scripts/test`
 //! sets). Server A serves the primary; server B loads from the replica and sends its
 //! edits, warnings and `LISTEN` to the primary (`--postgis-primary`). An edit through
-//! either is served by the other, B's health reports the replica's lag, and the
-//! mix-ups an operator can make are refused with what is wrong.
+//! either is served by the other, B's health reports the replica's lag, a replica held
+//! back delays no edit, one gone away stops nothing once loaded, and the mix-ups an
+//! operator can make are refused with what is wrong.
 //!
 //! Without `DATABASE_URL` and `REPLICA_DATABASE_URL` the test says why it did not run;
 //! with `RISKATLAS_REQUIRE_POSTGIS=1` a missing database is a failure.
@@ -67,6 +68,12 @@ async fn within<F: std::future::Future<Output = bool>>(
     started.elapsed()
 }
 
+/// The port of a `postgres://user@127.0.0.1:PORT/db` URL.
+fn port_of(url: &str) -> u16 {
+    let after_host = &url[url.rfind(':').unwrap() + 1..];
+    after_host[..after_host.find('/').unwrap()].parse().unwrap()
+}
+
 /// `GET path` on a server: the status and the body as JSON (Null when not JSON).
 fn get(addr: &str, path: &str) -> (u16, Value) {
     let (status, body) = http_full(addr, "GET", path, "").expect("the server answers");
@@ -106,10 +113,14 @@ async fn a_server_loading_from_a_streaming_replica_edits_through_the_primary() {
 
     let primary_arg = OsStr::new(&primary_url);
     let replica_arg = OsStr::new(&replica_url);
+    // B reaches the replica through a relay the test can cut.
+    let replica_port = port_of(&replica_url);
+    let relay = common::relay::Relay::start(replica_port);
+    let relayed = replica_url.replace(&format!(":{replica_port}/"), &format!(":{}/", relay.port));
     let (a, addr_a) = start(&["--postgis".as_ref(), primary_arg]);
     let (b, addr_b) = start(&[
         "--postgis".as_ref(),
-        replica_arg,
+        OsStr::new(&relayed),
         "--postgis-primary".as_ref(),
         primary_arg,
     ]);
@@ -230,6 +241,62 @@ async fn a_server_loading_from_a_streaming_replica_edits_through_the_primary() {
     assert!(lag["lag_seconds"].is_number(), "{health}");
     let (_, health_a) = get(addr_a, "/api/health");
     assert!(health_a.get("replica").is_none(), "{health_a}");
+
+    // The replica falls behind (its replay paused, as a long query on it or a slow disk
+    // would hold it back). B's health shows the lag, yet B serves an edit made through
+    // A as before, since B reads edits from the primary, not from the replica that
+    // lacks them. A server started now loads the lagging replica and catches up from
+    // the primary: a lag makes a start-up slower, not staler.
+    sqlx::query("SELECT pg_wal_replay_pause()")
+        .execute(replica)
+        .await
+        .unwrap();
+    let (status, reply) = http_full(
+        addr_a,
+        "PATCH",
+        "/api/layers/shelters/features/replica-a",
+        r#"{"properties": {"capacity": 333}}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{reply}");
+    within(
+        "B to serve A's edit while the replica lags",
+        || async move { capacity(addr_b, "replica-a") == Some(333) },
+    )
+    .await;
+    assert_eq!(
+        on(replica).await.as_deref(),
+        Some("222"),
+        "the replica has not replayed the edit"
+    );
+    let lagging = get(addr_b, "/api/health").1;
+    eprintln!("B's health while the replica lags: {lagging}");
+    assert_eq!(lagging["status"], "ok", "{lagging}");
+    assert!(
+        lagging["replica"]["lag_bytes"].as_u64().unwrap() > 0,
+        "{lagging}"
+    );
+    assert!(lagging["replica"]["lag_seconds"].is_number(), "{lagging}");
+    let (c, addr_c) = start(&[
+        "--postgis".as_ref(),
+        replica_arg,
+        "--postgis-primary".as_ref(),
+        primary_arg,
+    ]);
+    let c = Guard(c);
+    within(
+        "C, started on the lagging replica, to serve the edit",
+        || {
+            let addr_c = addr_c.as_str();
+            async move { capacity(addr_c, "replica-a") == Some(333) }
+        },
+    )
+    .await;
+    drop(c);
+    sqlx::query("SELECT pg_wal_replay_resume()")
+        .execute(replica)
+        .await
+        .unwrap();
     // Once the replica has replayed everything, nothing is outstanding. (The primary
     // may write WAL of its own, autovacuum or a checkpoint, so this is awaited.)
     within("B's health to show the replica caught up", || async move {
@@ -241,6 +308,38 @@ async fn a_server_loading_from_a_streaming_replica_edits_through_the_primary() {
         caught_up["replica"]["lag_seconds"].as_f64().unwrap() < 1.0,
         "{caught_up}"
     );
+
+    // The replica goes away. B needs it no more once loaded: its health stays ok and
+    // says the replica cannot be read, and edits through B still reach A. When the
+    // replica is back, so is its lag.
+    relay.cut();
+    let (status, reply) = http_full(
+        addr_b,
+        "PATCH",
+        "/api/layers/shelters/features/replica-a",
+        r#"{"properties": {"capacity": 444}}"#,
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{reply}");
+    within(
+        "A to serve B's edit while B's replica is away",
+        || async move { capacity(addr_a, "replica-a") == Some(444) },
+    )
+    .await;
+    let away = get(addr_b, "/api/health").1;
+    eprintln!("B's health with its replica away: {away}");
+    assert_eq!(away["status"], "ok", "{away}");
+    assert!(
+        away["replica"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("replica")),
+        "{away}"
+    );
+    relay.restore();
+    within("B's health to read the lag again", || async move {
+        get(addr_b, "/api/health").1["replica"]["lag_bytes"].is_u64()
+    })
+    .await;
 
     // The mix-ups an operator can make, each refused with what is wrong.
     let nowhere = format!(

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod folder;
+pub mod relay;
 pub mod server;
 pub mod tls;
 pub mod users;
