@@ -426,6 +426,29 @@ mod tests {
     }
 
     #[test]
+    fn writes_go_to_the_primary_when_the_atlas_loads_from_a_replica() {
+        let serve = |argv: &[&str]| match Cli::try_parse_from(argv).map(|c| c.command) {
+            Ok(Command::Serve(args)) => Ok(args),
+            Ok(_) => panic!("not serve"),
+            Err(e) => Err(e),
+        };
+        let split = ["riskatlas", "serve", "--postgis", "postgres://r/db"];
+        let split = [&split[..], &["--postgis-primary", "postgres://p/db"]].concat();
+        let args = serve(&split).unwrap();
+        assert_eq!(args.postgis.as_deref(), Some("postgres://r/db"));
+        assert_eq!(args.postgis_writes(), Some("postgres://p/db"));
+        let one = serve(&["riskatlas", "serve", "--postgis", "postgres://p/db"]).unwrap();
+        assert_eq!(one.postgis_writes(), Some("postgres://p/db"));
+        assert_eq!(
+            serve(&["riskatlas", "serve"]).unwrap().postgis_writes(),
+            None
+        );
+        // A primary without a replica to load from is a mistake, not a data folder.
+        let alone = serve(&["riskatlas", "serve", "--postgis-primary", "postgres://p/db"]);
+        assert!(alone.unwrap_err().to_string().contains("--postgis"));
+    }
+
+    #[test]
     fn serve_defaults_to_the_demo_on_loopback() {
         let cli = Cli::try_parse_from(["riskatlas", "serve"]).unwrap();
         let Command::Serve(args) = cli.command else {
