@@ -235,6 +235,16 @@ pub struct ServeArgs {
     /// Load the layers from this PostGIS database (postgres://...) instead of --data.
     #[arg(long, env = "RISKATLAS_POSTGIS")]
     pub postgis: Option<String>,
+    /// With --postgis naming a streaming replica (a hot standby): its primary
+    /// (postgres://...), which takes the edits, warnings and users and whose edit
+    /// notifications the server follows. The atlas is loaded from the replica.
+    #[arg(
+        long,
+        env = "RISKATLAS_POSTGIS_PRIMARY",
+        value_name = "URL",
+        requires = "postgis"
+    )]
+    pub postgis_primary: Option<String>,
     /// The data folder to serve.
     #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
     pub data: PathBuf,
@@ -345,6 +355,12 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 impl ServeArgs {
+    /// The PostGIS database that takes writes: the primary when the atlas is loaded
+    /// from a replica, else `--postgis` itself (None when serving a data folder).
+    pub fn postgis_writes(&self) -> Option<&str> {
+        self.postgis_primary.as_deref().or(self.postgis.as_deref())
+    }
+
     /// The certificate and key files, when TLS is asked for (clap makes sure both are).
     pub fn tls_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
         self.tls_cert.as_deref().zip(self.tls_key.as_deref())
@@ -408,6 +424,29 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn writes_go_to_the_primary_when_the_atlas_loads_from_a_replica() {
+        let serve = |argv: &[&str]| match Cli::try_parse_from(argv).map(|c| c.command) {
+            Ok(Command::Serve(args)) => Ok(args),
+            Ok(_) => panic!("not serve"),
+            Err(e) => Err(e),
+        };
+        let split = ["riskatlas", "serve", "--postgis", "postgres://r/db"];
+        let split = [&split[..], &["--postgis-primary", "postgres://p/db"]].concat();
+        let args = serve(&split).unwrap();
+        assert_eq!(args.postgis.as_deref(), Some("postgres://r/db"));
+        assert_eq!(args.postgis_writes(), Some("postgres://p/db"));
+        let one = serve(&["riskatlas", "serve", "--postgis", "postgres://p/db"]).unwrap();
+        assert_eq!(one.postgis_writes(), Some("postgres://p/db"));
+        assert_eq!(
+            serve(&["riskatlas", "serve"]).unwrap().postgis_writes(),
+            None
+        );
+        // A primary without a replica to load from is a mistake, not a data folder.
+        let alone = serve(&["riskatlas", "serve", "--postgis-primary", "postgres://p/db"]);
+        assert!(alone.unwrap_err().to_string().contains("--postgis"));
     }
 
     #[test]

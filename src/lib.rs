@@ -19,7 +19,8 @@
 //! - [`routing`]: the road graph, snapping, shortest paths (Dijkstra and contraction
 //!   hierarchies) and min-cost flow.
 //! - [`edits`]: checked edits, the durable edit log, replay and compaction.
-//! - [`store`]: PostGIS as the store (feature `postgis`).
+//! - [`store`]: PostGIS as the store, or a streaming replica of it to load from (feature
+//!   `postgis`).
 //! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up
 //!   versions for benchmarks).
 

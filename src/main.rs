@@ -55,15 +55,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens PostGIS with a progress bar, and starts following other servers' edits.
+/// Opens PostGIS with a progress bar (loading from a streaming replica when `primary`
+/// is given), and starts following other servers' edits.
 #[cfg(feature = "postgis")]
-async fn open_postgis(url: &str) -> anyhow::Result<std::sync::Arc<Service>> {
+async fn open_postgis(url: &str, primary: Option<&str>) -> anyhow::Result<std::sync::Arc<Service>> {
     use riskatlas::store::postgis::Progress;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{msg:>12} {bar:40} {pos}/~{len} rows ({per_sec})")
             .expect("a valid template"),
     );
-    let (service, follow) = Service::open_postgis(url, |p| match p {
+    let (service, follow) = Service::open_postgis(url, primary, |p| match p {
         Progress::Start(rows) => {
             tracing::info!(rows_estimated = rows, "loading from PostGIS");
             if let Some(rows) = rows {
@@ -83,7 +84,10 @@ async fn open_postgis(url: &str) -> anyhow::Result<std::sync::Arc<Service>> {
 }
 
 #[cfg(not(feature = "postgis"))]
-async fn open_postgis(_url: &str) -> anyhow::Result<std::sync::Arc<Service>> {
+async fn open_postgis(
+    _url: &str,
+    _primary: Option<&str>,
+) -> anyhow::Result<std::sync::Arc<Service>> {
     anyhow::bail!("this riskatlas was built without the `postgis` feature")
 }
 
@@ -395,7 +399,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the runtime")?;
     let service = match &args.postgis {
-        Some(url) => runtime.block_on(open_postgis(url))?,
+        Some(url) => runtime.block_on(open_postgis(url, args.postgis_primary.as_deref()))?,
         None => std::sync::Arc::new(Service::open_folder(&args.data)?),
     };
     if let Some(hook) = args.warning_hook() {
@@ -467,8 +471,9 @@ fn access_log_for(args: &ServeArgs) -> riskatlas::service::audit::AccessLog {
 /// Who may do what (see `service::access`): the users file, or open on loopback only.
 fn access_for(args: &ServeArgs) -> anyhow::Result<riskatlas::service::access::Access> {
     use riskatlas::service::access::{Access, USERS_FILE, UserStore};
-    // A server on PostGIS keeps its users there too, unless given a users file.
-    let store: Box<dyn UserStore> = match (&args.users, &args.postgis) {
+    // A server on PostGIS keeps its users there too, unless given a users file; on the
+    // primary when it loads from a replica, since sign-ins and tokens write.
+    let store: Box<dyn UserStore> = match (&args.users, args.postgis_writes()) {
         (Some(file), _) => Box::new(file.clone()),
         #[cfg(feature = "postgis")]
         (None, Some(url)) => Box::new(riskatlas::store::postgis::PostgisUsers::connect(url)?),

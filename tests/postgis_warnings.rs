@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// A server on the database, following the others.
 async fn server(url: &str) -> axum::Router {
-    let (service, follow) = Service::open_postgis(url, |_| {}).await.unwrap();
+    let (service, follow) = Service::open_postgis(url, None, |_| {}).await.unwrap();
     tokio::spawn(follow);
     router(AppState::serving(service, HttpOptions::default()))
 }

@@ -7,19 +7,28 @@ use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use serde_json::{Value, json};
 
+/// `GET /api/health`. A server loaded from a streaming replica adds the replica's lag;
+/// a replica out of reach is reported there without degrading the status, since the
+/// atlas is served from memory and edits follow the primary.
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let atlas = state.snapshot();
     let failed = state.report().failed().count();
     let unreplayed = state.report().edit_log.len();
     let store = state.store_problem();
-    Json(json!({
+    let mut health = json!({
         "status": if failed == 0 && unreplayed == 0 && store.is_none() { "ok" } else { "degraded" },
         "unreplayed_edits": unreplayed,
         "store": store.unwrap_or_else(|| "ok".into()),
         "layers": atlas.layers().len(),
         "features": atlas.feature_count(),
         "failed_layers": failed,
-    }))
+    });
+    match state.service().replica_lag().await {
+        Ok(None) => {}
+        Ok(Some(lag)) => health["replica"] = json!(lag),
+        Err(e) => health["replica"] = json!({"error": e.to_string()}),
+    }
+    Json(health)
 }
 
 /// `GET /api/layers`: every layer with counts, bbox and fields; failed layers listed too.

@@ -7,7 +7,7 @@ use super::ServiceError;
 use super::scope::Jurisdiction;
 use super::snapshot::{Snapshot, Snapshots};
 use super::store::folder::FolderStore;
-use super::store::{Edit, MemoryStore, Store, TrailPage, TrailQuery};
+use super::store::{Edit, MemoryStore, ReplicaLag, Store, TrailPage, TrailQuery};
 use crate::atlas::Atlas;
 use crate::edits::EditRecord;
 use crate::import::LoadReport;
@@ -73,10 +73,12 @@ impl Service {
     }
 
     /// A PostGIS database, and the task that follows other servers' edits (spawn it on
-    /// the server's runtime).
+    /// the server's runtime). With `primary`, `url` is a streaming replica the atlas is
+    /// loaded from, and edits, warnings and the follower use `primary`.
     #[cfg(feature = "postgis")]
     pub async fn open_postgis(
         url: &str,
+        primary: Option<&str>,
         progress: impl FnMut(crate::store::postgis::Progress<'_>),
     ) -> anyhow::Result<(
         Arc<Service>,
@@ -84,7 +86,7 @@ impl Service {
     )> {
         use super::store::postgis::{PostgisStore, follow};
         let started = std::time::Instant::now();
-        let opened = PostgisStore::open(url, progress).await?;
+        let opened = PostgisStore::open(url, primary, progress).await?;
         crate::import::log_loaded(&opened.loaded, started);
         let pool = opened.store.pool().clone();
         let desk = super::warnings::desk::Desk::on_postgis(pool.clone()).await?;
@@ -174,6 +176,12 @@ impl Service {
     /// Applies edits other servers committed; how many.
     pub async fn catch_up(&self) -> Result<usize, ServiceError> {
         self.store.catch_up(&self.snapshots).await
+    }
+
+    /// How far the replica the atlas was loaded from is behind its primary (None when
+    /// there is none).
+    pub async fn replica_lag(&self) -> Result<Option<ReplicaLag>, ServiceError> {
+        self.store.replica_lag().await
     }
 
     /// What loading reported (refused features, failed layers, unreplayed edits).

@@ -6,7 +6,8 @@
 //! `jsonb` (the migration says why one table). Loading streams each layer's rows
 //! (geometry as WKB, decoded by geozero) through the same validation as files, so a
 //! refused row is reported exactly like a refused feature in a file. Users and the
-//! shared session key live here too (`users`), for servers that share the database.
+//! shared session key live here too (`users`), for servers that share the database;
+//! a streaming replica to load from, and its lag, in `replica`.
 
 use crate::atlas::{Atlas, Layer};
 use crate::import::LayerReport;
@@ -22,13 +23,16 @@ use sqlx::Row;
 pub use sqlx::postgres::PgPool;
 
 mod edits;
+mod replica;
 mod users;
 pub mod warnings;
 pub use edits::{EDITS_CHANNEL, commit_edit, edit_by_key, edit_page, edits_after, last_edit_seq};
+pub use replica::{connect_replica, replica_lag};
 use sqlx::postgres::PgPoolOptions;
 pub use users::PostgisUsers;
 
-/// Connects and brings the schema up to date.
+/// Connects and brings the schema up to date. The database must take writes: a standby
+/// is refused with the way to serve one (see `replica`).
 pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(4)
@@ -36,6 +40,17 @@ pub async fn connect(url: &str) -> anyhow::Result<PgPool> {
         .connect(url)
         .await
         .with_context(|| format!("connecting to {}", redact(url)))?;
+    let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+        .fetch_one(&pool)
+        .await
+        .with_context(|| format!("asking {} whether it is a standby", redact(url)))?;
+    anyhow::ensure!(
+        !standby,
+        "{} is a read-only standby (pg_is_in_recovery() is true): imports, edits, users and \
+         the schema need the primary; to serve from this replica, pass --postgis REPLICA_URL \
+         --postgis-primary PRIMARY_URL",
+        redact(url)
+    );
     sqlx::migrate!("./migrations")
         .run(&pool)
         .await

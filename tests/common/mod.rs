@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod folder;
+pub mod relay;
 pub mod server;
 pub mod tls;
 pub mod users;
@@ -70,6 +71,28 @@ pub fn postgis_url(what: &str) -> Option<String> {
                 "RISKATLAS_REQUIRE_POSTGIS is set but DATABASE_URL is not: run under scripts/with-postgis"
             );
             eprintln!("SKIPPED {what}: no DATABASE_URL (run under scripts/with-postgis)");
+            None
+        }
+    }
+}
+
+/// The streaming replica of `DATABASE_URL` the replica tests read from
+/// (`REPLICA_DATABASE_URL`, set by `RISKATLAS_PG_REPLICA=1 scripts/with-postgis`), or
+/// None with the reason printed — a failure instead when `RISKATLAS_REQUIRE_POSTGIS` is
+/// set, as for [`postgis_url`].
+pub fn replica_url(what: &str) -> Option<String> {
+    match std::env::var("REPLICA_DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("RISKATLAS_REQUIRE_POSTGIS").is_err(),
+                "RISKATLAS_REQUIRE_POSTGIS is set but REPLICA_DATABASE_URL is not: run under \
+                 RISKATLAS_PG_REPLICA=1 scripts/with-postgis"
+            );
+            eprintln!(
+                "SKIPPED {what}: no REPLICA_DATABASE_URL (run under RISKATLAS_PG_REPLICA=1 \
+                 scripts/with-postgis)"
+            );
             None
         }
     }

@@ -58,6 +58,26 @@ pub trait Store: Send + Sync {
     fn catch_up<'a>(&'a self, _snapshots: &'a Snapshots) -> Pending<'a, usize> {
         Box::pin(async { Ok(0) })
     }
+
+    /// How far the replica the atlas was loaded from is behind the primary that takes
+    /// the edits; None when there is no replica (the store is its own primary).
+    fn replica_lag(&self) -> Pending<'_, Option<ReplicaLag>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// A streaming replica's distance from its primary, as `/api/health` reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReplicaLag {
+    /// Still a standby (false: it has been promoted, and follows no primary).
+    pub standby: bool,
+    /// WAL the primary has written that the replica has not replayed, in bytes.
+    pub lag_bytes: Option<u64>,
+    /// 0 when nothing is outstanding; otherwise seconds since the last transaction the
+    /// replica replayed was committed (None: it has replayed none since it started).
+    pub lag_seconds: Option<f64>,
+    /// A WAL receiver runs on the replica (false: its stream from the primary is cut).
+    pub receiving: bool,
 }
 
 /// No store: the atlas as loaded, taking no edits.

@@ -2,20 +2,36 @@
 //! transaction (feature row, audit row, `NOTIFY`), and every server on the database
 //! following the others' edits in `seq` order (`LISTEN`, plus a catch-up every few
 //! seconds in case a notification was missed while the connection was down).
+//!
+//! A server may load from a streaming replica instead (`--postgis REPLICA
+//! --postgis-primary PRIMARY`): the big read at start-up goes to the replica, and
+//! everything else — edits, the audit trail, idempotency keys, `LISTEN` and every
+//! catch-up — to the primary. A standby delivers no `NOTIFY`, and reading the edits a
+//! notification announces from the replica could miss rows it has not replayed yet:
+//! the notification would be spent and the edit would wait for the next one. Reading
+//! them from the primary, where the notifying transaction has committed, cannot. The
+//! replica's lag therefore never delays an edit reaching this server; it bounds how
+//! much of a start-up's load the catch-up from the primary must make up.
 
-use super::{Edit, Pending, Store, StoreError, TrailPage, TrailQuery, blocking, unsaved};
+use super::{
+    Edit, Pending, ReplicaLag, Store, StoreError, TrailPage, TrailQuery, blocking, unsaved,
+};
 use crate::atlas::Kind;
 use crate::edits::EditRecord;
 use crate::import::Loaded;
 use crate::service::snapshot::{Snapshots, Touch};
 use crate::service::{Service, ServiceError};
 use crate::store::postgis::{self as pg, PgPool};
+use anyhow::Context;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A database shared by any number of servers.
 pub struct PostgisStore {
+    /// The primary: edits, the audit trail and catch-ups.
     pool: PgPool,
+    /// The streaming replica the atlas was loaded from, if not the primary.
+    replica: Option<PgPool>,
     /// Serialises this server's edits and catch-ups.
     lock: tokio::sync::Mutex<()>,
     /// The last edit (by `seq`) this server has applied.
@@ -32,30 +48,49 @@ pub struct OpenedPostgis {
 
 impl PostgisStore {
     /// Connects and loads the atlas, reporting progress (rows so far, of about how many).
+    /// With `primary`, `url` is a streaming replica: the atlas is loaded from it, and
+    /// edits and catch-ups go to `primary`.
     pub async fn open(
         url: &str,
+        primary: Option<&str>,
         progress: impl FnMut(pg::Progress<'_>),
     ) -> anyhow::Result<OpenedPostgis> {
-        let pool = pg::connect(url).await?;
+        let (pool, replica) = match primary {
+            None => (pg::connect(url).await?, None),
+            Some(primary) => {
+                // The primary first: its migrations reach the replica through the WAL.
+                let pool = pg::connect(primary)
+                    .await
+                    .context("--postgis-primary (the primary that takes edits)")?;
+                let replica = pg::connect_replica(url)
+                    .await
+                    .context("--postgis (the streaming replica to load from)")?;
+                (pool, Some(replica))
+            }
+        };
+        let source = replica.as_ref().unwrap_or(&pool);
         // Read before loading: edits committed during the load are replayed after it.
-        let applied = pg::last_edit_seq(&pool).await?;
-        let loaded = pg::load(&pool, progress).await?;
-        Ok(OpenedPostgis {
-            loaded,
-            store: PostgisStore::on_pool(pool, applied),
-        })
+        // On a replica, every edit up to this `seq` has been replayed there (a standby
+        // is a prefix of its primary's history), and the catch-up reads the rest from
+        // the primary.
+        let applied = pg::last_edit_seq(source).await?;
+        let loaded = pg::load(source, progress).await?;
+        let mut store = PostgisStore::on_pool(pool, applied);
+        store.replica = replica;
+        Ok(OpenedPostgis { loaded, store })
     }
 
     /// A store on a connected pool whose edits up to `applied_seq` the atlas holds.
     pub fn on_pool(pool: PgPool, applied_seq: u64) -> PostgisStore {
         PostgisStore {
             pool,
+            replica: None,
             lock: tokio::sync::Mutex::new(()),
             applied_seq: applied_seq.into(),
         }
     }
 
-    /// The connection pool (for the edit follower).
+    /// The primary's connection pool (for the edit follower and the warning desk).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
@@ -179,6 +214,26 @@ impl Store for PostgisStore {
         Box::pin(async move {
             let _serial = self.lock.lock().await;
             self.catch_up_locked(snapshots).await
+        })
+    }
+
+    fn replica_lag(&self) -> Pending<'_, Option<ReplicaLag>> {
+        Box::pin(async move {
+            let Some(replica) = &self.replica else {
+                return Ok(None);
+            };
+            // Health must answer even while a database hangs.
+            let lag = tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                pg::replica_lag(replica, &self.pool),
+            )
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within 3 s")))
+            .map_err(|e| StoreError::Unreachable {
+                what: "cannot read the replica's lag",
+                why: format!("{e:#}"),
+            })?;
+            Ok(Some(lag))
         })
     }
 }
