@@ -141,7 +141,12 @@ fn generalisation(atlas: &Atlas) {
     for layer in atlas.layers() {
         let g = layer.generalised();
         bytes += g.heap_bytes();
-        eprintln!("{}: {} features, detail zoom {}", layer.id, layer.len(), g.detail_zoom());
+        eprintln!(
+            "{}: {} features, detail zoom {}",
+            layer.id,
+            layer.len(),
+            g.detail_zoom()
+        );
     }
     eprintln!(
         "generalised {} features in {:.2} s, {:.1} bytes a feature",

@@ -291,3 +291,59 @@ async fn every_audit_trail_page_is_read_in_index_order_without_a_sort() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_edit_commits_only_when_no_other_is_committing_so_seq_order_is_commit_order() {
+    let Some(url) = common::postgis_url("the PostGIS store tests") else {
+        return;
+    };
+    // A database of its own: the other tests here read the edits table.
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    for sql in [
+        "DROP DATABASE IF EXISTS riskatlas_commit_lock WITH (FORCE)",
+        "CREATE DATABASE riskatlas_commit_lock",
+    ] {
+        sqlx::query(sql).execute(&admin).await.unwrap();
+    }
+    let own = format!("{}/riskatlas_commit_lock", url.rsplit_once('/').unwrap().0);
+    sqlx::query("CREATE EXTENSION postgis")
+        .execute(&sqlx::PgPool::connect(&own).await.unwrap())
+        .await
+        .unwrap();
+    let pool = postgis::connect(&own).await.expect("connects and migrates");
+    // Another server's edit, in the middle of committing, holds the lock.
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(postgis::EDIT_COMMIT_LOCK)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let record = riskatlas::edits::EditRecord {
+        seq: 0,
+        at: String::new(),
+        who: "lock-test".into(),
+        layer: "lock_test".into(),
+        op: riskatlas::edits::Op::Delete,
+        id: "nothing".into(),
+        before: None,
+        after: None,
+        diff: false,
+        idempotency: None,
+    };
+    let committing = tokio::spawn({
+        let pool = pool.clone();
+        async move { postgis::commit_edit(&pool, &record, None).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !committing.is_finished(),
+        "an edit committed while another held the commit lock"
+    );
+    other.commit().await.unwrap();
+    let done = tokio::time::timeout(std::time::Duration::from_secs(10), committing)
+        .await
+        .expect("the edit commits once the lock is free")
+        .unwrap()
+        .unwrap();
+    assert!(done.seq > 0);
+}

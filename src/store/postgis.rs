@@ -26,7 +26,10 @@ mod edits;
 mod replica;
 mod users;
 pub mod warnings;
-pub use edits::{EDITS_CHANNEL, commit_edit, edit_by_key, edit_page, edits_after, last_edit_seq};
+pub use edits::{
+    EDIT_COMMIT_LOCK, EDITS_CHANNEL, commit_edit, edit_by_key, edit_page, edits_after,
+    last_edit_seq,
+};
 pub use replica::{connect_replica, replica_lag};
 use sqlx::postgres::PgPoolOptions;
 pub use users::PostgisUsers;

@@ -73,7 +73,7 @@ impl Rule {
         cell_bits: 4,
         extent: 4096,
         drawn_min_units: 128.0,
-        exact_max_features: 2_000,
+        exact_max_features: 1_000,
         top_zoom: 14,
     };
 

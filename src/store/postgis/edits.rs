@@ -13,6 +13,9 @@ use sqlx::{Postgres, QueryBuilder, Row};
 pub const EDITS_CHANNEL: &str = "riskatlas_edits";
 
 /// The columns a record is read from, in [`record_of`]'s order.
+/// The transaction-scoped advisory lock every edit commit takes (`risk` in ASCII).
+pub const EDIT_COMMIT_LOCK: i64 = 0x7269_736b;
+
 const COLUMNS: &str = "seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
     who, layer, op, id, before, after, diff, idempotency_key, idempotency_request";
 
@@ -20,12 +23,21 @@ const COLUMNS: &str = "seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:
 /// written, the other servers notified. `feature` is the feature after the edit in its
 /// stored form (None for a delete): the record of an update holds only what changed.
 /// Returns the record with its `seq` and `at`.
+///
+/// Holds [`EDIT_COMMIT_LOCK`] until it commits.
 pub async fn commit_edit(
     pool: &PgPool,
     record: &EditRecord,
     feature: Option<&Json>,
 ) -> anyhow::Result<EditRecord> {
     let mut tx = pool.begin().await?;
+    // One edit commits at a time across every server, so `seq` order is commit order: a
+    // server catching up reads `seq > last applied`, and an edit given a lower `seq`
+    // that committed after a higher one would be skipped for good.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(EDIT_COMMIT_LOCK)
+        .execute(&mut *tx)
+        .await?;
     let geometry_changed = !record.is_diff()
         || record
             .after
