@@ -15,6 +15,10 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+/// The allocator `riskatlas serve` runs with, so tiles are timed as they are served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn atlas() -> &'static Atlas {
     static ATLAS: OnceLock<Atlas> = OnceLock::new();
     ATLAS.get_or_init(|| {

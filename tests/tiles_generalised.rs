@@ -357,3 +357,29 @@ fn a_tile_over_budget_is_drawn_coarser_until_it_fits_and_still_counts_everyone()
         assert_eq!(capacity, total_capacity, "z{z}");
     }
 }
+
+#[tokio::test]
+async fn tilejson_describes_the_clusters_of_a_generalised_layer_up_to_its_detail_zoom() {
+    let atlas = province();
+    let detail = atlas
+        .layer("landslides")
+        .unwrap()
+        .generalised()
+        .detail_zoom();
+    assert!(detail > 0);
+    let report = riskatlas::import::LoadReport::default();
+    let app = riskatlas::api::router(riskatlas::api::AppState::new(atlas, report));
+    let tilejson = common::get(&app, "/api/layers/landslides").await.ok_json();
+    let clusters = &tilejson["vector_layers"][1];
+    assert_eq!(clusters["id"], "landslides:clusters");
+    assert_eq!(clusters["maxzoom"], u64::from(detail) - 1);
+    for field in ["count", "threatened_people", "severity_max"] {
+        assert!(
+            clusters["fields"].get(field).is_some(),
+            "{field} in {clusters}"
+        );
+    }
+    // The county's single polygon is exact at every zoom: no clusters to describe.
+    let county = common::get(&app, "/api/layers/county").await.ok_json();
+    assert_eq!(county["vector_layers"].as_array().unwrap().len(), 1);
+}

@@ -7,7 +7,6 @@
 
 use crate::atlas::{Field, Value};
 use geozero::mvt::tile;
-use std::collections::HashMap;
 
 /// A geometry in integer tile units, ready to encode.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,20 +103,25 @@ pub fn encode_geometry(g: &TileGeometry) -> (tile::GeomType, Vec<u32>) {
     }
 }
 
-/// A hashable stand-in for a value, so equal values share one table entry.
+/// A hashable stand-in for a non-text value, so equal values share one table entry.
 #[derive(Hash, PartialEq, Eq)]
 enum ValueKey {
     Bool(bool),
     Int(i64),
     Float(u64),
-    Text(Box<str>),
 }
 
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Builds one MVT layer.
+///
+/// Keys and values are interned as they come; texts are looked up by `&str`, so a value
+/// seen before costs no allocation (a tile repeats a few values thousands of times).
 pub struct TileLayerBuilder {
     layer: tile::Layer,
-    key_index: HashMap<String, u32>,
-    value_index: HashMap<ValueKey, u32>,
+    key_index: FastMap<String, u32>,
+    value_index: FastMap<ValueKey, u32>,
+    text_index: FastMap<Box<str>, u32>,
 }
 
 impl TileLayerBuilder {
@@ -130,8 +134,9 @@ impl TileLayerBuilder {
                 extent: Some(extent),
                 ..Default::default()
             },
-            key_index: HashMap::new(),
-            value_index: HashMap::new(),
+            key_index: FastMap::default(),
+            value_index: FastMap::default(),
+            text_index: FastMap::default(),
         }
     }
 
@@ -146,8 +151,19 @@ impl TileLayerBuilder {
     }
 
     fn value(&mut self, v: &Value) -> Option<u32> {
+        if let Value::Text(s) = v {
+            if let Some(&i) = self.text_index.get(&**s) {
+                return Some(i);
+            }
+            let i = self.push_value(tile::Value {
+                string_value: Some(s.to_string()),
+                ..Default::default()
+            });
+            self.text_index.insert(s.clone(), i);
+            return Some(i);
+        }
         let (key, value) = match v {
-            Value::Null => return None,
+            Value::Null | Value::Text(_) => return None,
             Value::Bool(b) => (
                 ValueKey::Bool(*b),
                 tile::Value {
@@ -176,21 +192,19 @@ impl TileLayerBuilder {
                     ..Default::default()
                 },
             ),
-            Value::Text(s) => (
-                ValueKey::Text(s.clone()),
-                tile::Value {
-                    string_value: Some(s.to_string()),
-                    ..Default::default()
-                },
-            ),
         };
         if let Some(&i) = self.value_index.get(&key) {
             return Some(i);
         }
-        let i = self.layer.values.len() as u32;
-        self.layer.values.push(value);
+        let i = self.push_value(value);
         self.value_index.insert(key, i);
         Some(i)
+    }
+
+    fn push_value(&mut self, value: tile::Value) -> u32 {
+        let i = self.layer.values.len() as u32;
+        self.layer.values.push(value);
+        i
     }
 
     /// Adds a feature with its id and non-null attributes.
