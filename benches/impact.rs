@@ -18,6 +18,10 @@ use std::hint::black_box;
 use std::io::Write;
 use std::sync::OnceLock;
 
+/// The allocator `riskatlas serve` runs with, so analyses are timed as they are served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const POINTS: usize = 1_000_000;
 const HAZARDS: usize = 1_000;
 

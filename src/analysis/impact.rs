@@ -296,7 +296,10 @@ pub fn analyse_within(
             stock.get(item).copied().unwrap_or(0.0)
         }),
     };
-    units.sort_by(|a, b| b.people.total_cmp(&a.people).then(a.fid.cmp(&b.fid)));
+    // Most people first. The keys are sorted, then the units moved once: a unit is ~200
+    // bytes, and a comparison sort moving half a million of them was a tenth of the
+    // analysis.
+    units.sort_by_cached_key(|u| (std::cmp::Reverse(total_order_key(u.people)), u.fid));
     let assumptions = assumptions(
         exposure,
         &units,
@@ -543,4 +546,10 @@ fn depot_stock(atlas: &Atlas) -> HashMap<String, f64> {
         }
     }
     stock
+}
+
+/// An integer that orders like `f64::total_cmp` (the same trick `total_cmp` uses).
+fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
