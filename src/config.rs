@@ -59,6 +59,38 @@ pub enum Command {
     /// this year's, the shelters before and after a survey): the totals side by side and
     /// the villages, shelters and evacuees that change.
     Compare(CompareArgs),
+    /// Pack the atlas's vector tiles into one PMTiles archive for working offline: the
+    /// tiles the server serves (low zooms generalised), gzipped, identical tiles stored
+    /// once, with TileJSON metadata; any PMTiles reader opens it.
+    Pack(PackArgs),
+}
+
+/// `riskatlas pack`: which folder, which layers, zooms and area, and where to write.
+#[derive(Debug, clap::Args)]
+pub struct PackArgs {
+    /// The data folder (holding atlas.toml); its edit log is replayed first, as `serve`
+    /// does.
+    #[arg(long, default_value = "data/demo")]
+    pub data: PathBuf,
+    /// The archive to write (`.pmtiles`); an existing file is replaced.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Layer ids, comma-joined (every layer when absent).
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Vec<String>,
+    /// The lowest zoom packed.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=22))]
+    pub minzoom: u8,
+    /// The highest zoom packed (14 carries street detail; each zoom up quadruples tiles).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u8).range(0..=22))]
+    pub maxzoom: u8,
+    /// Only tiles meeting `west,south,east,north` (lon/lat); the layers' box when absent.
+    #[arg(long, value_name = "W,S,E,N")]
+    pub bbox: Option<String>,
+    /// Pack personal fields (duty contacts' names and phones) as stored. Without it they
+    /// are masked as a viewer sees them: a pack travels on laptops and USB sticks.
+    #[arg(long)]
+    pub with_contacts: bool,
 }
 
 /// `riskatlas compare`: the request, the two folders, and how to print the answer.

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Command::Evacuate(args) => evacuate(args),
         Command::Drills(args) => commands::drills::run(args),
         Command::Compare(args) => commands::compare::run(args),
+        Command::Pack(args) => commands::pack::run(args),
         Command::Users(args) => commands::users::run(args),
         Command::Demo(args) => {
             riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)

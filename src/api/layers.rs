@@ -109,7 +109,7 @@ pub async fn tilejson(
     let max_zoom = state.tile_options().full_detail_zoom;
     let mut vector_layers =
         vec![json!({"id": layer.id, "fields": fields, "minzoom": 0, "maxzoom": max_zoom})];
-    if let Some(clusters) = cluster_vector_layer(layer) {
+    if let Some(clusters) = crate::tiles::cluster_vector_layer(layer) {
         vector_layers.push(clusters);
     }
     Ok(Json(json!({
@@ -125,35 +125,6 @@ pub async fn tilejson(
         "center": [cx, cy, 10],
         "vector_layers": vector_layers,
     })))
-}
-
-/// The `{id}:clusters` MVT layer a generalised layer's low zooms carry, as TileJSON
-/// describes a vector layer (None for a layer exact at every zoom).
-fn cluster_vector_layer(layer: &crate::atlas::Layer) -> Option<Value> {
-    let generalised = layer.generalised();
-    let detail = generalised.detail_zoom();
-    if detail == 0 {
-        return None;
-    }
-    let schema = layer.schema.fields();
-    let mut fields = serde_json::Map::new();
-    fields.insert("count".into(), json!("Number"));
-    for &i in generalised.sum_fields() {
-        fields.insert(schema[i].name.clone(), json!("Number"));
-    }
-    if let Some(r) = generalised
-        .rank_field()
-        .filter(|r| !generalised.sum_fields().contains(r))
-    {
-        fields.insert(format!("{}_max", schema[r].name), json!("Number"));
-    }
-    Some(json!({
-        "id": crate::tiles::cluster_layer_name(layer),
-        "description": "features too small or too many to draw at this zoom, counted and summed per cell",
-        "fields": fields,
-        "minzoom": 0,
-        "maxzoom": detail - 1,
-    }))
 }
 
 pub fn unknown_layer(id: &str) -> ApiError {

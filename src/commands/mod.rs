@@ -2,4 +2,5 @@
 
 pub mod compare;
 pub mod drills;
+pub mod pack;
 pub mod users;

@@ -500,7 +500,7 @@ fn build_level(
 }
 
 /// `f` over `items` on two threads, results in order.
-fn in_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(super) fn in_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     if items.len() < 2 {
         return items.iter().map(&f).collect();
     }

@@ -18,6 +18,38 @@ pub fn cluster_layer_name(layer: &Layer) -> String {
     format!("{}:clusters", layer.id)
 }
 
+/// The `{id}:clusters` MVT layer a generalised layer's low zooms carry, as TileJSON
+/// describes a vector layer (None for a layer exact at every zoom).
+pub fn cluster_vector_layer(layer: &Layer) -> Option<serde_json::Value> {
+    let generalised = layer.generalised();
+    let detail = generalised.detail_zoom();
+    if detail == 0 {
+        return None;
+    }
+    let schema = layer.schema.fields();
+    let mut fields = serde_json::Map::new();
+    fields.insert("count".into(), serde_json::json!("Number"));
+    for &i in generalised.sum_fields() {
+        fields.insert(schema[i].name.clone(), serde_json::json!("Number"));
+    }
+    if let Some(r) = generalised
+        .rank_field()
+        .filter(|r| !generalised.sum_fields().contains(r))
+    {
+        fields.insert(
+            format!("{}_max", schema[r].name),
+            serde_json::json!("Number"),
+        );
+    }
+    Some(serde_json::json!({
+        "id": cluster_layer_name(layer),
+        "description": "features too small or too many to draw at this zoom, counted and summed per cell",
+        "fields": fields,
+        "minzoom": 0,
+        "maxzoom": detail - 1,
+    }))
+}
+
 /// `layer` for `coord` as zoom `level` generalises it, `coarsening` steps coarser than
 /// the rule (simplification four times stronger per step; at the last step drawn
 /// features are drawn as their bounding boxes).

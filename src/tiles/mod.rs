@@ -9,9 +9,10 @@ pub mod coord;
 pub mod generalise;
 mod low_zoom;
 pub mod mvt;
+pub mod pack;
 pub mod render;
 
 pub use cache::{TileBody, TileCache};
 pub use coord::{TileCoord, TileCoordError};
-pub use low_zoom::cluster_layer_name;
+pub use low_zoom::{cluster_layer_name, cluster_vector_layer};
 pub use render::{TileOptions, features_in_tile, render_tile};

@@ -1,0 +1,113 @@
+//! `riskatlas pack`: a data folder's vector tiles as one PMTiles archive (see
+//! `riskatlas::tiles::pack`), with a progress bar on the terminal and a summary line.
+
+use anyhow::{Context, bail};
+use riskatlas::atlas::{BboxWgs84, Disclosure, Layer};
+use riskatlas::service::store::folder::FolderStore;
+use riskatlas::tiles::pack::{PackOptions, write_pack};
+use std::process::ExitCode;
+
+/// `riskatlas pack --out FILE [--data DIR] [--layers a,b] [--minzoom] [--maxzoom] [--bbox]`.
+pub fn run(args: riskatlas::config::PackArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let loaded = FolderStore::read(&args.data)?;
+    let atlas = loaded.atlas;
+    let layers: Vec<&Layer> = if args.layers.is_empty() {
+        atlas.layers().iter().map(|l| l.as_ref()).collect()
+    } else {
+        args.layers
+            .iter()
+            .map(|id| {
+                atlas.layer(id).with_context(|| {
+                    let known: Vec<&str> = atlas.layers().iter().map(|l| l.id.as_str()).collect();
+                    format!(
+                        "--layers: no layer {id:?} in {} (it has {})",
+                        args.data.display(),
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    };
+    let options = PackOptions {
+        min_zoom: args.minzoom,
+        max_zoom: args.maxzoom,
+        bbox: args.bbox.as_deref().map(parse_bbox).transpose()?,
+    };
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "packing {bar:40} {pos}/{len} tiles ({per_sec}, {eta} left)",
+        )
+        .expect("a valid template"),
+    );
+    // A pack is carried away from the server: personal fields are masked unless asked.
+    let disclosure = if args.with_contacts {
+        Disclosure::Full
+    } else {
+        Disclosure::Masked
+    };
+    let summary = write_pack(
+        &atlas,
+        &layers,
+        &options,
+        disclosure,
+        file,
+        |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&args.out);
+            return Err(e.context(format!("packing {}", args.out.display())));
+        }
+    };
+    let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "{}: {} tiles with data at z{}–z{} ({} looked at), largest {} KB, archive {:.1} MB, in {:.1} s",
+        args.out.display(),
+        summary.tiles,
+        args.minzoom,
+        args.maxzoom,
+        summary.looked_at,
+        summary.largest_tile / 1024,
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `west,south,east,north` in lon/lat.
+fn parse_bbox(text: &str) -> anyhow::Result<BboxWgs84> {
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("--bbox {text:?}: four numbers west,south,east,north"))?;
+    let [west, south, east, north] = parts[..] else {
+        bail!(
+            "--bbox {text:?}: four numbers west,south,east,north, got {}",
+            parts.len()
+        );
+    };
+    if !(west < east
+        && south < north
+        && (-180.0..=180.0).contains(&west)
+        && (-180.0..=180.0).contains(&east)
+        && (-90.0..=90.0).contains(&south)
+        && (-90.0..=90.0).contains(&north))
+    {
+        bail!("--bbox {text:?}: west < east within ±180 and south < north within ±90");
+    }
+    Ok(BboxWgs84 {
+        west,
+        south,
+        east,
+        north,
+    })
+}

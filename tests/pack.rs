@@ -1,0 +1,175 @@
+//! Map packs read back by the reference PMTiles reader (the `pmtiles` package on PyPI,
+//! `tests/python/pmtiles_read.py`): a valid v3 archive whose tiles are exactly the tiles
+//! the server serves for the same zooms, decoded and compared.
+// Test and benchmark code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::cli::riskatlas;
+use common::{demo_app, get, repo_path, tile_of};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The archive as the reference reader sees it: header, metadata, tiles by `z/x/y`.
+fn read_back(archive: &std::path::Path) -> (Value, Value, BTreeMap<String, Vec<u8>>) {
+    let out = std::process::Command::new("python3")
+        .arg(repo_path("tests/python/pmtiles_read.py"))
+        .arg(archive)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the PMTiles reader refused the archive (pip install pmtiles: scripts/install-deps): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tiles = read["tiles"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), hex(v.as_str().unwrap())))
+        .collect();
+    (read["header"].clone(), read["metadata"].clone(), tiles)
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_pack_holds_exactly_the_tiles_the_server_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("county.pmtiles");
+    riskatlas(&[
+        "pack",
+        "--data",
+        "data/demo",
+        "--out",
+        archive.to_str().unwrap(),
+        "--maxzoom",
+        "14",
+        "--with-contacts",
+    ]);
+    let (header, metadata, tiles) = read_back(&archive);
+    assert_eq!(header["version"], 3);
+    assert_eq!(header["tile_type"], "MVT");
+    assert_eq!(header["tile_compression"], "GZIP");
+    assert_eq!(header["clustered"], true);
+    assert_eq!(
+        (header["min_zoom"].clone(), header["max_zoom"].clone()),
+        (0.into(), 14.into())
+    );
+    assert_eq!(header["addressed_tiles_count"], tiles.len());
+
+    // Every layer is described, with its fields.
+    let catalogue = get(&demo_app(), "/api/layers").await.ok_json();
+    let described: Vec<&str> = metadata["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    for layer in catalogue["layers"].as_array().unwrap() {
+        let id = layer["id"].as_str().unwrap();
+        assert!(
+            described.contains(&id),
+            "{id} not in the metadata: {described:?}"
+        );
+    }
+    assert_eq!(metadata["name"], catalogue["name"]);
+
+    // The server's tiles over the same zooms and box, asked one by one: the same set,
+    // and each the same when decoded.
+    let app = demo_app();
+    let ids: Vec<&str> = catalogue["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    let bbox = catalogue["bbox"].as_array().unwrap();
+    let b: Vec<f64> = bbox.iter().map(|v| v.as_f64().unwrap()).collect();
+    let mut served = 0;
+    for z in 0..=14u32 {
+        let (x0, y0) = tile_of(b[0], b[3], z);
+        let (x1, y1) = tile_of(b[2], b[1], z);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let reply = get(&app, &format!("/tiles/{}/{z}/{x}/{y}", ids.join(","))).await;
+                let key = format!("{z}/{x}/{y}");
+                if reply.status == 204 {
+                    assert!(
+                        !tiles.contains_key(&key),
+                        "{key} is empty on the server but packed"
+                    );
+                    continue;
+                }
+                served += 1;
+                let packed = tiles
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("{key} is served but not packed"));
+                let decoded = |b: &[u8]| serde_json::to_value(common::mvt::decode(b)).unwrap();
+                assert_eq!(decoded(packed), decoded(&reply.body), "{key} differs");
+            }
+        }
+    }
+    assert_eq!(served, tiles.len());
+    assert!(served > 100, "only {served} tiles");
+}
+
+#[test]
+fn a_pack_masks_duty_contacts_unless_asked_and_refuses_what_it_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("masked.pmtiles");
+    riskatlas(&[
+        "pack",
+        "--out",
+        archive.to_str().unwrap(),
+        "--layers",
+        "shelters",
+        "--maxzoom",
+        "12",
+    ]);
+    let (_, metadata, tiles) = read_back(&archive);
+    assert_eq!(metadata["vector_layers"].as_array().unwrap().len(), 1);
+    let phones: Vec<String> = tiles
+        .values()
+        .flat_map(|t| common::mvt::decode(t))
+        .flat_map(|l| l.features)
+        .filter_map(|f| {
+            f.props
+                .get("contact_phone")
+                .and_then(|p| p.as_str())
+                .map(String::from)
+        })
+        .collect();
+    assert!(!phones.is_empty(), "the shelters carry phones");
+    let demo = std::fs::read_to_string(repo_path("data/demo/shelters.geojson")).unwrap();
+    for phone in &phones {
+        assert!(
+            !demo.contains(&format!("\"{phone}\"")),
+            "a phone packed as stored: {phone}"
+        );
+    }
+
+    let refused = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_riskatlas"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let out = archive.to_str().unwrap();
+    assert!(refused(&["pack", "--out", out, "--layers", "nope"]).contains("no layer \"nope\""));
+    assert!(refused(&["pack", "--out", out, "--bbox", "1,2,3"]).contains("four numbers"));
+    assert!(
+        refused(&["pack", "--out", out, "--minzoom", "9", "--maxzoom", "3"])
+            .contains("--minzoom 9")
+    );
+}
