@@ -167,9 +167,57 @@ fn a_pack_masks_duty_contacts_unless_asked_and_refuses_what_it_cannot_do() {
     };
     let out = archive.to_str().unwrap();
     assert!(refused(&["pack", "--out", out, "--layers", "nope"]).contains("no layer \"nope\""));
-    assert!(refused(&["pack", "--out", out, "--bbox", "1,2,3"]).contains("four numbers"));
+    assert!(
+        refused(&["pack", "--out", out, "--bbox", "1,2,3"])
+            .contains("3 values; expected west,south,east,north")
+    );
     assert!(
         refused(&["pack", "--out", out, "--minzoom", "9", "--maxzoom", "3"])
             .contains("--minzoom 9")
     );
+}
+
+#[tokio::test]
+async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
+    let app = demo_app();
+    let reply = get(&app, "/api/pack?maxzoom=12&layers=shelters,roads").await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.headers["content-type"], "application/vnd.pmtiles");
+    assert!(
+        reply.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".pmtiles\"")
+    );
+    // The same pack from the command line, byte for byte (the local identity of a server
+    // without users sees contacts as stored).
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("cli.pmtiles");
+    riskatlas(&[
+        "pack",
+        "--out",
+        archive.to_str().unwrap(),
+        "--layers",
+        "shelters,roads",
+        "--maxzoom",
+        "12",
+        "--with-contacts",
+    ]);
+    assert!(
+        std::fs::read(&archive).unwrap() == reply.body,
+        "the API's archive differs from the command line's"
+    );
+
+    for (query, status, says) in [
+        ("maxzoom=17", 400, "maxzoom \"17\" must be an integer from 0 to 16"),
+        ("minzoom=9&maxzoom=3", 400, "minzoom 9 is above maxzoom 3"),
+        ("bbox=1,2,3", 400, "bbox \"1,2,3\": 3 values"),
+        ("zoom=3", 400, "unknown field `zoom`"),
+        ("layers=nope", 404, "unknown layer \"nope\""),
+        ("bbox=-180,-85,180,85&maxzoom=10", 422, "more than 200000"),
+    ] {
+        let r = get(&app, &format!("/api/pack?{query}")).await;
+        assert_eq!(r.status, status, "{query}: {}", String::from_utf8_lossy(&r.body));
+        assert!(r.error().contains(says), "{query}: {}", r.error());
+    }
 }

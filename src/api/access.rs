@@ -75,6 +75,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/api/edits", Need::Role(Role::Editor)),
     ("GET", "/api/audit", Need::Role(Role::Admin)),
     ("GET", "/tiles/{ids}/{z}/{x}/{y}", Need::Role(Role::Viewer)),
+    // A map pack is the atlas in bulk, carried away: an export.
+    ("GET", "/api/pack", Need::Role(Role::Planner)),
     (
         "GET",
         "/tiles/impact/{key}/{z}/{x}/{y}",

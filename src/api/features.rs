@@ -28,42 +28,9 @@ pub struct FeatureQuery {
     filter: Option<String>,
 }
 
-/// Parses `w,s,e,n` in degrees.
+/// Parses `w,s,e,n` in degrees (see [`BboxWgs84::parse`]).
 pub fn parse_bbox(text: &str) -> Result<BboxWgs84, ApiError> {
-    let bad = |why: &str| {
-        ApiError::bad_request(format!(
-            "bbox {text:?}: {why}; expected west,south,east,north in degrees"
-        ))
-    };
-    let parts: Vec<f64> = text
-        .split(',')
-        .map(|p| {
-            p.trim()
-                .parse::<f64>()
-                .map_err(|_| bad(&format!("{:?} is not a number", p.trim())))
-        })
-        .collect::<Result<_, _>>()?;
-    let [west, south, east, north] = parts[..] else {
-        return Err(bad(&format!("{} values", parts.len())));
-    };
-    if parts.iter().any(|v| !v.is_finite()) {
-        return Err(bad("values must be finite"));
-    }
-    if !(-180.0..=180.0).contains(&west) || !(-180.0..=180.0).contains(&east) {
-        return Err(bad("longitudes must lie in -180..180"));
-    }
-    if !(-90.0..=90.0).contains(&south) || !(-90.0..=90.0).contains(&north) {
-        return Err(bad("latitudes must lie in -90..90"));
-    }
-    if west > east || south > north {
-        return Err(bad("west must not exceed east, nor south north"));
-    }
-    Ok(BboxWgs84 {
-        west,
-        south,
-        east,
-        north,
-    })
+    BboxWgs84::parse(text).map_err(|e| ApiError::bad_request(format!("bbox {e}")))
 }
 
 fn parse_count(

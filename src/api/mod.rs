@@ -18,6 +18,7 @@ mod impact;
 mod layers;
 pub mod limits;
 mod ndjson;
+mod pack;
 mod route;
 pub mod server;
 mod session;
@@ -391,6 +392,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/audit", get(audit::trail))
         .route("/tiles/{ids}/{z}/{x}/{y}", get(tiles::tile))
         .route("/tiles/impact/{key}/{z}/{x}/{y}", get(tiles::impact_tile))
+        .route("/api/pack", get(pack::pack))
         .route("/api/impact", post(impact::impact))
         .route("/report/impact", get(impact::report))
         .route("/api/evacuation", post(evacuation::evacuation))

@@ -128,6 +128,41 @@ impl BboxWgs84 {
         [self.west, self.south, self.east, self.north]
     }
 
+    /// Parses `west,south,east,north` in degrees; the error quotes `text` and says what
+    /// is wrong with it.
+    pub fn parse(text: &str) -> Result<BboxWgs84, String> {
+        let bad = |why: &str| format!("{text:?}: {why}; expected west,south,east,north in degrees");
+        let parts: Vec<f64> = text
+            .split(',')
+            .map(|p| {
+                p.trim()
+                    .parse::<f64>()
+                    .map_err(|_| bad(&format!("{:?} is not a number", p.trim())))
+            })
+            .collect::<Result<_, _>>()?;
+        let [west, south, east, north] = parts[..] else {
+            return Err(bad(&format!("{} values", parts.len())));
+        };
+        if parts.iter().any(|v| !v.is_finite()) {
+            return Err(bad("values must be finite"));
+        }
+        if !(-180.0..=180.0).contains(&west) || !(-180.0..=180.0).contains(&east) {
+            return Err(bad("longitudes must lie in -180..180"));
+        }
+        if !(-90.0..=90.0).contains(&south) || !(-90.0..=90.0).contains(&north) {
+            return Err(bad("latitudes must lie in -90..90"));
+        }
+        if west > east || south > north {
+            return Err(bad("west must not exceed east, nor south north"));
+        }
+        Ok(BboxWgs84 {
+            west,
+            south,
+            east,
+            north,
+        })
+    }
+
     pub(crate) fn envelope(self) -> AABB<[f64; 2]> {
         AABB::from_corners([self.west, self.south], [self.east, self.north])
     }

@@ -1,7 +1,7 @@
 //! `riskatlas pack`: a data folder's vector tiles as one PMTiles archive (see
 //! `riskatlas::tiles::pack`), with a progress bar on the terminal and a summary line.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use riskatlas::atlas::{BboxWgs84, Disclosure, Layer};
 use riskatlas::service::store::folder::FolderStore;
 use riskatlas::tiles::pack::{PackOptions, write_pack};
@@ -32,7 +32,11 @@ pub fn run(args: riskatlas::config::PackArgs) -> anyhow::Result<ExitCode> {
     let options = PackOptions {
         min_zoom: args.minzoom,
         max_zoom: args.maxzoom,
-        bbox: args.bbox.as_deref().map(parse_bbox).transpose()?,
+        bbox: args
+            .bbox
+            .as_deref()
+            .map(|b| BboxWgs84::parse(b).map_err(|e| anyhow::anyhow!("--bbox {e}")))
+            .transpose()?,
     };
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -80,34 +84,4 @@ pub fn run(args: riskatlas::config::PackArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// `west,south,east,north` in lon/lat.
-fn parse_bbox(text: &str) -> anyhow::Result<BboxWgs84> {
-    let parts: Vec<f64> = text
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("--bbox {text:?}: four numbers west,south,east,north"))?;
-    let [west, south, east, north] = parts[..] else {
-        bail!(
-            "--bbox {text:?}: four numbers west,south,east,north, got {}",
-            parts.len()
-        );
-    };
-    if !(west < east
-        && south < north
-        && (-180.0..=180.0).contains(&west)
-        && (-180.0..=180.0).contains(&east)
-        && (-90.0..=90.0).contains(&south)
-        && (-90.0..=90.0).contains(&north))
-    {
-        bail!("--bbox {text:?}: west < east within ±180 and south < north within ±90");
-    }
-    Ok(BboxWgs84 {
-        west,
-        south,
-        east,
-        north,
-    })
 }

@@ -118,15 +118,11 @@ pub fn write_pack<W: Write + Seek>(
 
 /// Every tile from `min_zoom` to `max_zoom` meeting `bbox`, in tile-id order.
 fn tiles_in(bbox: BboxWgs84, min_zoom: u8, max_zoom: u8) -> anyhow::Result<Vec<TileCoord>> {
-    let (wx0, wy0) = lonlat_to_world(bbox.west, bbox.north);
-    let (wx1, wy1) = lonlat_to_world(bbox.east, bbox.south);
     let mut coords = Vec::new();
     for z in min_zoom..=max_zoom {
-        let n = f64::from(1u32 << z);
-        let last = (1u64 << z) - 1;
-        let at = |w: f64| ((w * n).floor().max(0.0) as u64).min(last);
-        for x in at(wx0)..=at(wx1) {
-            for y in at(wy0)..=at(wy1) {
+        let ((x0, x1), (y0, y1)) = tile_range(bbox, z);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
                 coords.push(TileCoord::new(u64::from(z), x, y)?);
             }
         }
@@ -137,6 +133,16 @@ fn tiles_in(bbox: BboxWgs84, min_zoom: u8, max_zoom: u8) -> anyhow::Result<Vec<T
             .unwrap_or(u64::MAX)
     });
     Ok(coords)
+}
+
+/// The columns and rows (first, last) of the tiles at zoom `z` meeting `bbox`.
+fn tile_range(bbox: BboxWgs84, z: u8) -> ((u64, u64), (u64, u64)) {
+    let (wx0, wy0) = lonlat_to_world(bbox.west, bbox.north);
+    let (wx1, wy1) = lonlat_to_world(bbox.east, bbox.south);
+    let n = f64::from(1u32 << z);
+    let last = (1u64 << z) - 1;
+    let at = |w: f64| ((w * n).floor().max(0.0) as u64).min(last);
+    ((at(wx0), at(wx1)), (at(wy0), at(wy1)))
 }
 
 /// The archive's metadata: TileJSON's fields a reader needs (vector_layers with their
@@ -174,4 +180,14 @@ fn metadata(atlas: &Atlas, layers: &[&Layer], options: &PackOptions) -> Value {
         "generator": concat!("riskatlas ", env!("CARGO_PKG_VERSION")),
         "vector_layers": vector_layers,
     })
+}
+
+/// How many tiles a pack from `min_zoom` to `max_zoom` over `bbox` looks at.
+pub fn tile_count(bbox: BboxWgs84, min_zoom: u8, max_zoom: u8) -> u64 {
+    (min_zoom..=max_zoom)
+        .map(|z| {
+            let ((x0, x1), (y0, y1)) = tile_range(bbox, z);
+            (x1 - x0 + 1) * (y1 - y0 + 1)
+        })
+        .sum()
 }
