@@ -280,6 +280,10 @@ pub struct ServeArgs {
     /// The data folder to serve.
     #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
     pub data: PathBuf,
+    /// Laptop mode: serve the web map from this map pack alone (`riskatlas pack`), no
+    /// data folder or database; analyses, queries and edits are unavailable.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["postgis", "users"])]
+    pub pack: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "RISKATLAS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,

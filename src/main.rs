@@ -406,6 +406,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
+    if let Some(pack) = &args.pack {
+        return serve_pack(&args, pack, tls, runtime);
+    }
     let service = match &args.postgis {
         Some(url) => runtime.block_on(open_postgis(url, args.postgis_primary.as_deref()))?,
         None => std::sync::Arc::new(Service::open_folder(&args.data)?),
@@ -462,6 +465,47 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let limits = args.connection_limits();
         riskatlas::api::server::serve(listener, router(state), limits, tls, shutdown_signal())
             .await;
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
+}
+
+/// Laptop mode: the web map from a map pack alone (see `api::pack_mode`).
+fn serve_pack(
+    args: &ServeArgs,
+    pack: &std::path::Path,
+    tls: Option<riskatlas::api::tls::TlsAcceptor>,
+    runtime: tokio::runtime::Runtime,
+) -> anyhow::Result<ExitCode> {
+    let empty = riskatlas::atlas::Atlas::new(String::new(), String::new(), Vec::new());
+    let web = AppState::serving(
+        std::sync::Arc::new(Service::in_memory(empty, Default::default())),
+        HttpOptions {
+            public_host: args.bind.to_string(),
+            web_dir: args.web_dir.clone(),
+            allowed_hosts: riskatlas::api::access::hosts_for(args.bind, &args.hosts),
+            tls: tls.is_some(),
+            ..HttpOptions::default()
+        },
+    );
+    runtime.block_on(async move {
+        let pack = riskatlas::api::pack_mode::Pack::open(pack).await?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("binding {}", args.bind))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            "serving the map pack on {scheme}://{}",
+            listener.local_addr()?
+        );
+        let routes = riskatlas::api::pack_mode::router(pack, web);
+        riskatlas::api::server::serve(
+            listener,
+            routes,
+            args.connection_limits(),
+            tls,
+            shutdown_signal(),
+        )
+        .await;
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })
 }

@@ -181,7 +181,12 @@ fn a_pack_masks_duty_contacts_unless_asked_and_refuses_what_it_cannot_do() {
 async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
     let app = demo_app();
     let reply = get(&app, "/api/pack?maxzoom=12&layers=shelters,roads").await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     assert_eq!(reply.headers["content-type"], "application/vnd.pmtiles");
     assert!(
         reply.headers["content-disposition"]
@@ -209,7 +214,11 @@ async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
     );
 
     for (query, status, says) in [
-        ("maxzoom=17", 400, "maxzoom \"17\" must be an integer from 0 to 16"),
+        (
+            "maxzoom=17",
+            400,
+            "maxzoom \"17\" must be an integer from 0 to 16",
+        ),
         ("minzoom=9&maxzoom=3", 400, "minzoom 9 is above maxzoom 3"),
         ("bbox=1,2,3", 400, "bbox \"1,2,3\": 3 values"),
         ("zoom=3", 400, "unknown field `zoom`"),
@@ -217,7 +226,12 @@ async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
         ("bbox=-180,-85,180,85&maxzoom=10", 422, "more than 200000"),
     ] {
         let r = get(&app, &format!("/api/pack?{query}")).await;
-        assert_eq!(r.status, status, "{query}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            status,
+            "{query}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         assert!(r.error().contains(says), "{query}: {}", r.error());
     }
 }

@@ -184,6 +184,7 @@ function showFeature(popup, ctx, hits, index) {
   // The tile carries the attributes; the API has the authoritative, complete record. A
   // tile numbers features by position (fid), not by their stable id.
   if (feature.id === undefined || feature.id === null) return;
+  if (document.body.dataset.mode === "pack") return; // a map pack has the tile's attributes only
   const url = `/api/layers/${encodeURIComponent(layerId)}/fid/${encodeURIComponent(feature.id)}`;
   getJSON(url).then((full) => {
     if (!content.isConnected || !full || !full.properties) return;

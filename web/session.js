@@ -46,6 +46,8 @@ export async function signIn() {
 
 function remember(session) {
   current = session;
+  // A server showing a map pack alone (`serve --pack`) has tiles and nothing else.
+  document.body.dataset.mode = session.mode || "server";
   setCsrf(session.csrf);
   showWho(session);
   return session;
@@ -86,6 +88,7 @@ function showWho(session) {
   line.replaceChildren(
     el("span", { class: "who-name" }, session.name),
     ` · ${ROLE_WORDS[session.role] || session.role} · ${scope}`,
+    session.mode === "pack" ? " · 离线地图包 offline map pack" : "",
     session.csrf
       ? el("button", { type: "button", id: "sign-out", onclick: signOut }, "退出 Sign out")
       : null);

@@ -42,17 +42,7 @@ pub async fn catalogue(
         .iter()
         .map(|l| {
             let report = state.report().layer(l.id.as_str());
-            json!({
-                "id": l.id,
-                "name": l.name,
-                "kind": l.kind,
-                "geometry": l.geometry_class(),
-                "count": l.len(),
-                "rejected": report.map(|r| r.rejected).unwrap_or(0),
-                "bbox": l.bbox(),
-                "fields": l.schema,
-                "status": "loaded",
-            })
+            l.catalogue_json(report.map(|r| r.rejected).unwrap_or(0))
         })
         .collect();
     layers.extend(state.report().failed().map(|r| {

@@ -19,6 +19,7 @@ mod layers;
 pub mod limits;
 mod ndjson;
 mod pack;
+pub mod pack_mode;
 mod route;
 pub mod server;
 mod session;

@@ -28,7 +28,7 @@ fn parse_index(name: &str, text: &str) -> Result<u64, ApiError> {
     })
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -42,7 +42,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+pub(super) fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     let y = y
         .strip_suffix(".mvt")
         .or_else(|| y.strip_suffix(".pbf"))

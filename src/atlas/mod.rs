@@ -402,6 +402,22 @@ impl Layer {
         fids
     }
 
+    /// The layer as the catalogue (`GET /api/layers`) lists it; `rejected` is how many
+    /// of its source's features loading refused.
+    pub fn catalogue_json(&self, rejected: usize) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "geometry": self.geometry_class(),
+            "count": self.len(),
+            "rejected": rejected,
+            "bbox": self.bbox(),
+            "fields": self.schema,
+            "status": "loaded",
+        })
+    }
+
     /// Feature `fid` as a GeoJSON Feature (see [`Layer::to_geojson`]).
     pub fn feature_geojson(&self, fid: u32) -> Option<serde_json::Value> {
         self.feature(fid).map(|f| self.to_geojson(f))

@@ -179,7 +179,36 @@ fn metadata(atlas: &Atlas, layers: &[&Layer], options: &PackOptions) -> Value {
         "type": "overlay",
         "generator": concat!("riskatlas ", env!("CARGO_PKG_VERSION")),
         "vector_layers": vector_layers,
+        // What `riskatlas serve --pack` needs to serve the web map from the pack alone.
+        "riskatlas:catalogue": {
+            "name": atlas.name,
+            "attribution": atlas.attribution,
+            "bbox": options.bbox.or_else(|| layers.iter().filter_map(|l| l.bbox()).reduce(BboxWgs84::union)),
+            "layers": layers.iter().map(|l| l.catalogue_json(0)).collect::<Vec<_>>(),
+        },
+        "riskatlas:style": packed_style(atlas, layers),
     })
+}
+
+/// Where the style of a pack says the server is; `serve --pack` puts its own origin in.
+pub const PACK_ORIGIN: &str = "riskatlas-pack://origin";
+
+/// The web map's style for the packed layers only, its URLs under [`PACK_ORIGIN`].
+fn packed_style(atlas: &Atlas, layers: &[&Layer]) -> Value {
+    let mut style = crate::style::style(atlas, PACK_ORIGIN);
+    let packed: Vec<&str> = layers.iter().map(|l| l.id.as_str()).collect();
+    if let Some(all) = style["layers"].as_array_mut() {
+        all.retain(|l| {
+            l["metadata"]["riskatlas:layer"]
+                .as_str()
+                .is_none_or(|id| packed.contains(&id))
+        });
+    }
+    style["sources"]["atlas"]["tiles"] = json!([format!(
+        "{PACK_ORIGIN}/tiles/{}/{{z}}/{{x}}/{{y}}",
+        packed.join(",")
+    )]);
+    style
 }
 
 /// How many tiles a pack from `min_zoom` to `max_zoom` over `bbox` looks at.
