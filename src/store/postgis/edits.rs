@@ -12,10 +12,10 @@ use sqlx::{Postgres, QueryBuilder, Row};
 /// The channel every committed edit is announced on.
 pub const EDITS_CHANNEL: &str = "riskatlas_edits";
 
-/// The columns a record is read from, in [`record_of`]'s order.
 /// The transaction-scoped advisory lock every edit commit takes (`risk` in ASCII).
 pub const EDIT_COMMIT_LOCK: i64 = 0x7269_736b;
 
+/// The columns a record is read from, in [`record_of`]'s order.
 const COLUMNS: &str = "seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
     who, layer, op, id, before, after, diff, idempotency_key, idempotency_request";
 
