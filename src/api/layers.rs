@@ -83,12 +83,7 @@ pub async fn tilejson(
     let atlas = state.snapshot_for(&who).await?;
     let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
     let base = base_url(&headers, &state);
-    let fields: serde_json::Map<String, Value> = layer
-        .schema
-        .fields()
-        .iter()
-        .map(|f| (f.name.clone(), json!(f.ty.tilejson_name())))
-        .collect();
+    let fields = layer.tilejson_fields();
     let bounds = layer.bbox().map(|b| b.to_array()).unwrap_or([
         -180.0,
         -85.051_128_78,

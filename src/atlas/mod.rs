@@ -402,6 +402,15 @@ impl Layer {
         fids
     }
 
+    /// The layer's fields with their TileJSON types (`vector_layers[].fields`).
+    pub fn tilejson_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| (f.name.clone(), serde_json::json!(f.ty.tilejson_name())))
+            .collect()
+    }
+
     /// The layer as the catalogue (`GET /api/layers`) lists it; `rejected` is how many
     /// of its source's features loading refused.
     pub fn catalogue_json(&self, rejected: usize) -> serde_json::Value {

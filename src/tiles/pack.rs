@@ -150,12 +150,7 @@ fn tile_range(bbox: BboxWgs84, z: u8) -> ((u64, u64), (u64, u64)) {
 fn metadata(atlas: &Atlas, layers: &[&Layer], options: &PackOptions) -> Value {
     let mut vector_layers = Vec::new();
     for layer in layers {
-        let fields: serde_json::Map<String, Value> = layer
-            .schema
-            .fields()
-            .iter()
-            .map(|f| (f.name.clone(), json!(f.ty.tilejson_name())))
-            .collect();
+        let fields = layer.tilejson_fields();
         vector_layers.push(json!({
             "id": layer.id, "description": layer.name, "fields": fields,
             "minzoom": options.min_zoom, "maxzoom": options.max_zoom,

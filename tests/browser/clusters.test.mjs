@@ -19,8 +19,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, CHROMIUM, finish, freePort, launchBrowser, mapSettled, REPO, report, screenshot,
-  SERVER_BIN, startServer,
+  assert, check, finish, mapSettled, REPO, report, screenshot, SERVER_BIN, serveAndOpen,
 } from "./harness.mjs";
 
 const SCREENSHOT = path.resolve(REPO, process.env.CLUSTERS_SCREENSHOT || "target/browser/clusters.png");
@@ -41,15 +40,6 @@ const rendered = (page, suffix) => page.evaluate((suffix) => {
 }, suffix);
 
 async function main() {
-  if (!fs.existsSync(CHROMIUM)) {
-    report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
-    return finish();
-  }
-  if (!fs.existsSync(SERVER_BIN)) {
-    report("server binary exists", `${SERVER_BIN} not found (cargo build first)`);
-    return finish();
-  }
-  const { chromium } = await import("playwright-core");
   const data = fs.mkdtempSync(path.join(os.tmpdir(), "riskatlas-province-"));
   process.on("exit", () => fs.rmSync(data, { recursive: true, force: true }));
   const generated = await check("riskatlas demo --scale 20 writes a province", () => {
@@ -58,30 +48,13 @@ async function main() {
   });
   if (!generated) return finish();
 
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const log = [];
-  const healthy = await check("server on the province becomes healthy", () => startServer(port, log, { data }));
-  if (!healthy) return finish();
+  const served = await serveAndOpen({ data, healthyName: "server on the province becomes healthy" });
+  if (!served) return finish();
+  const { origin, context, page, problems, outside } = served;
   const catalogue = await (await fetch(`${origin}/api/layers`)).json();
   const landslides = catalogue.layers.find((l) => l.id === "landslides");
-
-  const context = await launchBrowser(chromium);
-  const problems = [];
   const tiles = [];
-  await context.route("**/*", (route) => {
-    if (new URL(route.request().url()).host === `127.0.0.1:${port}`) return route.continue();
-    problems.push(`outside request ${route.request().url()}`);
-    return route.abort("blockedbyclient");
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  context.on("requestfailed", (r) => problems.push(`${r.url()} (${r.failure()?.errorText})`));
-  context.on("response", (r) => {
-    if (r.url().includes("/tiles/")) tiles.push(r.status());
-    if (r.status() >= 400) problems.push(`${r.url()} (HTTP ${r.status()})`);
-  });
+  context.on("response", (r) => { if (r.url().includes("/tiles/")) tiles.push(r.status()); });
 
   const loaded = await check("page loads and goes idle", async () => {
     await page.goto(`${origin}/`, { waitUntil: "load", timeout: 20_000 });
@@ -148,6 +121,7 @@ async function main() {
   }
 
   await check("no console error, failed request or outside request", () => {
+    assert(outside.length === 0, `outside requests: ${outside.slice(0, 3).join(" | ")}`);
     assert(problems.length === 0, problems.slice(0, 3).join(" | "));
   });
   clearTimeout(overall);

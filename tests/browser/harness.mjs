@@ -192,15 +192,15 @@ export async function screenshot(page, file, scrollTo) {
 }
 
 /**
- * The set-up every signed-in browser test shares: the browser and the server binary
- * checked, a server started on `data` with the users file `users`, and a page whose
- * requests beyond the server are aborted (and listed in `outside`) and whose console
- * errors, uncaught errors, HTTP errors and failed requests are collected in `problems`
- * — except the 401 of /api/session before signing in, and failures `aborted(request)`
- * says are expected (a run the test cancels). Returns null, having reported why, when
- * it cannot start.
+ * The set-up the browser tests share: the browser and the server binary checked, a
+ * server started on `data` with `extra` arguments (its health check reported as
+ * `healthyName`), and a page whose requests beyond the server are aborted (and listed in
+ * `outside`) and whose console errors, uncaught errors, HTTP errors and failed requests
+ * are collected in `problems` — except the 401 of /api/session before signing in, and
+ * failures `aborted(request)` says are expected (a run the test cancels). Returns null,
+ * having reported why, when it cannot start; else the server's `health` and the rest.
  */
-export async function serveSignedIn({ data, users, aborted = () => false }) {
+export async function serveAndOpen({ data, extra = [], healthyName = "server becomes healthy", aborted = () => false }) {
   if (!fs.existsSync(CHROMIUM)) {
     report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
     return null;
@@ -213,9 +213,8 @@ export async function serveSignedIn({ data, users, aborted = () => false }) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const log = [];
-  const healthy = await check("server with users becomes healthy",
-    () => startServer(port, log, { data, extra: ["--users", users] }));
-  if (!healthy) return null;
+  const health = await check(healthyName, () => startServer(port, log, { data, extra }));
+  if (!health) return null;
   const context = await launchBrowser(chromium);
   const outside = [];
   await context.route("**/*", (route) => {
@@ -239,5 +238,10 @@ export async function serveSignedIn({ data, users, aborted = () => false }) {
       problems.push(`${r.url()} (${r.failure()?.errorText})`);
     }
   });
-  return { port, origin, log, context, page, problems, outside };
+  return { port, origin, log, context, page, problems, outside, health };
+}
+
+/** [`serveAndOpen`] with the users file `users`: the signed-in browser tests' set-up. */
+export function serveSignedIn({ data, users, aborted = () => false }) {
+  return serveAndOpen({ data, extra: ["--users", users], healthyName: "server with users becomes healthy", aborted });
 }

@@ -15,9 +15,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  assert, check, CHROMIUM, finish, freePort, launchBrowser, report, SERVER_BIN, startServer,
-} from "./harness.mjs";
+import { assert, check, finish, report, SERVER_BIN, serveAndOpen } from "./harness.mjs";
 
 const OVERALL_TIMEOUT_MS = 180_000;
 const REQUIRED_LAYERS = ["villages", "roads", "floods", "shelters"];
@@ -28,15 +26,6 @@ const overall = setTimeout(async () => {
 }, OVERALL_TIMEOUT_MS);
 
 async function main() {
-  if (!fs.existsSync(CHROMIUM)) {
-    report("chromium is installed", `${CHROMIUM} not found (apt-get install chromium)`);
-    return finish();
-  }
-  if (!fs.existsSync(SERVER_BIN)) {
-    report("server binary exists", `${SERVER_BIN} not found (cargo build first)`);
-    return finish();
-  }
-  const { chromium } = await import("playwright-core");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "riskatlas-pack-"));
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   const archive = path.join(dir, "county.pmtiles");
@@ -49,28 +38,12 @@ async function main() {
   // An empty folder as --data: laptop mode must not read it.
   const empty = path.join(dir, "no-data");
   fs.mkdirSync(empty);
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const log = [];
-  const health = await check("serve --pack becomes healthy", () =>
-    startServer(port, log, { data: empty, extra: ["--pack", archive] }));
-  if (!health) return finish();
+  const served = await serveAndOpen({ data: empty, extra: ["--pack", archive], healthyName: "serve --pack becomes healthy" });
+  if (!served) return finish();
+  const { origin, page, problems, outside, health } = served;
   await check("health says it serves the pack", () => {
     assert(health.mode === "pack" && health.layers === 14, JSON.stringify(health));
   });
-
-  const context = await launchBrowser(chromium);
-  const problems = [];
-  await context.route("**/*", (route) => {
-    if (new URL(route.request().url()).host === `127.0.0.1:${port}`) return route.continue();
-    problems.push(`outside request ${route.request().url()}`);
-    return route.abort("blockedbyclient");
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  context.on("requestfailed", (r) => problems.push(`${r.url()} (${r.failure()?.errorText})`));
-  context.on("response", (r) => { if (r.status() >= 400) problems.push(`${r.url()} (HTTP ${r.status()})`); });
 
   const idle = await check("page loads and the map goes idle", async () => {
     await page.goto(`${origin}/`, { waitUntil: "load", timeout: 20_000 });
@@ -116,6 +89,7 @@ async function main() {
   });
 
   await check("no console error, failed request or outside request", () => {
+    assert(outside.length === 0, `outside requests: ${outside.slice(0, 3).join(" | ")}`);
     assert(problems.length === 0, problems.slice(0, 3).join(" | "));
   });
   clearTimeout(overall);
