@@ -65,6 +65,15 @@ pub enum Command {
     Pack(PackArgs),
 }
 
+/// The archive formats `riskatlas pack` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PackFormat {
+    /// PMTiles v3: one file, read over HTTP range requests or from disk.
+    Pmtiles,
+    /// MBTiles 1.3: an SQLite database.
+    Mbtiles,
+}
+
 /// `riskatlas pack`: which folder, which layers, zooms and area, and where to write.
 #[derive(Debug, clap::Args)]
 pub struct PackArgs {
@@ -87,6 +96,10 @@ pub struct PackArgs {
     /// Only tiles meeting `west,south,east,north` (lon/lat); the layers' box when absent.
     #[arg(long, value_name = "W,S,E,N")]
     pub bbox: Option<String>,
+    /// The archive's format: `pmtiles` (PMTiles v3), or `mbtiles` (MBTiles 1.3, SQLite);
+    /// by default the one `--out`'s extension names, else PMTiles.
+    #[arg(long, value_enum)]
+    pub format: Option<PackFormat>,
     /// Pack personal fields (duty contacts' names and phones) as stored. Without it they
     /// are masked as a viewer sees them: a pack travels on laptops and USB sticks.
     #[arg(long)]

@@ -235,3 +235,85 @@ async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
         assert!(r.error().contains(says), "{query}: {}", r.error());
     }
 }
+
+#[tokio::test]
+async fn an_mbtiles_pack_opens_in_gdal_and_holds_the_servers_tiles_rows_from_the_south() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("county.mbtiles");
+    riskatlas(&[
+        "pack",
+        "--out",
+        archive.to_str().unwrap(),
+        "--maxzoom",
+        "13",
+        "--with-contacts",
+    ]);
+    // GDAL's MBTiles driver, which no one here wrote: every layer listed, and at zoom 0
+    // (the whole county in one tile) every shelter of the layer.
+    let ogrinfo = |args: &[&str]| {
+        let out = std::process::Command::new("ogrinfo")
+            .args(args)
+            .output()
+            .expect("ogrinfo runs (gdal-bin: scripts/install-deps)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let path = archive.to_str().unwrap();
+    let listed = ogrinfo(&["-ro", "-so", "-oo", "ZOOM_LEVEL=0", path]);
+    let catalogue = get(&demo_app(), "/api/layers").await.ok_json();
+    for layer in catalogue["layers"].as_array().unwrap() {
+        let id = layer["id"].as_str().unwrap();
+        assert!(
+            listed.contains(&format!(": {id}\n")),
+            "{id} not listed:\n{listed}"
+        );
+    }
+    let shelters = ogrinfo(&["-ro", "-so", "-oo", "ZOOM_LEVEL=0", path, "shelters"]);
+    let shelter_count = catalogue["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "shelters")
+        .unwrap()["count"]
+        .clone();
+    assert!(
+        shelters.contains(&format!("Feature Count: {shelter_count}\n")),
+        "{shelters}"
+    );
+
+    // A tile read back with SQL, its row turned from TMS to XYZ, equals the server's.
+    let app = demo_app();
+    let ids: Vec<&str> = catalogue["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    let (x, y) = tile_of(105.74, 34.53, 13);
+    let row = (1u32 << 13) - 1 - y;
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys,gzip; c=sqlite3.connect(sys.argv[1]); \
+             b=c.execute('select tile_data from tiles where zoom_level=13 and tile_column=? and tile_row=?', (int(sys.argv[2]), int(sys.argv[3]))).fetchone()[0]; \
+             sys.stdout.write(gzip.decompress(b).hex())",
+            path,
+            &x.to_string(),
+            &row.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let packed = hex(std::str::from_utf8(&out.stdout).unwrap());
+    let served = get(&app, &format!("/tiles/{}/13/{x}/{y}", ids.join(","))).await;
+    let decoded = |b: &[u8]| serde_json::to_value(common::mvt::decode(b)).unwrap();
+    assert_eq!(decoded(&packed), decoded(&served.body));
+}

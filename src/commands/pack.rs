@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use riskatlas::atlas::{BboxWgs84, Disclosure, Layer};
+use riskatlas::config::PackFormat;
 use riskatlas::service::store::folder::FolderStore;
+use riskatlas::tiles::mbtiles::write_mbtiles;
 use riskatlas::tiles::pack::{PackOptions, write_pack};
 use std::process::ExitCode;
 
@@ -38,31 +40,37 @@ pub fn run(args: riskatlas::config::PackArgs) -> anyhow::Result<ExitCode> {
             .map(|b| BboxWgs84::parse(b).map_err(|e| anyhow::anyhow!("--bbox {e}")))
             .transpose()?,
     };
-    let file = std::fs::File::create(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
             "packing {bar:40} {pos}/{len} tiles ({per_sec}, {eta} left)",
         )
         .expect("a valid template"),
     );
+    let progress = |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
     // A pack is carried away from the server: personal fields are masked unless asked.
     let disclosure = if args.with_contacts {
         Disclosure::Full
     } else {
         Disclosure::Masked
     };
-    let summary = write_pack(
-        &atlas,
-        &layers,
-        &options,
-        disclosure,
-        file,
-        |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        },
-    );
+    let mbtiles = args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mbtiles"));
+    let summary = match args.format {
+        Some(PackFormat::Mbtiles) => {
+            write_mbtiles(&atlas, &layers, &options, disclosure, &args.out, progress)
+        }
+        None if mbtiles => {
+            write_mbtiles(&atlas, &layers, &options, disclosure, &args.out, progress)
+        }
+        _ => std::fs::File::create(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))
+            .and_then(|file| write_pack(&atlas, &layers, &options, disclosure, file, progress)),
+    };
     bar.finish_and_clear();
     let summary = match summary {
         Ok(s) => s,

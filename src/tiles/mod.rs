@@ -8,6 +8,7 @@ pub mod clip;
 pub mod coord;
 pub mod generalise;
 mod low_zoom;
+pub mod mbtiles;
 pub mod mvt;
 pub mod pack;
 pub mod render;

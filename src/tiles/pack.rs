@@ -63,15 +63,51 @@ pub fn write_pack<W: Write + Seek>(
     options: &PackOptions,
     disclosure: Disclosure,
     out: W,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<PackSummary> {
+    let bbox = pack_area(layers, options)?;
+    let (cx, cy) = bbox.center();
+    let mut writer = PmTilesWriter::new(TileType::Mvt)
+        .min_zoom(options.min_zoom)
+        .max_zoom(options.max_zoom)
+        .bounds(bbox.west, bbox.south, bbox.east, bbox.north)
+        .center(cx, cy)
+        .center_zoom(center_zoom(options))
+        .create(out)
+        .context("starting the archive")?;
+    let summary = draw_tiles(
+        layers,
+        bbox,
+        options,
+        disclosure,
+        progress,
+        |coord, bytes| {
+            let at = pmtiles::TileCoord::new(coord.z(), coord.x(), coord.y())
+                .context("a tile address the archive cannot hold")?;
+            writer
+                .add_tile(at, bytes)
+                .context("writing a tile to the archive")
+        },
+    )?;
+    writer.set_metadata(metadata(atlas, layers, options).to_string());
+    writer.finalize().context("finishing the archive")?;
+    Ok(summary)
+}
+
+/// The zoom a reader opens a pack at.
+pub(super) fn center_zoom(options: &PackOptions) -> u8 {
+    options.min_zoom.max(options.max_zoom.min(10))
+}
+
+/// The box a pack covers: the one asked for, else its layers'.
+pub(super) fn pack_area(layers: &[&Layer], options: &PackOptions) -> anyhow::Result<BboxWgs84> {
     anyhow::ensure!(
         options.min_zoom <= options.max_zoom,
         "--minzoom {} is above --maxzoom {}",
         options.min_zoom,
         options.max_zoom
     );
-    let bbox = options
+    options
         .bbox
         .or_else(|| {
             layers
@@ -79,40 +115,37 @@ pub fn write_pack<W: Write + Seek>(
                 .filter_map(|l| l.bbox())
                 .reduce(BboxWgs84::union)
         })
-        .context("the layers packed hold no feature")?;
+        .context("the layers packed hold no feature")
+}
+
+/// Draws every tile of the pack on both cores, a batch at a time, and hands each one
+/// with data to `sink` in tile-id order.
+pub(super) fn draw_tiles(
+    layers: &[&Layer],
+    bbox: BboxWgs84,
+    options: &PackOptions,
+    disclosure: Disclosure,
+    mut progress: impl FnMut(u64, u64),
+    mut sink: impl FnMut(TileCoord, &[u8]) -> anyhow::Result<()>,
+) -> anyhow::Result<PackSummary> {
     let coords = tiles_in(bbox, options.min_zoom, options.max_zoom)?;
     let total = coords.len() as u64;
-    let (cx, cy) = bbox.center();
-    let mut writer = PmTilesWriter::new(TileType::Mvt)
-        .min_zoom(options.min_zoom)
-        .max_zoom(options.max_zoom)
-        .bounds(bbox.west, bbox.south, bbox.east, bbox.north)
-        .center(cx, cy)
-        .center_zoom(options.min_zoom.max(options.max_zoom.min(10)))
-        .create(out)
-        .context("starting the archive")?;
     let tile_options = TileOptions::default();
     let mut summary = PackSummary::default();
     for batch in coords.chunks(BATCH) {
         let drawn = in_halves(batch, |&coord| {
             render_tile(layers, coord, &tile_options, disclosure)
         });
-        for (coord, bytes) in batch.iter().zip(drawn) {
+        for (&coord, bytes) in batch.iter().zip(drawn) {
             summary.looked_at += 1;
             let Some(bytes) = bytes else { continue };
             summary.tiles += 1;
             summary.largest_tile = summary.largest_tile.max(bytes.len());
             summary.raw_bytes += bytes.len() as u64;
-            let at = pmtiles::TileCoord::new(coord.z(), coord.x(), coord.y())
-                .context("a tile address the archive cannot hold")?;
-            writer
-                .add_tile(at, &bytes)
-                .context("writing a tile to the archive")?;
+            sink(coord, &bytes)?;
         }
         progress(summary.looked_at, total);
     }
-    writer.set_metadata(metadata(atlas, layers, options).to_string());
-    writer.finalize().context("finishing the archive")?;
     Ok(summary)
 }
 
@@ -147,7 +180,7 @@ fn tile_range(bbox: BboxWgs84, z: u8) -> ((u64, u64), (u64, u64)) {
 
 /// The archive's metadata: TileJSON's fields a reader needs (vector_layers with their
 /// fields, bounds, attribution), as `GET /api/layers/{id}` gives them per layer.
-fn metadata(atlas: &Atlas, layers: &[&Layer], options: &PackOptions) -> Value {
+pub(super) fn metadata(atlas: &Atlas, layers: &[&Layer], options: &PackOptions) -> Value {
     let mut vector_layers = Vec::new();
     for layer in layers {
         let fields = layer.tilejson_fields();
