@@ -2,9 +2,9 @@
 # Vector tiles: riskatlas against Martin on the same PostGIS data, side by side.
 #   benches/tiles_vs_martin.sh [--short] [--scale S]
 #
-# 1. builds riskatlas (release; the dev profile with --short) and, once, Martin 1.14.0
-#    with only its PostGIS backend into a cache folder (about 11 minutes on 2 cores;
-#    --short never builds it and says so when it is missing);
+# 1. builds riskatlas and examples/bare_tiles.rs (release; the dev profile with --short)
+#    and, once, Martin 1.14.0 with only its PostGIS backend into a cache folder (about
+#    11 minutes on 2 cores; --short never builds it and says so when it is missing);
 # 2. generates the demo county at --scale S (default 200, with --short 2), imports
 #    every layer into a throwaway PostGIS (scripts/with-postgis) with `riskatlas
 #    import`, and copies each layer into a typed table for Martin (`martin.<layer>`:
@@ -38,7 +38,8 @@
 #   RISKATLAS_BENCH_WARM_TILES   tiles in the caches-on subset (1000 / 100)
 #   RISKATLAS_BENCH_CHECK        tiles the equality check samples per band (200 / 20)
 #   MARTIN_ROOT                  Martin's install root (~/.cache/riskatlas-bench/martin)
-#   RISKATLAS_BIN                a riskatlas binary to use instead of building one
+#   RISKATLAS_BENCH_PROFILE      the cargo profile to build (release / dev)
+#   RISKATLAS_BIN                a riskatlas binary to run instead of the one built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=benches/tiles
@@ -63,11 +64,11 @@ if [ "${1:-}" != __in_postgis ]; then
     command -v $tool >/dev/null || { echo "tiles_vs_martin: needs $tool (Debian: apt-get install wrk postgresql-client python3)" >&2; exit 1; }
   done
 
-  profile=release
-  [ $short = 1 ] && profile=dev
-  cargo build --quiet --profile $profile --example bare_tiles
-  [ -n "${RISKATLAS_BIN:-}" ] || cargo build --quiet --profile $profile --bin riskatlas
-  out=${CARGO_TARGET_DIR:-target}/$([ $profile = dev ] && echo debug || echo release)
+  profile=${RISKATLAS_BENCH_PROFILE:-$([ $short = 1 ] && echo dev || echo release)}
+  # One command for both: built apart, the example's dev-dependencies would change the
+  # features of shared crates, and each build would undo the other.
+  cargo build --quiet --profile $profile --bin riskatlas --example bare_tiles
+  out=${CARGO_TARGET_DIR:-target}/$([ "$profile" = dev ] && echo debug || echo "$profile")
   export bin bare
   bin=$(realpath "${RISKATLAS_BIN:-$out/riskatlas}")
   bare=$(realpath "$out/examples/bare_tiles")
