@@ -107,8 +107,38 @@ def first_point(geometry):
     return zigzag(x), zigzag(y)
 
 
+def extent_of(geometry):
+    """(width, height) in tile units of a packed MVT geometry's vertices."""
+    xs, ys = [], []
+    i, x, y = 0, 0, 0
+    while i < len(geometry):
+        header, i = varint(geometry, i)
+        command, count = header & 7, header >> 3
+        if command in (1, 2):
+            for _ in range(count):
+                dx, i = varint(geometry, i)
+                dy, i = varint(geometry, i)
+                x, y = x + zigzag(dx), y + zigzag(dy)
+                xs.append(x)
+                ys.append(y)
+    if not xs:
+        return (0, 0)
+    return (max(xs) - min(xs), max(ys) - min(ys))
+
+
+def stand_ins(features, extra, skip):
+    """Whether every feature of `extra` (rows) is, in `features`, riskatlas's one-unit
+    stand-in for a feature too small to draw at that zoom (a 1 x 1 square or a 1-unit
+    segment), which Martin's ST_AsMVTGeom drops."""
+    keyed = collections.Counter(
+        tuple(sorted((k, norm(v)) for k, v in props.items() if k not in skip))
+        for props, gtype, _, size in features
+        if gtype in (2, 3) and max(size) <= 1)
+    return all(keyed[row] >= n for row, n in extra.items())
+
+
 def decode_tile(data):
-    """{layer name: [(properties, geometry type, first position)]}."""
+    """{layer name: [(properties, geometry type, first position, (width, height))]}."""
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     layers = {}
@@ -136,7 +166,7 @@ def decode_tile(data):
                 elif n == 4:
                     geometry = v
             props = {keys[tags[i]]: values[tags[i + 1]] for i in range(0, len(tags) - 1, 2)}
-            features.append((props, gtype, first_point(geometry)))
+            features.append((props, gtype, first_point(geometry), extent_of(geometry)))
         layers[name] = features
     return layers
 
@@ -160,7 +190,7 @@ def norm(v):
 def rows(features, skip):
     return collections.Counter(
         tuple(sorted((k, norm(v)) for k, v in props.items() if k not in skip))
-        for props, _, _ in features
+        for props, _, _, _ in features
     )
 
 
@@ -170,7 +200,7 @@ def on_buffer_edge(features, extra, skip, extent=4096, buffer=64):
     edge = (-buffer, extent + buffer)
     keyed = collections.Counter(
         tuple(sorted((k, norm(v)) for k, v in props.items() if k not in skip))
-        for props, gtype, pt in features
+        for props, gtype, pt, _ in features
         if gtype == 1 and pt is not None and (pt[0] in edge or pt[1] in edge))
     return all(keyed[row] >= n for row, n in extra.items())
 
@@ -298,7 +328,7 @@ def main():
             st = stats[l]
             mine = ra.get(l, [])
             clusters = ra.get(f"{l}:clusters", [])
-            counted = len(mine) + sum(int(p.get("count", 0)) for p, _, _ in clusters)
+            counted = len(mine) + sum(int(p.get("count", 0)) for p, _, _, _ in clusters)
             st["riskatlas_features"] += len(mine)
             st["riskatlas_counted"] += counted
             if not args.martin:
@@ -318,6 +348,12 @@ def main():
                     # position and leaves them out.
                     st["exact_same"] += 1
                     st["edge_points"] += sum((b - a).values())
+                elif not (b - a) and stand_ins(mine, a - b, info[l]["personal"]):
+                    # Features too small to draw at this zoom: riskatlas keeps a one-unit
+                    # stand-in so every selected feature can be clicked and counted,
+                    # Martin's ST_AsMVTGeom drops them.
+                    st["exact_same"] += 1
+                    st["stand_ins"] += sum((a - b).values())
                 else:
                     only_ra, only_m = a - b, b - a
                     st["exact_differ"] += 1
@@ -355,6 +391,8 @@ def main():
             notes = []
             if st["edge_points"]:
                 notes.append(f"{st['edge_points']} points on the buffer's edge in Martin only")
+            if st["stand_ins"]:
+                notes.append(f"{st['stand_ins']} one-unit stand-ins in riskatlas only")
             if st["reported_tiles"]:
                 notes.append(f"{st['reported_tiles']} generalised tiles of lines/polygons: counts only")
             if st["coarsened"]:
