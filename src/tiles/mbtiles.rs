@@ -3,8 +3,10 @@
 //! rows numbered from the south as the spec's TMS scheme wants, and the spec's metadata
 //! rows, `json` holding `vector_layers`.
 //!
-//! Written with rusqlite 0.31, the release whose bundled SQLite (`libsqlite3-sys` 0.28)
-//! is the one sqlx 0.8 links: two crates may not link two SQLites.
+//! Written with rusqlite 0.31 (its `libsqlite3-sys` 0.28 is the one sqlx 0.8 names: two
+//! crates may not link two SQLites) on the system's SQLite, not a bundled copy: GDAL
+//! links the system's too, and two SQLites in one process crashed GDAL's GeoPackage
+//! driver (a bundled copy's `sqlite3_*` symbols shadow the library GDAL was built with).
 
 use super::pack::{PackOptions, PackSummary, center_zoom, draw_tiles, metadata, pack_area};
 use crate::atlas::{Atlas, Disclosure, Layer};
