@@ -11,19 +11,30 @@ use common::{demo_app, get, repo_path, tile_of};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The archive as the reference reader sees it: header, metadata, tiles by `z/x/y`.
-fn read_back(archive: &std::path::Path) -> (Value, Value, BTreeMap<String, Vec<u8>>) {
-    let out = std::process::Command::new("python3")
-        .arg(repo_path("tests/python/pmtiles_read.py"))
-        .arg(archive)
+/// The standard output of `program args`, after asserting it succeeded (`install` says
+/// where the program comes from, for the failure message).
+fn output_of(program: &str, args: &[&str], install: &str) -> Vec<u8> {
+    let out = std::process::Command::new(program)
+        .args(args)
         .output()
-        .expect("python3 runs");
+        .unwrap_or_else(|e| panic!("{program} does not run ({install}): {e}"));
     assert!(
         out.status.success(),
-        "the PMTiles reader refused the archive (pip install pmtiles: scripts/install-deps): {}",
+        "{program} {args:?} failed ({install}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    out.stdout
+}
+
+/// The archive as the reference reader sees it: header, metadata, tiles by `z/x/y`.
+fn read_back(archive: &std::path::Path) -> (Value, Value, BTreeMap<String, Vec<u8>>) {
+    let script = repo_path("tests/python/pmtiles_read.py");
+    let stdout = output_of(
+        "python3",
+        &[script.to_str().unwrap(), archive.to_str().unwrap()],
+        "the reference reader: pip install pmtiles, scripts/install-deps",
+    );
+    let read: Value = serde_json::from_slice(&stdout).unwrap();
     let tiles = read["tiles"]
         .as_object()
         .unwrap()
@@ -251,16 +262,7 @@ async fn an_mbtiles_pack_opens_in_gdal_and_holds_the_servers_tiles_rows_from_the
     // GDAL's MBTiles driver, which no one here wrote: every layer listed, and at zoom 0
     // (the whole county in one tile) every shelter of the layer.
     let ogrinfo = |args: &[&str]| {
-        let out = std::process::Command::new("ogrinfo")
-            .args(args)
-            .output()
-            .expect("ogrinfo runs (gdal-bin: scripts/install-deps)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).to_string()
+        String::from_utf8(output_of("ogrinfo", args, "gdal-bin: scripts/install-deps")).unwrap()
     };
     let path = archive.to_str().unwrap();
     let listed = ogrinfo(&["-ro", "-so", "-oo", "ZOOM_LEVEL=0", path]);
@@ -295,24 +297,21 @@ async fn an_mbtiles_pack_opens_in_gdal_and_holds_the_servers_tiles_rows_from_the
         .collect();
     let (x, y) = tile_of(105.74, 34.53, 13);
     let row = (1u32 << 13) - 1 - y;
-    let out = std::process::Command::new("python3")
-        .args([
+    let (column, row) = (x.to_string(), row.to_string());
+    let stdout = output_of(
+        "python3",
+        &[
             "-c",
             "import sqlite3,sys,gzip; c=sqlite3.connect(sys.argv[1]); \
              b=c.execute('select tile_data from tiles where zoom_level=13 and tile_column=? and tile_row=?', (int(sys.argv[2]), int(sys.argv[3]))).fetchone()[0]; \
              sys.stdout.write(gzip.decompress(b).hex())",
             path,
-            &x.to_string(),
-            &row.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            &column,
+            &row,
+        ],
+        "python3 with its sqlite3 module",
     );
-    let packed = hex(std::str::from_utf8(&out.stdout).unwrap());
+    let packed = hex(std::str::from_utf8(&stdout).unwrap());
     let served = get(&app, &format!("/tiles/{}/13/{x}/{y}", ids.join(","))).await;
     let decoded = |b: &[u8]| serde_json::to_value(common::mvt::decode(b)).unwrap();
     assert_eq!(decoded(&packed), decoded(&served.body));
