@@ -1,5 +1,6 @@
 //! Command line and environment: every flag also reads an env var; defaults live here.
 
+use crate::demo::working_copy::default_folder as demo_folder;
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -79,7 +80,7 @@ pub enum PackFormat {
 pub struct PackArgs {
     /// The data folder (holding atlas.toml); its edit log is replayed first, as `serve`
     /// does.
-    #[arg(long, default_value = "data/demo")]
+    #[arg(long, default_value_os_t = demo_folder())]
     pub data: PathBuf,
     /// The archive to write (`.pmtiles`); an existing file is replaced.
     #[arg(long)]
@@ -130,7 +131,7 @@ pub struct DrillsArgs {
     /// input; the defaults without one.
     pub request: Option<PathBuf>,
     /// The data folder.
-    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    #[arg(long, env = "RISKATLAS_DATA", default_value_os_t = demo_folder())]
     pub data: PathBuf,
     /// Print the whole answer as JSON instead of a table.
     #[arg(long)]
@@ -148,7 +149,7 @@ pub struct UsersArgs {
     #[arg(long)]
     pub postgis: Option<String>,
     /// The data folder whose users file to use.
-    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    #[arg(long, env = "RISKATLAS_DATA", default_value_os_t = demo_folder())]
     pub data: PathBuf,
     /// What to do.
     #[command(subcommand)]
@@ -195,7 +196,7 @@ pub struct ImpactArgs {
     /// The scenario file (JSON, as POST /api/impact takes), or `-` for standard input.
     pub scenario: PathBuf,
     /// The data folder.
-    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    #[arg(long, env = "RISKATLAS_DATA", default_value_os_t = demo_folder())]
     pub data: PathBuf,
     /// Output. impact: the JSON report, GeoJSON of hazards and affected units, CSV per
     /// admin unit, or the printable report. evacuate: the JSON plan, GeoJSON of its
@@ -291,7 +292,7 @@ pub struct ServeArgs {
     )]
     pub postgis_primary: Option<String>,
     /// The data folder to serve.
-    #[arg(long, env = "RISKATLAS_DATA", default_value = "data/demo")]
+    #[arg(long, env = "RISKATLAS_DATA", default_value_os_t = demo_folder())]
     pub data: PathBuf,
     /// Laptop mode: serve the web map from this map pack alone (`riskatlas pack`), no
     /// data folder or database; analyses, queries and edits are unavailable.
@@ -457,7 +458,7 @@ pub struct DemoArgs {
     #[arg(long, env = "RISKATLAS_DEMO_OUT")]
     pub out: PathBuf,
     /// Random seed: the same seed and scale give byte-identical files.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = crate::demo::working_copy::DEMO_SEED)]
     pub seed: u64,
     /// Size multiplier: 1 is the bundled county; larger grows the area and every layer
     /// (about 2,000 features per unit of scale).
@@ -504,7 +505,7 @@ mod tests {
         let Command::Serve(args) = cli.command else {
             panic!("not serve")
         };
-        assert_eq!(args.data, PathBuf::from("data/demo"));
+        assert_eq!(args.data, demo_folder());
         assert_eq!(args.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(args.cap_sender.as_str(), crate::render::cap::DEFAULT_SENDER);
         let named = [

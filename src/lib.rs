@@ -21,6 +21,7 @@
 //! - [`edits`]: checked edits, the durable edit log, replay and compaction.
 //! - [`store`]: PostGIS as the store, or a streaming replica of it to load from (feature
 //!   `postgis`).
+//! - [`log`]: the log subscriber and how durations print.
 //! - [`demo`]: the seeded generator of the synthetic demo county (and its scaled-up
 //!   versions for benchmarks).
 
@@ -31,6 +32,7 @@ pub mod config;
 pub mod demo;
 pub mod edits;
 pub mod import;
+pub mod log;
 pub mod render;
 pub mod routing;
 pub mod service;

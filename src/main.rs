@@ -20,13 +20,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "riskatlas=info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    riskatlas::log::init();
+    if let Err(e) = demo_if_default(&cli.command) {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Check { dir, json } => check(&dir, json),
@@ -61,6 +59,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Generates the demo working copy when a command reads the default data folder and it
+/// is not there yet (`riskatlas::demo::working_copy`).
+fn demo_if_default(command: &Command) -> anyhow::Result<()> {
+    let folder = match command {
+        Command::Serve(args) if args.postgis.is_none() && args.pack.is_none() => &args.data,
+        Command::Impact(args) | Command::Evacuate(args) => &args.data,
+        Command::Drills(args) => &args.data,
+        Command::Pack(args) => &args.data,
+        Command::Users(args) if args.file.is_none() && args.postgis.is_none() => &args.data,
+        _ => return Ok(()),
+    };
+    riskatlas::demo::working_copy::ensure(folder).map(drop)
 }
 
 /// Opens PostGIS with a progress bar (loading from a streaming replica when `primary`
@@ -454,7 +466,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         for layer in snapshot.layers() {
             layer.generalised();
         }
-        tracing::info!(elapsed = ?started.elapsed(), "low zooms generalised");
+        tracing::info!(
+            ms = riskatlas::log::millis(started.elapsed()),
+            "low zooms generalised"
+        );
     });
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.bind)

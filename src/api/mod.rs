@@ -20,6 +20,7 @@ pub mod limits;
 mod ndjson;
 mod pack;
 pub mod pack_mode;
+pub mod request_log;
 mod route;
 pub mod server;
 mod session;
@@ -440,5 +441,5 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    headers::secure(routes, tls).layer(tower_http::trace::TraceLayer::new_for_http())
+    headers::secure(routes, tls).layer(request_log::layer())
 }

@@ -82,6 +82,7 @@ pub fn router(pack: Pack, web: AppState) -> Router {
         .fallback(asset_or_404)
         .with_state(web)
         .merge(pack_routes)
+        .layer(super::request_log::layer())
 }
 
 async fn health(State(s): State<PackState>) -> axum::Json<Value> {

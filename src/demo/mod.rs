@@ -18,6 +18,7 @@ mod hazards;
 mod names;
 mod services;
 mod terrain;
+pub mod working_copy;
 
 use crate::import::source::{RawFeature, SourceRead};
 use crate::import::{LoadReport, Loaded, Manifest, validate};

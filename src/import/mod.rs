@@ -6,6 +6,8 @@
 //! file never takes the server down. Every refused feature is in the [`LoadReport`].
 
 mod attrs;
+#[cfg(feature = "gdal")]
+mod gdal_messages;
 pub mod geometry;
 mod layout;
 pub mod manifest;
@@ -43,7 +45,7 @@ pub fn log_loaded(loaded: &Loaded, started: Instant) {
         features = loaded.atlas.feature_count(),
         rejected = loaded.report.rejected(),
         failed_layers = loaded.report.failed().count(),
-        ms = started.elapsed().as_secs_f64() * 1e3,
+        ms = crate::log::millis(started.elapsed()),
         "atlas loaded"
     );
 }
@@ -88,7 +90,7 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
                     kind = %spec.kind,
                     loaded = layer_report.loaded,
                     rejected = layer_report.rejected,
-                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    ms = crate::log::millis(started.elapsed()),
                     "layer loaded"
                 );
                 for r in &layer_report.rejections {

@@ -62,6 +62,7 @@ pub fn read(path: &Path, opts: &OgrOptions, progress: Progress) -> Result<Source
     if !path.exists() {
         return Err("no such file".into());
     }
+    super::gdal_messages::route_to_log();
     let encoding_option = opts.encoding.as_ref().map(|e| format!("ENCODING={e}"));
     let open_options: Vec<&str> = encoding_option.iter().map(String::as_str).collect();
     let dataset = Dataset::open_ex(

@@ -49,7 +49,7 @@ impl Hierarchy {
         tracing::info!(
             profile = profile.name,
             nodes = graph.node_count(),
-            ms = started.elapsed().as_secs_f64() * 1e3,
+            ms = crate::log::millis(started.elapsed()),
             "contraction hierarchy prepared"
         );
         Hierarchy {

@@ -151,7 +151,12 @@ impl Service {
                 "a scope names no admin unit of the atlas: it sees no census data"
             );
         }
-        tracing::debug!(?scope, features = atlas.feature_count(), elapsed = ?started.elapsed(), "scope view cut");
+        tracing::debug!(
+            ?scope,
+            features = atlas.feature_count(),
+            ms = crate::log::millis(started.elapsed()),
+            "scope view cut"
+        );
         let view = Arc::new(View {
             snapshot: Arc::new(current.view(atlas)),
             jurisdiction: Arc::new(jurisdiction),

@@ -181,14 +181,14 @@ pub async fn load(pool: &PgPool, mut progress: impl FnMut(Progress<'_>)) -> anyh
         read_layer_rows(pool, &id, &mut builder, &mut progress)
             .await
             .with_context(|| format!("reading layer {id}"))?;
-        let read_ms = started.elapsed().as_secs_f64() * 1e3;
+        let read = started.elapsed();
         // Layers from PostGIS have no field mapping, so no column list is needed.
         let (layer, layer_report) = builder.finish(&[], false, Vec::new());
         tracing::info!(
             layer = %id,
             rows = layer_report.loaded + layer_report.rejected,
-            read_ms,
-            build_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms,
+            read_ms = crate::log::millis(read),
+            build_ms = crate::log::millis(started.elapsed() - read),
             "layer loaded from PostGIS"
         );
         built.push(layer);

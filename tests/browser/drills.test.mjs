@@ -19,7 +19,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, finish, mapSettled, REPO, report, SERVER_BIN, serveSignedIn,
+  assert, check, demoCopy, finish, mapSettled, REPO, report, SERVER_BIN, serveSignedIn,
 } from "./harness.mjs";
 
 const PASSWORD = "drill season 2026";
@@ -33,13 +33,7 @@ const overall = setTimeout(async () => {
 /** A copy of the demo and a users file with a viewer and a planner of the whole county. */
 function prepare() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "riskatlas-drills-"));
-  const data = path.join(dir, "data");
-  fs.mkdirSync(data);
-  for (const name of fs.readdirSync(path.join(REPO, "data/demo"))) {
-    if (!["edits.log", "access.log"].includes(name)) {
-      fs.copyFileSync(path.join(REPO, "data/demo", name), path.join(data, name));
-    }
-  }
+  const data = demoCopy(path.join(dir, "data"));
   const users = path.join(dir, "users.toml");
   const cli = (args, input) => execFileSync(SERVER_BIN, ["users", "--file", users, ...args],
     { input, stdio: ["pipe", "pipe", "pipe"] });

@@ -83,9 +83,22 @@ export function freePort() {
   });
 }
 
-/** Starts the server on `port` (on `data`, with `extra` arguments) and waits for a
- *  healthy /api/health; its output goes to `log`. */
-export async function startServer(port, log, { data = "data/demo", extra = [] } = {}) {
+/** A private copy of the bundled demo in `dir` (a new temporary folder when absent),
+ *  without the logs a server writes there: tests never serve `data/demo` itself, which
+ *  a server the user runs may hold, and never write into the repository. */
+export function demoCopy(dir = fs.mkdtempSync(path.join(os.tmpdir(), "riskatlas-demo-"))) {
+  fs.mkdirSync(dir, { recursive: true });
+  const demo = path.join(REPO, "data/demo");
+  for (const name of fs.readdirSync(demo)) {
+    if (!name.endsWith(".log")) fs.copyFileSync(path.join(demo, name), path.join(dir, name));
+  }
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts the server on `port` (on `data`, a private copy of the demo by default, with
+ *  `extra` arguments) and waits for a healthy /api/health; its output goes to `log`. */
+export async function startServer(port, log, { data = demoCopy(), extra = [] } = {}) {
   const args = ["serve", "--data", data, "--bind", `127.0.0.1:${port}`, ...extra];
   // Only RISKATLAS_TEST_WEB_DIR may swap the page: by default the embedded copy is tested.
   if (WEB_DIR) args.push("--web-dir", WEB_DIR);

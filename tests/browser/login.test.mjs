@@ -16,7 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, finish, REPO, report, SERVER_BIN, serveSignedIn,
+  assert, check, demoCopy, finish, REPO, report, SERVER_BIN, serveSignedIn,
 } from "./harness.mjs";
 
 const TOWNSHIP = "629901100000";
@@ -33,11 +33,7 @@ const source = (name) => JSON.parse(fs.readFileSync(path.join(REPO, "data/demo",
 /** A copy of the demo (edits are written beside the data) and a users file. */
 function prepare() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "riskatlas-login-"));
-  const data = path.join(dir, "data");
-  fs.mkdirSync(data);
-  for (const name of fs.readdirSync(path.join(REPO, "data/demo"))) {
-    if (name !== "edits.log") fs.copyFileSync(path.join(REPO, "data/demo", name), path.join(data, name));
-  }
+  const data = demoCopy(path.join(dir, "data"));
   const users = path.join(dir, "users.toml");
   const cli = (args, input) => execFileSync(SERVER_BIN, ["users", "--file", users, ...args],
     { input, stdio: ["pipe", "pipe", "pipe"] });

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { assert, check, finish, report, SERVER_BIN, serveAndOpen } from "./harness.mjs";
+import { assert, check, demoCopy, finish, report, SERVER_BIN, serveAndOpen } from "./harness.mjs";
 
 const OVERALL_TIMEOUT_MS = 180_000;
 const REQUIRED_LAYERS = ["villages", "roads", "floods", "shelters"];
@@ -30,7 +30,7 @@ async function main() {
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   const archive = path.join(dir, "county.pmtiles");
   const packed = await check("riskatlas pack writes the demo county", () => {
-    const run = spawnSync(SERVER_BIN, ["pack", "--data", "data/demo", "--out", archive], { encoding: "utf8" });
+    const run = spawnSync(SERVER_BIN, ["pack", "--data", demoCopy(path.join(dir, "demo")), "--out", archive], { encoding: "utf8" });
     assert(run.status === 0, `pack exited ${run.status}: ${run.stderr.slice(-300)}`);
   });
   if (!packed) return finish();

@@ -21,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  assert, check, digits, finish, mapSettled, REPO, report, SERVER_BIN, serveSignedIn,
+  assert, check, demoCopy, digits, finish, mapSettled, REPO, report, SERVER_BIN, serveSignedIn,
 } from "./harness.mjs";
 
 const PASSWORD = "warning season 2026";
@@ -39,13 +39,7 @@ const overall = setTimeout(async () => {
 /** A copy of the demo and a users file with an editor of the whole county. */
 function prepare() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "riskatlas-warnings-"));
-  const data = path.join(dir, "data");
-  fs.mkdirSync(data);
-  for (const name of fs.readdirSync(path.join(REPO, "data/demo"))) {
-    if (!["edits.log", "access.log", "warnings.log"].includes(name)) {
-      fs.copyFileSync(path.join(REPO, "data/demo", name), path.join(data, name));
-    }
-  }
+  const data = demoCopy(path.join(dir, "data"));
   const users = path.join(dir, "users.toml");
   const cli = (args, input) => execFileSync(SERVER_BIN, ["users", "--file", users, ...args],
     { input, stdio: ["pipe", "pipe", "pipe"] });

@@ -4,11 +4,16 @@ use std::path::Path;
 use std::process::Command;
 
 /// Runs `riskatlas <args>` from the repository root; its standard output, after
-/// asserting that it succeeded (showing standard error if not).
+/// asserting that it succeeded (showing standard error if not). Without `--data` a
+/// command uses the demo working copy, generated afresh in a private home: what a user
+/// runs or edits never changes a test.
 pub fn riskatlas(args: &[&str]) -> String {
+    let home = tempfile::tempdir().expect("a temporary folder");
     let out = Command::new(env!("CARGO_BIN_EXE_riskatlas"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RISKATLAS_HOME", home.path())
+        .env_remove("RISKATLAS_DATA")
         .output()
         .expect("the binary runs");
     assert!(

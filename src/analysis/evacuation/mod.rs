@@ -256,7 +256,7 @@ pub fn plan(
             max_rounds: options.max_rounds,
         },
     );
-    let assigned_ms = started.elapsed().as_secs_f64() * 1e3;
+    let assigned_ms = crate::log::millis(started.elapsed());
     let (flows, whole_note) = if options.keep_whole {
         let whole = whole::keep_whole(
             &shelters.usable,
@@ -292,7 +292,7 @@ pub fn plan(
             assumptions,
         },
     );
-    let total_ms = started.elapsed().as_secs_f64() * 1e3;
+    let total_ms = crate::log::millis(started.elapsed());
     let (units, shelters) = (units.len(), shelters.usable.len());
     tracing::debug!(units, shelters, assigned_ms, total_ms, "evacuation plan");
     Ok(plan)
