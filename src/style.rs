@@ -7,6 +7,7 @@
 //! [`crate::render::palette`], with its labels in the legend.
 
 use crate::atlas::{Atlas, Kind, Layer};
+use crate::render::labels::value;
 use crate::render::palette::PALETTE;
 use serde_json::{Value, json};
 
@@ -30,7 +31,12 @@ fn severity_colour(default: &str) -> Value {
 
 /// The warning colour of the severity held in `field`, `default` when it has none.
 fn severity_colour_of(field: &str, default: &str) -> Value {
-    let mut expression = vec![json!("match"), json!(["coalesce", ["get", field], 0])];
+    severity_colour_by(json!(["coalesce", ["get", field], 0]), default)
+}
+
+/// The palette colour of the severity `expression` evaluates to.
+fn severity_colour_by(expression: Value, default: &str) -> Value {
+    let mut expression = vec![json!("match"), expression];
     for level in &PALETTE {
         expression.extend([json!(level.severity), json!(level.color)]);
     }
@@ -62,7 +68,16 @@ pub fn style(atlas: &Atlas, base_url: &str) -> Value {
     for layer in atlas.layers() {
         let mut made = layers_for(layer);
         made.extend(cluster_layers(layer));
+        let (minzoom, shown) = default_view(layer.kind);
         for (i, l) in made.iter_mut().enumerate() {
+            if let Some(z) = minzoom
+                && l["minzoom"].as_u64().is_none_or(|m| m < u64::from(z))
+            {
+                l["minzoom"] = json!(z);
+            }
+            if !shown {
+                l["layout"]["visibility"] = json!("none");
+            }
             l["id"] = json!(format!("{}-{}", layer.id, l["id"].as_str().unwrap_or("x")));
             l["source"] = json!("atlas");
             if l.get("source-layer").is_none() {
@@ -145,8 +160,29 @@ fn layers_for(layer: &Layer) -> Vec<Value> {
             label("name", 13, 10.0, "#3f2a66"),
         ],
         Kind::Team => vec![circle(json!("#2166ac"), zoom_radius(3.0, 7.0))],
-        Kind::Drill => vec![circle(json!("#fdb863"), zoom_radius(2.0, 5.0))],
+        Kind::Drill => drill_layers(),
     }
+}
+
+/// The zoom from which a kind is drawn, and whether it is shown at all before the user
+/// ticks it: the first view holds the hazards, the people and the shelters; the
+/// services come in at township scale; drill history is for drill designers.
+fn default_view(kind: Kind) -> (Option<u8>, bool) {
+    match kind {
+        Kind::Facility | Kind::Depot | Kind::Team => (Some(11), true),
+        Kind::Drill => (None, false),
+        _ => (None, true),
+    }
+}
+
+/// Drills held, as a teal `×` rather than a dot: a dot in a warm colour read as a
+/// severity-3 geohazard. The shape tells them apart without colour.
+fn drill_layers() -> Vec<Value> {
+    vec![json!({"id": "mark", "type": "symbol",
+        "layout": {"text-field": "\u{00d7}", "text-font": [FONT],
+            "text-size": ["interpolate", ["linear"], ["zoom"], 8, 11, 15, 20],
+            "text-allow-overlap": true, "text-ignore-placement": true},
+        "paint": {"text-color": "#01665e", "text-halo-color": "#ffffff", "text-halo-width": 1.5}})]
 }
 
 /// Below a layer's detail zoom, its clusters: a disc growing with the count, and the
@@ -223,10 +259,24 @@ fn road_layers() -> Vec<Value> {
 
 /// Flood zones in their warning colours.
 fn flood_layers() -> Vec<Value> {
+    let colour = severity_colour_by(flood_severity_expression(), PALETTE[0].color);
     vec![
-        json!({"id": "fill", "type": "fill", "paint": {"fill-color": severity_colour(PALETTE[0].color), "fill-opacity": 0.28}}),
-        json!({"id": "line", "type": "line", "paint": {"line-color": severity_colour(PALETTE[0].color), "line-width": 0.8}}),
+        json!({"id": "fill", "type": "fill", "paint": {"fill-color": colour, "fill-opacity": 0.28}}),
+        json!({"id": "line", "type": "line", "paint": {"line-color": colour, "line-width": 0.8}}),
     ]
+}
+
+/// A flood's severity as the analyses count it: its own, else derived from its return
+/// period by the analyses' table (`analysis::hazards::FLOOD_SEVERITY_BY_RETURN_PERIOD`),
+/// so a flood without a severity is drawn in the colour it is counted at.
+fn flood_severity_expression() -> Value {
+    let years = json!(["coalesce", ["get", "return_period_years"], 1_000_000]);
+    let mut derived = vec![json!("case")];
+    for (longest, severity) in crate::analysis::hazards::FLOOD_SEVERITY_BY_RETURN_PERIOD {
+        derived.extend([json!(["<=", years, longest]), json!(severity)]);
+    }
+    derived.push(json!(1));
+    json!(["coalesce", ["get", "severity"], Value::Array(derived)])
 }
 
 /// Fire-danger zones by danger level.
@@ -286,8 +336,22 @@ fn shelter_layers() -> Vec<Value> {
             ]),
             zoom_radius(3.5, 9.0),
         ),
-        label("name", 13, 11.0, "#14532d"),
+        shelter_label(),
     ]
+}
+
+/// Shelter names beside their dots, never across them: placed above, below or to
+/// either side of the dot, whichever is free, the largest shelters first when names
+/// compete for room.
+fn shelter_label() -> Value {
+    let mut l = label("name", 13, 11.0, "#14532d");
+    let layout = &mut l["layout"];
+    layout["text-variable-anchor"] = json!(["top", "bottom", "left", "right"]);
+    layout["text-radial-offset"] = json!(1.1);
+    layout["text-justify"] = json!("auto");
+    layout["text-padding"] = json!(3);
+    layout["symbol-sort-key"] = json!(["-", 0, ["coalesce", ["get", "capacity"], 0]]);
+    l
 }
 
 /// Facilities by type (school, hospital, nursing home), named from zoom 14.
@@ -338,21 +402,115 @@ fn legend_for(kind: Kind) -> Option<Value> {
             WILDFIRE_COLOURS
                 .iter()
                 .enumerate()
-                .map(|(i, c)| json!({"label": format!("danger {}", i + 1), "color": c}))
+                .map(|(i, c)| json!({"label": format!("火险{}级 danger {}", i + 1, i + 1), "color": c}))
                 .collect(),
         ),
         Kind::Shelter => {
-            json!([{"label": "open", "color": "#1a9850"}, {"label": "full", "color": "#b2182b"},
-            {"label": "closed", "color": "#9e9e9e"}])
+            json!([{"label": value("status", "open"), "color": "#1a9850"},
+            {"label": value("status", "full"), "color": "#b2182b"},
+            {"label": value("status", "closed"), "color": "#9e9e9e"}])
         }
         Kind::Facility => {
-            json!([{"label": "school", "color": "#7b3294"}, {"label": "hospital", "color": "#e7298a"},
-            {"label": "nursing home", "color": "#1b9e77"}])
+            json!([{"label": value("facility_type", "school"), "color": "#7b3294"},
+            {"label": value("facility_type", "hospital"), "color": "#e7298a"},
+            {"label": value("facility_type", "nursing_home"), "color": "#1b9e77"}])
         }
         Kind::Road => {
-            json!([{"label": "county road", "color": "#e8912d"}, {"label": "township road", "color": "#f2c46b"},
-            {"label": "village road", "color": "#ffffff"}])
+            json!([{"label": value("road_class", "county"), "color": "#e8912d"},
+            {"label": value("road_class", "township"), "color": "#f2c46b"},
+            {"label": value("road_class", "village"), "color": "#ffffff"}])
         }
+        Kind::Drill => json!([{"label": "× 已举行的演练 drill held", "color": "#01665e"}]),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::hazards::flood_severity;
+
+    /// Evaluates the few expression forms the flood colour uses, on `properties`.
+    fn eval(expression: &Value, properties: &Value) -> Value {
+        let Some(list) = expression.as_array() else {
+            return expression.clone();
+        };
+        let args = &list[1..];
+        match list[0].as_str().unwrap_or_default() {
+            "get" => properties[args[0].as_str().unwrap_or_default()].clone(),
+            "coalesce" => args
+                .iter()
+                .map(|a| eval(a, properties))
+                .find(|v| !v.is_null())
+                .unwrap_or(Value::Null),
+            "<=" => {
+                json!(eval(&args[0], properties).as_f64() <= eval(&args[1], properties).as_f64())
+            }
+            "case" => {
+                for pair in args.chunks(2) {
+                    match pair {
+                        [test, then] if eval(test, properties) == json!(true) => {
+                            return eval(then, properties);
+                        }
+                        [otherwise] => return eval(otherwise, properties),
+                        _ => {}
+                    }
+                }
+                Value::Null
+            }
+            "match" => {
+                let input = eval(&args[0], properties);
+                for pair in args[1..].chunks(2) {
+                    match pair {
+                        [label, then] if *label == input => return then.clone(),
+                        [otherwise] => return otherwise.clone(),
+                        _ => {}
+                    }
+                }
+                Value::Null
+            }
+            other => panic!("unexpected operator {other}"),
+        }
+    }
+
+    #[test]
+    fn a_flood_without_severity_is_drawn_at_the_severity_the_analyses_count() {
+        let colour = flood_layers()[0]["paint"]["fill-color"].clone();
+        let colour_of = |severity: u8| PALETTE[usize::from(severity) - 1].color;
+        // The rule, by hand: ≤10 y red, 11–20 orange, 21–50 yellow, longer blue.
+        let by_hand = [(10, 4), (11, 3), (20, 3), (21, 2), (50, 2), (51, 1)];
+        for (years, severity) in by_hand {
+            assert_eq!(flood_severity(years), severity, "{years} y");
+        }
+        for years in [1, 5, 10, 11, 20, 21, 50, 51, 100, 1000] {
+            let drawn = eval(&colour, &json!({"return_period_years": years}));
+            assert_eq!(drawn, json!(colour_of(flood_severity(years))), "{years} y");
+        }
+        // A severity of its own wins over the return period.
+        let drawn = eval(&colour, &json!({"return_period_years": 5, "severity": 1}));
+        assert_eq!(drawn, json!(colour_of(1)));
+    }
+
+    #[test]
+    fn drills_start_hidden_and_services_come_in_at_township_scale() {
+        let atlas = crate::demo::generate(crate::demo::working_copy::DEMO_SEED, 1.0)
+            .into_loaded()
+            .atlas;
+        let style = style(&atlas, "");
+        let layers = style["layers"].as_array().unwrap();
+        let of_kind = |kind: &'static str| {
+            layers
+                .iter()
+                .filter(move |l| l["metadata"]["riskatlas:kind"] == kind)
+        };
+        assert!(of_kind("drill").count() > 0);
+        assert!(of_kind("drill").all(|l| l["layout"]["visibility"] == "none"));
+        assert!(of_kind("facility").all(|l| l["minzoom"].as_u64() >= Some(11)));
+        for kind in ["shelter", "flood", "landslide", "admin", "road"] {
+            assert!(
+                of_kind(kind).all(|l| l["layout"]["visibility"].is_null()),
+                "{kind} hidden"
+            );
+        }
+    }
 }

@@ -9,6 +9,8 @@ mod common;
 // their own.
 #[path = "impact/assumptions.rs"]
 mod assumptions;
+#[path = "impact/depots.rs"]
+mod depots;
 #[path = "impact/exports.rs"]
 mod exports;
 #[path = "impact/shelters.rs"]

@@ -14,7 +14,7 @@
 //    stable id at /api/layers/{id}/features/{feature id}.
 
 import * as maplibregl from "/vendor/maplibre-gl.mjs";
-import { $, el, getJSON, SEVERITY } from "/dom.js";
+import { $, el, fieldLabel, fieldUnit, getJSON, SEVERITY, valueLabel } from "/dom.js";
 import { initImpactPanel } from "/impact.js";
 import { anyDrawing } from "/draw.js";
 import { evacuationFeaturesAt, evacuationPopup, initEvacuationPanel } from "/evacuation.js";
@@ -28,6 +28,10 @@ const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 
 
 const DEMO_ATTRIBUTION = "Synthetic demo data — not a real county";
 const GEOMETRY_RANK = { circle: 0, symbol: 0, line: 1, fill: 2, "fill-extrusion": 2 };
+/** Among points under a click, the kind a duty officer most likely means: a shelter
+ *  before the drill record drawn over it, a hazard before the people it threatens. */
+const KIND_RANK = { shelter: 0, landslide: 1, hazard: 1, facility: 2, depot: 3, team: 3,
+  population: 4, road: 5, flood: 6, wildfire: 6, basemap: 7, admin: 8, drill: 9 };
 
 function setStatus(text, isError = false) {
   const status = $("status");
@@ -119,15 +123,23 @@ function buildLegend(catalogue, groups) {
 
 // --- popup ---------------------------------------------------------------------------------
 
-function formatValue(value) {
+function formatValue(key, value) {
   if (value === null || value === undefined) return "—";
   if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
+  if (typeof value === "boolean") return value ? "是 yes" : "否 no";
+  if (typeof value === "number") {
+    const unit = fieldUnit(key);
+    return `${value.toLocaleString()}${unit ? ` ${unit}` : ""}`;
+  }
+  return String(valueLabel(key, value));
 }
 
+/** Attributes with their labels (the raw key stays as the row's tooltip). */
 function attributeTable(properties) {
   const rows = Object.entries(properties).map(([key, value]) =>
-    el("tr", {}, el("th", { scope: "row" }, key), el("td", {}, formatValue(value))));
+    el("tr", { "data-key": key },
+      el("th", { scope: "row", title: key }, fieldLabel(key)),
+      el("td", {}, formatValue(key, value))));
   return el("table", { class: "attributes" }, el("tbody", {}, rows));
 }
 
@@ -135,7 +147,8 @@ function featureTitle(properties, fallback) {
   return properties.name ?? properties.title ?? fallback;
 }
 
-/** Features under the click, one per (layer, fid), points before lines before polygons. */
+/** Features under the click, one per (layer, fid): points before lines before polygons,
+ *  then by kind (KIND_RANK), then nearest the click first. */
 function hitsAt(map, point) {
   const box = [[point.x - 4, point.y - 4], [point.x + 4, point.y + 4]];
   const seen = new Set();
@@ -146,9 +159,18 @@ function hitsAt(map, point) {
     const key = `${layerId}/${feature.id ?? JSON.stringify(feature.properties)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    hits.push({ layerId, feature, rank: GEOMETRY_RANK[feature.layer.type] ?? 3 });
+    const kind = meta(feature.layer, "kind");
+    hits.push({ layerId, feature, rank: GEOMETRY_RANK[feature.layer.type] ?? 3,
+      kindRank: KIND_RANK[kind] ?? 10, distance: pixelDistance(map, point, feature) });
   }
-  return hits.sort((a, b) => a.rank - b.rank);
+  return hits.sort((a, b) => a.rank - b.rank || a.kindRank - b.kindRank || a.distance - b.distance);
+}
+
+/** Pixels from the click to a point feature (0 for lines and polygons). */
+function pixelDistance(map, point, feature) {
+  if (feature.geometry?.type !== "Point") return 0;
+  const at = map.project(feature.geometry.coordinates);
+  return Math.hypot(at.x - point.x, at.y - point.y);
 }
 
 /** A cluster of a generalised low zoom: how many features it stands for and their sums. */
@@ -156,9 +178,9 @@ function clusterPopup(layerName, feature) {
   const { count, ...sums } = feature.properties;
   return el("div", { class: "feature-popup cluster-popup", "data-count": String(count) },
     el("h3", {}, layerName),
-    el("p", { class: "feature-name" }, `${Number(count).toLocaleString()} features here`),
+    el("p", { class: "feature-name" }, `此处 ${Number(count).toLocaleString()} 个要素 features here`),
     attributeTable(sums),
-    el("p", { class: "hint" }, "Totals for the cluster; zoom in to see each feature."));
+    el("p", { class: "hint" }, "合计；放大查看每个要素 Totals for the cluster; zoom in to see each feature."));
 }
 
 function showFeature(popup, ctx, hits, index) {
@@ -178,7 +200,7 @@ function showFeature(popup, ctx, hits, index) {
     el("h3", {}, layerName),
     el("p", { class: "feature-name" }, featureTitle(feature.properties, feature.id !== undefined ? `#${feature.id}` : "")),
     tableHolder,
-    others.length ? el("div", { class: "also-here" }, el("h4", {}, "Also here"), el("ul", {}, others)) : null);
+    others.length ? el("div", { class: "also-here" }, el("h4", {}, "此处还有 Also here"), el("ul", {}, others)) : null);
   popup.setDOMContent(content);
 
   // The tile carries the attributes; the API has the authoritative, complete record. A
@@ -251,7 +273,21 @@ function mapPadding() {
   return { top: 40, right: 60, bottom: 50, left: beside ? sidebar.offsetWidth + 30 : 40 };
 }
 
+/** The panel's fold button: folded from the start on a phone-sized screen. */
+function initPanelToggle() {
+  const sidebar = $("sidebar");
+  const button = $("sidebar-toggle");
+  const fold = (folded) => {
+    sidebar.classList.toggle("collapsed", folded);
+    button.setAttribute("aria-expanded", String(!folded));
+    button.textContent = folded ? "展开 Show panel" : "收起 Hide panel";
+  };
+  fold(window.matchMedia("(max-width: 640px)").matches);
+  button.addEventListener("click", () => fold(!sidebar.classList.contains("collapsed")));
+}
+
 async function main() {
+  initPanelToggle();
   try {
     await signIn();
   } catch (error) {

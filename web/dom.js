@@ -13,6 +13,30 @@ export const SEVERITY = PALETTE.severity;
  *  palette: [{state, color, label}], answered first. */
 export const CALL_STATES = PALETTE.call_states;
 
+/** What attribute names and coded values read as, Chinese first and English beside
+ *  (GET /api/labels, the table the printed cards use too). Without it keys show raw. */
+const LABELS = await getJSON("/api/labels").catch((error) => {
+  console.warn(`labels unavailable: ${error.message}`);
+  return { fields: {}, values: {} };
+});
+
+/** `capacity_night` → "夜间容量 Night capacity" (the key itself when unknown). */
+export function fieldLabel(key) {
+  const label = LABELS.fields[key];
+  return label ? `${label.zh} ${label.en}` : key;
+}
+
+/** The unit a field counts in ("kg", "人"), or "". */
+export function fieldUnit(key) {
+  return LABELS.fields[key]?.unit || "";
+}
+
+/** `shelter_type` = `school_yard` → "学校操场 school yard" (the value itself when unknown). */
+export function valueLabel(key, value) {
+  const label = typeof value === "string" ? LABELS.values[key]?.[value] : null;
+  return label ? `${label.zh} ${label.en}` : value;
+}
+
 async function loadPalette() {
   try {
     const palette = await getJSON("/api/palette");

@@ -167,15 +167,17 @@ function displaced(report) {
 function needs(report) {
   const n = report.needs || {};
   const items = n.items || [];
-  const short = items.filter((i) => Number(i.shortfall) > 0).length;
+  // Without depot data the stock is unknown, not zero: no shortfall is claimed.
+  const noDepots = n.depots === 0;
+  const short = noDepots ? 0 : items.filter((i) => Number(i.shortfall) > 0).length;
   const rows = items.map((i) => {
     const [label, unit] = NEEDS[i.item] || [i.item, ""];
-    const isShort = Number(i.shortfall) > 0;
+    const isShort = !noDepots && Number(i.shortfall) > 0;
     return el("tr", { class: isShort ? "shortfall" : "" },
       el("th", { scope: "row" }, label, unit ? el("span", { class: "sub" }, ` ${unit}`) : null),
       el("td", { class: "num" }, formatCount(i.quantity)),
-      el("td", { class: "num" }, formatCount(i.stock)),
-      el("td", { class: "num short" }, isShort ? formatCount(i.shortfall) : "0"));
+      el("td", { class: "num" }, noDepots ? "—" : formatCount(i.stock)),
+      el("td", { class: "num short" }, noDepots ? "—" : isShort ? formatCount(i.shortfall) : "0"));
   });
   const days = n.days ?? "?";
   return section("impact-needs", `Needs 物资需求 · ${days} d 天`, short ? `· ${short} short 缺口` : null, true,
@@ -183,6 +185,8 @@ function needs(report) {
       el("thead", {}, el("tr", {}, el("th", {}, "Item 物资"),
         ["Need 需求", "Stock 库存", "Short 缺口"].map((h) => el("th", { class: "num" }, ...twoLines(h))))),
       el("tbody", {}, rows))) : el("p", { class: "hint" }, "No needs 无"),
+    noDepots && items.length ? el("p", { class: "footnote no-depots", id: "impact-no-depots" },
+      "无储备库数据：库存和缺口未知 No depot data: stock and shortfall unknown") : null,
     n.source ? el("p", { class: "footnote" }, n.source) : null);
 }
 

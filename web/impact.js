@@ -136,7 +136,10 @@ const DRAWN_SEVERITY = SEVERITY.length;
 const IS_POLYGON = ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]];
 const IS_POINT = ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]];
 const ROLE = (role) => ["==", ["get", "role"], role];
-const AFFECTED = "#c00010";
+// Affected units in deep purple and hollow, dashed where they are areas: the severity
+// colours and filled dots belong to hazards, so neither hue nor shape is shared
+// (a red ring read as a severity-4 dot).
+const AFFECTED = "#5b1a8f";
 
 /** The result layers: above every atlas layer except the labels, which stay readable. */
 export const IMPACT_LAYERS = [
@@ -147,12 +150,12 @@ export const IMPACT_LAYERS = [
   { id: "impact-unit-fill", type: "fill", filter: ["all", ROLE("unit"), IS_POLYGON],
     paint: { "fill-color": AFFECTED, "fill-opacity": 0.12 } },
   { id: "impact-unit-line", type: "line", filter: ["all", ROLE("unit"), IS_POLYGON],
-    paint: { "line-color": AFFECTED, "line-width": 2.5 } },
+    paint: { "line-color": AFFECTED, "line-width": 2.5, "line-dasharray": [2, 1] } },
   { id: "impact-unit-circle", type: "circle", filter: ["all", ROLE("unit"), IS_POINT],
     paint: {
       "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 5, 14, 10],
-      "circle-color": AFFECTED, "circle-opacity": 0.3,
-      "circle-stroke-color": AFFECTED, "circle-stroke-width": 2,
+      "circle-color": AFFECTED, "circle-opacity": 0,
+      "circle-stroke-color": AFFECTED, "circle-stroke-width": 3,
     } },
 ];
 

@@ -147,14 +147,17 @@ fn severity_of(layer: &Layer, fid: u32) -> (u8, SeverityFrom) {
     }
 }
 
+/// [`FLOOD_SEVERITY_RULE`] as data: (longest return period in years, severity), in
+/// order; anything longer is 1. The map's style draws a flood without a severity by
+/// the same table (`style::flood_severity_expression`).
+pub const FLOOD_SEVERITY_BY_RETURN_PERIOD: [(i64, u8); 3] = [(10, 4), (20, 3), (50, 2)];
+
 /// See [`FLOOD_SEVERITY_RULE`].
-fn flood_severity(return_period_years: i64) -> u8 {
-    match return_period_years {
-        ..=10 => 4,
-        11..=20 => 3,
-        21..=50 => 2,
-        _ => 1,
-    }
+pub fn flood_severity(return_period_years: i64) -> u8 {
+    FLOOD_SEVERITY_BY_RETURN_PERIOD
+        .iter()
+        .find(|(longest, _)| return_period_years <= *longest)
+        .map_or(1, |(_, severity)| *severity)
 }
 
 /// See [`WILDFIRE_SEVERITY_RULE`].

@@ -203,6 +203,9 @@ pub struct Needs {
     pub source: String,
     /// Each item: quantity, stock and shortfall.
     pub items: Vec<Need>,
+    /// Depots the stock is counted from: 0 means the atlas has no depot data, so stock
+    /// and shortfall are unknown, not zero and everything.
+    pub depots: usize,
 }
 
 /// The impact report (field names are the API contract of design.md).
@@ -290,6 +293,12 @@ pub fn analyse_within(
     let displacement = displacement(&units, scenario);
     let stock = depot_stock(atlas);
     let needs = Needs {
+        depots: atlas
+            .layers()
+            .iter()
+            .filter(|l| l.kind == Kind::Depot)
+            .map(|l| l.len())
+            .sum(),
         days: scenario.days,
         source: scenario.needs.source.clone(),
         items: needs_for(&scenario.needs, displacement.total, scenario.days, |item| {

@@ -24,7 +24,7 @@ use axum::response::Response;
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
-    /// Anyone (health checks, the palette).
+    /// Anyone (health checks, the palette, the labels).
     Public,
     /// This role or above.
     Role(Role),
@@ -38,6 +38,7 @@ pub enum Need {
 pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/api/health", Need::Public),
     ("GET", "/api/palette", Need::Public),
+    ("GET", "/api/labels", Need::Public),
     // Signing in and out, and asking who one is, prove themselves.
     ("GET", "/api/session", Need::Public),
     ("POST", "/api/session", Need::Public),

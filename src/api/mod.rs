@@ -423,6 +423,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
+        .route("/api/labels", get(web::labels))
         .route(
             "/api/session",
             get(session::current)

@@ -8,7 +8,7 @@
 //! layers — analyses, feature queries, edits, warnings — answers 503 saying so, and the
 //! page signs in as a viewer on this machine.
 
-use super::web::{asset_or_404, base_url, palette};
+use super::web::{asset_or_404, base_url, labels, palette};
 use super::{ApiError, AppState};
 use crate::tiles::pack::PACK_ORIGIN;
 use anyhow::Context;
@@ -79,6 +79,7 @@ pub fn router(pack: Pack, web: AppState) -> Router {
         .with_state(state);
     Router::new()
         .route("/api/palette", get(palette))
+        .route("/api/labels", get(labels))
         .fallback(asset_or_404)
         .with_state(web)
         .merge(pack_routes)

@@ -64,6 +64,12 @@ pub async fn palette() -> Json<serde_json::Value> {
     Json(crate::render::palette::to_json())
 }
 
+/// `GET /api/labels`: what attribute names and codes read as (`render::labels`), for
+/// the page's popups and panels.
+pub async fn labels() -> Json<serde_json::Value> {
+    Json(crate::render::labels::to_json())
+}
+
 /// Decodes `%XX` escapes; `None` for malformed escapes or non-UTF-8 results.
 fn percent_decode(path: &str) -> Option<String> {
     let bytes = path.as_bytes();

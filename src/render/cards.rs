@@ -296,6 +296,18 @@ struct ShelterPage<'a> {
     red: WarningLevel,
 }
 
+impl ShelterPage<'_> {
+    /// A needs item as it reads (`render::labels`).
+    fn label(&self, key: &str) -> String {
+        super::labels::field(key)
+    }
+
+    /// The unit an item is counted in.
+    fn unit(&self, key: &str) -> &'static str {
+        super::labels::unit(key)
+    }
+}
+
 /// One card per shelter the plan uses: who is coming, from where, how long they take,
 /// and the shelter's needs.
 pub fn shelter_cards(plan: &EvacuationPlan) -> Result<String, askama::Error> {

@@ -211,6 +211,13 @@ struct DrillPage<'a> {
     red: WarningLevel,
 }
 
+impl DrillPage<'_> {
+    /// A needs item as it reads (`render::labels`).
+    fn label(&self, key: &str) -> String {
+        super::labels::field(key)
+    }
+}
+
 /// The printable card.
 pub fn drill_card_html(card: &DrillCard, disclosure: Disclosure) -> Result<String, askama::Error> {
     let report = card.impact.report.shown(disclosure);

@@ -94,6 +94,21 @@ struct ReportPage<'a> {
 }
 
 impl ReportPage<'_> {
+    /// An attribute or needs item as it reads (`render::labels`).
+    fn label(&self, key: &str) -> String {
+        super::labels::field(key)
+    }
+
+    /// The unit an item is counted in.
+    fn unit(&self, key: &str) -> &'static str {
+        super::labels::unit(key)
+    }
+
+    /// A coded value as it reads.
+    fn value(&self, key: &str, code: &str) -> String {
+        super::labels::value(key, code)
+    }
+
     /// A count of people, whole.
     fn people(&self, x: &f64) -> String {
         format!("{x:.0}")

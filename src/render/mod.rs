@@ -24,6 +24,7 @@
 //! flexibility (templates edited without a rebuild) we do not need.
 
 pub mod cap;
+pub mod labels;
 pub mod palette;
 pub mod spreadsheet;
 
