@@ -21,6 +21,7 @@ use super::polygon::{self, Repair};
 use super::report::{LayerReport, Rejection, Repaired};
 use super::source::{RawFeature, SourceRead, Unreadable};
 use super::unique::{Repeated, refuse_repeats};
+use crate::atlas::suggest::did_you_mean;
 use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
 use geo::Geometry;
 use serde_json::Value as Json;
@@ -80,6 +81,7 @@ pub fn validate_for_layer(
         lon: None,
         lat: None,
         delimiter: b',',
+        encoding: None,
         personal: Default::default(),
     };
     let read = SourceRead {
@@ -266,7 +268,10 @@ fn unmatched_mappings(spec: &LayerSpec, columns: &[String], file_label: &str) ->
     spec.rename
         .keys()
         .filter(|source| !columns.iter().any(|c| c == *source))
-        .map(|source| format!("mapped source field {source:?} does not occur in {file_label}"))
+        .map(|source| {
+            let hint = did_you_mean(source, columns.iter().map(String::as_str));
+            format!("mapped source field {source:?} does not occur in {file_label}{hint}")
+        })
         .collect()
 }
 
@@ -415,7 +420,19 @@ fn canonical_attributes(
             Some(json) => attrs::coerce(attr, &json)?,
         };
         if value.is_null() && attr.required {
-            return Err(format!("missing required attribute {:?}", attr.name));
+            // A near-miss among the fields that are not the kind's: likely what was meant.
+            let others = props
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| kind.attr(n).is_none());
+            let hint = match crate::atlas::suggest::nearest(attr.name, others) {
+                Some(near) => format!(
+                    "; did you mean `{near}`? map it with `{} = {:?}` in [layer.fields]",
+                    attr.name, near
+                ),
+                None => String::new(),
+            };
+            return Err(format!("missing required attribute {:?}{hint}", attr.name));
         }
         canonical.push(value);
     }
