@@ -586,7 +586,7 @@ const BOUNDS_FILES: &[BoundsFile] = &[
 ]}"#,
         refused: &[(
             2,
-            r#"duplicate code "510184001" (first at index 0, id "v1")"#,
+            r#"duplicate code "510184001" (first at feature 1, id "v1")"#,
         )],
         repaired: &[],
     },

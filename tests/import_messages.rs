@@ -292,6 +292,21 @@ fn check_names_the_spreadsheet_line_and_the_field_that_was_meant() {
     );
 }
 
+/// Shelter S1 on line 2 and again on line 4.
+#[test]
+fn a_repeated_id_names_the_line_of_the_first() {
+    let loaded = load_folder_with(
+        "name = \"t\"\n[[layer]]\nid = \"s\"\nkind = \"shelter\"\nfile = \"s.csv\"\n",
+        "s.csv",
+        "id,lon,lat,capacity\nS1,105.5,34.5,10\nS2,105.6,34.5,20\nS1,105.7,34.5,30\n",
+    );
+    let text = loaded.report.to_text();
+    assert!(
+        text.contains("    rejected s.csv line 4 (id S1): duplicate id \"S1\" (first at line 2)\n"),
+        "{text}"
+    );
+}
+
 fn load_folder_with(manifest: &str, file: &str, text: &str) -> riskatlas::import::Loaded {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "atlas.toml", manifest);

@@ -309,7 +309,7 @@ fn record_refusals(
         report.rejections.extend(
             refused
                 .into_iter()
-                .map(|r| rejection(file_label, r.index, r.id, r.why.to_string())),
+                .map(|r| rejection(file_label, r.index, r.id, r.why.in_file(file_label))),
         );
         report.rejections.sort_by_key(|r| r.index);
     }
@@ -556,7 +556,7 @@ pub(super) mod tests {
         );
         assert_eq!(layer.len(), 2);
         assert_eq!(report.rejections[0].index, 1);
-        assert!(report.rejections[0].reason.contains("first at index 0"));
+        assert!(report.rejections[0].reason.contains("first at feature 1)"));
     }
 
     /// Three villages, squares side by side; the third repeats the first's code and the
@@ -594,9 +594,9 @@ pub(super) mod tests {
                 (
                     2,
                     Some("v3"),
-                    r#"duplicate code "510184001" (first at index 0, id "v1")"#
+                    r#"duplicate code "510184001" (first at feature 1, id "v1")"#
                 ),
-                (3, Some("v2"), r#"duplicate id "v2" (first at index 1)"#),
+                (3, Some("v2"), r#"duplicate id "v2" (first at feature 2)"#),
             ]
         );
     }
