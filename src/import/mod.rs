@@ -8,6 +8,7 @@
 mod attrs;
 mod csv_reader;
 pub mod geometry;
+mod layer_warnings;
 mod layout;
 pub mod manifest;
 #[cfg(feature = "gdal")]
