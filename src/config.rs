@@ -230,17 +230,18 @@ impl From<OutputFormat> for crate::render::Format {
     }
 }
 
-/// `riskatlas import`: one file into a data folder or PostGIS.
+/// `riskatlas import`: one file into a data folder or PostGIS, or every layer of a data
+/// folder into PostGIS.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The file to import.
+    /// The file to import; or a data folder, whose atlas.toml layers all go to --postgis.
     pub file: PathBuf,
-    /// The layer id to give it.
+    /// The layer id to give it (a file only: a folder's layers have theirs).
     #[arg(long)]
-    pub layer: String,
-    /// The layer's kind (landslide, flood, shelter, population, road, ...).
+    pub layer: Option<String>,
+    /// The layer's kind (landslide, flood, shelter, population, road, ...; a file only).
     #[arg(long)]
-    pub kind: String,
+    pub kind: Option<String>,
     /// A display name (default: the layer id).
     #[arg(long)]
     pub name: Option<String>,
@@ -253,8 +254,12 @@ pub struct ImportArgs {
     /// CSV: the latitude column (auto-detected when absent).
     #[arg(long)]
     pub lat: Option<String>,
-    /// GDAL formats: the attribute encoding of a Shapefile without a .cpg (GBK, GB18030, ...).
-    /// Without it, text that is not UTF-8 is read as GB18030 and the report says so.
+    /// CSV: the field separator (default ',').
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// The text encoding of a CSV (utf-8, gb18030) or of a Shapefile without a .cpg (GBK,
+    /// GB18030, ...). Without it, text that is not UTF-8 is read as GB18030 and the
+    /// report says so.
     #[arg(long)]
     pub encoding: Option<String>,
     /// GDAL formats: the source CRS when the file names none or a wrong one (EPSG:4544, ...).
@@ -266,6 +271,9 @@ pub struct ImportArgs {
     /// Rasters: one polygon per cell instead of a point at each cell's centre.
     #[arg(long)]
     pub cells: bool,
+    /// Import nothing when any feature is rejected (the report still says which and why).
+    #[arg(long)]
+    pub strict: bool,
     /// Copy the file into this data folder and add the layer to its atlas.toml
     /// (files read through GDAL are written there as GeoJSON).
     #[arg(long, conflicts_with = "postgis", required_unless_present = "postgis")]

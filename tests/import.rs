@@ -133,7 +133,8 @@ fn check_exits_non_zero_only_when_a_layer_cannot_be_loaded_at_all() {
         .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("rejected floods.geojson#1"), "{text}");
+    // The second feature, counted as a person counts it.
+    assert!(text.contains("rejected floods.geojson feature 2"), "{text}");
     assert!(text.contains("ghost") && text.contains("FAILED"), "{text}");
 
     std::fs::write(
@@ -446,17 +447,17 @@ fn riskatlas_import_into_a_folder_adds_a_layer_that_loads_with_the_field_mapping
     let again = run(&["--layer", "places", "--kind", "population"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has a layer places"));
-    // A mapping to an attribute the kind does not have is refused before anything runs.
+    // A mapping to something that is no field name is refused before anything runs.
     let bad = run(&[
         "--layer",
         "p2",
         "--kind",
         "population",
         "--map",
-        "colour=name",
+        "bad name=name",
     ]);
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an attribute"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid field name"));
 }
 
 #[test]
@@ -472,8 +473,8 @@ fn riskatlas_import_refuses_gdal_options_on_files_it_reads_itself() {
             "shelters",
             "--kind",
             "shelter",
-            "--encoding",
-            "GBK",
+            "--crs",
+            "EPSG:4544",
             "--into",
         ])
         .arg(dir.path().join("atlas"))
@@ -482,7 +483,7 @@ fn riskatlas_import_refuses_gdal_options_on_files_it_reads_itself() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("--encoding") && stderr.contains("GDAL"),
+        stderr.contains("--crs") && stderr.contains("GDAL"),
         "{stderr}"
     );
     assert!(
@@ -585,7 +586,7 @@ const BOUNDS_FILES: &[BoundsFile] = &[
 ]}"#,
         refused: &[(
             2,
-            r#"duplicate code "510184001" (first at index 0, id "v1")"#,
+            r#"duplicate code "510184001" (first at feature 1, id "v1")"#,
         )],
         repaired: &[],
     },
@@ -695,10 +696,17 @@ fn riskatlas_import_refuses_and_repairs_as_the_loader_does_and_says_so() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}: {stderr}", f.file);
+        // A CSV row by its line (the header is line 1), any other feature counted from 1.
+        let at = |index: usize| match f.file.ends_with(".csv") {
+            true => format!("{} line {}", f.file, index + 2),
+            false => format!("{} feature {}", f.file, index + 1),
+        };
         let said = |verb: &str, index: usize, why: &str| {
             stderr.lines().any(|line| {
+                let place = line.split(": ").next().unwrap_or("");
                 line.trim_start().starts_with(verb)
-                    && line.contains(&format!("{}#{index}", f.file))
+                    && (place.ends_with(&at(index))
+                        || place.contains(&format!("{} (id", at(index))))
                     && line.ends_with(&format!(": {why}"))
             })
         };

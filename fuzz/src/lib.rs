@@ -30,6 +30,7 @@ pub fn spec(selector: u8) -> LayerSpec {
         lon: None,
         lat: None,
         delimiter: b',',
+        encoding: None,
         personal: Default::default(),
     }
 }

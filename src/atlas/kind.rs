@@ -395,7 +395,13 @@ impl fmt::Display for Kind {
 
 /// A kind name that is none of [`Kind::ALL`] (the name as given).
 #[derive(Debug, thiserror::Error)]
-#[error("unknown layer kind {0:?}; kinds are: {list}", list = Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", "))]
+#[error(
+    "unknown layer kind {0:?}; {hint}kinds are: {list}",
+    hint = super::suggest::nearest(.0, Kind::ALL.iter().map(|k| k.code()))
+        .map(|k| format!("did you mean `{k}`? "))
+        .unwrap_or_default(),
+    list = Kind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for Kind {

@@ -13,6 +13,7 @@ pub mod bbox;
 pub mod filter;
 pub mod kind;
 pub mod personal;
+pub mod suggest;
 pub mod value;
 
 pub use bbox::BboxWgs84;

@@ -2,5 +2,6 @@
 
 pub mod compare;
 pub mod drills;
+pub mod import;
 pub mod pack;
 pub mod users;

@@ -1,7 +1,11 @@
-//! Canonical attribute values: a source's JSON (or CSV text) coerced to the kind's type
-//! for the attribute, then held to the attribute's rule and the kind's relations between
-//! attributes (see `atlas::kind`, where the bounds live).
+//! Canonical attribute values: taken out of a feature's properties (or filled from the
+//! manifest's defaults), a source's JSON (or CSV text) coerced to the kind's type for the
+//! attribute, then held to the attribute's rule and the kind's relations between
+//! attributes (see `atlas::kind`, where the bounds live). A required attribute that is
+//! missing names the near-miss field that was likely meant.
 
+use super::layout::AttrSet;
+use super::manifest::LayerSpec;
 use crate::atlas::kind::{Attr, Kind, Rule};
 use crate::atlas::{FieldType, Value};
 use serde_json::Value as Json;
@@ -228,6 +232,58 @@ fn severity_from_colour(s: &str) -> Option<i64> {
         "red" | "红" | "红色" | "i" | "ⅰ" => Some(4),
         _ => None,
     }
+}
+
+/// Takes the kind's attributes out of `props` (what is left are extras), typed, checked
+/// and defaulted; also says which were filled from defaults.
+pub(super) fn canonical_attributes(
+    spec: &LayerSpec,
+    props: &mut Vec<(String, Json)>,
+) -> Result<(Vec<Value>, AttrSet), String> {
+    let kind = spec.kind;
+    let mut canonical = Vec::with_capacity(kind.attrs().len());
+    let mut defaulted: AttrSet = 0;
+    for (i, attr) in kind.attrs().iter().enumerate() {
+        let found = props
+            .iter()
+            .position(|(n, _)| n == attr.name)
+            .map(|pos| props.remove(pos).1);
+        let missing = match &found {
+            None | Some(Json::Null) => true,
+            Some(Json::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        };
+        let found = match (missing, spec.defaults.get(attr.name)) {
+            (true, Some(default)) => {
+                defaulted |= 1 << i;
+                Some(default.clone())
+            }
+            (true, None) => None,
+            (false, _) => found,
+        };
+        let value = match found {
+            None => Value::Null,
+            Some(json) => coerce(attr, &json)?,
+        };
+        if value.is_null() && attr.required {
+            // A near-miss among the fields that are not the kind's: likely what was meant.
+            let others = props
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| kind.attr(n).is_none());
+            let hint = match crate::atlas::suggest::nearest(attr.name, others) {
+                Some(near) => format!(
+                    "; did you mean `{near}`? map it with `{} = {:?}` in [layer.fields]",
+                    attr.name, near
+                ),
+                None => String::new(),
+            };
+            return Err(format!("missing required attribute {:?}{hint}", attr.name));
+        }
+        canonical.push(value);
+    }
+    check_relations(kind, &canonical).map_err(|e| e.to_string())?;
+    Ok((canonical, defaulted))
 }
 
 #[cfg(test)]

@@ -68,12 +68,25 @@ fn coord(p: &Position) -> Result<Coord<f64>, String> {
     if !x.is_finite() || !y.is_finite() {
         return Err(format!("position [{x}, {y}] is not finite"));
     }
+    if looks_swapped(x, y) {
+        return Err(format!(
+            "position [{x}, {y}] is outside lon/lat range; the axes look swapped: GeoJSON \
+             positions are [longitude, latitude], is the first number the latitude?"
+        ));
+    }
     if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
         return Err(format!(
             "position [{x}, {y}] is outside lon/lat range (is the file in a projected CRS? reproject to EPSG:4326)"
         ));
     }
     Ok(Coord { x, y })
+}
+
+/// Whether `[x, y]` reads as lon/lat only the other way round: the latitude outside
+/// ±90 while the longitude would make a latitude (a projected CRS's metres are far
+/// outside both, so they do not pass for swapped axes).
+pub fn looks_swapped(x: f64, y: f64) -> bool {
+    (-90.0..=90.0).contains(&x) && !(-90.0..=90.0).contains(&y) && (-180.0..=180.0).contains(&y)
 }
 
 fn line(positions: &[Position]) -> Result<LineString<f64>, String> {

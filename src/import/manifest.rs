@@ -1,5 +1,6 @@
 //! `atlas.toml`: the manifest of a data folder, parsed into checked layer specs.
 
+use super::source::TextEncoding;
 use crate::atlas::{Kind, LayerId};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -34,6 +35,8 @@ struct RawLayerSpec {
     lat: Option<String>,
     /// CSV: the field separator, default ','.
     delimiter: Option<char>,
+    /// CSV: the text encoding, "utf-8" or "gb18030" (detected when absent).
+    encoding: Option<String>,
     /// Fields (source or canonical names) holding personal data, besides the contacts.
     #[serde(default)]
     personal: Vec<String>,
@@ -71,6 +74,8 @@ pub struct LayerSpec {
     pub lat: Option<String>,
     /// CSV: the field separator, an ASCII byte.
     pub delimiter: u8,
+    /// CSV: the text encoding (detected when None).
+    pub encoding: Option<TextEncoding>,
     /// Fields (source or canonical names) that hold personal data besides
     /// [`crate::atlas::personal::PERSONAL_ATTRS`], which always do.
     pub personal: std::collections::BTreeSet<String>,
@@ -90,6 +95,10 @@ struct Entry<'a> {
     lon: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lat: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delimiter: Option<char>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
     /// canonical name = source field name
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     fields: BTreeMap<&'a str, &'a str>,
@@ -121,6 +130,8 @@ impl LayerSpec {
             file,
             lon: self.lon.as_deref(),
             lat: self.lat.as_deref(),
+            delimiter: (self.delimiter != b',').then_some(char::from(self.delimiter)),
+            encoding: self.encoding.map(TextEncoding::name),
             fields: self
                 .rename
                 .iter()
@@ -163,8 +174,9 @@ pub fn append_layer(dir: &Path, spec: &LayerSpec, file: &str) -> Result<(), Mani
 /// Why a manifest cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    /// The file system refused (reading it, or writing it back).
-    #[error("cannot read {path}: {source}")]
+    /// The file system refused (reading it, or writing it back). The cause is the
+    /// source, not part of the message, so a chain of causes says it once.
+    #[error("cannot read {path}")]
     Read {
         /// The manifest file.
         path: PathBuf,
@@ -173,7 +185,7 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     /// Not TOML, or not the manifest's shape (an unknown key, a missing `name`).
-    #[error("{path} is not a valid manifest: {source}")]
+    #[error("{path} is not a valid manifest")]
     Parse {
         /// The manifest file.
         path: PathBuf,
@@ -182,11 +194,12 @@ pub enum ManifestError {
         source: toml::de::Error,
     },
     /// A `[[layer]]` entry breaks a rule.
-    #[error("{path}: layer {index}: {reason}")]
+    #[error("{path}: layer {number}: {reason}", number = index + 1)]
     Layer {
         /// The manifest file.
         path: PathBuf,
-        /// The entry's position, 0-based.
+        /// The entry's position, 0-based (the message counts from 1, as a reader of the
+        /// file counts its `[[layer]]` entries).
         index: usize,
         /// The rule broken.
         reason: String,
@@ -255,6 +268,11 @@ impl RawLayerSpec {
             .map_err(|e: crate::atlas::kind::UnknownKind| e.to_string())?;
         inside_folder(&self.file)?;
         let delimiter = delimiter_byte(self.delimiter)?;
+        let encoding = self
+            .encoding
+            .as_deref()
+            .map(TextEncoding::parse)
+            .transpose()?;
         let rename = rename_map(self.fields)?;
         let defaults = default_values(self.defaults, kind)?;
         Ok(LayerSpec {
@@ -267,6 +285,7 @@ impl RawLayerSpec {
             lon: self.lon,
             lat: self.lat,
             delimiter,
+            encoding,
             personal: self.personal.into_iter().collect(),
         })
     }
@@ -297,8 +316,9 @@ fn delimiter_byte(delimiter: Option<char>) -> Result<u8, String> {
 
 /// `[layer.fields]` (canonical name = source field name) turned round into source field
 /// name → canonical name, as the reader meets them; each target must be a field name
-/// and each source mapped once.
-fn rename_map(fields: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+/// (an attribute of the kind, `id`, or an extra field's name) and each source mapped
+/// once. `riskatlas import --map` takes the same.
+pub fn rename_map(fields: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
     let mut rename = BTreeMap::new();
     for (canonical, source) in fields {
         if LayerId::parse(&canonical).is_err()
@@ -328,8 +348,10 @@ fn default_values(
         .collect::<Result<BTreeMap<_, _>, _>>()
         .map_err(|e| format!("defaults: {e}"))?;
     if let Some(unknown) = defaults.keys().find(|k| kind.attr(k).is_none()) {
+        let hint =
+            crate::atlas::suggest::did_you_mean(unknown, kind.attrs().iter().map(|a| a.name));
         return Err(format!(
-            "default for {unknown:?}, which is not an attribute of a {kind} layer"
+            "default for {unknown:?}, which is not an attribute of a {kind} layer{hint}"
         ));
     }
     Ok(defaults)
@@ -359,7 +381,8 @@ mod tests {
             defaults: BTreeMap::new(),
             lon: Some("经度".into()),
             lat: None,
-            delimiter: b',',
+            delimiter: b';',
+            encoding: Some(TextEncoding::Gb18030),
             personal: Default::default(),
         };
         append_layer(dir.path(), &spec, "people.csv").unwrap();
@@ -371,6 +394,10 @@ mod tests {
         assert_eq!(l.kind, Kind::Population);
         assert_eq!(l.name, "村 \"east\"\nside");
         assert_eq!(l.lon.as_deref(), Some("经度"));
+        assert_eq!(
+            (l.delimiter, l.encoding),
+            (b';', Some(TextEncoding::Gb18030))
+        );
         assert_eq!(
             l.rename.get("户籍人口").map(String::as_str),
             Some("population")
@@ -421,9 +448,8 @@ mod tests {
         ];
         for (layer, expected) in cases {
             let text = format!("name = \"x\"\n[[layer]]\n{layer}\n");
-            let err = Manifest::parse(&text, Path::new("."))
-                .unwrap_err()
-                .to_string();
+            let err =
+                super::super::with_causes(&Manifest::parse(&text, Path::new(".")).unwrap_err());
             assert!(err.contains(expected), "{err} should contain {expected}");
         }
     }

@@ -6,9 +6,11 @@
 //! file never takes the server down. Every refused feature is in the [`LoadReport`].
 
 mod attrs;
+mod csv_reader;
 #[cfg(feature = "gdal")]
 mod gdal_messages;
 pub mod geometry;
+mod layer_warnings;
 mod layout;
 pub mod manifest;
 #[cfg(feature = "gdal")]
@@ -21,7 +23,7 @@ pub mod unique;
 pub mod validate;
 
 pub use manifest::{LayerSpec, Manifest, ManifestError};
-pub use report::{LayerReport, LoadReport, Rejection, Repaired};
+pub use report::{LayerReport, LoadReport, Rejection, Repaired, with_causes};
 
 use crate::atlas::Atlas;
 use source::CsvOptions;
@@ -72,14 +74,16 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
             lon: spec.lon.clone(),
             lat: spec.lat.clone(),
             delimiter: spec.delimiter,
+            encoding: spec.encoding,
         };
         match source::read_file(&spec.file, &csv, spec.kind) {
             Err(e) => {
-                tracing::error!(layer = %spec.id, "layer not loaded: {e}");
+                let error = with_causes(&e);
+                tracing::error!(layer = %spec.id, "layer not loaded: {error}");
                 report.layers.push(LayerReport {
                     layer: spec.id.to_string(),
                     file: label,
-                    error: Some(e.to_string()),
+                    error: Some(error),
                     ..Default::default()
                 });
             }

@@ -72,17 +72,45 @@ impl LoadReport {
             };
             for r in &l.rejections {
                 let id = id(&r.id);
-                writeln!(out, "    rejected {}#{}{id}: {}", r.file, r.index, r.reason)
+                let at = position(&r.file, r.index);
+                writeln!(out, "    rejected {}{at}{id}: {}", r.file, r.reason)
                     .expect("writing to a String cannot fail");
             }
             for r in &l.repairs {
                 let id = id(&r.id);
-                writeln!(out, "    repaired {}#{}{id}: {}", r.file, r.index, r.repair)
+                let at = position(&r.file, r.index);
+                writeln!(out, "    repaired {}{at}{id}: {}", r.file, r.repair)
                     .expect("writing to a String cannot fail");
             }
         }
         out
     }
+}
+
+/// Where the feature at 0-based `index` of `file` is, as a person looking at the file
+/// finds it: a CSV's line as a spreadsheet numbers its rows (the header is line 1), any
+/// other file's feature counted from 1.
+pub fn position(file: &str, index: usize) -> String {
+    let lower = file.to_ascii_lowercase();
+    if lower.ends_with(".csv") || lower.ends_with(".txt") {
+        format!(" line {}", index + 2)
+    } else {
+        format!(" feature {}", index + 1)
+    }
+}
+
+/// An error and its causes in one line, `what: why: why`, as a report keeps it. The
+/// errors of this module leave their cause out of their own message (it is their
+/// source), so `anyhow`'s `{:#}` and this say each part once.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// A feature refused at import.

@@ -4,8 +4,9 @@
 //! per-feature rejections; typing and kind rules are the validator's job. A reader fails
 //! as a whole only when the file cannot be read or is not the format at all.
 
+pub use super::csv_reader::{CsvOptions, TextEncoding, read_csv};
 use super::geometry::to_geo;
-use geo::{Coord, Geometry, Point};
+use geo::Geometry;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::path::Path;
@@ -51,8 +52,8 @@ pub struct SourceRead {
 /// Why a layer file could not be read at all (its features are then not looked at).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// The file system refused.
-    #[error("cannot read {path}: {source}")]
+    /// The file system refused (the cause is the source, not part of the message).
+    #[error("cannot read {path}")]
     Io {
         /// The file, as shown to people.
         path: String,
@@ -100,17 +101,6 @@ pub enum SourceError {
         /// The file, as shown to people.
         path: String,
     },
-}
-
-/// CSV options from the manifest.
-#[derive(Debug, Clone, Default)]
-pub struct CsvOptions {
-    /// The longitude column; found among the usual names (lon, lng, x, 经度, ...) when None.
-    pub lon: Option<String>,
-    /// The latitude column; found among the usual names (lat, y, 纬度, ...) when None.
-    pub lat: Option<String>,
-    /// The field separator; 0 means ','.
-    pub delimiter: u8,
 }
 
 /// Reads a layer file of `kind`, choosing the reader by extension.
@@ -241,6 +231,15 @@ pub fn read_geojson(bytes: &[u8]) -> Result<SourceRead, String> {
                 geojson::feature::Id::String(s) => s.clone(),
                 geojson::feature::Id::Number(n) => n.to_string(),
             });
+            // A feature's fields occur in the file even when its geometry is refused: a
+            // mapping that only such a feature uses still matches something.
+            let props: Vec<(String, serde_json::Value)> =
+                feature.properties.unwrap_or_default().into_iter().collect();
+            for (k, _) in &props {
+                if seen.insert(k.clone()) {
+                    columns.push(k.clone());
+                }
+            }
             let geometry = match &feature.geometry {
                 None => Err("missing geometry".to_string()),
                 Some(g) => to_geo(&g.value),
@@ -250,13 +249,6 @@ pub fn read_geojson(bytes: &[u8]) -> Result<SourceRead, String> {
                 id: id.clone(),
                 reason,
             })?;
-            let props: Vec<(String, serde_json::Value)> =
-                feature.properties.unwrap_or_default().into_iter().collect();
-            for (k, _) in &props {
-                if seen.insert(k.clone()) {
-                    columns.push(k.clone());
-                }
-            }
             Ok(RawFeature {
                 index,
                 id,
@@ -271,161 +263,6 @@ pub fn read_geojson(bytes: &[u8]) -> Result<SourceRead, String> {
         columns,
         warnings: Vec::new(),
     })
-}
-
-const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x", "经度"];
-const LAT_NAMES: &[&str] = &["lat", "latitude", "y", "纬度"];
-
-fn find_column(
-    headers: &[String],
-    wanted: Option<&str>,
-    candidates: &[&str],
-    what: &str,
-) -> Result<usize, String> {
-    if let Some(name) = wanted {
-        return headers.iter().position(|h| h == name).ok_or_else(|| {
-            format!(
-                "{what} column {name:?} not found; columns are: {}",
-                headers.join(", ")
-            )
-        });
-    }
-    headers
-        .iter()
-        .position(|h| candidates.contains(&h.trim().to_lowercase().as_str()))
-        .ok_or_else(|| {
-            format!(
-                "no {what} column (looked for {}); name it with `{what} = \"...\"` in atlas.toml",
-                candidates.join(", ")
-            )
-        })
-}
-
-/// Where a CSV's coordinates and id are, by column position.
-struct CsvColumns {
-    lon: usize,
-    lat: usize,
-    id: Option<usize>,
-}
-
-/// Reads a CSV with a header row and lon/lat columns into point features.
-pub fn read_csv(bytes: &[u8], opts: &CsvOptions) -> Result<SourceRead, String> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let delimiter = if opts.delimiter == 0 {
-        b','
-    } else {
-        opts.delimiter
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(bytes);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let at = CsvColumns {
-        lon: find_column(&headers, opts.lon.as_deref(), LON_NAMES, "lon")?,
-        lat: find_column(&headers, opts.lat.as_deref(), LAT_NAMES, "lat")?,
-        id: headers.iter().position(|h| h == "id"),
-    };
-    let features = reader
-        .records()
-        .enumerate()
-        .map(|(index, record)| csv_feature(index, record, &headers, &at))
-        .collect();
-    let columns = headers
-        .into_iter()
-        .enumerate()
-        .filter(|&(i, _)| i != at.lon && i != at.lat)
-        .map(|(_, h)| h)
-        .collect();
-    Ok(SourceRead {
-        features,
-        text_cells: true,
-        columns,
-        warnings: Vec::new(),
-    })
-}
-
-/// Data row `index` as a point feature whose other cells are text properties (an empty
-/// cell is null), or why it cannot be one.
-fn csv_feature(
-    index: usize,
-    record: Result<csv::StringRecord, csv::Error>,
-    headers: &[String],
-    at: &CsvColumns,
-) -> Result<RawFeature, Unreadable> {
-    // 1-based, after the header: the line a spreadsheet shows.
-    let line = index + 2;
-    let record = record.map_err(|e| Unreadable {
-        index,
-        id: None,
-        reason: format!("line {line}: {e}"),
-    })?;
-    if record.len() != headers.len() {
-        return Err(Unreadable {
-            index,
-            id: None,
-            reason: format!(
-                "line {line}: {} cells, header has {}",
-                record.len(),
-                headers.len()
-            ),
-        });
-    }
-    let id = at
-        .id
-        .map(|c| record[c].to_string())
-        .filter(|s| !s.is_empty());
-    let position = match csv_position(&record, at, line) {
-        Ok(c) => c,
-        Err(reason) => return Err(Unreadable { index, id, reason }),
-    };
-    let props = headers
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != at.lon && i != at.lat && Some(i) != at.id)
-        .map(|(i, h)| {
-            let cell = record[i].trim();
-            let v = if cell.is_empty() {
-                serde_json::Value::Null
-            } else {
-                cell.into()
-            };
-            (h.clone(), v)
-        })
-        .collect();
-    Ok(RawFeature {
-        index,
-        id,
-        geometry: Geometry::Point(Point(position)),
-        props,
-    })
-}
-
-/// A row's lon/lat, both numbers and within range.
-fn csv_position(
-    record: &csv::StringRecord,
-    at: &CsvColumns,
-    line: usize,
-) -> Result<Coord<f64>, String> {
-    let number = |col: usize, what: &str| -> Result<f64, String> {
-        record[col]
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("line {line}: {what} {:?} is not a number", &record[col]))
-    };
-    let x = number(at.lon, "longitude")?;
-    let y = number(at.lat, "latitude")?;
-    if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
-        return Err(format!(
-            "line {line}: position [{x}, {y}] is outside lon/lat range"
-        ));
-    }
-    Ok(Coord { x, y })
 }
 
 #[cfg(test)]
@@ -464,37 +301,5 @@ mod tests {
                 .unwrap_err()
                 .contains("reproject")
         );
-    }
-
-    #[test]
-    fn csv_with_chinese_coordinate_columns_reads_points_and_reports_bad_rows() {
-        let csv = "名称,经度,纬度,人数\n清河村,105.7,34.5,120\n坏行,abc,34.5,3\n远村,105.8,95,7\n";
-        let read = read_csv(csv.as_bytes(), &CsvOptions::default()).unwrap();
-        assert_eq!(read.features.len(), 3);
-        let first = read.features[0].as_ref().unwrap();
-        assert_eq!(
-            first.props[0],
-            ("名称".to_string(), serde_json::json!("清河村"))
-        );
-        assert!(
-            read.features[1]
-                .as_ref()
-                .unwrap_err()
-                .reason
-                .contains("line 3: longitude")
-        );
-        assert!(
-            read.features[2]
-                .as_ref()
-                .unwrap_err()
-                .reason
-                .contains("outside lon/lat")
-        );
-    }
-
-    #[test]
-    fn csv_without_coordinate_columns_names_what_it_looked_for() {
-        let err = read_csv(b"a,b\n1,2\n", &CsvOptions::default()).unwrap_err();
-        assert!(err.contains("no lon column"), "{err}");
     }
 }

@@ -39,6 +39,29 @@ pub struct Duplicate {
     pub first: FeatureRef,
 }
 
+impl Duplicate {
+    /// The message as a report on `file` gives it: the first feature where a person
+    /// finds it in that file (a CSV line, a feature counted from 1), as the rejection's
+    /// own position is given.
+    pub fn in_file(&self, file: &str) -> String {
+        let first = match (self.first.index, &self.first.id) {
+            (Some(i), id) => {
+                let at = super::report::position(file, i);
+                let at = at.trim_start();
+                match id {
+                    Some(id) => format!("{at}, id {id:?}"),
+                    None => at.to_string(),
+                }
+            }
+            (None, _) => self.first.to_string(),
+        };
+        format!(
+            "duplicate {} {:?} (first at {first})",
+            self.what, self.value
+        )
+    }
+}
+
 /// A repeat among keys: the position of the key, and of the first with the same value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repeat {

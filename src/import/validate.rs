@@ -15,13 +15,14 @@
 //! its index and the reason.
 
 use super::attrs;
+use super::layer_warnings::{defaults_used, unmatched_mappings, unmatched_personal};
 use super::layout::{Accepted, AttrSet, Columns, Shape, Shapes};
 use super::manifest::LayerSpec;
 use super::polygon::{self, Repair};
 use super::report::{LayerReport, Rejection, Repaired};
 use super::source::{RawFeature, SourceRead, Unreadable};
 use super::unique::{Repeated, refuse_repeats};
-use crate::atlas::{Feature, Field, FieldType, GeometryClass, Layer, Schema, Value};
+use crate::atlas::{Feature, FieldType, GeometryClass, Layer, Schema, Value};
 use geo::Geometry;
 use serde_json::Value as Json;
 
@@ -80,6 +81,7 @@ pub fn validate_for_layer(
         lon: None,
         lat: None,
         delimiter: b',',
+        encoding: None,
         personal: Default::default(),
     };
     let read = SourceRead {
@@ -260,35 +262,6 @@ fn rejection(file_label: &str, index: usize, id: Option<String>, reason: String)
     }
 }
 
-/// A warning for each field mapping whose source field is not among the `columns` the
-/// reader saw: a misspelt mapping would otherwise leave an attribute silently empty.
-fn unmatched_mappings(spec: &LayerSpec, columns: &[String], file_label: &str) -> Vec<String> {
-    spec.rename
-        .keys()
-        .filter(|source| !columns.iter().any(|c| c == *source))
-        .map(|source| format!("mapped source field {source:?} does not occur in {file_label}"))
-        .collect()
-}
-
-/// Fields `personal = [...]` names that the layer does not have: a misspelt name would
-/// leave the field it meant unmasked, so it is said.
-fn unmatched_personal(spec: &LayerSpec, fields: &[Field], file_label: &str) -> Vec<String> {
-    spec.personal
-        .iter()
-        .filter(|name| {
-            let canonical = spec.rename.get(*name).map_or(name.as_str(), String::as_str);
-            !fields
-                .iter()
-                .any(|f| f.name == **name || f.name == canonical)
-        })
-        .map(|name| {
-            format!(
-                "personal field {name:?} does not occur in {file_label}: nothing is masked for it"
-            )
-        })
-        .collect()
-}
-
 /// Adds the features refused as repeats to the report's rejections, in file order, and
 /// settles its count and repairs: a repaired feature refused later (a repeated id) is
 /// reported as refused only.
@@ -304,34 +277,12 @@ fn record_refusals(
         report.rejections.extend(
             refused
                 .into_iter()
-                .map(|r| rejection(file_label, r.index, r.id, r.why.to_string())),
+                .map(|r| rejection(file_label, r.index, r.id, r.why.in_file(file_label))),
         );
         report.rejections.sort_by_key(|r| r.index);
     }
     report.rejected = report.rejections.len();
     report.repairs = repairs;
-}
-
-/// A warning for each default of `[layer.defaults]` that filled some feature's
-/// attribute, with how many: the report says where the data is the manifest's guess.
-fn defaults_used(spec: &LayerSpec, accepted: &[Accepted]) -> Vec<String> {
-    let attrs = spec.kind.attrs();
-    let mut warnings = Vec::new();
-    for (name, value) in &spec.defaults {
-        let Some(i) = attrs.iter().position(|a| a.name == name) else {
-            continue;
-        };
-        let n = accepted
-            .iter()
-            .filter(|a| a.defaulted & (1 << i) != 0)
-            .count();
-        if n > 0 {
-            warnings.push(format!(
-                "{n} features lack {name}: filled with the default {value} from atlas.toml"
-            ));
-        }
-    }
-    warnings
 }
 
 /// Checks one feature against its kind; a refusal gives back the index and id with why.
@@ -363,7 +314,7 @@ fn validate_feature(
     {
         id = Some(json_text(&props.remove(pos).1)).filter(|s| !s.is_empty());
     }
-    let (canonical, defaulted) = match canonical_attributes(spec, &mut props) {
+    let (canonical, defaulted) = match attrs::canonical_attributes(spec, &mut props) {
         Ok(attributes) => attributes,
         Err(reason) => return Err((raw.index, id, reason)),
     };
@@ -381,46 +332,6 @@ fn validate_feature(
         defaulted,
         repairs: checked.repairs,
     })
-}
-
-/// Takes the kind's attributes out of `props` (what is left are extras), typed, checked
-/// and defaulted; also says which were filled from defaults.
-fn canonical_attributes(
-    spec: &LayerSpec,
-    props: &mut Vec<(String, Json)>,
-) -> Result<(Vec<Value>, AttrSet), String> {
-    let kind = spec.kind;
-    let mut canonical = Vec::with_capacity(kind.attrs().len());
-    let mut defaulted: AttrSet = 0;
-    for (i, attr) in kind.attrs().iter().enumerate() {
-        let found = props
-            .iter()
-            .position(|(n, _)| n == attr.name)
-            .map(|pos| props.remove(pos).1);
-        let missing = match &found {
-            None | Some(Json::Null) => true,
-            Some(Json::String(s)) => s.trim().is_empty(),
-            Some(_) => false,
-        };
-        let found = match (missing, spec.defaults.get(attr.name)) {
-            (true, Some(default)) => {
-                defaulted |= 1 << i;
-                Some(default.clone())
-            }
-            (true, None) => None,
-            (false, _) => found,
-        };
-        let value = match found {
-            None => Value::Null,
-            Some(json) => attrs::coerce(attr, &json)?,
-        };
-        if value.is_null() && attr.required {
-            return Err(format!("missing required attribute {:?}", attr.name));
-        }
-        canonical.push(value);
-    }
-    attrs::check_relations(kind, &canonical).map_err(|e| e.to_string())?;
-    Ok((canonical, defaulted))
 }
 
 fn class_of(g: &Geometry<f64>) -> GeometryClass {
@@ -539,7 +450,7 @@ pub(super) mod tests {
         );
         assert_eq!(layer.len(), 2);
         assert_eq!(report.rejections[0].index, 1);
-        assert!(report.rejections[0].reason.contains("first at index 0"));
+        assert!(report.rejections[0].reason.contains("first at feature 1)"));
     }
 
     /// Three villages, squares side by side; the third repeats the first's code and the
@@ -577,9 +488,9 @@ pub(super) mod tests {
                 (
                     2,
                     Some("v3"),
-                    r#"duplicate code "510184001" (first at index 0, id "v1")"#
+                    r#"duplicate code "510184001" (first at feature 1, id "v1")"#
                 ),
-                (3, Some("v2"), r#"duplicate id "v2" (first at index 1)"#),
+                (3, Some("v2"), r#"duplicate id "v2" (first at feature 2)"#),
             ]
         );
     }

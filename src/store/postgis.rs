@@ -171,6 +171,7 @@ pub async fn load(pool: &PgPool, mut progress: impl FnMut(Progress<'_>)) -> anyh
             lon: None,
             lat: None,
             delimiter: b',',
+            encoding: None,
             personal: Default::default(),
         };
         // Room for the estimate, and a little over, so the buffer is not copied as it grows.
