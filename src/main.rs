@@ -166,12 +166,22 @@ fn evacuate(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("loading {}", args.data.display()))?;
     let graph = riskatlas::routing::RoadGraph::from_atlas(&loaded.atlas);
     let (impact, plan) =
-        riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json)?;
+        riskatlas::service::analyses::evacuate(&loaded.atlas, graph.as_ref(), json.clone())?;
     let format = args.format.into();
+    let whole = match format {
+        Format::Html => riskatlas::service::analyses::whole_village_alternative(
+            &loaded.atlas,
+            graph.as_ref(),
+            &json,
+            &plan,
+            &riskatlas::service::analyses::Budget::unlimited(),
+        )?,
+        _ => None,
+    };
     let shown = riskatlas::atlas::Disclosure::Full;
     print(
         format,
-        render::plan(&plan, &impact, &loaded.atlas, format, shown)?,
+        render::plan(&plan, &impact, &loaded.atlas, format, shown, whole.as_ref())?,
     )
 }
 

@@ -259,7 +259,8 @@ fn every_format_masks_what_a_viewer_may_not_read() {
     for format in [Format::Json, Format::GeoJson, Format::Csv, Format::Html] {
         let masked = text(render::impact(&impact, atlas, format, Disclosure::Masked).unwrap());
         assert_eq!(leaked(&masked), Vec::<String>::new(), "impact {format:?}");
-        let cards = text(render::plan(&plan, &impact, atlas, format, Disclosure::Masked).unwrap());
+        let cards =
+            text(render::plan(&plan, &impact, atlas, format, Disclosure::Masked, None).unwrap());
         assert_eq!(leaked(&cards), Vec::<String>::new(), "plan {format:?}");
     }
     let full = text(render::impact(&impact, atlas, Format::Csv, Disclosure::Full).unwrap());
@@ -269,8 +270,17 @@ fn every_format_masks_what_a_viewer_may_not_read() {
     );
     let masked = text(render::impact(&impact, atlas, Format::Csv, Disclosure::Masked).unwrap());
     assert!(count_masked_phones(&masked) > 0, "{masked}");
-    let cards =
-        text(render::plan(&plan, &impact, atlas, Format::Html, Disclosure::Masked).unwrap());
+    let cards = text(
+        render::plan(
+            &plan,
+            &impact,
+            atlas,
+            Format::Html,
+            Disclosure::Masked,
+            None,
+        )
+        .unwrap(),
+    );
     assert!(
         count_masked_phones(&cards) > 0,
         "the cards name their duty officers"

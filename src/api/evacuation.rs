@@ -6,7 +6,7 @@ use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;
 use crate::render::{self, Output, RenderError};
 use crate::service::access::Identity;
-use crate::service::analyses::evacuate_within;
+use crate::service::analyses::{evacuate_within, whole_village_alternative};
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -23,7 +23,8 @@ pub async fn evacuation(
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
     let about = super::impact::about(&body);
-    let (impact, plan, atlas) = run_blocking(&state, &who, body).await?;
+    let printed = format == render::Format::Html;
+    let (impact, plan, whole, atlas) = run_blocking(&state, &who, body, printed).await?;
     // A plan names units and shelters, not people; only its cards carry contacts.
     state.audit(&who, "evacuation", format, about, 0);
     Ok(respond(render::plan(
@@ -32,20 +33,37 @@ pub async fn evacuation(
         &atlas,
         format,
         who.disclosure(),
+        whole.as_ref(),
     )?))
 }
 
-/// Runs an evacuation request off the async threads.
+/// A plan, and for printed cards the same request keeping villages whole when the plan
+/// splits one (`whole_village_alternative`).
+type Planned = (
+    Impact,
+    EvacuationPlan,
+    Option<EvacuationPlan>,
+    std::sync::Arc<super::Snapshot>,
+);
+
+/// Runs an evacuation request off the async threads; with `printed`, the
+/// whole-village alternative too.
 async fn run_blocking(
     state: &AppState,
     who: &Identity,
     body: Value,
-) -> Result<(Impact, EvacuationPlan, std::sync::Arc<super::Snapshot>), ApiError> {
+    printed: bool,
+) -> Result<Planned, ApiError> {
     let (snapshot, budget) = (state.snapshot_for(who).await?, state.budget());
     super::blocking(move || {
         let (snapshot, body) = super::impact::within(snapshot, body)?;
-        let (impact, plan) = evacuate_within(&snapshot, snapshot.road_graph(), body, &budget)?;
-        Ok((impact, plan, snapshot))
+        let graph = snapshot.road_graph();
+        let (impact, plan) = evacuate_within(&snapshot, graph, body.clone(), &budget)?;
+        let whole = match printed {
+            true => whole_village_alternative(&snapshot, graph, &body, &plan, &budget)?,
+            false => None,
+        };
+        Ok((impact, plan, whole, snapshot))
     })
     .await
 }
@@ -69,13 +87,15 @@ pub async fn cards(
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let body = super::json_param(q.request, "request")?;
     let about = super::impact::about(&body);
-    let (impact, plan, atlas) = run_blocking(&state, &who, body).await?;
+    let village = matches!(q.kind.as_deref(), None | Some("village"));
+    let (impact, plan, whole, atlas) = run_blocking(&state, &who, body, village).await?;
     // Each village card names its duty officers.
     let cards = impact.report.units.len();
     state.audit(&who, "cards", crate::render::Format::Html, about, cards);
     let html = match q.kind.as_deref() {
         None | Some("village") => {
-            render::village_cards(&atlas, &impact, &plan, q.unit.as_deref(), who.disclosure())
+            let (only, shown) = (q.unit.as_deref(), who.disclosure());
+            render::village_cards(&atlas, &impact, &plan, whole.as_ref(), only, shown)
         }
         Some("shelter") => render::shelter_cards(&plan),
         Some(other) => {

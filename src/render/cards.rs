@@ -9,6 +9,7 @@
 //! the hour; yellow — prepare to move; blue — stand by.
 
 use super::palette::{PALETTE, RED, WarningLevel};
+use super::route_map::{RouteMap, route_map};
 use crate::analysis::Impact;
 use crate::analysis::cards::{Team, Unplaced, VillageCard};
 use crate::analysis::evacuation::{Assignment, EvacuationPlan, Routing, ShelterLoad, Unassigned};
@@ -74,73 +75,24 @@ fn what_to_do(x: &Unassigned) -> String {
     }
 }
 
-/// A small map of a route: the polyline scaled into a box, start and end marked.
-struct RouteSketch {
-    width: f64,
-    height: f64,
-    /// `x,y x,y …` in the box's pixels.
-    points: String,
-    start: (f64, f64),
-    end: (f64, f64),
-}
-
-impl RouteSketch {
-    const WIDTH: f64 = 220.0;
-    const HEIGHT: f64 = 150.0;
-    const PAD: f64 = 12.0;
-
-    /// The sketch of a GeoJSON LineString, or none for fewer than two points.
-    fn of(route: &serde_json::Value) -> Option<RouteSketch> {
-        let pts: Vec<(f64, f64)> = route["coordinates"]
-            .as_array()?
-            .iter()
-            .filter_map(|c| Some((c.get(0)?.as_f64()?, c.get(1)?.as_f64()?)))
-            .collect();
-        if pts.len() < 2 {
-            return None;
-        }
-        // Degrees of longitude shrink with latitude; scale them so the shape is true.
-        let k = pts[0].1.to_radians().cos();
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for &(x, y) in &pts {
-            (x0, y0, x1, y1) = (x0.min(x * k), y0.min(y), x1.max(x * k), y1.max(y));
-        }
-        let span = (x1 - x0).max(y1 - y0).max(1e-9);
-        let (w, h, pad) = (Self::WIDTH, Self::HEIGHT, Self::PAD);
-        let scale = (w - 2.0 * pad).min(h - 2.0 * pad) / span;
-        let xy = |(x, y): (f64, f64)| (pad + (x * k - x0) * scale, h - pad - (y - y0) * scale);
-        let points: Vec<String> = pts
-            .iter()
-            .map(|&p| xy(p))
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
-            .collect();
-        Some(RouteSketch {
-            width: w,
-            height: h,
-            points: points.join(" "),
-            start: xy(pts[0]),
-            end: xy(*pts.last().expect("two points at least")),
-        })
-    }
-}
-
 /// People placed in one shelter, as the card shows them.
 struct PlacedLine<'a> {
     shelter: &'a str,
     people: i64,
     minutes: f64,
     km: f64,
-    sketch: Option<RouteSketch>,
+    map: Option<RouteMap>,
 }
 
-impl<'a> From<&'a Assignment> for PlacedLine<'a> {
-    fn from(a: &'a Assignment) -> PlacedLine<'a> {
+impl<'a> PlacedLine<'a> {
+    fn of(a: &'a Assignment, village: &str, atlas: &Atlas, impact: &Impact) -> PlacedLine<'a> {
+        let shelter = a.shelter_name.as_deref().unwrap_or(&a.shelter_id);
         PlacedLine {
-            shelter: a.shelter_name.as_deref().unwrap_or(&a.shelter_id),
+            shelter,
             people: a.people,
             minutes: a.minutes,
             km: a.distance_m / 1000.0,
-            sketch: RouteSketch::of(&a.route),
+            map: route_map(atlas, impact, &a.route, village, shelter),
         }
     }
 }
@@ -171,6 +123,50 @@ impl<'a> From<Unplaced<'a>> for UnplacedLine<'a> {
     }
 }
 
+/// What a village split across shelters is offered instead: the whole-village plan's
+/// one destination for it, and what keeping every village whole costs the county.
+struct WholeOffer {
+    /// The shelter the whole village goes to, with people and minutes; none when the
+    /// whole-village plan cannot place it at all.
+    destination: Option<(String, i64, f64)>,
+    /// Its people that plan leaves unplaced.
+    unplaced: i64,
+    /// Extra person-minutes over the whole county, in percent, when both plans place
+    /// the same number of people.
+    extra_percent: Option<f64>,
+    /// People the whole-village plan places fewer than the split one (county-wide).
+    fewer_placed: i64,
+}
+
+impl WholeOffer {
+    fn of(unit: &str, whole: &EvacuationPlan) -> WholeOffer {
+        let destination = whole
+            .assignments
+            .iter()
+            .filter(|a| a.unit_id == unit)
+            .max_by_key(|a| a.people)
+            .map(|a| {
+                let name = a
+                    .shelter_name
+                    .clone()
+                    .unwrap_or_else(|| a.shelter_id.clone());
+                (name, a.people, a.minutes)
+            });
+        let cost = whole.keep_villages_whole.as_ref();
+        WholeOffer {
+            destination,
+            unplaced: whole
+                .unassigned
+                .iter()
+                .filter(|x| x.unit_id == unit)
+                .map(|x| x.people)
+                .sum(),
+            extra_percent: cost.and_then(|c| c.extra_person_minutes_percent),
+            fewer_placed: cost.map_or(0, |c| c.split_assigned - c.whole_assigned),
+        }
+    }
+}
+
 /// One village card as the template reads it.
 struct CardView<'a> {
     id: &'a str,
@@ -189,16 +185,24 @@ struct CardView<'a> {
     unplaced: Vec<UnplacedLine<'a>>,
     village_duty: Option<Contact>,
     township_duty: Option<Contact>,
+    /// For a village sent to more than one shelter.
+    whole: Option<WholeOffer>,
 }
 
-impl<'a> From<VillageCard<'a>> for CardView<'a> {
-    fn from(card: VillageCard<'a>) -> CardView<'a> {
+impl<'a> CardView<'a> {
+    fn of(
+        card: VillageCard<'a>,
+        atlas: &Atlas,
+        impact: &Impact,
+        whole: Option<&EvacuationPlan>,
+    ) -> CardView<'a> {
         let u = card.unit;
+        let name = u.name.as_deref().unwrap_or(&u.id);
         let level = WarningLevel::of(u.severity);
         let (move_zh, move_en) = when_to_move(level.severity);
         CardView {
             id: &u.id,
-            name: u.name.as_deref().unwrap_or(&u.id),
+            name,
             level,
             move_zh,
             move_en,
@@ -209,8 +213,15 @@ impl<'a> From<VillageCard<'a>> for CardView<'a> {
             disabled: count_or_no_data(u.disabled),
             placed_people: card.placed_people(),
             unplaced_people: card.unplaced_people(),
-            placed: card.placed.iter().copied().map(PlacedLine::from).collect(),
+            placed: card
+                .placed
+                .iter()
+                .map(|a| PlacedLine::of(a, name, atlas, impact))
+                .collect(),
             unplaced: card.unplaced.into_iter().map(UnplacedLine::from).collect(),
+            whole: whole
+                .filter(|_| card.placed.len() > 1)
+                .map(|plan| WholeOffer::of(&u.id, plan)),
             village_duty: card.village_duty,
             township_duty: card.township_duty,
         }
@@ -252,11 +263,13 @@ fn routing_words(routing: Routing) -> &'static str {
     }
 }
 
-/// One card per affected unit, or only for the unit `only` (its id).
+/// One card per affected unit, or only for the unit `only` (its id); a village `plan`
+/// splits is offered its destination in `whole` (the request keeping villages whole).
 pub fn village_cards(
     atlas: &Atlas,
     impact: &Impact,
     plan: &EvacuationPlan,
+    whole: Option<&EvacuationPlan>,
     only: Option<&str>,
     disclosure: Disclosure,
 ) -> Result<String, askama::Error> {
@@ -264,7 +277,7 @@ pub fn village_cards(
     VillagePage {
         cards: cards
             .into_iter()
-            .map(|card| CardView::from(card).shown(disclosure))
+            .map(|card| CardView::of(card, atlas, impact, whole).shown(disclosure))
             .collect(),
         routing: routing_words(plan.routing),
         palette: &PALETTE,
@@ -341,27 +354,6 @@ pub fn shelter_cards(plan: &EvacuationPlan) -> Result<String, askama::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn a_route_sketch_fits_its_box_and_marks_both_ends() {
-        // A route due east then north, at the equator (so degrees are square).
-        let route =
-            json!({"type": "LineString", "coordinates": [[0.0, 0.0], [0.01, 0.0], [0.01, 0.005]]});
-        let s = RouteSketch::of(&route).expect("three points");
-        // The longer side (0.01°) spans the box's shorter side less its padding:
-        // 150 − 2·12 = 126 px, so east runs 12 → 138 and north rises 63 px from 138.
-        assert_eq!(s.start, (12.0, 138.0));
-        assert_eq!(s.end, (138.0, 75.0));
-        assert_eq!(s.points, "12.0,138.0 138.0,138.0 138.0,75.0");
-    }
-
-    #[test]
-    fn a_route_of_one_point_has_no_sketch() {
-        assert!(
-            RouteSketch::of(&json!({"type": "LineString", "coordinates": [[1.0, 2.0]]})).is_none()
-        );
-    }
 
     #[test]
     fn a_missing_count_says_no_data_not_zero() {

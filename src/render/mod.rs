@@ -28,12 +28,14 @@ pub mod labels;
 pub mod palette;
 pub mod spreadsheet;
 
+mod basemap;
 mod call_sheets;
 mod cards;
 mod compare;
 mod drill_card;
 mod impact;
 mod plan;
+mod route_map;
 mod sketch;
 mod warnings;
 
@@ -156,20 +158,26 @@ fn no_form(what: &'static str, format: Format) -> RenderError {
 
 /// An evacuation plan as `format`: the plan itself, its routes as GeoJSON, one CSV row
 /// per assignment and per unit not placed, or the village cards (the page a plan is
-/// printed as; the shelter cards are [`shelter_cards`]).
+/// printed as; the shelter cards are [`shelter_cards`]). `whole` is the same request
+/// keeping villages whole, offered on the cards of villages `plan` splits
+/// (`service::analyses::whole_village_alternative`).
 pub fn plan(
     plan: &EvacuationPlan,
     impact: &Impact,
     atlas: &Atlas,
     format: Format,
     disclosure: Disclosure,
+    whole: Option<&EvacuationPlan>,
 ) -> Result<Output, RenderError> {
     Ok(match format {
         // A plan names units and shelters, never people: only its cards carry contacts.
         Format::Json => Output::Json(serde_json::to_value(plan)?),
         Format::GeoJson => Output::Json(plan::geojson(plan)),
         Format::Csv => Output::Csv(plan::csv(plan)),
-        Format::Html => Output::Html(village_cards(atlas, impact, plan, None, disclosure)?),
+        Format::Html => {
+            let cards = village_cards(atlas, impact, plan, whole, None, disclosure)?;
+            Output::Html(cards)
+        }
         Format::Cap => return Err(no_form("an evacuation plan", format)),
     })
 }

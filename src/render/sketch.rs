@@ -4,6 +4,7 @@
 //! equirectangular projection true at the area's middle latitude (the error across a
 //! township is far below a printed line's width), points thinned to one per pixel.
 
+use crate::atlas::BboxWgs84;
 use geo::{Coord, MultiPolygon};
 use std::fmt::Write;
 
@@ -58,6 +59,65 @@ impl Frame {
             PAD + (c.x * self.k - self.x0) * self.scale,
             PAD + (self.y1 - c.y) * self.scale,
         )
+    }
+
+    /// A frame around `coords` with a margin of `share` of the larger side (at least
+    /// `min_metres`) on every side: room for the roads and rivers around a route.
+    pub fn around_with_margin(
+        coords: impl IntoIterator<Item = Coord<f64>>,
+        share: f64,
+        min_metres: f64,
+    ) -> Option<Frame> {
+        let coords: Vec<Coord<f64>> = coords
+            .into_iter()
+            .filter(|c| c.x.is_finite() && c.y.is_finite())
+            .collect();
+        let tight = Frame::around(coords.iter().copied())?;
+        let b = tight.content_bounds(&coords);
+        let k = tight.k;
+        let side_deg = ((b.east - b.west) * k).max(b.north - b.south);
+        let margin = (side_deg * share).max(min_metres / 111_320.0);
+        let corners = [
+            Coord {
+                x: b.west - margin / k,
+                y: b.south - margin,
+            },
+            Coord {
+                x: b.east + margin / k,
+                y: b.north + margin,
+            },
+        ];
+        Frame::around(coords.into_iter().chain(corners))
+    }
+
+    fn content_bounds(&self, coords: &[Coord<f64>]) -> BboxWgs84 {
+        let mut b = BboxWgs84 {
+            west: f64::MAX,
+            south: f64::MAX,
+            east: f64::MIN,
+            north: f64::MIN,
+        };
+        for c in coords {
+            (b.west, b.south) = (b.west.min(c.x), b.south.min(c.y));
+            (b.east, b.north) = (b.east.max(c.x), b.north.max(c.y));
+        }
+        b
+    }
+
+    /// The lon/lat box the whole sketch shows, margins included.
+    pub fn bounds(&self) -> BboxWgs84 {
+        BboxWgs84 {
+            west: (self.x0 - PAD / self.scale) / self.k,
+            east: (self.x0 + (WIDTH - PAD) / self.scale) / self.k,
+            north: self.y1 + PAD / self.scale,
+            south: self.y1 - (self.height - PAD) / self.scale,
+        }
+    }
+
+    /// Whether `c` falls on the sketch.
+    pub fn shows(&self, c: Coord<f64>) -> bool {
+        let (x, y) = self.xy(c);
+        (0.0..=WIDTH).contains(&x) && (0.0..=self.height).contains(&y)
     }
 
     /// `x,y x,y …` for a line, one point per pixel at most.
@@ -138,6 +198,31 @@ mod tests {
         let (px, label) = f.scale_bar();
         assert_eq!(label, "2 km");
         assert!((px - 2000.0 / f.metres_per_px).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_bounds_are_the_pixels_edges_and_the_margin_is_kept() {
+        let f = Frame::around([coord! {x: 0.0, y: 0.0}, coord! {x: 0.02, y: 0.01}]).unwrap();
+        let b = f.bounds();
+        // The corners of the sketch map back onto the bounds.
+        let (x, y) = f.xy(coord! {x: b.west, y: b.north});
+        assert!(x.abs() < 1e-9 && y.abs() < 1e-9, "{x} {y}");
+        let (x, y) = f.xy(coord! {x: b.east, y: b.south});
+        assert!(
+            (x - WIDTH).abs() < 1e-6 && (y - f.height).abs() < 1e-6,
+            "{x} {y}"
+        );
+        assert!(f.shows(coord! {x: 0.01, y: 0.005}) && !f.shows(coord! {x: 0.5, y: 0.005}));
+        // A 10 % margin: the content spans 0.02°, so 0.002° of room on each side.
+        let m = Frame::around_with_margin(
+            [coord! {x: 0.0, y: 0.0}, coord! {x: 0.02, y: 0.01}],
+            0.1,
+            0.0,
+        )
+        .unwrap();
+        let b = m.bounds();
+        assert!(b.west <= -0.002 + 1e-9 && b.east >= 0.022 - 1e-9, "{b:?}");
+        assert!(b.south <= -0.002 + 1e-9 && b.north >= 0.012 - 1e-9, "{b:?}");
     }
 
     #[test]

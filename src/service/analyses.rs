@@ -134,6 +134,32 @@ pub fn evacuate_within(
     Ok((impact, plan))
 }
 
+/// The same request with `keep_villages_whole`, when `plan` sends a village to more
+/// than one shelter and the request did not already keep villages whole: a split
+/// nobody can read out ("175 people to each of six shelters": which 175?), so a
+/// village card offers this plan's one destination beside it, with its cost.
+pub fn whole_village_alternative(
+    atlas: &Atlas,
+    graph: Result<&RoadGraph, &GraphError>,
+    body: &Json,
+    plan: &EvacuationPlan,
+    budget: &Budget,
+) -> Result<Option<EvacuationPlan>, ServiceError> {
+    let already_whole = body.get("keep_villages_whole") == Some(&Json::Bool(true));
+    let mut shelters_of_unit: std::collections::HashMap<&str, usize> = Default::default();
+    for a in &plan.assignments {
+        *shelters_of_unit.entry(a.unit_id.as_str()).or_default() += 1;
+    }
+    if already_whole || shelters_of_unit.values().all(|&n| n < 2) {
+        return Ok(None);
+    }
+    let mut whole = body.clone();
+    if let Some(object) = whole.as_object_mut() {
+        object.insert("keep_villages_whole".into(), Json::Bool(true));
+    }
+    evacuate_within(atlas, graph, whole, budget).map(|(_, plan)| Some(plan))
+}
+
 /// `POST /api/route`: one trip.
 pub fn route(
     atlas: &Atlas,
