@@ -156,10 +156,19 @@ fn layers_for(layer: &Layer) -> Vec<Value> {
         Kind::Facility => facility_layers(),
         Kind::Population => population_layers(),
         Kind::Depot => vec![
-            circle(json!("#5e3c99"), zoom_radius(3.0, 8.0)),
+            ringed(
+                circle(json!("#5e3c99"), zoom_radius(3.0, 8.0)),
+                "#000000",
+                2.0,
+            ),
             label("name", 13, 10.0, "#3f2a66"),
         ],
-        Kind::Team => vec![circle(json!("#2166ac"), zoom_radius(3.0, 7.0))],
+        // Teams hollow: a white dot in a blue ring.
+        Kind::Team => vec![ringed(
+            circle(json!("#ffffff"), zoom_radius(3.0, 7.0)),
+            "#2166ac",
+            2.5,
+        )],
         Kind::Drill => drill_layers(),
     }
 }
@@ -324,7 +333,7 @@ fn landslide_layers() -> Vec<Value> {
 /// Shelters by status (open, full, closed), named from zoom 13.
 fn shelter_layers() -> Vec<Value> {
     vec![
-        circle(
+        shelter_circle(
             json!([
                 "match",
                 ["get", "status"],
@@ -339,6 +348,36 @@ fn shelter_layers() -> Vec<Value> {
         shelter_label(),
     ]
 }
+
+/// Shelters ringed in dark green: a full shelter's red and a closed one's grey are
+/// also a severity-4 geohazard's and a population point's, which are ringed in white,
+/// so the ring tells them apart without relying on colour.
+fn shelter_circle(colour: Value, radius: Value) -> Value {
+    ringed(circle(colour, radius), SHELTER_RING, 2.2)
+}
+
+/// A point symbol with its own ring, so kinds differ by more than their fill's hue.
+fn ringed(mut c: Value, colour: &str, width: f64) -> Value {
+    c["paint"]["circle-stroke-color"] = json!(colour);
+    c["paint"]["circle-stroke-width"] = json!(width);
+    c
+}
+
+/// Facilities ringed thinly in black.
+fn facility_circle(colour: Value, radius: Value) -> Value {
+    ringed(circle(colour, radius), "#000000", 1.0)
+}
+
+/// Population points without a ring, half transparent: the background of people.
+fn unringed(colour: Value, radius: Value) -> Value {
+    let mut c = circle(colour, radius);
+    c["paint"]["circle-stroke-width"] = json!(0);
+    c["paint"]["circle-opacity"] = json!(0.6);
+    c
+}
+
+/// The ring around every shelter dot.
+const SHELTER_RING: &str = "#0b3d1f";
 
 /// Shelter names beside their dots, never across them: placed above, below or to
 /// either side of the dot, whichever is free, the largest shelters first when names
@@ -357,7 +396,7 @@ fn shelter_label() -> Value {
 /// Facilities by type (school, hospital, nursing home), named from zoom 14.
 fn facility_layers() -> Vec<Value> {
     vec![
-        circle(
+        facility_circle(
             json!([
                 "match",
                 ["get", "facility_type"],
@@ -377,7 +416,7 @@ fn facility_layers() -> Vec<Value> {
 
 /// Population points, their area growing with the people they hold.
 fn population_layers() -> Vec<Value> {
-    vec![circle(
+    vec![unringed(
         json!("#6b6b6b"),
         json!([
             "interpolate",
@@ -489,6 +528,51 @@ mod tests {
         // A severity of its own wins over the return period.
         let drawn = eval(&colour, &json!({"return_period_years": 5, "severity": 1}));
         assert_eq!(drawn, json!(colour_of(1)));
+    }
+
+    #[test]
+    fn every_point_kind_differs_by_shape_or_ring_not_only_by_hue() {
+        let atlas = crate::demo::generate(crate::demo::working_copy::DEMO_SEED, 1.0)
+            .into_loaded()
+            .atlas;
+        let style = style(&atlas, "");
+        // A point kind's symbol without its fill hue: the layer type, and for circles
+        // the ring's colour and width and whether the fill is see-through.
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for kind in [
+            "landslide",
+            "shelter",
+            "facility",
+            "depot",
+            "team",
+            "population",
+            "drill",
+        ] {
+            let layer = style["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| {
+                    l["metadata"]["riskatlas:kind"] == kind
+                        && matches!(l["type"].as_str(), Some("circle" | "symbol"))
+                        && l["layout"]["text-field"] != json!(["get", "name"])
+                        && !l["id"].as_str().unwrap().contains("cluster")
+                })
+                .unwrap_or_else(|| panic!("no point symbol for {kind}"));
+            let paint = &layer["paint"];
+            let shape = format!(
+                "{} ring {} {} opacity {} text {}",
+                layer["type"],
+                paint["circle-stroke-color"],
+                paint["circle-stroke-width"],
+                paint["circle-opacity"],
+                layer["layout"]["text-field"]
+            );
+            if let Some((other, _)) = seen.iter().find(|(_, s)| *s == shape) {
+                panic!("{kind} and {other} differ only by hue: {shape}");
+            }
+            seen.push((kind.to_string(), shape));
+        }
     }
 
     #[test]

@@ -117,3 +117,19 @@ fn the_server_log_is_plain_text_with_a_line_per_request() {
         assert!(decimals <= 1, "ms={number} in:\n{log}");
     }
 }
+
+#[test]
+fn a_failure_states_its_cause_once() {
+    let demo = common::demo_copy();
+    // An edit log that cannot be opened: a folder in its place.
+    std::fs::create_dir(demo.path().join("edits.log")).unwrap();
+    let args: [&OsStr; 2] = ["--data".as_ref(), demo.path().as_os_str()];
+    let (status, stderr) = common::server::serve_refused(&args);
+    assert!(!status.success());
+    assert!(stderr.contains("edits.log"), "{stderr}");
+    assert_eq!(
+        stderr.matches("(os error").count(),
+        1,
+        "the cause repeated:\n{stderr}"
+    );
+}

@@ -102,13 +102,14 @@ impl<R> Default for Recovered<R> {
 #[non_exhaustive]
 pub enum LogError {
     /// The file system refused.
-    #[error("log {path}: {source}")]
+    // The OS's words are in the message, not also a `source`: printed as a chain
+    // (`{:#}`) they came out twice.
+    #[error("log {path}: {error}")]
     Io {
         /// The log file.
         path: PathBuf,
         /// What the file system said.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Another process holds the log's lock.
     #[error("log {path} is in use by another riskatlas process (a server on this folder?)")]
@@ -158,7 +159,7 @@ impl<R: Logged> Journal<R> {
     pub fn open_after(path: &Path, after_seq: u64) -> Result<(Journal<R>, Recovered<R>), LogError> {
         let io = |source| LogError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         };
         let mut file = OpenOptions::new()
             .create(true)
@@ -241,7 +242,7 @@ impl<R: Logged> Journal<R> {
             self.undo();
             return Err(LogError::Io {
                 path: self.path.clone(),
-                source,
+                error: source,
             });
         }
         self.end += line.len() as u64;
@@ -253,7 +254,7 @@ impl<R: Logged> Journal<R> {
     pub fn syncer(&self) -> Result<Syncer, LogError> {
         let file = self.file.try_clone().map_err(|source| LogError::Io {
             path: self.path.clone(),
-            source,
+            error: source,
         })?;
         Ok(Syncer {
             file,
@@ -300,7 +301,7 @@ impl<R: Logged> Journal<R> {
             }
             return Err(LogError::Io {
                 path: self.path.clone(),
-                source,
+                error: source,
             });
         }
         self.end += line.len() as u64;
@@ -312,7 +313,7 @@ impl<R: Logged> Journal<R> {
     pub fn clear(&mut self) -> Result<(), LogError> {
         let io = |source| LogError::Io {
             path: self.path.clone(),
-            source,
+            error: source,
         };
         self.file.set_len(0).map_err(io)?;
         self.file.sync_all().map_err(io)?;
@@ -347,7 +348,7 @@ impl Syncer {
             Err(why) => {
                 return Err(LogError::Io {
                     path: self.path.clone(),
-                    source: std::io::Error::other(why.clone()),
+                    error: std::io::Error::other(why.clone()),
                 });
             }
             Ok(at) if *at >= end => return Ok(()),
@@ -369,7 +370,7 @@ impl Syncer {
                 *synced = Err(source.to_string());
                 Err(LogError::Io {
                     path: self.path.clone(),
-                    source,
+                    error: source,
                 })
             }
         }
@@ -403,7 +404,7 @@ pub fn scan<R: Logged>(
             .read_until(b'\n', &mut line)
             .map_err(|source| LogError::Io {
                 path: path.to_path_buf(),
-                source,
+                error: source,
             })?;
         if read == 0 {
             return Ok(Scanned {
@@ -443,7 +444,7 @@ pub fn read_records<R: Logged>(path: &Path) -> Result<Vec<R>, LogError> {
         Err(source) => {
             return Err(LogError::Io {
                 path: path.to_path_buf(),
-                source,
+                error: source,
             });
         }
     };
@@ -458,7 +459,7 @@ pub fn read_at<R: Logged>(path: &Path, file: &File, at: Location) -> Result<R, L
     file.read_exact_at(&mut line, at.offset)
         .map_err(|source| LogError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
     parse_line(&line).map_err(|reason| LogError::Changed {
         path: path.to_path_buf(),

@@ -123,9 +123,16 @@ pub enum StoreError {
         /// Why, from the database driver.
         why: String,
     },
-    /// The edit log or its archive cannot be read.
+    /// The edit log or its archive cannot be read (its message says why; it is not
+    /// also a `source`, which a chain would print again).
     #[error("the edit log cannot be read: {0}")]
-    Log(#[from] crate::edits::log::LogError),
+    Log(crate::edits::log::LogError),
+}
+
+impl From<crate::edits::log::LogError> for StoreError {
+    fn from(e: crate::edits::log::LogError) -> Self {
+        StoreError::Log(e)
+    }
 }
 
 /// An edit that could not be made durable, and so was not applied.

@@ -98,7 +98,7 @@ impl Archived {
             Err(source) => {
                 return Err(LogError::Io {
                     path: path.to_path_buf(),
-                    source,
+                    error: source,
                 });
             }
         };
@@ -123,7 +123,7 @@ impl Trail {
     ) -> Result<Trail, LogError> {
         let file = File::open(path).map_err(|source| LogError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let Archived {
             file: archive,
