@@ -1,6 +1,7 @@
-//! Map packs read back by the reference PMTiles reader (the `pmtiles` package on PyPI,
-//! `tests/python/pmtiles_read.py`): a valid v3 archive whose tiles are exactly the tiles
-//! the server serves for the same zooms, decoded and compared.
+//! Map packs read back by the reference PMTiles readers (the `pmtiles` package on PyPI,
+//! `tests/python/pmtiles_read.py`, and on npm, `tests/browser/pmtiles-read.mjs`): a valid
+//! v3 archive whose tiles are exactly the tiles the server serves for the same zooms,
+//! decoded and compared, and which both readers read alike.
 // Test and benchmark code unwraps: a panic is the failure report here.
 #![allow(clippy::unwrap_used)]
 
@@ -34,7 +35,34 @@ fn read_back(archive: &std::path::Path) -> (Value, Value, BTreeMap<String, Vec<u
         &[script.to_str().unwrap(), archive.to_str().unwrap()],
         "the reference reader: pip install pmtiles, scripts/install-deps",
     );
-    let read: Value = serde_json::from_slice(&stdout).unwrap();
+    parse_read(&stdout)
+}
+
+/// The archive as the npm reader sees it, in the same shape.
+fn read_back_npm(archive: &std::path::Path) -> (Value, Value, BTreeMap<String, Vec<u8>>) {
+    let script = repo_path("tests/browser/pmtiles-read.mjs");
+    let stdout = output_of(
+        "node",
+        &[script.to_str().unwrap(), archive.to_str().unwrap()],
+        "the npm reader: npm ci in tests/browser, scripts/install-deps",
+    );
+    parse_read(&stdout)
+}
+
+/// `value` with every number as a float.
+fn as_floats(value: Value) -> Value {
+    match value {
+        Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+        Value::Array(items) => Value::Array(items.into_iter().map(as_floats).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, as_floats(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn parse_read(stdout: &[u8]) -> (Value, Value, BTreeMap<String, Vec<u8>>) {
+    let read: Value = serde_json::from_slice(stdout).unwrap();
     let tiles = read["tiles"]
         .as_object()
         .unwrap()
@@ -51,14 +79,55 @@ fn hex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_pack_holds_exactly_the_tiles_the_server_serves() {
+#[test]
+fn the_npm_reader_reads_the_archive_as_the_python_reader_does() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("county.pmtiles");
     riskatlas(&[
         "pack",
+        "--out",
+        archive.to_str().unwrap(),
+        "--maxzoom",
+        "14",
+    ]);
+    let (py_header, py_metadata, py_tiles) = read_back(&archive);
+    let (header, metadata, tiles) = read_back_npm(&archive);
+    assert_eq!(header["specVersion"], 3);
+    // The spec's enums: tile type 1 is MVT, compression 2 is gzip.
+    assert_eq!(
+        (
+            header["tileType"].clone(),
+            header["tileCompression"].clone()
+        ),
+        (1.into(), 2.into())
+    );
+    assert_eq!(
+        header["numAddressedTiles"],
+        py_header["addressed_tiles_count"]
+    );
+    assert_eq!(
+        (header["minZoom"].clone(), header["maxZoom"].clone()),
+        (0.into(), 14.into())
+    );
+    // JavaScript prints 1.0 as 1: numbers compare as numbers.
+    assert_eq!(as_floats(metadata), as_floats(py_metadata));
+    // The npm reader found its tiles by asking for every z/x/y in the bounds; the Python
+    // one by walking the directories: the same set, byte for byte.
+    assert_eq!(tiles.len(), py_tiles.len());
+    for (key, bytes) in &py_tiles {
+        assert_eq!(tiles.get(key), Some(bytes), "tile {key} differs");
+    }
+}
+
+#[tokio::test]
+async fn a_pack_holds_exactly_the_tiles_the_server_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("county.pmtiles");
+    let demo = common::demo_copy();
+    riskatlas(&[
+        "pack",
         "--data",
-        "data/demo",
+        demo.path().to_str().unwrap(),
         "--out",
         archive.to_str().unwrap(),
         "--maxzoom",
