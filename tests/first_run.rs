@@ -84,6 +84,10 @@ fn the_server_log_is_plain_text_with_a_line_per_request() {
     });
     let server = Guard(child);
     assert_eq!(http(&addr, "GET", "/api/layers/nosuch", ""), Some(404));
+    // A tile answered well: with data (200) or empty (204).
+    let tile = http(&addr, "GET", "/tiles/roads/10/823/403", "");
+    assert!(matches!(tile, Some(200 | 204)), "{tile:?}");
+    assert_eq!(http(&addr, "GET", "/tiles/nosuch/10/1/1", ""), Some(404));
     assert_eq!(
         http(&addr, "POST", "/api/impact", "{not json"),
         Some(400),
@@ -106,6 +110,15 @@ fn the_server_log_is_plain_text_with_a_line_per_request() {
     assert!(
         line("uri=/api/impact", "400"),
         "no line for the 400:\n{log}"
+    );
+    // Tiles answered well stay out of the info log; a refused one is in it.
+    assert!(
+        !log.contains("uri=/tiles/roads/10/"),
+        "a good tile logged at info:\n{log}"
+    );
+    assert!(
+        line("uri=/tiles/nosuch/10/1/1", "404"),
+        "no line for the bad tile:\n{log}"
     );
     // Durations print rounded: no `ms=0.056384000000000004`.
     for value in log.split("ms=").skip(1) {

@@ -442,5 +442,5 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
-    headers::secure(routes, tls).layer(request_log::layer())
+    headers::secure(routes, tls).layer(axum::middleware::from_fn(request_log::log))
 }

@@ -83,7 +83,7 @@ pub fn router(pack: Pack, web: AppState) -> Router {
         .fallback(asset_or_404)
         .with_state(web)
         .merge(pack_routes)
-        .layer(super::request_log::layer())
+        .layer(axum::middleware::from_fn(super::request_log::log))
 }
 
 async fn health(State(s): State<PackState>) -> axum::Json<Value> {

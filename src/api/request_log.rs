@@ -1,37 +1,43 @@
-//! One log line per request at `info`: method, path and query, status and time, so a
-//! refused request leaves a trace in the server's log (the access audit, `audit.rs`,
-//! records who read what; this records what the server answered).
+//! One log line per request: method, path and query, status and time, so a refused
+//! request leaves a trace in the server's log (the access audit, `audit.rs`, records
+//! who read what; this records what the server answered).
 //!
-//! tower-http's `TraceLayer` does the work; only its span and response line are
-//! chosen here: the span names the request, so anything logged while answering it
-//! carries the method and URI, and the line gives the status and the time in
-//! milliseconds (`crate::log::millis`).
+//! Requests are logged at `info`, except tiles answered well (2xx, 304), which are at
+//! `debug`: a map view asks for dozens a second, and a line each would bury the rest
+//! (and cost the warm tile path a formatted write per tile). A tile refused or failed
+//! is at `info` like everything else; `RUST_LOG=riskatlas::api::request_log=debug`
+//! shows them all.
+//!
+//! The request's span names it, so anything logged while answering carries the method
+//! and URI; the line adds the status and the time in milliseconds
+//! (`crate::log::millis`).
 
 use axum::body::Body;
-use axum::http::{Request, Response};
-use std::time::Duration;
-use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::trace::TraceLayer;
+use axum::http::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::time::Instant;
+use tracing::Instrument as _;
 
-type MakeSpan = fn(&Request<Body>) -> tracing::Span;
-type OnResponse = fn(&Response<Body>, Duration, &tracing::Span);
-
-/// The layer `router` puts outermost.
-pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan, (), OnResponse> {
-    TraceLayer::new_for_http()
-        .make_span_with(span as MakeSpan)
-        .on_request(())
-        .on_response(answered as OnResponse)
-}
-
-fn span(request: &Request<Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), uri = %request.uri())
-}
-
-fn answered(response: &Response<Body>, latency: Duration, _span: &tracing::Span) {
-    tracing::info!(
-        status = response.status().as_u16(),
-        ms = crate::log::millis(latency),
-        "answered"
-    );
+/// The middleware `router` puts outermost.
+pub async fn log(request: Request<Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    if !uri.path().starts_with("/tiles/") {
+        let span = tracing::info_span!("request", %method, %uri);
+        let response = next.run(request).instrument(span.clone()).await;
+        let ms = crate::log::millis(started.elapsed());
+        span.in_scope(|| tracing::info!(status = response.status().as_u16(), ms, "answered"));
+        return response;
+    }
+    let span = tracing::debug_span!("request", %method, %uri);
+    let response = next.run(request).instrument(span.clone()).await;
+    let (status, ms) = (response.status(), crate::log::millis(started.elapsed()));
+    if status.is_success() || status.as_u16() == 304 {
+        span.in_scope(|| tracing::debug!(status = status.as_u16(), ms, "answered"));
+    } else {
+        let status = status.as_u16();
+        tracing::info!(%method, %uri, status, ms, "answered");
+    }
+    response
 }
