@@ -13,7 +13,124 @@
 mod common;
 
 use common::{demo_app, get, repo_path};
+use riskatlas::api::server::{ConnectionLimits, serve};
 use serde_json::Value;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+/// Serves the demo on 127.0.0.1 on a runtime of its own; its address.
+fn start() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let app = demo_app();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            serve(
+                listener,
+                app,
+                ConnectionLimits::default(),
+                None,
+                std::future::pending(),
+            )
+            .await
+        })
+    });
+    addr
+}
+
+/// Sends `head` then `body` on a fresh connection; the status and the body as JSON.
+fn exchange(addr: &str, head: &str, body: &[u8]) -> (u16, Value) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    // The server may answer and close before the whole body is sent.
+    let _ = s.write_all(body);
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    let status = reply.split(' ').nth(1).unwrap().parse().unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    let body = if head.to_lowercase().contains("transfer-encoding: chunked") {
+        // One chunk: its size line, the data.
+        body.split_once("\r\n")
+            .unwrap()
+            .1
+            .rsplit_once("\r\n0")
+            .unwrap()
+            .0
+    } else {
+        body
+    };
+    let json = serde_json::from_str(body).unwrap_or_else(|e| {
+        panic!("status {status}: the body is not JSON ({e}): {body:?}");
+    });
+    (status, json)
+}
+
+#[test]
+fn an_oversized_body_is_413_in_json_stating_the_limit_on_analyses_and_edits_alike() {
+    let addr = start();
+    // The README's limit for every route but coverage and route: 8 MiB.
+    let body = format!("{{\"pad\": \"{}\"}}", "x".repeat((8 << 20) + 1));
+    for path in [
+        "/api/impact",
+        "/api/evacuation",
+        "/api/compare",
+        "/api/layers/shelters/features",
+    ] {
+        for chunked in [false, true] {
+            let framing = if chunked {
+                "transfer-encoding: chunked".to_string()
+            } else {
+                format!("content-length: {}", body.len())
+            };
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n{framing}\r\nconnection: close\r\n\r\n"
+            );
+            let sent = if chunked {
+                format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len())
+            } else {
+                body.clone()
+            };
+            let (status, json) = exchange(&addr, &head, sent.as_bytes());
+            assert_eq!(status, 413, "{path} chunked={chunked}: {json}");
+            assert!(
+                json["error"].as_str().unwrap().contains("8 MiB"),
+                "{path}: {json}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_over_long_address_is_answered_in_json_too() {
+    let addr = start();
+    // Past hyper's 64 KiB address limit (414), and past the 400 KiB head (431).
+    for (length, status, words) in [(70_000, 414, "64 KiB"), (500_000, 431, "400 KiB")] {
+        let head = format!(
+            "GET /report/impact?scenario={} HTTP/1.1\r\nhost: {addr}\r\n\r\n",
+            "a".repeat(length)
+        );
+        let (got, json) = exchange(&addr, &head, b"");
+        assert_eq!(got, status, "{json}");
+        let error = json["error"].as_str().unwrap();
+        assert!(error.contains(words) && error.contains("POST"), "{error}");
+    }
+    // The connection's ordinary answers are untouched.
+    let (status, json) = exchange(
+        &addr,
+        &format!("GET /api/health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"),
+        b"",
+    );
+    assert_eq!(status, 200, "{json}");
+}
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 fn urlencoding(text: &str) -> String {

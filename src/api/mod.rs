@@ -13,6 +13,7 @@ mod error;
 mod evacuation;
 mod extract;
 mod features;
+pub mod head_errors;
 pub mod headers;
 mod impact;
 mod layers;
