@@ -14,7 +14,7 @@ mod common;
 
 use common::{demo_app, get, repo_path};
 use riskatlas::api::server::{ConnectionLimits, serve};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -130,6 +130,28 @@ fn an_over_long_address_is_answered_in_json_too() {
         b"",
     );
     assert_eq!(status, 200, "{json}");
+}
+
+#[tokio::test]
+async fn cards_for_a_unit_the_scenario_does_not_affect_are_404_naming_it() {
+    let app = demo_app();
+    let request = json!({"hazards": [{"layer": "landslides"}]}).to_string();
+    let uri = |unit: &str| {
+        format!(
+            "/cards/evacuation?request={}&unit={unit}",
+            urlencoding(&request)
+        )
+    };
+    let reply = get(&app, &uri("nosuch")).await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.error().contains("\"nosuch\""), "{}", reply.error());
+    // Without `unit`, every affected unit's card: still a page.
+    let all = get(
+        &app,
+        &format!("/cards/evacuation?request={}", urlencoding(&request)),
+    )
+    .await;
+    assert_eq!(all.status, 200);
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
