@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{demo_app, get, repo_path};
+use common::{demo_app, get, post, repo_path};
 use riskatlas::api::server::{ConnectionLimits, serve};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -232,4 +232,51 @@ async fn the_where_grammar_takes_or_not_parentheses_like_null_tests_and_chinese_
         "{}",
         reply.error()
     );
+}
+
+#[tokio::test]
+async fn rescue_teams_drive_unless_told_otherwise() {
+    let app = demo_app();
+    let minutes = |c: &Value| -> Vec<Option<f64>> {
+        c["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["team_minutes"].as_f64())
+            .collect()
+    };
+    let default = post(&app, "/api/coverage", json!({"thresholds": [10]}))
+        .await
+        .ok_json();
+    let drive = post(
+        &app,
+        "/api/coverage",
+        json!({"thresholds": [10], "team_profile": "drive"}),
+    )
+    .await
+    .ok_json();
+    let walk = post(
+        &app,
+        "/api/coverage",
+        json!({"thresholds": [10], "team_profile": "walk"}),
+    )
+    .await
+    .ok_json();
+    assert_eq!(default["team_profile"], "drive");
+    assert_eq!(
+        default["profile"], "walk",
+        "residents still walk to shelter"
+    );
+    assert_eq!(minutes(&default), minutes(&drive));
+    // Driving is never slower than walking the same roads, and over a county it is
+    // faster for most units.
+    let (mut faster, mut reached) = (0, 0);
+    for (d, w) in minutes(&drive).into_iter().zip(minutes(&walk)) {
+        if let (Some(d), Some(w)) = (d, w) {
+            reached += 1;
+            assert!(d <= w + 0.1, "driving {d} min, walking {w} min");
+            faster += usize::from(d < w);
+        }
+    }
+    assert!(reached > 0 && faster * 2 > reached, "{faster} of {reached}");
 }
