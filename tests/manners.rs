@@ -12,7 +12,9 @@
 
 mod common;
 
-use common::{demo_app, get, post, repo_path};
+use axum::body::Body;
+use axum::http::Request;
+use common::{demo_app, get, post, repo_path, request};
 use riskatlas::api::server::{ConnectionLimits, serve};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -279,4 +281,40 @@ async fn rescue_teams_drive_unless_told_otherwise() {
         }
     }
     assert!(reached > 0 && faster * 2 > reached, "{faster} of {reached}");
+}
+
+#[tokio::test]
+async fn gzip_and_plain_tiles_each_have_their_own_etag() {
+    let app = demo_app();
+    let (x, y) = common::tile_of(105.74, 34.53, 11);
+    let uri = format!("/tiles/villages,roads/11/{x}/{y}");
+    let fetch = |gzip: bool, tag: Option<String>| {
+        let mut req = Request::get(&uri);
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        if let Some(tag) = tag {
+            req = req.header("if-none-match", tag);
+        }
+        request(&app, req.body(Body::empty()).unwrap())
+    };
+    let plain = fetch(false, None).await;
+    let gz = fetch(true, None).await;
+    assert_eq!(gz.headers["content-encoding"], "gzip");
+    let (plain_tag, gz_tag) = (
+        plain.headers["etag"].to_str().unwrap().to_string(),
+        gz.headers["etag"].to_str().unwrap().to_string(),
+    );
+    assert_ne!(plain_tag, gz_tag);
+    assert!(gz_tag.ends_with("-gzip\""), "{gz_tag}");
+    for reply in [&plain, &gz] {
+        assert_eq!(reply.headers["vary"], "Accept-Encoding");
+    }
+    // Each variant revalidates with its own tag, and only with it.
+    assert_eq!(fetch(true, Some(gz_tag.clone())).await.status, 304);
+    assert_eq!(fetch(false, Some(plain_tag.clone())).await.status, 304);
+    let crossed = fetch(true, Some(plain_tag)).await;
+    assert_eq!(crossed.status, 200);
+    assert_eq!(crossed.headers["content-encoding"], "gzip");
+    assert_eq!(fetch(false, Some(gz_tag)).await.status, 200);
 }
