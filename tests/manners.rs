@@ -14,7 +14,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::Request;
-use common::{demo_app, get, post, repo_path, request};
+use common::{demo_app, demo_copy, get, post, repo_path, request, served};
 use riskatlas::api::server::{ConnectionLimits, serve};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -317,4 +317,74 @@ async fn gzip_and_plain_tiles_each_have_their_own_etag() {
     assert_eq!(crossed.status, 200);
     assert_eq!(crossed.headers["content-encoding"], "gzip");
     assert_eq!(fetch(false, Some(gz_tag)).await.status, 200);
+}
+
+async fn send(app: &axum::Router, method: &str, uri: &str, body: Value) -> common::Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    request(app, req).await
+}
+
+/// People the plan sends to each shelter, from its assignments.
+fn people_by_shelter(plan: &Value) -> std::collections::BTreeMap<String, i64> {
+    let mut by = std::collections::BTreeMap::new();
+    for a in plan["assignments"].as_array().unwrap() {
+        *by.entry(a["shelter_id"].as_str().unwrap().to_string())
+            .or_default() += a["people"].as_i64().unwrap();
+    }
+    by
+}
+
+#[tokio::test]
+async fn a_shelter_whose_file_had_no_status_column_can_be_closed_and_plans_then_avoid_it() {
+    let dir = demo_copy();
+    // The user's shelter file: the demo's, without its `status` column.
+    let path = dir.path().join("shelters.geojson");
+    let mut shelters: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for f in shelters["features"].as_array_mut().unwrap() {
+        f["properties"].as_object_mut().unwrap().remove("status");
+    }
+    std::fs::write(&path, shelters.to_string()).unwrap();
+    let app = served(dir.path());
+
+    let scenario = json!({"hazards": [{"layer": "floods"}, {"layer": "landslides"}]});
+    let before = post(&app, "/api/evacuation", &scenario).await.ok_json();
+    let (busiest, people) = people_by_shelter(&before)
+        .into_iter()
+        .max_by_key(|(_, p)| *p)
+        .unwrap();
+    assert!(people > 0);
+
+    let uri = format!("/api/layers/shelters/features/{busiest}");
+    let closed = send(
+        &app,
+        "PATCH",
+        &uri,
+        json!({"properties": {"status": "closed"}}),
+    )
+    .await;
+    assert_eq!(
+        closed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&closed.body)
+    );
+    assert_eq!(
+        get(&app, &uri).await.ok_json()["properties"]["status"],
+        "closed"
+    );
+
+    let after = post(&app, "/api/evacuation", &scenario).await.ok_json();
+    assert!(
+        !people_by_shelter(&after).contains_key(&busiest),
+        "the closed shelter {busiest} still takes evacuees"
+    );
+    // Everyone is still accounted for: placed elsewhere, or reported unplaced.
+    let total = |plan: &Value| plan["totals"]["evacuees"].as_i64().unwrap();
+    assert_eq!(total(&before), total(&after));
 }

@@ -161,7 +161,7 @@ struct ExtraColumn {
 
 /// A layer's columns, decided once every feature has been seen.
 pub(super) struct Columns {
-    /// The kind attributes that are columns: those required, and those some feature has.
+    /// The kind attributes that are columns: all of them.
     canonical: AttrSet,
     /// How many kind attributes are columns; the extra columns follow them.
     base: usize,
@@ -183,7 +183,7 @@ impl Columns {
         shapes: &Shapes,
         text_cells: bool,
     ) -> Columns {
-        let canonical = canonical_columns(kind, accepted, shapes);
+        let canonical = canonical_columns(kind);
         let extras = infer_extra_columns(accepted, shapes, text_cells);
         let mut extra_pos: Vec<usize> = vec![usize::MAX; shapes.extra_names.len()];
         for (pos, extra) in extras.iter().enumerate() {
@@ -279,26 +279,12 @@ impl Columns {
     }
 }
 
-/// The kind attributes that are columns: a kind attribute is one when it is required or
-/// some feature has it — and every one of a drill layer, so that recording a drill held
-/// (`POST /api/drills/records`) never meets a column its first drills lacked.
-fn canonical_columns(kind: Kind, accepted: &[Accepted], shapes: &Shapes) -> AttrSet {
-    let mut shape_used = vec![false; shapes.shapes.len()];
-    for a in accepted {
-        shape_used[a.shape as usize] = true;
-    }
-    let required: AttrSet = kind
-        .attrs()
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.required || kind == Kind::Drill)
-        .fold(0, |set, (i, _)| set | (1 << i));
-    shapes
-        .shapes
-        .iter()
-        .zip(&shape_used)
-        .filter(|(_, used)| **used)
-        .fold(required, |set, (shape, _)| set | shape.present)
+/// The kind attributes that are columns: every one, whether or not the source had it,
+/// so that every canonical attribute can be edited and filtered on. A shelter closed in
+/// the middle of an event (`PATCH … {"status": "closed"}`), or a drill recorded as held,
+/// must never meet a column the file lacked.
+fn canonical_columns(kind: Kind) -> AttrSet {
+    (0..kind.attrs().len()).fold(0, |set, i| set | (1 << i))
 }
 
 /// A cell that reads as a number and is not a code with a leading zero ("0938").
