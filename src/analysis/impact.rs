@@ -66,12 +66,8 @@ pub const GROUPS: [(&str, CountOf); 4] = [
 impl Counts {
     /// The counts of `units`, affected units of the exposure layer `exposure`.
     fn sum(units: &[&AffectedUnit], exposure: &Layer) -> Counts {
-        let [households, elderly, children, disabled] = GROUPS.map(|(field, value)| {
-            sum_known(
-                units.iter().map(|u| value(u)),
-                exposure.schema.position(field).is_some(),
-            )
-        });
+        let [households, elderly, children, disabled] = GROUPS
+            .map(|(field, value)| sum_known(units.iter().map(|u| value(u)), exposure.holds(field)));
         Counts {
             population: units.iter().map(|u| u.people).sum(),
             households,

@@ -401,8 +401,9 @@ mod tests {
     }
 
     /// Features that differ in which attributes they have, worked by hand: each value lands
-    /// in its column, absent ones are null, kind attributes come first in the kind's
-    /// order, then extra columns in order of first value, each typed by all its values.
+    /// in its column, absent ones are null, every kind attribute comes first in the kind's
+    /// order (those no feature has too), then extra columns in order of first value, each
+    /// typed by all its values.
     #[test]
     fn features_with_different_attributes_line_up_in_one_schema() {
         let spec = spec("landslide", "[layer.defaults]\nthreat_radius_m = 50");
@@ -420,14 +421,24 @@ mod tests {
         assert_eq!(report.rejected, 0, "{:?}", report.rejections);
         let names: Vec<&str> = layer.schema.names().collect();
         assert_eq!(
-            names[..3],
-            ["threatened_people", "threat_radius_m", "severity"]
+            names[..8],
+            [
+                "hazard_type",
+                "threatened_people",
+                "threatened_households",
+                "threat_radius_m",
+                "severity",
+                "name",
+                "contact_name",
+                "contact_phone"
+            ]
         );
         // The first feature's extras in the reader's order, then the one first seen later.
-        let mut first = names[3..6].to_vec();
+        let mut first = names[8..10].to_vec();
         first.sort();
-        assert_eq!(first, ["flag", "mixed", "name"]);
-        assert_eq!(names[6..], ["late"]);
+        assert_eq!(first, ["flag", "mixed"]);
+        assert_eq!(names[10..], ["late"]);
+        assert_eq!(layer.value(0, "hazard_type"), &Value::Null);
         let ty = |n: &str| layer.schema.field(n).unwrap().ty;
         assert_eq!(ty("name"), FieldType::String);
         assert_eq!(ty("mixed"), FieldType::String, "1, 2.5 and \"n/a\"");
