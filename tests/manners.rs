@@ -388,3 +388,57 @@ async fn a_shelter_whose_file_had_no_status_column_can_be_closed_and_plans_then_
     let total = |plan: &Value| plan["totals"]["evacuees"].as_i64().unwrap();
     assert_eq!(total(&before), total(&after));
 }
+
+/// Every number held under one of `keys` anywhere in `value`, with its key.
+fn numbers_under<'v>(value: &'v Value, keys: &[&str], out: &mut Vec<(String, &'v Value)>) {
+    match value {
+        Value::Object(members) => {
+            for (k, v) in members {
+                if v.is_number() && keys.contains(&k.as_str()) {
+                    out.push((k.clone(), v));
+                }
+                numbers_under(v, keys, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| numbers_under(v, keys, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn people_are_whole_metres_whole_minutes_in_tenths_and_no_negative_zero() {
+    let app = demo_app();
+    let scenario = json!({"hazards": [{"layer": "floods"}, {"layer": "landslides"}]});
+    for uri in ["/api/impact", "/api/evacuation"] {
+        let reply = post(&app, uri, &scenario).await;
+        let text = String::from_utf8_lossy(&reply.body).to_string();
+        let body = reply.ok_json();
+        let mut found = Vec::new();
+        numbers_under(
+            &body,
+            &[
+                "people",
+                "population",
+                "households",
+                "evacuees",
+                "distance_m",
+            ],
+            &mut found,
+        );
+        assert!(!found.is_empty(), "{uri}");
+        for (key, n) in &found {
+            assert!(n.is_i64() || n.is_u64(), "{uri}: {key} = {n}");
+        }
+        let mut minutes = Vec::new();
+        numbers_under(
+            &body,
+            &["minutes", "mean_minutes", "max_minutes"],
+            &mut minutes,
+        );
+        for (key, n) in minutes {
+            let tenths = n.as_f64().unwrap() * 10.0;
+            assert!((tenths - tenths.round()).abs() < 1e-6, "{uri}: {key} = {n}");
+        }
+        assert!(!text.contains("-0.0,") && !text.contains("-0.0}"), "{uri}");
+    }
+}

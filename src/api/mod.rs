@@ -369,6 +369,13 @@ pub async fn blocking<T: Send + 'static>(
     Ok(crate::service::store::blocking(work).await?)
 }
 
+/// `answer` as JSON with its numbers as people read them (see [`crate::render::tidy`]).
+fn tidy<T: serde::Serialize>(answer: &T) -> Result<serde_json::Value, ApiError> {
+    let mut value = serde_json::to_value(answer).map_err(|e| ApiError::Internal(e.into()))?;
+    crate::render::tidy::numbers(&mut value);
+    Ok(value)
+}
+
 /// All routes. Each request passes, outermost first: tracing, the security headers
 /// (and HSTS when the server speaks TLS), the body limit of its route,
 /// `access::require` (who is asking, may they), then `limits::heavy` (rates, slots and

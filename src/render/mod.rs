@@ -26,6 +26,7 @@
 pub mod cap;
 pub mod palette;
 pub mod spreadsheet;
+pub mod tidy;
 
 mod call_sheets;
 mod cards;
