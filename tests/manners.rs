@@ -442,3 +442,32 @@ async fn people_are_whole_metres_whole_minutes_in_tenths_and_no_negative_zero() 
         assert!(!text.contains("-0.0,") && !text.contains("-0.0}"), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn answers_name_features_by_their_stable_id_only() {
+    let app = demo_app();
+    let scenario = json!({"hazards": [{"layer": "landslides"}]});
+    let report = post(&app, "/api/impact", &scenario).await.ok_json();
+    // The landslide file's own ids (its 编号 column), read directly.
+    let text = std::fs::read_to_string(repo_path("data/demo/landslides.geojson")).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let ids: std::collections::BTreeSet<String> = file["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["编号"].as_str().unwrap().to_string())
+        .collect();
+    let hazards = report["by_hazard"].as_array().unwrap();
+    assert!(!hazards.is_empty());
+    for h in hazards {
+        let id = h["id"].as_str().unwrap();
+        let own = id.strip_prefix("landslides/").unwrap();
+        assert!(ids.contains(own), "{id} is not a landslide's id");
+    }
+    for list in ["units", "facilities"] {
+        for item in report[list].as_array().unwrap() {
+            assert!(item.get("fid").is_none(), "{list}: {item}");
+            assert!(item["id"].is_string(), "{list}: {item}");
+        }
+    }
+}

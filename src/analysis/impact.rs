@@ -99,9 +99,11 @@ fn sum_known(values: impl Iterator<Item = Option<f64>>, layer_has_field: bool) -
 #[derive(Debug, Clone, Serialize)]
 /// An exposure unit a hazard meets.
 pub struct AffectedUnit {
-    /// The unit's feature id.
+    /// The unit's feature id: the stable one, the only id an answer gives.
     pub id: String,
-    /// Its feature index in the exposure layer (of the snapshot analysed).
+    /// Its feature index in the exposure layer (of the snapshot analysed); for the
+    /// server's own lookups, never shown (a position shifts with every deletion).
+    #[serde(skip)]
     pub fid: u32,
     /// Its name, if it has one.
     pub name: Option<String>,
@@ -130,7 +132,7 @@ pub struct AffectedUnit {
 #[derive(Debug, Clone, Serialize)]
 /// One hazard area and the people it affects.
 pub struct HazardSummary {
-    /// `layer/fid`, `drawn/N` or `earthquake/N/I`.
+    /// `layer/id` (the feature's stable id), `drawn/N` or `earthquake/N/I`.
     pub id: String,
     /// A name for people.
     pub name: String,
