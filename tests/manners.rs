@@ -409,8 +409,18 @@ fn numbers_under<'v>(value: &'v Value, keys: &[&str], out: &mut Vec<(String, &'v
 async fn people_are_whole_metres_whole_minutes_in_tenths_and_no_negative_zero() {
     let app = demo_app();
     let scenario = json!({"hazards": [{"layer": "floods"}, {"layer": "landslides"}]});
-    for uri in ["/api/impact", "/api/evacuation"] {
-        let reply = post(&app, uri, &scenario).await;
+    let warning = json!({
+        "area": {"geometry": {"type": "Polygon", "coordinates": [common::DEMO_AREA]}},
+        "level": "red", "hazard_type": "flood", "headline": "山洪红色预警", "instruction": "立即转移",
+        "onset": "2026-07-20T14:00:00+08:00", "expires": "2026-07-21T14:00:00+08:00",
+    });
+    for (uri, body) in [
+        ("/api/impact", &scenario),
+        ("/api/evacuation", &scenario),
+        ("/api/drills", &json!({"top": 3, "as_of": "2026-12-01"})),
+        ("/api/warnings", &warning),
+    ] {
+        let reply = post(&app, uri, body).await;
         let text = String::from_utf8_lossy(&reply.body).to_string();
         let body = reply.ok_json();
         let mut found = Vec::new();
