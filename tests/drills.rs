@@ -219,10 +219,11 @@ async fn the_hand_worked_county_ranks_as_worked_out() {
                 &m["unplaced"],
                 &m["facilities"]
             ),
+            // People are whole numbers in an answer.
             (
-                &json!(people as f64),
-                &json!(vulnerable as f64),
-                &json!(unplaced as f64),
+                &json!(people),
+                &json!(vulnerable),
+                &json!(unplaced),
                 &json!(facilities as f64)
             ),
             "{}",

@@ -164,14 +164,16 @@ async fn a_route_runs_on_road_arcs_from_point_to_point() {
             .length_m;
     }
     let reported = r["distance_m"].as_f64().unwrap();
-    assert!((reported - metres).abs() < 1e-6, "{reported} vs {metres}");
+    // Answers give whole metres.
+    assert!((reported - metres).abs() <= 0.5, "{reported} vs {metres}");
     // The time is the textbook optimum (the endpoints are nodes: no walk to the road).
     let s = node_at[&(from[0].to_bits(), from[1].to_bits())];
     let t = node_at[&(to[0].to_bits(), to[1].to_bits())];
     let best = textbook_seconds(&atlas, &graph, &Profile::drive(), s)[t as usize];
+    // Answers give tenths of a minute: 3 s either way.
     let minutes = r["minutes"].as_f64().unwrap();
     assert!(
-        (minutes * 60.0 - best).abs() <= 1e-3 * line.len() as f64,
+        (minutes * 60.0 - best).abs() <= 3.0 + 1e-3 * line.len() as f64,
         "{minutes} min vs {best} s"
     );
 }
@@ -233,8 +235,9 @@ async fn a_route_avoids_a_drawn_hazard_and_a_uniform_speed_is_worked_by_hand() {
     .await;
     let uniform = reply.json();
     assert_eq!(uniform["engine"], "dijkstra");
+    // Whole metres and tenths of a minute: at 100 m a minute, 0.5 m is 0.005 min.
     let expected_min = uniform["distance_m"].as_f64().unwrap() / (6000.0 / 60.0);
-    assert!((uniform["minutes"].as_f64().unwrap() - expected_min).abs() < 1e-9);
+    assert!((uniform["minutes"].as_f64().unwrap() - expected_min).abs() <= 0.05 + 0.005 + 1e-9);
 }
 
 #[tokio::test]
@@ -334,15 +337,16 @@ async fn points_beside_a_long_road_join_it_where_they_are_not_at_its_ends() {
     .json();
     assert_eq!(r["reachable"], true, "{r}");
     let snap_m = r["snap_m"].as_array().unwrap();
-    assert!((snap_m[0].as_f64().unwrap() - snap).abs() < 1e-6, "{r}");
+    // Whole metres and tenths of a minute in the answer.
+    assert!((snap_m[0].as_f64().unwrap() - snap).abs() <= 0.5, "{r}");
     let distance = r["distance_m"].as_f64().unwrap();
     assert!(
-        (distance - (2.0 * snap + road)).abs() < 1e-6,
+        (distance - (2.0 * snap + road)).abs() <= 0.5,
         "{distance} vs {}",
         2.0 * snap + road
     );
     let minutes = r["minutes"].as_f64().unwrap();
-    assert!((minutes - distance / walk_m_per_min).abs() < 1e-9);
+    assert!((minutes - distance / walk_m_per_min).abs() <= 0.05 + 0.5 / walk_m_per_min + 1e-9);
     assert_eq!(
         r["route"]["coordinates"],
         json!([

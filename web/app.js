@@ -193,12 +193,13 @@ function showFeature(popup, ctx, hits, index) {
   const tableHolder = el("div", {}, attributeTable(feature.properties));
   const others = hits.filter((_, i) => i !== index).slice(0, 6).map((hit) => {
     const i = hits.indexOf(hit);
-    const label = `${featureTitle(hit.feature.properties, `#${hit.feature.id ?? "?"}`)} · ${ctx.layerNames.get(hit.layerId) || hit.layerId}`;
+    const label = `${featureTitle(hit.feature.properties, "?")} · ${ctx.layerNames.get(hit.layerId) || hit.layerId}`;
     return el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); showFeature(popup, ctx, hits, i); } }, label));
   });
   const content = el("div", { class: "feature-popup", "data-layer": layerId, "data-fid": String(feature.id ?? "") },
     el("h3", {}, layerName),
-    el("p", { class: "feature-name" }, featureTitle(feature.properties, feature.id !== undefined ? `#${feature.id}` : "")),
+    // The tile's number is a position, not the feature's id: the title waits for the id.
+    el("p", { class: "feature-name" }, featureTitle(feature.properties, "")),
     tableHolder,
     others.length ? el("div", { class: "also-here" }, el("h4", {}, "此处还有 Also here"), el("ul", {}, others)) : null);
   popup.setDOMContent(content);
@@ -212,7 +213,7 @@ function showFeature(popup, ctx, hits, index) {
     if (!content.isConnected || !full || !full.properties) return;
     const merged = { ...feature.properties, ...full.properties };
     tableHolder.replaceChildren(attributeTable(merged));
-    content.querySelector(".feature-name").textContent = featureTitle(merged, `#${feature.id}`);
+    content.querySelector(".feature-name").textContent = featureTitle(merged, `#${full.id}`);
     if (ctx.layerKinds.get(layerId) === "shelter" && mayAct("editor")) {
       content.append(shelterForm(layerId, full, () => ctx.redraw()));
     }

@@ -124,7 +124,7 @@ function facilities(report) {
   const render = (f) => el("li", { class: f.unusable ? "unusable" : "" },
     dot(f.severity),
     el("div", { class: "grow" },
-      el("div", {}, el("strong", {}, f.name || `${f.layer} #${f.fid}`),
+      el("div", {}, el("strong", {}, f.name || `${f.layer} #${f.id}`),
         f.unusable ? el("span", { class: "badge danger" }, "Unusable 不可用") : null),
       el("div", { class: "sub" },
         CATEGORIES[f.category] || f.category || "",

@@ -144,7 +144,7 @@ pub fn night_population(exposure: &Layer, units: &[AffectedUnit], period: Period
     if period != Period::Night || units.is_empty() {
         return Vec::new();
     }
-    if exposure.schema.position("population_night").is_none() {
+    if !exposure.holds("population_night") {
         return vec![format!(
             "the exposure layer {:?} has no population_night field: the day population of all {} affected units is counted at night",
             exposure.id.as_str(),
@@ -226,7 +226,7 @@ pub fn shelter_rules(facilities: &[FacilityAtRisk], areas: &[HazardArea]) -> Vec
 pub fn missing_counts(exposure: &Layer, units: &[AffectedUnit]) -> Vec<String> {
     let mut out = Vec::new();
     for (field, value) in GROUPS {
-        if exposure.schema.position(field).is_none() {
+        if !exposure.holds(field) {
             out.push(format!(
                 "the exposure layer {:?} has no {field} field: {field} are reported as null (no data), not 0",
                 exposure.id.as_str()

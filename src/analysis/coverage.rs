@@ -51,8 +51,10 @@ pub struct Beyond {
 #[derive(Debug, Clone, Serialize)]
 /// The coverage answer (`POST /api/coverage`).
 pub struct Coverage {
-    /// The travel profile used.
+    /// How residents travel to shelter.
     pub profile: &'static str,
+    /// How rescue teams travel to the units.
+    pub team_profile: &'static str,
     /// Every population unit, with its minutes.
     pub units: Vec<UnitCoverage>,
     /// People beyond each threshold.
@@ -217,23 +219,31 @@ fn points_of(atlas: &Atlas, kind: Kind, open_only: bool) -> Vec<Point<f64>> {
         .collect()
 }
 
-/// Coverage of the exposure layer `exposure` by shelters and teams.
+/// Coverage of the exposure layer `exposure` by shelters (reached as `profile`
+/// travels) and teams (reached as `team_profile` travels).
 pub fn coverage(
     atlas: &Atlas,
     graph: &RoadGraph,
     exposure: &str,
     profile: &Profile,
+    team_profile: &Profile,
     thresholds: &[f64],
     isochrones_from: IsochroneFrom,
 ) -> Coverage {
     let costing = Costing::new(atlas, graph, profile);
+    let team_costing = Costing::new(atlas, graph, team_profile);
     let reversed = graph.reversed();
     let horizon = thresholds.iter().copied().fold(0.0, f64::max).max(60.0) * 4.0;
     let shelters = points_of(atlas, Kind::Shelter, true);
     let teams = points_of(atlas, Kind::Team, false);
     let to_shelter = Nearest::new(&costing, &reversed, &shelters, horizon);
-    let to_team = Nearest::new(&costing, &reversed, &teams, horizon);
-    let units = unit_minutes(atlas, exposure, &costing, &to_shelter, &to_team);
+    let to_team = Nearest::new(&team_costing, &reversed, &teams, horizon);
+    let units = unit_minutes(
+        atlas,
+        exposure,
+        (&costing, &to_shelter),
+        (&team_costing, &to_team),
+    );
     let beyond = thresholds.iter().map(|&t| beyond(&units, t)).collect();
     let node_minutes: Vec<f64> = match isochrones_from {
         IsochroneFrom::Shelters => to_shelter.node_minutes.clone(),
@@ -249,11 +259,12 @@ pub fn coverage(
         .collect();
     Coverage {
         profile: profile.name,
+        team_profile: team_profile.name,
         units,
         beyond,
         isochrones: json!({"type": "FeatureCollection", "features": features}),
         assumptions: vec![
-            format!("travel by road, profile {}; units, shelters and teams walk straight to the nearest point on a road at {WALK_KMH} km/h, at most {MAX_WALK_TO_ROAD_M} m (farther is off the network: no minutes)", profile.name),
+            format!("travel by road: residents to shelter {}, rescue teams {}; units, shelters and teams walk straight to the nearest point on a road at {WALK_KMH} km/h, at most {MAX_WALK_TO_ROAD_M} m (farther is off the network: no minutes)", profile.name, team_profile.name),
             "shelters: every open shelter regardless of hazards (coverage is a standing risk map, not a scenario)".into(),
             format!("isochrones: the roads reached within each threshold (the last stretch cut where time runs out), widened by {OUTLINE_M} m on each side"),
         ],
@@ -265,9 +276,8 @@ pub fn coverage(
 fn unit_minutes(
     atlas: &Atlas,
     exposure: &str,
-    costing: &Costing,
-    to_shelter: &Nearest,
-    to_team: &Nearest,
+    shelter: (&Costing, &Nearest),
+    team: (&Costing, &Nearest),
 ) -> Vec<UnitCoverage> {
     let Some(l) = atlas.layer(exposure) else {
         return Vec::new();
@@ -277,18 +287,19 @@ fn unit_minutes(
         .enumerate()
         .filter_map(|(fid, f)| {
             let p = anchor(&f.geometry)?;
-            // A unit beyond the longest walk to a road is off the network.
-            let place = costing.place(p).ok();
-            let at = |nearest: &Nearest| {
-                Some(nearest.from(costing, place.as_ref()?))
+            // Each profile snaps to the roads it may use; a unit beyond the longest walk
+            // to one is off that network.
+            let at = |(costing, nearest): (&Costing, &Nearest)| {
+                let place = costing.place(p).ok()?;
+                Some(nearest.from(costing, &place))
                     .filter(|m| m.is_finite())
                     .map(|m| (m * 10.0).round() / 10.0)
             };
             Some(UnitCoverage {
                 id: f.id.to_string(),
                 people: l.value(fid as u32, "population").as_f64().unwrap_or(0.0),
-                shelter_minutes: at(to_shelter),
-                team_minutes: at(to_team),
+                shelter_minutes: at(shelter),
+                team_minutes: at(team),
             })
         })
         .collect()

@@ -149,9 +149,10 @@ pub fn shelter_usability(class: ShelterClass, hazards: &[&HazardArea]) -> Usabil
 pub struct FacilityAtRisk {
     /// Its layer's id.
     pub layer: String,
-    /// Its feature index in that layer.
+    /// Its feature index in that layer; for the server's own lookups, never shown.
+    #[serde(skip)]
     pub fid: u32,
-    /// Its feature id.
+    /// Its feature id (the stable one).
     pub id: String,
     /// Its name, if it has one.
     pub name: Option<String>,

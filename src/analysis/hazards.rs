@@ -81,7 +81,7 @@ impl Contact {
 /// One hazard area of a scenario.
 #[derive(Debug, Clone)]
 pub struct HazardArea {
-    /// `layer/fid` for atlas features, `drawn/N`, `earthquake/N/I`.
+    /// `layer/id` for atlas features (their stable id), `drawn/N`, `earthquake/N/I`.
     pub id: String,
     /// A name for people: the feature's name, or the layer's with the feature's number.
     pub name: String,
@@ -245,7 +245,8 @@ fn layer_area(layer: &Layer, fid: u32, buffer_m: Option<f64>) -> Option<HazardAr
     let (severity, severity_from) = severity_of(layer, fid);
     detail["severity_from"] = serde_json::json!(severity_from);
     Some(HazardArea {
-        id: format!("{}/{fid}", layer.id),
+        // The stable id: a position would name another feature after a deletion.
+        id: format!("{}/{}", layer.id, layer.features()[fid as usize].id),
         name: name_of(layer, fid),
         kind: kind_code(layer.kind),
         severity,

@@ -66,12 +66,8 @@ pub const GROUPS: [(&str, CountOf); 4] = [
 impl Counts {
     /// The counts of `units`, affected units of the exposure layer `exposure`.
     fn sum(units: &[&AffectedUnit], exposure: &Layer) -> Counts {
-        let [households, elderly, children, disabled] = GROUPS.map(|(field, value)| {
-            sum_known(
-                units.iter().map(|u| value(u)),
-                exposure.schema.position(field).is_some(),
-            )
-        });
+        let [households, elderly, children, disabled] = GROUPS
+            .map(|(field, value)| sum_known(units.iter().map(|u| value(u)), exposure.holds(field)));
         Counts {
             population: units.iter().map(|u| u.people).sum(),
             households,
@@ -103,9 +99,11 @@ fn sum_known(values: impl Iterator<Item = Option<f64>>, layer_has_field: bool) -
 #[derive(Debug, Clone, Serialize)]
 /// An exposure unit a hazard meets.
 pub struct AffectedUnit {
-    /// The unit's feature id.
+    /// The unit's feature id: the stable one, the only id an answer gives.
     pub id: String,
-    /// Its feature index in the exposure layer (of the snapshot analysed).
+    /// Its feature index in the exposure layer (of the snapshot analysed); for the
+    /// server's own lookups, never shown (a position shifts with every deletion).
+    #[serde(skip)]
     pub fid: u32,
     /// Its name, if it has one.
     pub name: Option<String>,
@@ -134,7 +132,7 @@ pub struct AffectedUnit {
 #[derive(Debug, Clone, Serialize)]
 /// One hazard area and the people it affects.
 pub struct HazardSummary {
-    /// `layer/fid`, `drawn/N` or `earthquake/N/I`.
+    /// `layer/id` (the feature's stable id), `drawn/N` or `earthquake/N/I`.
     pub id: String,
     /// A name for people.
     pub name: String,

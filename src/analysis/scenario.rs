@@ -423,7 +423,7 @@ fn layer_hazard(h: &RawHazard, id: &str, atlas: &Atlas) -> Result<HazardSpec, Sc
     let filter = h
         .filter
         .as_ref()
-        .map(|f| Filter::from_json(f, &layer.schema))
+        .map(|f| Filter::from_json(f, &layer.schema, layer.kind))
         .transpose()
         .map_err(|e| ScenarioError::Invalid(e.to_string()))?;
     if let Some(b) = h.buffer_m

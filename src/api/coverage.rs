@@ -13,7 +13,7 @@ pub async fn coverage_handler(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
     ApiJson(body): ApiJson<CoverageBody>,
-) -> Result<Json<Coverage>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let atlas = state.snapshot_for(&who).await?;
     let about = format!(
         "exposure: {}",
@@ -21,5 +21,5 @@ pub async fn coverage_handler(
     );
     state.audit(&who, "coverage", crate::render::Format::Json, about, 0);
     let coverage = blocking(move || analyses::coverage(&atlas, atlas.road_graph(), &body)).await?;
-    Ok(Json(coverage))
+    Ok(Json(super::tidy::<Coverage>(&coverage)?))
 }

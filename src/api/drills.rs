@@ -41,9 +41,10 @@ pub async fn drills(
 ) -> Result<Response, ApiError> {
     let (snapshot, budget) = (state.snapshot_for(&who).await?, state.budget());
     if !ndjson::wanted(&headers) {
-        let ranking =
+        let mut ranking =
             blocking(move || crate::service::drills::drills(&snapshot, body, &budget, today()))
                 .await?;
+        crate::render::tidy::numbers(&mut ranking);
         audit(&state, &who, &ranking);
         return Ok(Json(ranking).into_response());
     }
@@ -91,7 +92,9 @@ fn streamed(state: &AppState, who: &Identity, prepared: Prepared, budget: &Budge
 
 /// The `{"result"}` line, or an error line when it is over the answer-size cap (the
 /// middleware cannot measure a streamed answer).
-fn result_line(state: &AppState, who: &Identity, ranking: Value) -> Value {
+fn result_line(state: &AppState, who: &Identity, mut ranking: Value) -> Value {
+    // Rounded as the plain answer is (see `render::tidy`).
+    crate::render::tidy::numbers(&mut ranking);
     let line = json!({ "result": ranking });
     if let Err(e) = state.limiter().check_size(line.to_string().len()) {
         return error_line(e);

@@ -89,6 +89,14 @@ pub async fn cards(
     let about = super::impact::about(&body);
     let village = matches!(q.kind.as_deref(), None | Some("village"));
     let (impact, plan, whole, atlas) = run_blocking(&state, &who, body, village).await?;
+    if let Some(unit) = q.unit.as_deref()
+        && !impact.report.units.iter().any(|u| u.id == unit)
+    {
+        // An empty page would read as "nobody to move here", which a typo must not say.
+        return Err(ApiError::not_found(format!(
+            "unit {unit:?} is not among the units this scenario affects"
+        )));
+    }
     // Each village card names its duty officers.
     let cards = impact.report.units.len();
     state.audit(&who, "cards", crate::render::Format::Html, about, cards);

@@ -69,7 +69,7 @@ pub async fn list(
         .filter
         .as_deref()
         .filter(|w| !w.trim().is_empty())
-        .map(|w| Filter::parse(w, &layer.schema))
+        .map(|w| Filter::parse(w, &layer.schema, layer.kind))
         .transpose()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let shown = who.disclosure();

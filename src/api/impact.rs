@@ -36,7 +36,10 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ApiError> {
 /// A rendered answer as a response with its content type.
 pub fn respond(output: Output) -> Response {
     match output {
-        Output::Json(value) => Json(value).into_response(),
+        Output::Json(mut value) => {
+            render::tidy::numbers(&mut value);
+            Json(value).into_response()
+        }
         Output::Csv(text) => (
             [(
                 header::CONTENT_TYPE,

@@ -13,6 +13,7 @@ mod error;
 mod evacuation;
 mod extract;
 mod features;
+pub mod head_errors;
 pub mod headers;
 mod impact;
 mod layers;
@@ -367,6 +368,13 @@ pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, crate::service::ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
     Ok(crate::service::store::blocking(work).await?)
+}
+
+/// `answer` as JSON with its numbers as people read them (see [`crate::render::tidy`]).
+fn tidy<T: serde::Serialize>(answer: &T) -> Result<serde_json::Value, ApiError> {
+    let mut value = serde_json::to_value(answer).map_err(|e| ApiError::Internal(e.into()))?;
+    crate::render::tidy::numbers(&mut value);
+    Ok(value)
 }
 
 /// All routes. Each request passes, outermost first: tracing, the security headers

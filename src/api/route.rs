@@ -11,7 +11,7 @@ pub async fn route_handler(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
     ApiJson(body): ApiJson<RouteBody>,
-) -> Result<Json<crate::analysis::route::Route>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let snapshot = state.snapshot_for(&who).await?;
     let budget = state.budget();
     let about = if body.scenario.is_some() {
@@ -22,5 +22,5 @@ pub async fn route_handler(
     state.audit(&who, "route", crate::render::Format::Json, about.into(), 0);
     let route =
         blocking(move || analyses::route(&snapshot, snapshot.road_graph(), &body, &budget)).await?;
-    Ok(Json(route))
+    Ok(Json(super::tidy(&route)?))
 }

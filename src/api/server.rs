@@ -20,7 +20,9 @@
 //! 4. a request body must arrive whole within [`ConnectionLimits::body_timeout`]
 //!    (tower-http's `RequestBodyDeadline`, a hard deadline rather than an idle timer, so
 //!    one byte every few seconds does not keep it open); `ApiJson` answers 408;
-//! 5. on shutdown the loop stops accepting, asks every connection to finish the request
+//! 5. a request head hyper refuses itself (too long an address, too large a head) is
+//!    answered in JSON like every other error (see [`super::head_errors`]);
+//! 6. on shutdown the loop stops accepting, asks every connection to finish the request
 //!    it is serving and close, and waits for them, as `axum::serve` did; TLS handshakes
 //!    still under way are dropped (measured: a silent client otherwise held a shutdown
 //!    for the whole header timeout).
@@ -90,6 +92,7 @@ pub async fn serve(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        .max_buf_size(super::head_errors::MAX_HEAD_BYTES)
         .keep_alive(true);
     let app = RequestBodyDeadline::new(app, limits.body_timeout);
     let graceful = GracefulShutdown::new();
@@ -169,6 +172,7 @@ async fn connection<I>(http: &http1::Builder, io: I, app: App, watcher: Watcher)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let io = super::head_errors::JsonHeadErrors::new(io);
     let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!("connection closed: {e}");

@@ -176,17 +176,17 @@ async fn render_cached(
 }
 
 /// The HTTP response for a cached tile: 204 when empty, 304 on a matching ETag, gzip
-/// when accepted.
+/// when accepted. The gzip and plain bodies differ byte for byte, so each has its own
+/// ETag (a cache keeping both must not answer one's revalidation with the other).
 fn respond(body: &TileBody, outcome: CacheOutcome, headers: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&body.etag).expect("ETags are ASCII hex");
+    let gzip = accepts_gzip(headers);
+    let tag = variant_etag(&body.etag, gzip);
+    let etag = HeaderValue::from_str(&tag).expect("ETags are ASCII hex");
     let mut response = if body.is_empty() {
         StatusCode::NO_CONTENT.into_response()
-    } else if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == body.etag.as_bytes())
-    {
+    } else if none_match(headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if accepts_gzip(headers) {
+    } else if gzip {
         let mut r = Response::new(Body::from(body.gzip.clone()));
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -206,6 +206,27 @@ fn respond(body: &TileBody, outcome: CacheOutcome, headers: &HeaderMap) -> Respo
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(TILE_CACHE, HeaderValue::from_static(outcome.as_str()));
     response
+}
+
+/// The ETag of the variant served: the content's, with `-gzip` inside the quotes for
+/// the gzip body (as Apache's `mod_deflate` marks it).
+fn variant_etag(etag: &str, gzip: bool) -> String {
+    match (gzip, etag.strip_suffix('"')) {
+        (true, Some(open)) => format!("{open}-gzip\""),
+        _ => etag.to_string(),
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (or is `*`): a list, weak tags compared weakly
+/// (RFC 9110 13.1.2).
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
 }
 
 #[cfg(test)]

@@ -136,8 +136,10 @@ async fn issue(
     Ok((StatusCode::CREATED, Json(mask(answer, &who))).into_response())
 }
 
-/// The contacts of a state as `who` may see them.
+/// The contacts of a state as `who` may see them, its numbers rounded as every answer's
+/// are (see `render::tidy`).
 fn mask(mut answer: Value, who: &Identity) -> Value {
+    render::tidy::numbers(&mut answer);
     let d = who.disclosure();
     if let Some(tasks) = answer["tasks"].as_array_mut() {
         for t in tasks {
@@ -157,11 +159,9 @@ pub async fn list(
     Extension(who): Extension<Identity>,
 ) -> Result<Json<Value>, ApiError> {
     let view = state.view(&who).await?;
-    Ok(Json(track::list_json(
-        state.service().warnings(),
-        now_secs(),
-        &view.jurisdiction,
-    )))
+    let mut list = track::list_json(state.service().warnings(), now_secs(), &view.jurisdiction);
+    render::tidy::numbers(&mut list);
+    Ok(Json(list))
 }
 
 /// `GET /api/warnings/{id}`' parameters.
@@ -194,7 +194,8 @@ pub async fn status(
     let view = state.view(&who).await?;
     let desk = state.service().warnings();
     let w = track::visible(desk, &id, &view.jurisdiction)?;
-    let answer = track::state_json(&w, at, &view.jurisdiction, who.disclosure(), desk);
+    let mut answer = track::state_json(&w, at, &view.jurisdiction, who.disclosure(), desk);
+    render::tidy::numbers(&mut answer);
     match q.format.as_deref() {
         None | Some("json") => {
             let contacts = answer["tasks_total"].as_u64().unwrap_or(0) as usize;

@@ -357,6 +357,46 @@ kinds! {
     Basemap = "basemap", BASEMAP, [Point, Line, Polygon];
 }
 
+impl Attr {
+    /// A text value as it is stored, by the one normalisation import, edits and filters
+    /// share: a code for any of its spellings (`滑坡` and `Landslide` → `landslide`),
+    /// an aliased free text's code in lower case; other rules keep the text (trimmed).
+    /// None for text a closed vocabulary does not know.
+    pub fn stored_text(&self, text: &str) -> Option<String> {
+        let text = text.trim();
+        match self.rule {
+            Rule::OneOf { codes, aliases } => {
+                let lower = text.to_lowercase();
+                codes
+                    .iter()
+                    .find(|c| **c == lower)
+                    .or_else(|| aliases.iter().find(|(a, _)| *a == text).map(|(_, c)| c))
+                    .map(|c| (*c).to_string())
+            }
+            Rule::Aliased(aliases) => Some(
+                aliases
+                    .iter()
+                    .find(|(alias, _)| *alias == text)
+                    .map_or(text, |(_, c)| *c)
+                    .to_lowercase(),
+            ),
+            _ => Some(text.to_string()),
+        }
+    }
+}
+
+/// The severity level (1–4) a warning colour or grade names, in English or Chinese
+/// (`red`, `红色`, `I`), as sources write severity.
+pub fn severity_level(colour: &str) -> Option<i64> {
+    match colour.trim().to_lowercase().as_str() {
+        "blue" | "蓝" | "蓝色" | "iv" | "ⅳ" => Some(1),
+        "yellow" | "黄" | "黄色" | "iii" | "ⅲ" => Some(2),
+        "orange" | "橙" | "橙色" | "ii" | "ⅱ" => Some(3),
+        "red" | "红" | "红色" | "i" | "ⅰ" => Some(4),
+        _ => None,
+    }
+}
+
 impl Kind {
     /// The canonical attribute `name`, if this kind has it.
     pub fn attr(self, name: &str) -> Option<&'static Attr> {

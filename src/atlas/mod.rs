@@ -332,6 +332,16 @@ impl Layer {
         })
     }
 
+    /// Whether some feature has a value for `field`. Every attribute of a layer's kind
+    /// is a column (so that any can be edited), so a column alone does not say that the
+    /// source had the field: an analysis that says "the layer has no households" asks
+    /// this.
+    pub fn holds(&self, field: &str) -> bool {
+        self.schema
+            .position(field)
+            .is_some_and(|col| self.features.iter().any(|f| !f.attrs[col].is_null()))
+    }
+
     /// Feature `fid` as a GeoJSON Feature (see [`Layer::to_geojson`]).
     pub fn feature_geojson(&self, fid: u32) -> Option<serde_json::Value> {
         self.feature(fid).map(|f| self.to_geojson(f))

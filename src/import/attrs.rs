@@ -6,7 +6,7 @@
 
 use super::layout::AttrSet;
 use super::manifest::LayerSpec;
-use crate::atlas::kind::{Attr, Kind, Rule};
+use crate::atlas::kind::{Attr, Kind, Rule, severity_level};
 use crate::atlas::{FieldType, Value};
 use serde_json::Value as Json;
 
@@ -122,7 +122,7 @@ pub(super) fn coerce(attr: &Attr, json: &Json) -> Result<Value, String> {
         other => other.to_string(),
     };
     if name == "severity"
-        && let Some(level) = json.as_str().and_then(severity_from_colour)
+        && let Some(level) = json.as_str().and_then(severity_level)
     {
         return Ok(Value::Int(level));
     }
@@ -198,39 +198,24 @@ fn apply_rule(attr: &Attr, value: Value) -> Result<Value, String> {
                 "attribute {name}: {value} must be greater than zero"
             )),
         },
-        Rule::OneOf { codes, aliases } => {
-            let text = value.as_str().unwrap_or_default().trim();
-            let lower = text.to_lowercase();
-            if let Some(code) = codes.iter().find(|c| **c == lower) {
-                return Ok(Value::Text((*code).into()));
-            }
-            if let Some((_, code)) = aliases.iter().find(|(alias, _)| *alias == text) {
-                return Ok(Value::Text((*code).into()));
-            }
-            Err(format!(
-                "attribute {name}: unknown value {text:?}; expected one of {}",
-                codes.join(", ")
+        Rule::OneOf { codes, .. } => {
+            let text = value.as_str().unwrap_or_default();
+            attr.stored_text(text)
+                .map(|code| Value::Text(code.into()))
+                .ok_or_else(|| {
+                    format!(
+                        "attribute {name}: unknown value {:?}; expected one of {}",
+                        text.trim(),
+                        codes.join(", ")
+                    )
+                })
+        }
+        Rule::Aliased(_) => {
+            let text = value.as_str().unwrap_or_default();
+            Ok(Value::Text(
+                attr.stored_text(text).unwrap_or_default().into(),
             ))
         }
-        Rule::Aliased(aliases) => {
-            let text = value.as_str().unwrap_or_default().trim();
-            let normal = aliases
-                .iter()
-                .find(|(alias, _)| *alias == text)
-                .map(|(_, c)| *c)
-                .unwrap_or(text);
-            Ok(Value::Text(normal.to_lowercase().into()))
-        }
-    }
-}
-
-fn severity_from_colour(s: &str) -> Option<i64> {
-    match s.trim().to_lowercase().as_str() {
-        "blue" | "蓝" | "蓝色" | "iv" | "ⅳ" => Some(1),
-        "yellow" | "黄" | "黄色" | "iii" | "ⅲ" => Some(2),
-        "orange" | "橙" | "橙色" | "ii" | "ⅱ" => Some(3),
-        "red" | "红" | "红色" | "i" | "ⅰ" => Some(4),
-        _ => None,
     }
 }
 

@@ -161,7 +161,7 @@ struct ExtraColumn {
 
 /// A layer's columns, decided once every feature has been seen.
 pub(super) struct Columns {
-    /// The kind attributes that are columns: those required, and those some feature has.
+    /// The kind attributes that are columns: all of them.
     canonical: AttrSet,
     /// How many kind attributes are columns; the extra columns follow them.
     base: usize,
@@ -183,7 +183,7 @@ impl Columns {
         shapes: &Shapes,
         text_cells: bool,
     ) -> Columns {
-        let canonical = canonical_columns(kind, accepted, shapes);
+        let canonical = canonical_columns(kind);
         let extras = infer_extra_columns(accepted, shapes, text_cells);
         let mut extra_pos: Vec<usize> = vec![usize::MAX; shapes.extra_names.len()];
         for (pos, extra) in extras.iter().enumerate() {
@@ -279,26 +279,12 @@ impl Columns {
     }
 }
 
-/// The kind attributes that are columns: a kind attribute is one when it is required or
-/// some feature has it — and every one of a drill layer, so that recording a drill held
-/// (`POST /api/drills/records`) never meets a column its first drills lacked.
-fn canonical_columns(kind: Kind, accepted: &[Accepted], shapes: &Shapes) -> AttrSet {
-    let mut shape_used = vec![false; shapes.shapes.len()];
-    for a in accepted {
-        shape_used[a.shape as usize] = true;
-    }
-    let required: AttrSet = kind
-        .attrs()
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.required || kind == Kind::Drill)
-        .fold(0, |set, (i, _)| set | (1 << i));
-    shapes
-        .shapes
-        .iter()
-        .zip(&shape_used)
-        .filter(|(_, used)| **used)
-        .fold(required, |set, (shape, _)| set | shape.present)
+/// The kind attributes that are columns: every one, whether or not the source had it,
+/// so that every canonical attribute can be edited and filtered on. A shelter closed in
+/// the middle of an event (`PATCH … {"status": "closed"}`), or a drill recorded as held,
+/// must never meet a column the file lacked.
+fn canonical_columns(kind: Kind) -> AttrSet {
+    (0..kind.attrs().len()).fold(0, |set, i| set | (1 << i))
 }
 
 /// A cell that reads as a number and is not a code with a leading zero ("0938").
@@ -415,8 +401,9 @@ mod tests {
     }
 
     /// Features that differ in which attributes they have, worked by hand: each value lands
-    /// in its column, absent ones are null, kind attributes come first in the kind's
-    /// order, then extra columns in order of first value, each typed by all its values.
+    /// in its column, absent ones are null, every kind attribute comes first in the kind's
+    /// order (those no feature has too), then extra columns in order of first value, each
+    /// typed by all its values.
     #[test]
     fn features_with_different_attributes_line_up_in_one_schema() {
         let spec = spec("landslide", "[layer.defaults]\nthreat_radius_m = 50");
@@ -434,14 +421,24 @@ mod tests {
         assert_eq!(report.rejected, 0, "{:?}", report.rejections);
         let names: Vec<&str> = layer.schema.names().collect();
         assert_eq!(
-            names[..3],
-            ["threatened_people", "threat_radius_m", "severity"]
+            names[..8],
+            [
+                "hazard_type",
+                "threatened_people",
+                "threatened_households",
+                "threat_radius_m",
+                "severity",
+                "name",
+                "contact_name",
+                "contact_phone"
+            ]
         );
         // The first feature's extras in the reader's order, then the one first seen later.
-        let mut first = names[3..6].to_vec();
+        let mut first = names[8..10].to_vec();
         first.sort();
-        assert_eq!(first, ["flag", "mixed", "name"]);
-        assert_eq!(names[6..], ["late"]);
+        assert_eq!(first, ["flag", "mixed"]);
+        assert_eq!(names[10..], ["late"]);
+        assert_eq!(layer.value(0, "hazard_type"), &Value::Null);
         let ty = |n: &str| layer.schema.field(n).unwrap().ty;
         assert_eq!(ty("name"), FieldType::String);
         assert_eq!(ty("mixed"), FieldType::String, "1, 2.5 and \"n/a\"");

@@ -27,6 +27,7 @@ pub mod cap;
 pub mod labels;
 pub mod palette;
 pub mod spreadsheet;
+pub mod tidy;
 
 mod basemap;
 mod call_sheets;

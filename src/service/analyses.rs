@@ -210,6 +210,12 @@ pub fn coverage(
         speed_kmh: body.speed_kmh,
     }
     .resolve()?;
+    // Residents walk to shelter; a rescue team comes in its vehicle unless told otherwise.
+    let team_profile = ProfileSpec {
+        profile: Some(body.team_profile.clone().unwrap_or_else(|| "drive".into())),
+        speed_kmh: None,
+    }
+    .resolve()?;
     let thresholds = body
         .thresholds
         .clone()
@@ -244,6 +250,7 @@ pub fn coverage(
         graph,
         exposure.as_str(),
         &profile,
+        &team_profile,
         &thresholds,
         from,
     ))

@@ -84,10 +84,12 @@ pub struct RouteBody {
 pub struct CoverageBody {
     /// The population layer; the first one when not given.
     pub exposure: Option<String>,
-    /// `walk` (default) or `drive`.
+    /// How residents reach shelter: `walk` (default) or `drive`.
     pub profile: Option<String>,
-    /// One speed for every road (km/h).
+    /// One speed for every road (km/h), for residents.
     pub speed_kmh: Option<f64>,
+    /// How rescue teams reach the units: `drive` (default) or `walk`.
+    pub team_profile: Option<String>,
     /// Minutes to count the people beyond (default 5, 10, 15, 30).
     pub thresholds: Option<Vec<f64>>,
     /// Where isochrones start (default: every open shelter).

@@ -177,8 +177,9 @@ async fn hazards_without_severity_are_drawn_in_the_severity_used_and_the_default
         ("flood/0", 4),
         ("flood/1", 2),
         ("flood/2", 1),
-        ("slides/0", 2),
-        ("slides/1", 4),
+        // The landslide points' own ids, s0 and s1.
+        ("slides/s0", 2),
+        ("slides/s1", 4),
         ("drawn/2", 3),
     ];
     let r = post(&app, "/api/impact", &body).await.ok_json();

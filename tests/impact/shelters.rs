@@ -54,7 +54,7 @@ async fn earthquake_shelters_follow_the_rule(scenario: Value) -> (usize, usize, 
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["layer"] == "shelters" && f["fid"] == fid);
+            .find(|f| f["layer"] == "shelters" && f["id"] == *feature.id);
         let Some(intensity) = band else {
             assert!(listed.is_none(), "shelter {fid} is in no band but listed");
             continue;

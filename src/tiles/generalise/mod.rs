@@ -184,13 +184,13 @@ pub struct Generalised {
     rank_field: Option<usize>,
 }
 
-/// The count fields of a layer's kind present in its schema: what clusters sum.
+/// The count fields of a layer's kind some feature has a value for: what clusters sum.
 fn sum_fields(layer: &Layer) -> Vec<usize> {
     layer
         .kind
         .attrs()
         .iter()
-        .filter(|a| matches!(a.rule, AttrRule::Count(_)))
+        .filter(|a| matches!(a.rule, AttrRule::Count(_)) && layer.holds(a.name))
         .filter_map(|a| layer.schema.position(a.name))
         .collect()
 }
