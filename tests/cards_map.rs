@@ -151,6 +151,43 @@ async fn a_village_card_maps_each_route_on_named_roads_to_scale() {
             "{name} is no road or river of the demo"
         );
     }
+    // A road is named only where the route follows it: two of its vertices on the route.
+    let route: Vec<(f64, f64)> = a["route"]["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()))
+        .collect();
+    let roads: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("data/demo/roads.geojson")).unwrap(),
+    )
+    .unwrap();
+    for name in &names {
+        let named: Vec<&Value> = roads["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["properties"]["name"] == name.as_str())
+            .collect();
+        if named.is_empty() {
+            continue; // a river
+        }
+        let followed = named.iter().any(|road| {
+            road["geometry"]["coordinates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| {
+                    let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+                    route
+                        .iter()
+                        .any(|r| (r.0 - x).abs() < 1e-6 && (r.1 - y).abs() < 1e-6)
+                })
+                .count()
+                >= 2
+        });
+        assert!(followed, "{name} is named but the route does not follow it");
+    }
     assert!(svg.contains("class=north-arrow") && svg.contains("class=scale-bar"));
 
     // To scale: the route's drawn pixels, by the scale bar, are its metres on the ground.

@@ -3,9 +3,12 @@
 //! can be followed on the ground — "along the county road, over the river" — rather
 //! than read as a bare line.
 //!
-//! Only what the frame shows is fetched (each layer's R-tree), and names are placed
-//! once each, at the middle of the road's longest visible stretch, at most
-//! [`MAX_NAMES`] of them so the sketch stays readable.
+//! Only what the frame shows is fetched (each layer's R-tree). Names are placed once
+//! each, at most [`MAX_NAMES`] of them so the sketch stays readable: the rivers in view,
+//! and the roads the route follows (the directions a villager needs: "along the X101,
+//! then the township link road"), at the middle of the stretch it follows. A road the
+//! route does not take stays unnamed: its name is noise, and may name another
+//! township's village to a viewer kept to their own.
 
 use super::sketch::Frame;
 use crate::atlas::{Atlas, Kind, Layer};
@@ -49,9 +52,10 @@ pub struct Basemap {
 
 const RIVER: &str = "#4a90d9";
 
-/// The basemap inside `frame`.
-pub fn basemap(atlas: &Atlas, frame: &Frame) -> Basemap {
+/// The basemap inside `frame`, naming the roads `route` follows.
+pub fn basemap(atlas: &Atlas, frame: &Frame, route: &[Coord<f64>]) -> Basemap {
     let bbox = frame.bounds();
+    let on_route: std::collections::HashSet<(i64, i64)> = route.iter().map(|c| key(*c)).collect();
     let mut out = Basemap::default();
     let mut named: Vec<(f64, String, Coord<f64>)> = Vec::new();
     let kinds = [Kind::Basemap, Kind::Road];
@@ -68,8 +72,12 @@ pub fn basemap(atlas: &Atlas, frame: &Frame) -> Basemap {
                         width,
                         colour,
                     });
+                    let named_part = match layer.kind {
+                        Kind::Road => followed(&line, &on_route),
+                        _ => line.clone(),
+                    };
                     if let Some(name) = layer.value(fid, "name").as_str()
-                        && let Some((length, middle)) = visible_middle(frame, &line)
+                        && let Some((length, middle)) = visible_middle(frame, &named_part)
                     {
                         named.push((length, name.to_string(), middle));
                     }
@@ -121,6 +129,24 @@ fn areas_of(geometry: &Geometry<f64>) -> Option<MultiPolygon<f64>> {
         Geometry::MultiPolygon(m) => Some(m.clone()),
         _ => None,
     }
+}
+
+/// A coordinate as a hashable key, to a tenth of a micro-degree (about a centimetre):
+/// a route's points are the road network's own vertices.
+fn key(c: Coord<f64>) -> (i64, i64) {
+    ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64)
+}
+
+/// The vertices of `road` the route passes through, in order.
+fn followed(
+    road: &LineString<f64>,
+    on_route: &std::collections::HashSet<(i64, i64)>,
+) -> LineString<f64> {
+    road.0
+        .iter()
+        .copied()
+        .filter(|c| on_route.contains(&key(*c)))
+        .collect()
 }
 
 /// The pixel length of `line` inside the frame and the vertex at the middle of it.

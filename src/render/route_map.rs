@@ -91,7 +91,7 @@ pub fn route_map(
     Some(RouteMap {
         width: WIDTH,
         height: frame.height.min(MAX_HEIGHT),
-        base: basemap(atlas, &frame),
+        base: basemap(atlas, &frame, &line),
         hazards,
         route: frame.points(&line),
         start: frame.xy(line[0]),
