@@ -130,3 +130,96 @@ async fn a_village_no_shelter_can_take_whole_is_told_to_keep_the_split() {
     assert!(html.contains("没有一个避难场所能容纳全村"), "{html}");
     assert!(!html.contains("whole-cost"));
 }
+
+/// A village counted by grid: each grid is a unit, and its card names the grid and its
+/// grid worker beside the village duty officer.
+#[tokio::test]
+async fn population_counted_by_grid_gets_a_card_per_grid_with_its_grid_worker() {
+    let admin =
+        |code: &str, level: &str, parent: Option<&str>, name: &str, phone: &str, x0: f64| {
+            square(
+                x0,
+                0.0,
+                x0 + 0.005,
+                0.01,
+                json!({"code": code, "level": level, "parent_code": parent, "name": name,
+                   "contact_name": format!("{name}联系人"), "contact_phone": phone}),
+            )
+        };
+    let manifest = format!(
+        "{MANIFEST}[[layer]]\nid = \"admin\"\nkind = \"admin\"\nfile = \"admin.geojson\"\n"
+    );
+    let dir = data_folder(
+        &manifest,
+        &[
+            (
+                "admin.geojson",
+                collection(vec![
+                    admin("100", "village", None, "水边村", "13800000000", 0.0),
+                    admin("100-1", "grid", Some("100"), "一网格", "13900000001", 0.0),
+                    admin("100-2", "grid", Some("100"), "二网格", "13900000002", 0.005),
+                ]),
+            ),
+            (
+                "people.geojson",
+                collection(vec![
+                    point(
+                        "g1",
+                        0.002,
+                        0.002,
+                        json!({"population": 120, "admin_code": "100-1"}),
+                    ),
+                    point(
+                        "g2",
+                        0.007,
+                        0.002,
+                        json!({"population": 80, "admin_code": "100-2"}),
+                    ),
+                ]),
+            ),
+            (
+                "flood.geojson",
+                collection(vec![square(
+                    0.0,
+                    0.0,
+                    0.01,
+                    0.01,
+                    json!({"return_period_years": 10}),
+                )]),
+            ),
+            (
+                "shelters.geojson",
+                collection(vec![point(
+                    "far",
+                    0.04,
+                    0.002,
+                    json!({"name": "远", "capacity": 400}),
+                )]),
+            ),
+        ],
+    );
+    let app = folder_app(dir.path());
+    let html = card(&app, &request(false)).await;
+    let cards: Vec<&str> = html.split("<section class=card").skip(1).collect();
+    assert_eq!(cards.len(), 2, "one card per grid");
+    for (unit, grid, worker, other) in [
+        ("g1", "一网格", "13900000001", "二网格"),
+        ("g2", "二网格", "13900000002", "一网格"),
+    ] {
+        let card = cards
+            .iter()
+            .find(|c| c.contains(&format!("data-unit=\"{unit}\"")))
+            .unwrap_or_else(|| panic!("no card for {unit}"));
+        assert!(
+            card.contains(&format!("网格 Grid: <b>{grid}</b>")),
+            "{card}"
+        );
+        assert!(card.contains(worker), "{unit}'s grid worker missing");
+        assert!(
+            card.contains("13800000000"),
+            "{unit}'s village duty officer missing"
+        );
+        assert!(!card.contains(other), "{unit}'s card names the other grid");
+        assert!(card.contains("<b>远</b>"), "{unit}'s destination missing");
+    }
+}

@@ -19,6 +19,10 @@ pub struct VillageCard<'a> {
     pub placed: Vec<&'a Assignment>,
     /// The unit's people the plan could not place, by reason.
     pub unplaced: Vec<Unplaced<'a>>,
+    /// The unit's grid (网格), when its admin code names one: its name and grid
+    /// worker. Population counted by grid makes each grid a unit, and its card says
+    /// which grid goes where, with whom to call.
+    pub grid: Option<Grid>,
     /// The duty contact of the unit's village, when the admin layer has one.
     pub village_duty: Option<Contact>,
     /// The duty contact of the unit's township.
@@ -35,6 +39,15 @@ impl VillageCard<'_> {
     pub fn unplaced_people(&self) -> i64 {
         self.unplaced.iter().map(|x| x.row.people).sum()
     }
+}
+
+/// A grid unit (网格) and its grid worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// The grid's name (its code when it has none).
+    pub name: String,
+    /// The grid worker, when the admin layer names one.
+    pub worker: Option<Contact>,
 }
 
 /// People not placed, and the rescue team nearest to where they wait.
@@ -94,6 +107,17 @@ pub fn village_cards<'a>(
                     nearest_team: nearest_team(atlas, Point::new(row.lon, row.lat)),
                 })
                 .collect(),
+            grid: unit
+                .admin_code
+                .as_deref()
+                .and_then(|c| admins.at_level(c, Level::Grid))
+                .map(|g| Grid {
+                    name: match g.name() {
+                        "" => g.code().to_string(),
+                        name => name.to_string(),
+                    },
+                    worker: g.contact(),
+                }),
             village_duty: duty(unit, Level::Village),
             township_duty: duty(unit, Level::Township),
         })

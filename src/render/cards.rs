@@ -11,7 +11,7 @@
 use super::palette::{PALETTE, RED, WarningLevel};
 use super::route_map::{RouteMap, route_map};
 use crate::analysis::Impact;
-use crate::analysis::cards::{Team, Unplaced, VillageCard};
+use crate::analysis::cards::{Grid, Team, Unplaced, VillageCard};
 use crate::analysis::evacuation::{Assignment, EvacuationPlan, Routing, ShelterLoad, Unassigned};
 use crate::analysis::hazards::Contact;
 use crate::atlas::{Atlas, Disclosure};
@@ -183,6 +183,7 @@ struct CardView<'a> {
     unplaced_people: i64,
     placed: Vec<PlacedLine<'a>>,
     unplaced: Vec<UnplacedLine<'a>>,
+    grid: Option<Grid>,
     village_duty: Option<Contact>,
     township_duty: Option<Contact>,
     /// For a village sent to more than one shelter.
@@ -222,6 +223,7 @@ impl<'a> CardView<'a> {
             whole: whole
                 .filter(|_| card.placed.len() > 1)
                 .map(|plan| WholeOffer::of(&u.id, plan)),
+            grid: card.grid,
             village_duty: card.village_duty,
             township_duty: card.township_duty,
         }
@@ -235,6 +237,9 @@ impl CardView<'_> {
         let show = |c: &mut Option<Contact>| *c = c.as_ref().map(|c| c.shown(disclosure));
         show(&mut self.village_duty);
         show(&mut self.township_duty);
+        if let Some(grid) = &mut self.grid {
+            show(&mut grid.worker);
+        }
         for line in &mut self.unplaced {
             if let Some(team) = &mut line.team {
                 team.contact = team.contact.shown(disclosure);
