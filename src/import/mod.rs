@@ -97,11 +97,14 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
                     ms = crate::log::millis(started.elapsed()),
                     "layer loaded"
                 );
+                // Positions as a person finds them in the file (`line 3`, `feature 2`).
                 for r in &layer_report.rejections {
-                    tracing::warn!(layer = %spec.id, file = %r.file, index = r.index, "feature rejected: {}", r.reason);
+                    let at = report::position(&r.file, r.index);
+                    tracing::warn!(layer = %spec.id, "feature rejected: {}{at}: {}", r.file, r.reason);
                 }
                 for r in &layer_report.repairs {
-                    tracing::warn!(layer = %spec.id, file = %r.file, index = r.index, "feature repaired: {}", r.repair);
+                    let at = report::position(&r.file, r.index);
+                    tracing::warn!(layer = %spec.id, "feature repaired: {}{at}: {}", r.file, r.repair);
                 }
                 layers.push(layer);
                 report.layers.push(layer_report);
