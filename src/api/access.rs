@@ -44,6 +44,21 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/api/session", Need::Public),
     ("DELETE", "/api/session", Need::Public),
     ("GET", "/style.json", Need::Role(Role::Viewer)),
+    // OGC API – Features: the same layers and features as /api/layers.
+    ("GET", "/ogc", Need::Role(Role::Viewer)),
+    ("GET", "/ogc/conformance", Need::Role(Role::Viewer)),
+    ("GET", "/ogc/collections", Need::Role(Role::Viewer)),
+    ("GET", "/ogc/collections/{id}", Need::Role(Role::Viewer)),
+    (
+        "GET",
+        "/ogc/collections/{id}/items",
+        Need::Role(Role::Viewer),
+    ),
+    (
+        "GET",
+        "/ogc/collections/{id}/items/{fid}",
+        Need::Role(Role::Viewer),
+    ),
     ("GET", "/api/layers", Need::Role(Role::Viewer)),
     ("GET", "/api/report", Need::Role(Role::Viewer)),
     ("GET", "/api/layers/{id}", Need::Role(Role::Viewer)),

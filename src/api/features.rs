@@ -33,7 +33,7 @@ pub fn parse_bbox(text: &str) -> Result<BboxWgs84, ApiError> {
     BboxWgs84::parse(text).map_err(|e| ApiError::bad_request(format!("bbox {e}")))
 }
 
-fn parse_count(
+pub fn parse_count(
     name: &str,
     text: Option<&str>,
     default: usize,
@@ -65,43 +65,9 @@ pub async fn list(
     let limit = parse_count("limit", q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX)?;
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
-    let filter = q
-        .filter
-        .as_deref()
-        .filter(|w| !w.trim().is_empty())
-        .map(|w| Filter::parse(w, &layer.schema, layer.kind))
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let filter = parse_filter(layer, q.filter.as_deref(), &who)?;
     let shown = who.disclosure();
-    if let Some(hidden) = filter.iter().flat_map(Filter::columns).find_map(|c| {
-        let field = &layer.schema.fields()[c];
-        shown.hides(field).then_some(&field.name)
-    }) {
-        // Matching on a masked field would reveal it one guess at a time.
-        return Err(ApiError::Forbidden(format!(
-            "{hidden:?} holds personal data, which a {} may not filter on",
-            who.role
-        )));
-    }
-
-    let candidates: Vec<u32> = match bbox {
-        Some(b) => {
-            let rect = b.to_rect();
-            layer
-                .candidates_in(b)
-                .into_iter()
-                .filter(|&fid| layer.features()[fid as usize].geometry.intersects(&rect))
-                .collect()
-        }
-        None => (0..layer.len() as u32).collect(),
-    };
-    let matched: Vec<u32> = match &filter {
-        Some(f) => candidates
-            .into_iter()
-            .filter(|&fid| f.matches(&layer.features()[fid as usize].attrs))
-            .collect(),
-        None => candidates,
-    };
+    let matched = select(layer, bbox, filter.as_ref());
     let page: Vec<u32> = matched.iter().skip(offset).take(limit).copied().collect();
     let features: Vec<Value> = page
         .iter()
@@ -126,8 +92,59 @@ pub async fn list(
     })))
 }
 
+/// The `where` text as a filter on `layer` (none when empty), refused when it names a
+/// field `who` sees masked: matching on it would reveal it one guess at a time.
+pub fn parse_filter(
+    layer: &crate::atlas::Layer,
+    text: Option<&str>,
+    who: &Identity,
+) -> Result<Option<Filter>, ApiError> {
+    let filter = text
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| Filter::parse(w, &layer.schema, layer.kind))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let shown = who.disclosure();
+    if let Some(hidden) = filter.iter().flat_map(Filter::columns).find_map(|c| {
+        let field = &layer.schema.fields()[c];
+        shown.hides(field).then_some(&field.name)
+    }) {
+        return Err(ApiError::Forbidden(format!(
+            "{hidden:?} holds personal data, which a {} may not filter on",
+            who.role
+        )));
+    }
+    Ok(filter)
+}
+
+/// The features of `layer` meeting `bbox` and `filter`, by fid, in layer order.
+pub fn select(
+    layer: &crate::atlas::Layer,
+    bbox: Option<BboxWgs84>,
+    filter: Option<&Filter>,
+) -> Vec<u32> {
+    let candidates: Vec<u32> = match bbox {
+        Some(b) => {
+            let rect = b.to_rect();
+            layer
+                .candidates_in(b)
+                .into_iter()
+                .filter(|&fid| layer.features()[fid as usize].geometry.intersects(&rect))
+                .collect()
+        }
+        None => (0..layer.len() as u32).collect(),
+    };
+    match filter {
+        Some(f) => candidates
+            .into_iter()
+            .filter(|&fid| f.matches(&layer.features()[fid as usize].attrs))
+            .collect(),
+        None => candidates,
+    }
+}
+
 /// Whether feature `fid` has a value in a personal field.
-fn has_personal(layer: &crate::atlas::Layer, fid: u32) -> bool {
+pub fn has_personal(layer: &crate::atlas::Layer, fid: u32) -> bool {
     let fields = layer.schema.fields();
     layer.feature(fid).is_some_and(|f| {
         fields

@@ -19,6 +19,7 @@ mod impact;
 mod layers;
 pub mod limits;
 mod ndjson;
+mod ogc;
 mod pack;
 pub mod pack_mode;
 pub mod request_log;
@@ -429,6 +430,12 @@ pub fn router(state: AppState) -> Router {
             "/api/route",
             post(route::route_handler).layer(DefaultBodyLimit::max(limits::ROUTE_BODY_BYTES)),
         )
+        .route("/ogc", get(ogc::landing))
+        .route("/ogc/conformance", get(ogc::conformance))
+        .route("/ogc/collections", get(ogc::collections))
+        .route("/ogc/collections/{id}", get(ogc::one_collection))
+        .route("/ogc/collections/{id}/items", get(ogc::items))
+        .route("/ogc/collections/{id}/items/{fid}", get(ogc::item))
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
         .route("/api/labels", get(web::labels))

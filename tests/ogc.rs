@@ -1,0 +1,221 @@
+//! OGC API – Features, read by a client no one here wrote: GDAL's OAPIF driver lists
+//! every collection and pages through every feature of a layer, and the features equal
+//! the layer's (count, ids, attributes, geometry within 1e-7°). Paging by `next`
+//! links, property filters and the errors are checked over HTTP as well.
+// Test code unwraps: a panic is the failure report here.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::server::{Guard, http, http_full, start_until};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+
+fn serve(demo: &std::path::Path) -> (Guard, String) {
+    let args: [&OsStr; 2] = ["--data".as_ref(), demo.as_os_str()];
+    let (child, addr) = start_until(&args, None, |addr| {
+        http(addr, "GET", "/api/health", "").is_some()
+    });
+    (Guard(child), addr)
+}
+
+fn get_json(addr: &str, path: &str) -> Value {
+    let (status, body) = http_full(addr, "GET", path, "").unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The layer's features as `/api/layers/{id}/features` gives them, by id.
+fn layer_features(addr: &str, id: &str) -> BTreeMap<String, Value> {
+    let all = get_json(addr, &format!("/api/layers/{id}/features?limit=10000"));
+    all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap().to_string(), f.clone()))
+        .collect()
+}
+
+/// Every coordinate of a GeoJSON geometry, flattened.
+fn coordinates(geometry: &Value) -> Vec<f64> {
+    fn walk(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Number(n) => out.push(n.as_f64().unwrap()),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&geometry["coordinates"], &mut out);
+    out
+}
+
+fn ogr(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} does not run (apt-get install gdal-bin, scripts/install-deps): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn gdal_lists_every_collection_and_reads_every_feature_through_paging() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let url = format!("OAPIF:http://{addr}/ogc");
+    let listing = ogr("ogrinfo", &["-ro", "-q", &url]);
+    let catalogue = get_json(&addr, "/api/layers");
+    for layer in catalogue["layers"].as_array().unwrap() {
+        let id = layer["id"].as_str().unwrap();
+        assert!(
+            listing.contains(&format!(": {id} ")),
+            "{id} not listed:\n{listing}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    for id in ["shelters", "landslides", "floods"] {
+        let out = dir.path().join(format!("{id}.geojson"));
+        // GDAL asks for pages of its own size and follows the `next` links.
+        ogr(
+            "ogr2ogr",
+            &[
+                "-f",
+                "GeoJSON",
+                out.to_str().unwrap(),
+                &url,
+                id,
+                "-oo",
+                "PAGE_SIZE=25",
+            ],
+        );
+        let read: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let read = read["features"].as_array().unwrap();
+        let expected = layer_features(&addr, id);
+        assert_eq!(read.len(), expected.len(), "{id}: feature count");
+        for feature in read {
+            // GDAL keeps the feature's id as a property named `id`.
+            let fid = feature["properties"]["id"].as_str().unwrap();
+            let want = expected
+                .get(fid)
+                .unwrap_or_else(|| panic!("{id}: unknown id {fid}"));
+            for (key, value) in want["properties"].as_object().unwrap() {
+                let got = &feature["properties"][key];
+                let same = match (got.as_f64(), value.as_f64()) {
+                    (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+                    _ => got == value,
+                };
+                assert!(same, "{id}/{fid}.{key}: {got} against {value}");
+            }
+            let (a, b) = (
+                coordinates(&feature["geometry"]),
+                coordinates(&want["geometry"]),
+            );
+            assert_eq!(a.len(), b.len(), "{id}/{fid}: vertex count");
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= 1e-7),
+                "{id}/{fid}: geometry moved"
+            );
+        }
+    }
+}
+
+#[test]
+fn items_page_by_next_links_filter_by_property_and_refuse_what_they_cannot_do() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let conformance = get_json(&addr, "/ogc/conformance");
+    let classes = conformance["conformsTo"].as_array().unwrap();
+    assert!(
+        classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core".into())
+    );
+
+    // Following `next` from the first page of 7 collects every landslide once.
+    let expected = layer_features(&addr, "landslides");
+    let mut seen = Vec::new();
+    let mut path = Some("/ogc/collections/landslides/items?limit=7".to_string());
+    while let Some(p) = path {
+        let page = get_json(&addr, &p);
+        assert_eq!(page["numberMatched"], expected.len());
+        assert!(page["features"].as_array().unwrap().len() <= 7);
+        seen.extend(
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_str().unwrap().to_string()),
+        );
+        path = page["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+            .map(|l| {
+                let href = l["href"].as_str().unwrap();
+                href[href.find("/ogc/").unwrap()..].to_string()
+            });
+    }
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (expected.len(), expected.len()));
+
+    // A property filter: the landslides whose severity is 4, counted from the layer.
+    let severe = expected
+        .values()
+        .filter(|f| f["properties"]["severity"] == 4)
+        .count();
+    let page = get_json(
+        &addr,
+        "/ogc/collections/landslides/items?severity=4&limit=1000",
+    );
+    assert_eq!(page["numberMatched"], severe);
+    assert!(
+        page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["severity"] == 4)
+    );
+    // Values read as import reads them: 滑坡 is `landslide`.
+    let slides = expected
+        .values()
+        .filter(|f| f["properties"]["hazard_type"] == "landslide")
+        .count();
+    let encoded: String = "滑坡".bytes().map(|b| format!("%{b:02X}")).collect();
+    let page = get_json(
+        &addr,
+        &format!("/ogc/collections/landslides/items?hazard_type={encoded}&limit=1000"),
+    );
+    assert_eq!(page["numberMatched"], slides);
+
+    // One feature by its stable id, and what does not exist.
+    let (id, want) = expected.iter().next().unwrap();
+    let one = get_json(&addr, &format!("/ogc/collections/landslides/items/{id}"));
+    assert_eq!(one["properties"], want["properties"]);
+    for (path, status, says) in [
+        ("/ogc/collections/nosuch/items", 404, "nosuch"),
+        ("/ogc/collections/landslides/items/nosuch", 404, "nosuch"),
+        (
+            "/ogc/collections/landslides/items?colour=red",
+            400,
+            "colour",
+        ),
+        (
+            "/ogc/collections/landslides/items?limit=20000",
+            400,
+            "limit",
+        ),
+        ("/ogc/collections/landslides/items?f=html", 400, "f=json"),
+    ] {
+        let (got, body) = http_full(&addr, "GET", path, "").unwrap();
+        assert_eq!(got, status, "{path}: {body}");
+        assert!(body.contains(says), "{path}: {body}");
+    }
+}
