@@ -219,3 +219,118 @@ fn items_page_by_next_links_filter_by_property_and_refuse_what_they_cannot_do() 
         assert!(body.contains(says), "{path}: {body}");
     }
 }
+
+/// `GET` with the answer's headers too.
+fn get_with_headers(addr: &str, path: &str) -> (String, Value) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}\n{body}");
+    (
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap(),
+    )
+}
+
+#[test]
+fn crs_datetime_cql2_and_queryables() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let landslides = layer_features(&addr, "landslides");
+    let (id, want) = landslides.iter().next().unwrap();
+    let [lon, lat] = [0, 1].map(|i| want["geometry"]["coordinates"][i].as_f64().unwrap());
+
+    // CGCS2000 and EPSG:4326 are latitude first; CRS84 longitude first, the default.
+    for (crs, expected) in [
+        ("http://www.opengis.net/def/crs/EPSG/0/4490", [lat, lon]),
+        ("http://www.opengis.net/def/crs/EPSG/0/4326", [lat, lon]),
+        ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", [lon, lat]),
+    ] {
+        let (head, one) = get_with_headers(
+            &addr,
+            &format!("/ogc/collections/landslides/items/{id}?crs={crs}"),
+        );
+        assert!(
+            head.contains(&format!("content-crs: <{crs}>").to_ascii_lowercase()),
+            "{head}"
+        );
+        assert_eq!(
+            one["geometry"]["coordinates"],
+            serde_json::json!(expected),
+            "{crs}"
+        );
+    }
+    // A bbox given latitude first finds the same features as the lon/lat one.
+    let lonlat = format!(
+        "{},{},{},{}",
+        lon - 0.01,
+        lat - 0.01,
+        lon + 0.01,
+        lat + 0.01
+    );
+    let latlon = format!(
+        "{},{},{},{}",
+        lat - 0.01,
+        lon - 0.01,
+        lat + 0.01,
+        lon + 0.01
+    );
+    let a = get_json(
+        &addr,
+        &format!("/ogc/collections/landslides/items?bbox={lonlat}&limit=1000"),
+    );
+    let b = get_json(
+        &addr,
+        &format!(
+            "/ogc/collections/landslides/items?bbox={latlon}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4490&limit=1000"
+        ),
+    );
+    assert!(a["numberMatched"].as_u64().unwrap() >= 1);
+    assert_eq!(a["numberMatched"], b["numberMatched"]);
+
+    // datetime: the drills held in 2024 or later, counted from the layer's own dates.
+    let drills = layer_features(&addr, "drills");
+    let since: usize = drills
+        .values()
+        .filter(|f| f["properties"]["date"].as_str().unwrap() >= "2024-01-01")
+        .count();
+    let page = get_json(
+        &addr,
+        "/ogc/collections/drills/items?datetime=2024-01-01/..&limit=1000",
+    );
+    assert_eq!(page["numberMatched"], since);
+    assert!(
+        since > 0 && since < drills.len(),
+        "the demo's drills straddle 2024"
+    );
+
+    // CQL2 text, with its `<>`.
+    let expected = landslides
+        .values()
+        .filter(|f| {
+            f["properties"]["severity"].as_i64() >= Some(3)
+                && f["properties"]["hazard_type"] != "collapse"
+        })
+        .count();
+    let cql = "severity >= 3 AND hazard_type <> 'collapse'";
+    let encoded: String = cql.bytes().map(|b| format!("%{b:02X}")).collect();
+    let page = get_json(
+        &addr,
+        &format!(
+            "/ogc/collections/landslides/items?filter={encoded}&filter-lang=cql2-text&limit=1000"
+        ),
+    );
+    assert_eq!(page["numberMatched"], expected);
+
+    // Queryables: the layer's fields, typed.
+    let q = get_json(&addr, "/ogc/collections/landslides/queryables");
+    assert_eq!(q["properties"]["severity"]["type"], "integer");
+    assert_eq!(q["properties"]["hazard_type"]["type"], "string");
+}

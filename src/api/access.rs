@@ -59,6 +59,11 @@ pub const RULES: &[(&str, &str, Need)] = &[
         "/ogc/collections/{id}/items/{fid}",
         Need::Role(Role::Viewer),
     ),
+    (
+        "GET",
+        "/ogc/collections/{id}/queryables",
+        Need::Role(Role::Viewer),
+    ),
     ("GET", "/api/layers", Need::Role(Role::Viewer)),
     ("GET", "/api/report", Need::Role(Role::Viewer)),
     ("GET", "/api/layers/{id}", Need::Role(Role::Viewer)),

@@ -436,6 +436,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ogc/collections/{id}", get(ogc::one_collection))
         .route("/ogc/collections/{id}/items", get(ogc::items))
         .route("/ogc/collections/{id}/items/{fid}", get(ogc::item))
+        .route("/ogc/collections/{id}/queryables", get(ogc::queryables))
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
         .route("/api/labels", get(web::labels))
