@@ -334,3 +334,89 @@ fn crs_datetime_cql2_and_queryables() {
     assert_eq!(q["properties"]["severity"]["type"], "integer");
     assert_eq!(q["properties"]["hazard_type"]["type"], "string");
 }
+
+/// OWSLib's answer to `query` on `collection`: the collections listed, the count
+/// matched and the ids returned.
+fn owslib(addr: &str, collection: &str, query: Value) -> Value {
+    let script = common::repo_path("tests/python/owslib_read.py");
+    let out = std::process::Command::new("python3")
+        .args([
+            script.to_str().unwrap(),
+            &format!("http://{addr}/ogc"),
+            collection,
+            &query.to_string(),
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "OWSLib (pip install OWSLib, scripts/install-deps): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn owslib_lists_collections_and_queries_items_as_the_features_api_answers() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let catalogue = get_json(&addr, "/api/layers");
+    let ids_of = |v: &Value| -> Vec<String> {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let bbox = [105.6, 34.45, 105.8, 34.6];
+    let by_bbox = format!("{},{},{},{}", bbox[0], bbox[1], bbox[2], bbox[3]);
+    for (collection, query, features_api) in [
+        (
+            "landslides",
+            serde_json::json!({"bbox": bbox, "limit": 1000}),
+            format!("/api/layers/landslides/features?bbox={by_bbox}&limit=1000"),
+        ),
+        (
+            "landslides",
+            serde_json::json!({"severity": "4", "limit": 1000}),
+            "/api/layers/landslides/features?where=severity%3D4&limit=1000".to_string(),
+        ),
+        (
+            "shelters",
+            serde_json::json!({"status": "open", "bbox": bbox, "limit": 1000}),
+            format!("/api/layers/shelters/features?where=status%3Dopen&bbox={by_bbox}&limit=1000"),
+        ),
+    ] {
+        let got = owslib(&addr, collection, query.clone());
+        let listed: Vec<&str> = got["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let layers: Vec<&str> = catalogue["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed, layers);
+        let want = get_json(&addr, &features_api);
+        assert_eq!(
+            got["numberMatched"], want["numberMatched"],
+            "{collection} {query}"
+        );
+        let got_ids: Vec<String> = got["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got_ids, ids_of(&want), "{collection} {query}");
+        assert!(
+            !got_ids.is_empty(),
+            "{collection} {query} matched nothing: a weak test"
+        );
+    }
+}
