@@ -420,3 +420,94 @@ fn owslib_lists_collections_and_queries_items_as_the_features_api_answers() {
         );
     }
 }
+
+/// `GET` returning the status and the body's bytes (a tile is binary).
+fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    let split = reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&reply[..split]).to_string();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, reply[split + 4..].to_vec())
+}
+
+#[test]
+fn ogc_tiles_describe_web_mercator_quad_and_lead_to_the_maps_tiles() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let conformance = get_json(&addr, "/ogc/conformance");
+    assert!(
+        conformance["conformsTo"]
+            .as_array()
+            .unwrap()
+            .contains(&"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core".into())
+    );
+
+    let shelters = layer_features(&addr, "shelters");
+    let shelter = shelters.values().next().unwrap();
+    let [lon, lat] = [0, 1].map(|i| shelter["geometry"]["coordinates"][i].as_f64().unwrap());
+    // The tile matrix set, read as a client reads it: from the origin, the cell size and
+    // the tile width, the tile of a point equals the XYZ formula's.
+    let tms = get_json(&addr, "/ogc/tileMatrixSets/WebMercatorQuad");
+    let r = 6_378_137.0_f64;
+    let (mx, my) = (
+        r * lon.to_radians(),
+        r * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+            .tan()
+            .ln(),
+    );
+    for z in [0u32, 5, 12, 14] {
+        let m = &tms["tileMatrices"][z as usize];
+        assert_eq!(m["id"], z.to_string());
+        assert_eq!(m["matrixWidth"], 1u64 << z);
+        let span = m["cellSize"].as_f64().unwrap() * m["tileWidth"].as_f64().unwrap();
+        let origin = &m["pointOfOrigin"];
+        let col = ((mx - origin[0].as_f64().unwrap()) / span).floor() as u32;
+        let row = ((origin[1].as_f64().unwrap() - my) / span).floor() as u32;
+        assert_eq!((col, row), common::tile_of(lon, lat, z), "zoom {z}");
+    }
+
+    // From the collection to its tileset to a tile, by links only.
+    let sets = get_json(&addr, "/ogc/collections/shelters/tiles");
+    let set_href = sets["tilesets"][0]["links"][0]["href"].as_str().unwrap();
+    let set = get_json(&addr, &set_href[set_href.find("/ogc/").unwrap()..]);
+    let template = set["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "item")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (col, row) = common::tile_of(lon, lat, 14);
+    let href = template
+        .replace("{tileMatrix}", "14")
+        .replace("{tileRow}", &row.to_string())
+        .replace("{tileCol}", &col.to_string());
+    let (status, tile) = get_bytes(&addr, &href[href.find("/ogc/").unwrap()..]);
+    assert_eq!(status, 200);
+    let (_, same) = get_bytes(&addr, &format!("/tiles/shelters/14/{col}/{row}"));
+    assert_eq!(tile, same, "the OGC tile is the map's tile");
+    let layers = common::mvt::decode(&tile);
+    let drawn = layers.iter().find(|l| l.name == "shelters").unwrap();
+    assert!(
+        drawn
+            .features
+            .iter()
+            .any(|f| f.props.get("name") == Some(&shelter["properties"]["name"])),
+        "the shelter is not in its tile"
+    );
+    let (status, _) = get_bytes(
+        &addr,
+        "/ogc/collections/shelters/tiles/WorldCRS84Quad/0/0/0",
+    );
+    assert_eq!(status, 404);
+}

@@ -437,6 +437,17 @@ pub fn router(state: AppState) -> Router {
         .route("/ogc/collections/{id}/items", get(ogc::items))
         .route("/ogc/collections/{id}/items/{fid}", get(ogc::item))
         .route("/ogc/collections/{id}/queryables", get(ogc::queryables))
+        .route("/ogc/tileMatrixSets", get(ogc::matrix_sets))
+        .route("/ogc/tileMatrixSets/{id}", get(ogc::matrix_set))
+        .route("/ogc/tiles", get(ogc::all_tilesets))
+        .route("/ogc/tiles/{set}", get(ogc::all_tileset))
+        .route("/ogc/tiles/{set}/{z}/{row}/{col}", get(ogc::all_tile))
+        .route("/ogc/collections/{id}/tiles", get(ogc::layer_tilesets))
+        .route("/ogc/collections/{id}/tiles/{set}", get(ogc::layer_tileset))
+        .route(
+            "/ogc/collections/{id}/tiles/{set}/{z}/{row}/{col}",
+            get(ogc::layer_tile),
+        )
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
         .route("/api/labels", get(web::labels))

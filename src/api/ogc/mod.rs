@@ -1,4 +1,5 @@
-//! OGC API – Features, Part 1 (Core), GeoJSON encoding, under `/ogc`: the atlas's
+//! OGC API – Features (Part 1 Core with GeoJSON, Part 2 CRS) and Tiles (`tiles.rs`),
+//! under `/ogc`: the atlas's
 //! layers as collections any standard client (QGIS, ArcGIS, GDAL's OAPIF driver) can
 //! browse and page through without glue code. The shape follows pg_featureserv:
 //!
@@ -34,9 +35,14 @@ use std::collections::BTreeMap;
 
 mod crs;
 mod items;
+mod tiles;
 
 pub use crs::Crs;
 pub use items::{item, items};
+pub use tiles::{
+    all_tile, all_tileset, all_tilesets, layer_tile, layer_tileset, layer_tilesets, matrix_set,
+    matrix_sets,
+};
 
 /// The conformance classes claimed.
 pub const CONFORMS_TO: [&str; 3] = [
@@ -82,15 +88,18 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Respo
                 link(base.clone(), "self", "application/json", "this document"),
                 link(format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
                 link(format!("{base}/collections"), "data", "application/json", "the layers"),
+                link(format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json", "vector tiles of every layer"),
+                link(format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "application/json", "tile matrix sets"),
             ],
         }),
         "application/json",
     )
 }
 
-/// `GET /ogc/conformance`.
+/// `GET /ogc/conformance`: Features and Tiles.
 pub async fn conformance() -> Response {
-    typed(json!({"conformsTo": CONFORMS_TO}), "application/json")
+    let classes: Vec<&str> = CONFORMS_TO.into_iter().chain(tiles::CONFORMS_TO).collect();
+    typed(json!({"conformsTo": classes}), "application/json")
 }
 
 /// A layer's extent: its bbox in CRS84, and for a layer with dates (drills) the first
@@ -126,6 +135,7 @@ fn collection(layer: &Layer, base: &str) -> Value {
         "links": [
             link(here.clone(), "self", "application/json", "this collection"),
             link(format!("{here}/items"), "items", GEOJSON, "its features"),
+            link(format!("{here}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json", "its vector tiles"),
             link(format!("{here}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "what filters may name"),
         ],
     })
