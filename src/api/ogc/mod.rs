@@ -1,10 +1,10 @@
 //! OGC API – Features (Part 1 Core with GeoJSON, Part 2 CRS) and Tiles (`tiles.rs`),
-//! under `/ogc`: the atlas's
-//! layers as collections any standard client (QGIS, ArcGIS, GDAL's OAPIF driver) can
-//! browse and page through without glue code. The shape follows pg_featureserv:
+//! under `/ogc`: the atlas's layers as collections any standard client (QGIS, ArcGIS,
+//! GDAL's OAPIF driver) can browse and page through without glue code. The shape
+//! follows pg_featureserv and pg_tileserv:
 //!
 //! 1. `/ogc`: the landing page, linking the conformance classes and the collections;
-//! 2. `/ogc/conformance`: the classes claimed (Core and GeoJSON);
+//! 2. `/ogc/conformance`: the classes claimed;
 //! 3. `/ogc/collections` and `/ogc/collections/{id}`: one per layer, with its extent
 //!    (CRS84) and the link to its items;
 //! 4. `/ogc/collections/{id}/items` (`items.rs`): `bbox`, `limit` (default 10, at most
