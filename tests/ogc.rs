@@ -511,3 +511,75 @@ fn ogc_tiles_describe_web_mercator_quad_and_lead_to_the_maps_tiles() {
     );
     assert_eq!(status, 404);
 }
+
+#[test]
+fn a_scenario_analysed_on_the_server_is_read_as_two_collections() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let scenario =
+        r#"{"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 20}}}]}"#;
+    let (status, body) = http_full(&addr, "POST", "/api/impact", scenario).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    let affected = report["ogc_collections"]["affected"].as_str().unwrap();
+    let hazards = report["ogc_collections"]["hazards"].as_str().unwrap();
+    let path = |href: &str| href[href.find("/ogc/").unwrap()..].to_string();
+
+    // Every affected unit of the report, with its people, and every hazard area.
+    let units = get_json(&addr, &format!("{}/items?limit=10000", path(affected)));
+    let mut got: Vec<(String, i64)> = units["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["properties"]["people"].as_f64().unwrap().round() as i64,
+            )
+        })
+        .collect();
+    let mut want: Vec<(String, i64)> = report["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["id"].as_str().unwrap().to_string(),
+                u["people"].as_f64().unwrap().round() as i64,
+            )
+        })
+        .collect();
+    got.sort();
+    want.sort();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    let areas = get_json(&addr, &format!("{}/items?limit=10000", path(hazards)));
+    assert_eq!(
+        areas["numberMatched"],
+        report["by_hazard"].as_array().unwrap().len()
+    );
+    let described = get_json(&addr, &path(affected));
+    assert_eq!(described["id"], path(affected).rsplit('/').next().unwrap());
+
+    // GDAL reads it too.
+    let url = format!("OAPIF:http://{addr}/ogc");
+    let name = path(affected).rsplit('/').next().unwrap().to_string();
+    let listing = ogr(
+        "ogrinfo",
+        &["-ro", "-so", &format!("{url}/collections/{name}"), &name],
+    );
+    assert!(
+        listing.contains(&format!("Feature Count: {}", want.len())),
+        "{listing}"
+    );
+
+    // Someone else's key, or one never analysed, is a 404.
+    let (status, _) = http_full(
+        &addr,
+        "GET",
+        "/ogc/collections/impact-0000-1-all-affected/items",
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 404);
+}

@@ -155,6 +155,15 @@ pub async fn impact(
             "{}/tiles/impact/{key}/{{z}}/{{x}}/{{y}}",
             base_url(&headers, &state)
         ));
+        // The same layers as OGC API collections, for QGIS and other clients.
+        let ogc = format!(
+            "{}/ogc/collections/impact-{key}",
+            base_url(&headers, &state)
+        );
+        report["ogc_collections"] = serde_json::json!({
+            "affected": format!("{ogc}-affected"),
+            "hazards": format!("{ogc}-hazards"),
+        });
     }
     Ok(respond(output))
 }

@@ -5,9 +5,9 @@
 //! `OR`, `NOT`, parentheses), mapped onto it.
 
 use super::super::features::{has_personal, parse_count, parse_filter, select};
-use super::super::layers::unknown_layer;
 use super::super::web::base_url;
 use super::super::{ApiError, AppState};
+use super::source::Source;
 use super::{Crs, GEOJSON, json_only, link, typed, urlencoding};
 use crate::atlas::{BboxWgs84, Disclosure, Layer};
 use crate::service::access::Identity;
@@ -145,8 +145,8 @@ pub async fn items(
 ) -> Result<Response, ApiError> {
     json_only(&query)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
-    let atlas = state.snapshot_for(&who).await?;
-    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let source = Source::find(&state, &who, &id).await?;
+    let layer = source.layer();
     let text = |k: &str| query.get(k).map(String::as_str);
     let limit = parse_count("limit", text("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
     let offset = parse_count("offset", text("offset"), 0, usize::MAX)?;
@@ -288,8 +288,8 @@ pub async fn item(
         .map_or(Ok(Crs::Crs84), |c| Crs::parse("crs", c))
         .map_err(ApiError::bad_request)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
-    let atlas = state.snapshot_for(&who).await?;
-    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let source = Source::find(&state, &who, &id).await?;
+    let layer = source.layer();
     let found = layer.feature_by_id(&feature).ok_or_else(|| {
         ApiError::not_found(format!(
             "collection {id:?} has no feature with id {feature:?}"

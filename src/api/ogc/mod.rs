@@ -21,7 +21,6 @@
 //! yet: HTML, Part 3's conformance classes (CQL2 is read only as far as `where` goes),
 //! OGC API – Tiles.
 
-use super::layers::unknown_layer;
 use super::web::base_url;
 use super::{ApiError, AppState};
 use crate::atlas::Layer;
@@ -35,6 +34,7 @@ use std::collections::BTreeMap;
 
 mod crs;
 mod items;
+mod source;
 mod tiles;
 
 pub use crs::Crs;
@@ -117,8 +117,7 @@ fn extent(layer: &Layer, bbox: Vec<f64>) -> Value {
     extent
 }
 
-fn collection(layer: &Layer, base: &str) -> Value {
-    let id = layer.id.as_str();
+fn collection(layer: &Layer, id: &str, base: &str) -> Value {
     let here = format!("{base}/collections/{id}");
     let bbox = layer
         .bbox()
@@ -152,7 +151,7 @@ pub async fn collections(
     let all: Vec<Value> = atlas
         .layers()
         .iter()
-        .map(|l| collection(l, &base))
+        .map(|l| collection(l, l.id.as_str(), &base))
         .collect();
     Ok(typed(
         json!({
@@ -171,9 +170,9 @@ pub async fn one_collection(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let base = format!("{}/ogc", base_url(&headers, &state));
-    let atlas = state.snapshot_for(&who).await?;
-    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
-    Ok(typed(collection(layer, &base), "application/json"))
+    let source = source::Source::find(&state, &who, &id).await?;
+    let layer = source.layer();
+    Ok(typed(collection(layer, &id, &base), "application/json"))
 }
 
 /// `GET /ogc/collections/{id}/queryables`: the properties `filter` and property
@@ -185,8 +184,8 @@ pub async fn queryables(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let base = format!("{}/ogc", base_url(&headers, &state));
-    let atlas = state.snapshot_for(&who).await?;
-    let layer = atlas.layer(&id).ok_or_else(|| unknown_layer(&id))?;
+    let source = source::Source::find(&state, &who, &id).await?;
+    let layer = source.layer();
     let shown = who.disclosure();
     let mut properties = serde_json::Map::new();
     for field in layer.schema.fields().iter().filter(|f| !shown.hides(f)) {
