@@ -39,6 +39,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/api/health", Need::Public),
     ("GET", "/api/palette", Need::Public),
     ("GET", "/api/labels", Need::Public),
+    ("GET", "/api/openapi.json", Need::Public),
+    ("GET", "/api/docs", Need::Public),
     // Signing in and out, and asking who one is, prove themselves.
     ("GET", "/api/session", Need::Public),
     ("POST", "/api/session", Need::Public),

@@ -20,6 +20,7 @@ mod layers;
 pub mod limits;
 mod ndjson;
 mod ogc;
+mod openapi;
 mod pack;
 pub mod pack_mode;
 pub mod request_log;
@@ -450,6 +451,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/style.json", get(web::style))
         .route("/api/palette", get(web::palette))
+        .route("/api/openapi.json", get(openapi::openapi))
+        .route("/api/docs", get(openapi::docs))
         .route("/api/labels", get(web::labels))
         .route(
             "/api/session",
