@@ -583,3 +583,51 @@ fn a_scenario_analysed_on_the_server_is_read_as_two_collections() {
     .unwrap();
     assert_eq!(status, 404);
 }
+
+#[test]
+fn qgis_adds_a_layer_through_oapif_and_draws_its_vector_tiles_with_the_style() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let shelters = layer_features(&addr, "shelters");
+    let open = shelters
+        .values()
+        .find(|f| f["properties"]["status"] == "open")
+        .unwrap();
+    let [lon, lat] = [0, 1].map(|i| open["geometry"]["coordinates"][i].as_f64().unwrap());
+    let (x, y) = common::tile_of(lon, lat, 14);
+    let script = common::repo_path("tests/python/qgis_read.py");
+    // QGIS's Python bindings are Debian's, for the system Python.
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args([
+            script.to_str().unwrap(),
+            &format!("http://{addr}"),
+            "shelters",
+            "14",
+        ])
+        .args([x.to_string(), y.to_string()])
+        .output()
+        .expect("/usr/bin/python3 runs");
+    assert!(
+        out.status.success(),
+        "QGIS (apt-get install python3-qgis, scripts/install-deps): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let read: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(read["oapif_valid"], true, "{read}");
+    let ids: std::collections::BTreeSet<String> = read["oapif_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_string())
+        .collect();
+    let want: std::collections::BTreeSet<String> = shelters.keys().cloned().collect();
+    assert_eq!(read["oapif_count"], shelters.len());
+    assert_eq!(ids, want, "QGIS read other features than the layer's");
+    assert_eq!(read["vector_tiles_valid"], true, "{read}");
+    assert_eq!(read["style_converted"], true, "{read}");
+    assert!(
+        read["open_shelter_pixels"].as_u64().unwrap() > 0,
+        "QGIS drew no open shelter in its tile: {read}"
+    );
+}

@@ -78,7 +78,8 @@ pub(super) fn json_only(query: &BTreeMap<String, String>) -> Result<(), ApiError
 
 /// `GET /ogc`: the landing page.
 pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let base = format!("{}/ogc", base_url(&headers, &state));
+    let root = base_url(&headers, &state);
+    let base = format!("{root}/ogc");
     let atlas = state.snapshot();
     typed(
         json!({
@@ -87,6 +88,9 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Respo
             "links": [
                 link(base.clone(), "self", "application/json", "this document"),
                 link(format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
+                // QGIS's OAPIF provider refuses a landing page without the API document.
+                link(format!("{root}/api/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API as OpenAPI 3.0"),
+                link(format!("{root}/api/docs"), "service-doc", "text/html", "the API as a page"),
                 link(format!("{base}/collections"), "data", "application/json", "the layers"),
                 link(format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json", "vector tiles of every layer"),
                 link(format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "application/json", "tile matrix sets"),
