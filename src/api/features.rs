@@ -66,24 +66,9 @@ pub async fn list(
     let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX)?;
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let filter = parse_filter(layer, q.filter.as_deref(), &who)?;
-    let shown = who.disclosure();
     let matched = select(layer, bbox, filter.as_ref());
     let page: Vec<u32> = matched.iter().skip(offset).take(limit).copied().collect();
-    let features: Vec<Value> = page
-        .iter()
-        .filter_map(|&fid| layer.feature(fid).map(|f| layer.to_geojson_as(f, shown)))
-        .collect();
-    let with_contacts = page.iter().filter(|&&fid| has_personal(layer, fid)).count();
-    if shown == Disclosure::Full && with_contacts > 1 {
-        let about = format!("layer {id}");
-        state.audit(
-            &who,
-            "features",
-            crate::render::Format::GeoJson,
-            about,
-            with_contacts,
-        );
-    }
+    let features = page_geojson(&state, &who, layer, &page, format!("layer {id}"));
     Ok(Json(json!({
         "type": "FeatureCollection",
         "numberMatched": matched.len(),
@@ -143,8 +128,28 @@ pub fn select(
     }
 }
 
+/// The features `page` names as GeoJSON, as `who` may see them; a page giving more than
+/// one contact in full goes into the access audit (`about` says what was read).
+pub fn page_geojson(
+    state: &AppState,
+    who: &Identity,
+    layer: &crate::atlas::Layer,
+    page: &[u32],
+    about: String,
+) -> Vec<Value> {
+    let shown = who.disclosure();
+    let with_contacts = page.iter().filter(|&&fid| has_personal(layer, fid)).count();
+    if shown == Disclosure::Full && with_contacts > 1 {
+        let format = crate::render::Format::GeoJson;
+        state.audit(who, "features", format, about, with_contacts);
+    }
+    page.iter()
+        .filter_map(|&fid| layer.feature(fid).map(|f| layer.to_geojson_as(f, shown)))
+        .collect()
+}
+
 /// Whether feature `fid` has a value in a personal field.
-pub fn has_personal(layer: &crate::atlas::Layer, fid: u32) -> bool {
+fn has_personal(layer: &crate::atlas::Layer, fid: u32) -> bool {
     let fields = layer.schema.fields();
     layer.feature(fid).is_some_and(|f| {
         fields

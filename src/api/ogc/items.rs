@@ -4,12 +4,12 @@
 //! the subset the `where` filter reads (comparisons, `IN`, `LIKE`, `IS NULL`, `AND`,
 //! `OR`, `NOT`, parentheses), mapped onto it.
 
-use super::super::features::{has_personal, parse_count, parse_filter, select};
+use super::super::features::{page_geojson, parse_count, parse_filter, select};
 use super::super::web::base_url;
 use super::super::{ApiError, AppState};
 use super::source::Source;
 use super::{Crs, GEOJSON, json_only, link, typed, urlencoding};
-use crate::atlas::{BboxWgs84, Disclosure, Layer};
+use crate::atlas::{BboxWgs84, Layer};
 use crate::service::access::Identity;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -171,27 +171,12 @@ pub async fn items(
                 })
         });
     }
-    let shown = who.disclosure();
     let page: Vec<u32> = matched.iter().skip(offset).take(limit).copied().collect();
-    let features: Vec<Value> = page
-        .iter()
-        .filter_map(|&fid| {
-            layer
-                .feature(fid)
-                .map(|f| oriented(layer.to_geojson_as(f, shown), crs))
-        })
+    let about = format!("layer {id} (OGC API)");
+    let features: Vec<Value> = page_geojson(&state, &who, layer, &page, about)
+        .into_iter()
+        .map(|f| oriented(f, crs))
         .collect();
-    let with_contacts = page.iter().filter(|&&fid| has_personal(layer, fid)).count();
-    if shown == Disclosure::Full && with_contacts > 1 {
-        let about = format!("layer {id} (OGC API)");
-        state.audit(
-            &who,
-            "features",
-            crate::render::Format::GeoJson,
-            about,
-            with_contacts,
-        );
-    }
     let page_url = |offset: usize| {
         let mut params: Vec<(&str, String)> = query
             .iter()
