@@ -83,18 +83,30 @@ fn gdal_lists_every_collection_and_reads_every_feature_through_paging() {
 
     let dir = tempfile::tempdir().unwrap();
     for id in ["shelters", "landslides", "floods"] {
+        // Into a GeoPackage, as a planner would keep it: GDAL asks for pages of its
+        // own size and follows the `next` links; then read back as GeoJSON.
+        let gpkg = dir.path().join(format!("{id}.gpkg"));
+        ogr(
+            "ogr2ogr",
+            &[
+                "-f",
+                "GPKG",
+                gpkg.to_str().unwrap(),
+                &url,
+                id,
+                "-oo",
+                "PAGE_SIZE=25",
+            ],
+        );
         let out = dir.path().join(format!("{id}.geojson"));
-        // GDAL asks for pages of its own size and follows the `next` links.
         ogr(
             "ogr2ogr",
             &[
                 "-f",
                 "GeoJSON",
                 out.to_str().unwrap(),
-                &url,
+                gpkg.to_str().unwrap(),
                 id,
-                "-oo",
-                "PAGE_SIZE=25",
             ],
         );
         let read: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
