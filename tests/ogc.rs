@@ -224,7 +224,11 @@ fn items_page_by_next_links_filter_by_property_and_refuse_what_they_cannot_do() 
             400,
             "limit",
         ),
-        ("/ogc/collections/landslides/items?f=html", 400, "f=json"),
+        (
+            "/ogc/collections/landslides/items?f=xml",
+            400,
+            "json and html",
+        ),
     ] {
         let (got, body) = http_full(&addr, "GET", path, "").unwrap();
         assert_eq!(got, status, "{path}: {body}");
@@ -642,4 +646,65 @@ fn qgis_adds_a_layer_through_oapif_and_draws_its_vector_tiles_with_the_style() {
         read["open_shelter_pixels"].as_u64().unwrap() > 0,
         "QGIS drew no open shelter in its tile: {read}"
     );
+}
+
+#[test]
+fn every_page_reads_as_html_in_a_browser() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let page = get_json(&addr, "/ogc/collections/landslides/items?limit=5");
+    let first_five: Vec<String> = page["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(first_five.len(), 5);
+    let browser = "Accept: text/html,application/xhtml+xml,*/*;q=0.8";
+    for (path, must) in [
+        ("/ogc?f=html", vec!["collections?f=html".to_string()]),
+        (
+            "/ogc/conformance?f=html",
+            vec!["ogcapi-features-1/1.0/conf/core".into()],
+        ),
+        (
+            "/ogc/collections?f=html",
+            vec!["landslides".into(), "shelters".into()],
+        ),
+        (
+            "/ogc/collections/landslides?f=html",
+            vec!["items?f=html".into()],
+        ),
+        (
+            "/ogc/collections/landslides/items?f=html&limit=5",
+            first_five
+                .iter()
+                .map(|id| format!("items/{id}?f=html"))
+                .collect(),
+        ),
+    ] {
+        let (status, body) = http_full(&addr, "GET", path, "").unwrap();
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            body.starts_with("<!doctype html>"),
+            "{path}: {}",
+            &body[..80.min(body.len())]
+        );
+        for text in must {
+            assert!(body.contains(&text), "{path} lacks {text}");
+        }
+    }
+    // A browser asking without `f` gets the page; a client, JSON.
+    let (_, page) =
+        common::server::http_with(&addr, "GET", "/ogc/collections", &[browser], "").unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    let (_, json) = common::server::http_with(
+        &addr,
+        "GET",
+        "/ogc/collections",
+        &["Accept: application/json"],
+        "",
+    )
+    .unwrap();
+    assert!(json.starts_with('{'));
 }

@@ -8,7 +8,7 @@ use super::super::features::{page_geojson, parse_count, parse_filter, select};
 use super::super::web::base_url;
 use super::super::{ApiError, AppState};
 use super::source::Source;
-use super::{Crs, GEOJSON, json_only, link, typed, urlencoding};
+use super::{Crs, GEOJSON, answer, encoding, link, urlencoding};
 use crate::atlas::{BboxWgs84, Layer};
 use crate::service::access::Identity;
 use axum::Extension;
@@ -143,7 +143,7 @@ pub async fn items(
     Path(id): Path<String>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    json_only(&query)?;
+    let encoding = encoding(&query, &headers)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
     let source = Source::find(&state, &who, &id).await?;
     let layer = source.layer();
@@ -223,7 +223,7 @@ pub async fn items(
         "features": features,
         "links": links,
     });
-    Ok(with_crs(typed(body, GEOJSON), crs))
+    Ok(with_crs(answer(body, GEOJSON, encoding), crs))
 }
 
 /// `bbox` read in `crs` as a lon/lat box.
@@ -267,7 +267,7 @@ pub async fn item(
     Path((id, feature)): Path<(String, String)>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    json_only(&query)?;
+    let encoding = encoding(&query, &headers)?;
     let crs = query
         .get("crs")
         .map_or(Ok(Crs::Crs84), |c| Crs::parse("crs", c))
@@ -291,7 +291,7 @@ pub async fn item(
         ),
         link(here, "collection", "application/json", "the collection"),
     ]);
-    Ok(with_crs(typed(body, GEOJSON), crs))
+    Ok(with_crs(answer(body, GEOJSON, encoding), crs))
 }
 
 #[cfg(test)]

@@ -17,15 +17,15 @@
 //! 6. `/ogc/collections/{id}/queryables`: what filters may name.
 //!
 //! Features are the same GeoJSON as `/api/layers/{id}/features` (personal fields masked
-//! as the caller's role sees them), with the links the standard asks for. Not claimed
-//! yet: HTML, Part 3's conformance classes (CQL2 is read only as far as `where` goes),
-//! OGC API – Tiles.
+//! as the caller's role sees them), with the links the standard asks for, as JSON or as
+//! a page (`html.rs`). Not claimed: Part 3's conformance classes (CQL2 is read only as
+//! far as `where` goes).
 
 use super::web::base_url;
 use super::{ApiError, AppState};
 use crate::atlas::Layer;
 use crate::service::access::Identity;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -33,11 +33,13 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 mod crs;
+mod html;
 mod items;
 mod source;
 mod tiles;
 
 pub use crs::Crs;
+use html::Encoding;
 pub use items::{item, items};
 pub use tiles::{
     all_tile, all_tileset, all_tilesets, layer_tile, layer_tileset, layer_tilesets, matrix_set,
@@ -66,22 +68,34 @@ pub(super) fn typed(body: Value, media: &'static str) -> Response {
     response
 }
 
-/// `f` asks for JSON or nothing else.
-pub(super) fn json_only(query: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    match query.get("f").map(String::as_str) {
-        None | Some("json") => Ok(()),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "f={other:?}: only f=json is served"
-        ))),
+/// The encoding asked for: `f`, else the `Accept` header (`html::Encoding::of`).
+pub(super) fn encoding(
+    query: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Encoding, ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok());
+    Encoding::of(query.get("f").map(String::as_str), accept).map_err(ApiError::bad_request)
+}
+
+/// `body` in `encoding`: JSON of `media`, or a page.
+pub(super) fn answer(body: Value, media: &'static str, encoding: Encoding) -> Response {
+    match encoding {
+        Encoding::Json => typed(body, media),
+        Encoding::Html => html::page(&body),
     }
 }
 
 /// `GET /ogc`: the landing page.
-pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let encoding = encoding(&query, &headers)?;
     let root = base_url(&headers, &state);
     let base = format!("{root}/ogc");
     let atlas = state.snapshot();
-    typed(
+    Ok(answer(
         json!({
             "title": atlas.name,
             "description": "riskatlas: risk-census layers as OGC API – Features collections",
@@ -97,13 +111,19 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap) -> Respo
             ],
         }),
         "application/json",
-    )
+        encoding,
+    ))
 }
 
 /// `GET /ogc/conformance`: Features and Tiles.
-pub async fn conformance() -> Response {
+pub async fn conformance(
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let encoding = encoding(&query, &headers)?;
     let classes: Vec<&str> = CONFORMS_TO.into_iter().chain(tiles::CONFORMS_TO).collect();
-    typed(json!({"conformsTo": classes}), "application/json")
+    let body = json!({"title": "Conformance 符合的标准", "conformsTo": classes});
+    Ok(answer(body, "application/json", encoding))
 }
 
 /// A layer's extent: its bbox in CRS84, and for a layer with dates (drills) the first
@@ -149,7 +169,9 @@ pub async fn collections(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
     headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let encoding = encoding(&query, &headers)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
     let atlas = state.snapshot_for(&who).await?;
     let all: Vec<Value> = atlas
@@ -157,13 +179,12 @@ pub async fn collections(
         .iter()
         .map(|l| collection(l, l.id.as_str(), &base))
         .collect();
-    Ok(typed(
-        json!({
-            "links": [link(format!("{base}/collections"), "self", "application/json", "the layers")],
-            "collections": all,
-        }),
-        "application/json",
-    ))
+    let body = json!({
+        "title": format!("{} — 图层 Collections", atlas.name),
+        "links": [link(format!("{base}/collections"), "self", "application/json", "the layers")],
+        "collections": all,
+    });
+    Ok(answer(body, "application/json", encoding))
 }
 
 /// `GET /ogc/collections/{id}`.
@@ -172,11 +193,17 @@ pub async fn one_collection(
     Extension(who): Extension<Identity>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let encoding = encoding(&query, &headers)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
     let source = source::Source::find(&state, &who, &id).await?;
     let layer = source.layer();
-    Ok(typed(collection(layer, &id, &base), "application/json"))
+    Ok(answer(
+        collection(layer, &id, &base),
+        "application/json",
+        encoding,
+    ))
 }
 
 /// `GET /ogc/collections/{id}/queryables`: the properties `filter` and property
