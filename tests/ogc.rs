@@ -708,3 +708,48 @@ fn every_page_reads_as_html_in_a_browser() {
     .unwrap();
     assert!(json.starts_with('{'));
 }
+
+#[test]
+fn an_evacuation_plan_is_read_as_its_routes() {
+    let demo = common::demo_copy();
+    let (_server, addr) = serve(demo.path());
+    let request =
+        r#"{"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 20}}}]}"#;
+    let (status, body) = http_full(&addr, "POST", "/api/evacuation", request).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let plan: Value = serde_json::from_str(&body).unwrap();
+    let routes = plan["ogc_collections"]["routes"].as_str().unwrap();
+    let path = routes[routes.find("/ogc/").unwrap()..].to_string();
+    let read = get_json(&addr, &format!("{path}/items?limit=10000"));
+    let assignments = plan["assignments"].as_array().unwrap();
+    assert!(!assignments.is_empty());
+    assert_eq!(read["numberMatched"], assignments.len());
+    // Each route is an assignment: who, where, how many, and the line itself.
+    for (feature, a) in read["features"].as_array().unwrap().iter().zip(assignments) {
+        let p = &feature["properties"];
+        assert_eq!(
+            (&p["unit_id"], &p["shelter_id"], &p["people"]),
+            (&a["unit_id"], &a["shelter_id"], &a["people"])
+        );
+        assert_eq!(
+            feature["geometry"]["coordinates"],
+            a["route"]["coordinates"]
+        );
+    }
+    // GDAL reads them as lines.
+    let name = path.rsplit('/').next().unwrap().to_string();
+    let listing = ogr(
+        "ogrinfo",
+        &[
+            "-ro",
+            "-so",
+            &format!("OAPIF:http://{addr}/ogc/collections/{name}"),
+            &name,
+        ],
+    );
+    assert!(listing.contains("Line String"), "{listing}");
+    assert!(
+        listing.contains(&format!("Feature Count: {}", assignments.len())),
+        "{listing}"
+    );
+}

@@ -1,5 +1,6 @@
 //! An impact as atlas layers, so the tile pipeline can draw a scenario like any data:
-//! `hazards` (the hazard areas) and `affected` (the affected units, with their people).
+//! `hazards` (the hazard areas) and `affected` (the affected units, with their people);
+//! and a plan's routes as `routes`.
 
 use super::impact::Impact;
 use crate::atlas::{Atlas, Feature, Field, FieldType, Kind, Layer, LayerId, Schema, Value};
@@ -83,4 +84,58 @@ pub fn impact_layers(impact: &Impact, atlas: &Atlas) -> Vec<Layer> {
             units,
         ),
     ]
+}
+
+/// Id of the layer of a plan's routes.
+pub const ROUTES_LAYER: &str = "routes";
+
+/// An evacuation plan's routes as a layer: one line per assignment, with who goes
+/// where, how many and how long.
+pub fn route_layer(plan: &super::evacuation::EvacuationPlan) -> Layer {
+    let features = plan
+        .assignments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let coords: Vec<geo::Coord<f64>> = a.route["coordinates"]
+                .as_array()?
+                .iter()
+                .filter_map(|c| Some(geo::coord! {x: c.get(0)?.as_f64()?, y: c.get(1)?.as_f64()?}))
+                .collect();
+            if coords.len() < 2 {
+                return None;
+            }
+            let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.into()));
+            Some(Feature {
+                id: format!("{}→{}#{i}", a.unit_id, a.shelter_id).into(),
+                geometry: Geometry::LineString(geo::LineString(coords)),
+                attrs: vec![
+                    Value::Text(a.unit_id.as_str().into()),
+                    text(a.unit_name.as_deref()),
+                    Value::Text(a.shelter_id.as_str().into()),
+                    text(a.shelter_name.as_deref()),
+                    Value::Int(a.people),
+                    Value::Float(a.minutes),
+                    Value::Float(a.distance_m),
+                ]
+                .into(),
+            })
+        })
+        .collect();
+    let schema = Schema::new(vec![
+        field("unit_id", FieldType::String),
+        field("unit_name", FieldType::String),
+        field("shelter_id", FieldType::String),
+        field("shelter_name", FieldType::String),
+        field("people", FieldType::Integer),
+        field("minutes", FieldType::Number),
+        field("distance_m", FieldType::Number),
+    ]);
+    Layer::new(
+        LayerId::parse(ROUTES_LAYER).expect("a valid id"),
+        "Evacuation routes".into(),
+        Kind::Road,
+        schema,
+        features,
+    )
 }

@@ -1,6 +1,7 @@
 //! `POST /api/evacuation`: where they evacuate (scenario + options → plan).
 
 use super::impact::{FormatQuery, parse_format, respond};
+use super::web::base_url;
 use super::{ApiError, ApiJson, AppState};
 use crate::analysis::Impact;
 use crate::analysis::evacuation::EvacuationPlan;
@@ -17,24 +18,41 @@ use serde_json::Value;
 pub async fn evacuation(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<FormatQuery>, QueryRejection>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let format = parse_format(q.format.as_deref())?;
     let about = super::impact::about(&body);
+    let key = super::impact::scenario_key(&body);
     let printed = format == render::Format::Html;
     let (impact, plan, whole, atlas) = run_blocking(&state, &who, body, printed).await?;
     // A plan names units and shelters, not people; only its cards carry contacts.
     state.audit(&who, "evacuation", format, about, 0);
-    Ok(respond(render::plan(
+    // Its routes, affected units and hazards, readable as OGC API collections.
+    let mut layers = crate::analysis::layers::impact_layers(&impact, &atlas);
+    layers.push(crate::analysis::layers::route_layer(&plan));
+    let scope = super::impact::scope_tag(&who.scope);
+    let key = format!("plan-{key}-{}-{scope}", atlas.generation);
+    let key = state.remember_scenario(key, layers);
+    let mut output = render::plan(
         &plan,
         &impact,
         &atlas,
         format,
         who.disclosure(),
         whole.as_ref(),
-    )?))
+    )?;
+    if let Output::Json(answer) = &mut output {
+        let ogc = format!("{}/ogc/collections/{key}", base_url(&headers, &state));
+        answer["ogc_collections"] = serde_json::json!({
+            "routes": format!("{ogc}-routes"),
+            "affected": format!("{ogc}-affected"),
+            "hazards": format!("{ogc}-hazards"),
+        });
+    }
+    Ok(respond(output))
 }
 
 /// A plan, and for printed cards the same request keeping villages whole when the plan

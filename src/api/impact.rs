@@ -119,7 +119,7 @@ pub fn scope_tag(scope: &[String]) -> String {
 
 /// A key for a scenario: a hash of its JSON text (object keys are sorted by
 /// serde_json, so the same scenario always gives the same key).
-fn scenario_key(scenario: &Value) -> String {
+pub(super) fn scenario_key(scenario: &Value) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
     scenario.to_string().hash(&mut h);
