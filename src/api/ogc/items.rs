@@ -8,7 +8,7 @@ use super::super::features::{page_geojson, parse_count, parse_filter, select};
 use super::super::web::base_url;
 use super::super::{ApiError, AppState};
 use super::source::Source;
-use super::{Crs, GEOJSON, answer, encoding, link, urlencoding};
+use super::{Crs, GEOJSON, answer, encoding, link, only, urlencoding};
 use crate::atlas::{BboxWgs84, Layer};
 use crate::service::access::Identity;
 use axum::Extension;
@@ -149,6 +149,11 @@ pub async fn items(
     let layer = source.layer();
     let text = |k: &str| query.get(k).map(String::as_str);
     let limit = parse_count("limit", text("limit"), DEFAULT_LIMIT, MAX_LIMIT)?;
+    if limit == 0 {
+        return Err(ApiError::bad_request(format!(
+            "limit 0: a page holds 1 to {MAX_LIMIT} features"
+        )));
+    }
     let offset = parse_count("offset", text("offset"), 0, usize::MAX)?;
     let crs = text("crs")
         .map_or(Ok(Crs::Crs84), |c| Crs::parse("crs", c))
@@ -233,12 +238,19 @@ fn bbox_in(text: &str, crs: Crs) -> Result<BboxWgs84, ApiError> {
         .map(|n| n.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .map_err(|_| {
-            ApiError::bad_request(format!("bbox {text:?}: four numbers, comma-separated"))
+            ApiError::bad_request(format!(
+                "bbox {text:?}: four or six numbers, comma-separated"
+            ))
         })?;
-    let [a, b, c, d] = numbers[..] else {
-        return Err(ApiError::bad_request(format!(
-            "bbox {text:?}: four numbers, comma-separated"
-        )));
+    // Six numbers are a 3D box (lower corner x, y, z, then the upper): heights ignored.
+    let [a, b, c, d] = match numbers[..] {
+        [a, b, c, d] => [a, b, c, d],
+        [a, b, _, d, e, _] => [a, b, d, e],
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "bbox {text:?}: four or six numbers, comma-separated"
+            )));
+        }
     };
     let [w, s, e, n] = crs.bbox_as_lon_lat([a, b, c, d]);
     super::super::features::parse_bbox(&format!("{w},{s},{e},{n}"))
@@ -267,6 +279,7 @@ pub async fn item(
     Path((id, feature)): Path<(String, String)>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    only(&query, &["f", "crs"])?;
     let encoding = encoding(&query, &headers)?;
     let crs = query
         .get("crs")

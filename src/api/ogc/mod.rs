@@ -47,9 +47,10 @@ pub use tiles::{
 };
 
 /// The conformance classes claimed.
-pub const CONFORMS_TO: [&str; 3] = [
+pub const CONFORMS_TO: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 
@@ -77,8 +78,38 @@ pub(super) fn encoding(
     Encoding::of(query.get("f").map(String::as_str), accept).map_err(ApiError::bad_request)
 }
 
-/// `body` in `encoding`: JSON of `media`, or a page.
-pub(super) fn answer(body: Value, media: &'static str, encoding: Encoding) -> Response {
+/// A query parameter other than `allowed` is a 400 naming it (/req/core/query-param-unknown).
+pub(super) fn only(query: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match query.keys().find(|k| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::bad_request(format!(
+            "unknown parameter {k:?}: this resource takes {}",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+/// `body` in `encoding`: JSON of `media`, or a page; either links to the other as
+/// `alternate` (/req/core/fc-links, /req/html/definition).
+pub(super) fn answer(mut body: Value, media: &'static str, encoding: Encoding) -> Response {
+    let own = body["links"]
+        .as_array()
+        .and_then(|ls| ls.iter().find(|l| l["rel"] == "self"))
+        .and_then(|l| l["href"].as_str())
+        .map(str::to_string);
+    if let (Some(href), Some(links)) = (own, body["links"].as_array_mut()) {
+        let (kind, f) = match encoding {
+            Encoding::Json => ("text/html", "html"),
+            Encoding::Html => (media, "json"),
+        };
+        let separator = if href.contains('?') { '&' } else { '?' };
+        links.push(link(
+            format!("{href}{separator}f={f}"),
+            "alternate",
+            kind,
+            "this document in another format",
+        ));
+    }
     match encoding {
         Encoding::Json => typed(body, media),
         Encoding::Html => html::page(&body),
@@ -91,6 +122,7 @@ pub async fn landing(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    only(&query, &["f"])?;
     let encoding = encoding(&query, &headers)?;
     let root = base_url(&headers, &state);
     let base = format!("{root}/ogc");
@@ -117,12 +149,23 @@ pub async fn landing(
 
 /// `GET /ogc/conformance`: Features and Tiles.
 pub async fn conformance(
+    State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    only(&query, &["f"])?;
     let encoding = encoding(&query, &headers)?;
     let classes: Vec<&str> = CONFORMS_TO.into_iter().chain(tiles::CONFORMS_TO).collect();
-    let body = json!({"title": "Conformance 符合的标准", "conformsTo": classes});
+    let body = json!({
+        "title": "Conformance 符合的标准",
+        "conformsTo": classes,
+        "links": [link(
+            format!("{}/ogc/conformance", base_url(&headers, &state)),
+            "self",
+            "application/json",
+            "this document",
+        )],
+    });
     Ok(answer(body, "application/json", encoding))
 }
 
@@ -171,6 +214,7 @@ pub async fn collections(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    only(&query, &["f"])?;
     let encoding = encoding(&query, &headers)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
     let atlas = state.snapshot_for(&who).await?;
@@ -195,6 +239,7 @@ pub async fn one_collection(
     Path(id): Path<String>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    only(&query, &["f"])?;
     let encoding = encoding(&query, &headers)?;
     let base = format!("{}/ogc", base_url(&headers, &state));
     let source = source::Source::find(&state, &who, &id).await?;
