@@ -646,6 +646,68 @@ fn qgis_adds_a_layer_through_oapif_and_draws_its_vector_tiles_with_the_style() {
         read["open_shelter_pixels"].as_u64().unwrap() > 0,
         "QGIS drew no open shelter in its tile: {read}"
     );
+    // Counted through the vector-tile provider: one green patch per open shelter of the
+    // layer inside the tile (those within a tenth of the tile of its edge left out on
+    // both sides, as their symbols may be cut), at the shelter's place.
+    let (west, north) = tile_corner(x, y, 14);
+    let (east, south) = tile_corner(x + 1, y + 1, 14);
+    let inside = |fx: f64, fy: f64| (0.1..=0.9).contains(&fx) && (0.1..=0.9).contains(&fy);
+    let mut expected: Vec<(f64, f64)> = shelters
+        .values()
+        .filter(|f| f["properties"]["status"] == "open")
+        .map(|f| {
+            let lon = f["geometry"]["coordinates"][0].as_f64().unwrap();
+            let lat = f["geometry"]["coordinates"][1].as_f64().unwrap();
+            let (mx, my) = mercator(lon, lat);
+            let (mw, mn) = mercator(west, north);
+            let (me, ms) = mercator(east, south);
+            ((mx - mw) / (me - mw), (mn - my) / (mn - ms))
+        })
+        .filter(|&(fx, fy)| inside(fx, fy))
+        .collect();
+    let mut drawn: Vec<(f64, f64)> = read["open_shelter_patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .filter(|&(fx, fy)| inside(fx, fy))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        drawn.len(),
+        expected.len(),
+        "patches {drawn:?}, shelters {expected:?}"
+    );
+    expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    drawn.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    for (d, e) in drawn.iter().zip(&expected) {
+        assert!(
+            (d.0 - e.0).abs() < 0.02 && (d.1 - e.1).abs() < 0.02,
+            "drawn at {d:?}, the shelter is at {e:?}"
+        );
+    }
+}
+
+/// The lon/lat of tile corner (x, y) at zoom z (its north-west corner).
+fn tile_corner(x: u32, y: u32, z: u32) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let lon = f64::from(x) / n * 360.0 - 180.0;
+    let lat = (std::f64::consts::PI * (1.0 - 2.0 * f64::from(y) / n))
+        .sinh()
+        .atan()
+        .to_degrees();
+    (lon, lat)
+}
+
+/// Web Mercator metres of lon/lat.
+fn mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let r = 6_378_137.0_f64;
+    (
+        r * lon.to_radians(),
+        r * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+            .tan()
+            .ln(),
+    )
 }
 
 #[test]

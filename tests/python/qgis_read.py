@@ -5,8 +5,9 @@ converter), as a planner adding them in QGIS would.
 
 Usage: /usr/bin/python3 qgis_read.py BASE_URL COLLECTION Z X Y
 Prints one JSON object: whether each layer is valid, the features the OAPIF provider
-reads (count and ids), whether the style converted with a renderer, and how many
-pixels of tile Z/X/Y, drawn with it, are in the open-shelter green.
+reads (count and ids), whether the style converted with a renderer, and, drawing tile
+Z/X/Y with it, the open-shelter green: its pixels and the centre of each patch of it
+(as fractions of the tile), one patch per open shelter drawn.
 """
 import json
 import os
@@ -68,13 +69,35 @@ def main(base, collection, z, x, y):
     job.start()
     job.waitForFinished()
     image = job.renderedImage()
-    green = 0
-    for py in range(0, image.height(), 2):
-        for px in range(0, image.width(), 2):
+    # The open shelters drawn: the connected patches of their green, with each patch's
+    # centre in image pixels (so the test can leave out those cut by the edge).
+    width, height = image.width(), image.height()
+    green = set()
+    for py in range(height):
+        for px in range(width):
             c = image.pixelColor(px, py)
-            if abs(c.red() - 0x1A) < 30 and abs(c.green() - 0x98) < 30 and abs(c.blue() - 0x50) < 30:
-                green += 1
-    out["open_shelter_pixels"] = green
+            if abs(c.red() - 0x1A) < 40 and abs(c.green() - 0x98) < 40 and abs(c.blue() - 0x50) < 40:
+                green.add((px, py))
+    patches = []
+    seen = set()
+    for start in green:
+        if start in seen:
+            continue
+        seen.add(start)
+        stack, pixels = [start], []
+        while stack:
+            px, py = stack.pop()
+            pixels.append((px, py))
+            for nx, ny in ((px + 1, py), (px - 1, py), (px, py + 1), (px, py - 1)):
+                if (nx, ny) in green and (nx, ny) not in seen:
+                    seen.add((nx, ny))
+                    stack.append((nx, ny))
+        if len(pixels) >= 12:
+            cx = sum(p[0] for p in pixels) / len(pixels)
+            cy = sum(p[1] for p in pixels) / len(pixels)
+            patches.append([cx / width, cy / height])
+    out["open_shelter_pixels"] = len(green)
+    out["open_shelter_patches"] = patches
     json.dump(out, sys.stdout)
     sys.stdout.flush()
     # QGIS 3.22 can crash tearing itself down headless; the answer is out, so leave
