@@ -105,6 +105,11 @@ pub struct PackArgs {
     /// are masked as a viewer sees them: a pack travels on laptops and USB sticks.
     #[arg(long)]
     pub with_contacts: bool,
+    /// An evacuation request (JSON, as POST /api/evacuation takes it): its hazard
+    /// areas, affected units and routes are packed beside the layers, as
+    /// `scenario_hazards`, `scenario_affected` and `scenario_routes`.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 /// `riskatlas compare`: the request, the two folders, and how to print the answer.

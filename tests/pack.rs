@@ -385,3 +385,87 @@ async fn an_mbtiles_pack_opens_in_gdal_and_holds_the_servers_tiles_rows_from_the
     let decoded = |b: &[u8]| serde_json::to_value(common::mvt::decode(b)).unwrap();
     assert_eq!(decoded(&packed), decoded(&served.body));
 }
+
+#[test]
+fn a_pack_carries_a_scenarios_routes_affected_units_and_hazards() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::demo_copy();
+    let request = dir.path().join("request.json");
+    std::fs::write(
+        &request,
+        r#"{"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 20}}}]}"#,
+    )
+    .unwrap();
+    let archive = dir.path().join("plan.pmtiles");
+    let data = demo.path().to_str().unwrap();
+    riskatlas(&[
+        "pack",
+        "--data",
+        data,
+        "--out",
+        archive.to_str().unwrap(),
+        "--maxzoom",
+        "13",
+        "--scenario",
+        request.to_str().unwrap(),
+    ]);
+    // The same request planned by the command line, independently of the pack.
+    let plan: Value = serde_json::from_str(&riskatlas(&[
+        "evacuate",
+        request.to_str().unwrap(),
+        "--data",
+        data,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let want: std::collections::BTreeSet<(String, String)> = plan["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["unit_id"].as_str().unwrap().into(),
+                a["shelter_id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(!want.is_empty());
+
+    let (_, metadata, tiles) = read_back(&archive);
+    let catalogue: Vec<&str> = metadata["riskatlas:catalogue"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    for id in ["scenario_hazards", "scenario_affected", "scenario_routes"] {
+        assert!(
+            catalogue.contains(&id),
+            "{id} not in the pack's catalogue: {catalogue:?}"
+        );
+    }
+    let styled = metadata["riskatlas:style"]["layers"].as_array().unwrap();
+    assert!(
+        styled.iter().any(|l| l["id"] == "scenario_routes-line"),
+        "the routes are not styled"
+    );
+
+    // Every route of the plan is in the pack's tiles (a route crosses several tiles).
+    let mut packed = std::collections::BTreeSet::new();
+    for (key, bytes) in &tiles {
+        if !key.starts_with("13/") {
+            continue;
+        }
+        for layer in common::mvt::decode(bytes)
+            .iter()
+            .filter(|l| l.name == "scenario_routes")
+        {
+            for f in &layer.features {
+                let text = |k: &str| f.props[k].as_str().unwrap().to_string();
+                packed.insert((text("unit_id"), text("shelter_id")));
+            }
+        }
+    }
+    assert_eq!(packed, want, "the pack's routes at z13 against the plan's");
+}

@@ -139,3 +139,19 @@ pub fn route_layer(plan: &super::evacuation::EvacuationPlan) -> Layer {
         features,
     )
 }
+
+/// The prefix of a scenario's layers packed beside the data (`riskatlas pack
+/// --scenario`): `scenario_hazards`, `scenario_affected`, `scenario_routes`.
+pub const PACKED_PREFIX: &str = "scenario_";
+
+/// A scenario's layers under the ids a pack gives them (see [`PACKED_PREFIX`]).
+pub fn packed(layers: Vec<Layer>) -> Vec<Layer> {
+    layers
+        .into_iter()
+        .map(|mut l| {
+            let id = format!("{PACKED_PREFIX}{}", l.id.as_str());
+            l.id = LayerId::parse(&id).expect("a valid id");
+            l
+        })
+        .collect()
+}

@@ -433,6 +433,23 @@ impl Atlas {
         }
     }
 
+    /// A copy of the atlas with `more` layers after its own (a scenario's layers packed
+    /// beside the data); an id already present is refused by name.
+    pub fn with_added(&self, more: Vec<Layer>) -> Result<Atlas, String> {
+        let mut next = self.clone();
+        for layer in more {
+            if next.by_id.contains_key(&layer.id) {
+                return Err(format!(
+                    "the atlas already has a layer {:?}",
+                    layer.id.as_str()
+                ));
+            }
+            next.by_id.insert(layer.id.clone(), next.layers.len());
+            next.layers.push(std::sync::Arc::new(layer));
+        }
+        Ok(next)
+    }
+
     /// The atlas, knowing which layers of its store failed to load.
     pub fn with_failed(mut self, failed: Vec<FailedLayer>) -> Atlas {
         self.failed = failed;

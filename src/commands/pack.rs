@@ -9,16 +9,51 @@ use riskatlas::tiles::mbtiles::write_mbtiles;
 use riskatlas::tiles::pack::{PackOptions, write_pack};
 use std::process::ExitCode;
 
-/// `riskatlas pack --out FILE [--data DIR] [--layers a,b] [--minzoom] [--maxzoom] [--bbox]`.
+/// The atlas with the scenario's layers added (its hazard areas, affected units and
+/// routes, `analysis::layers::packed`), and their ids.
+fn with_scenario(
+    atlas: riskatlas::atlas::Atlas,
+    file: &std::path::Path,
+) -> anyhow::Result<(riskatlas::atlas::Atlas, Vec<String>)> {
+    use riskatlas::analysis::layers::{impact_layers, packed, route_layer};
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let request: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("--scenario {}: not JSON", file.display()))?;
+    let graph = riskatlas::routing::RoadGraph::from_atlas(&atlas);
+    let (impact, plan) = riskatlas::service::analyses::evacuate(&atlas, graph.as_ref(), request)
+        .with_context(|| format!("--scenario {}", file.display()))?;
+    let mut layers = impact_layers(&impact, &atlas);
+    layers.push(route_layer(&plan));
+    let layers = packed(layers);
+    let ids = layers.iter().map(|l| l.id.to_string()).collect();
+    eprintln!(
+        "scenario {}: {} affected units, {} routes packed beside the layers",
+        file.display(),
+        impact.report.units.len(),
+        plan.assignments.len()
+    );
+    let atlas = atlas
+        .with_added(layers)
+        .map_err(|e| anyhow::anyhow!("--scenario: {e}"))?;
+    Ok((atlas, ids))
+}
+
+/// `riskatlas pack --out FILE [--data DIR] [--layers a,b] [--minzoom] [--maxzoom] [--bbox]
+/// [--scenario REQUEST.json]`.
 pub fn run(args: riskatlas::config::PackArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let loaded = FolderStore::read(&args.data)?;
-    let atlas = loaded.atlas;
+    let (atlas, scenario_ids) = match &args.scenario {
+        None => (loaded.atlas, Vec::new()),
+        Some(file) => with_scenario(loaded.atlas, file)?,
+    };
     let layers: Vec<&Layer> = if args.layers.is_empty() {
         atlas.layers().iter().map(|l| l.as_ref()).collect()
     } else {
         args.layers
             .iter()
+            .chain(&scenario_ids)
             .map(|id| {
                 atlas.layer(id).with_context(|| {
                     let known: Vec<&str> = atlas.layers().iter().map(|l| l.id.as_str()).collect();

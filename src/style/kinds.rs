@@ -12,6 +12,15 @@ use serde_json::{Value, json};
 
 /// The style layers that draw `layer`, by its kind; ids are local to the layer.
 pub(super) fn layers_for(layer: &Layer) -> Vec<Value> {
+    match layer
+        .id
+        .as_str()
+        .strip_prefix(crate::analysis::layers::PACKED_PREFIX)
+    {
+        Some(crate::analysis::layers::ROUTES_LAYER) => return scenario_route_layers(),
+        Some(crate::analysis::layers::AFFECTED_LAYER) => return scenario_affected_layers(),
+        _ => {}
+    }
     match layer.kind {
         Kind::Admin => admin_layers(layer),
         Kind::Basemap => basemap_layers(),
@@ -300,4 +309,24 @@ fn population_layers() -> Vec<Value> {
             ]
         ]),
     )]
+}
+
+/// A packed scenario's routes: dashed magenta, as on the printed cards.
+fn scenario_route_layers() -> Vec<Value> {
+    vec![
+        json!({"id": "line", "type": "line", "layout": {"line-cap": "round"},
+        "paint": {"line-color": "#a0147a", "line-width": 3, "line-dasharray": [2, 1]}}),
+    ]
+}
+
+/// A packed scenario's affected units: hollow deep purple, as the page draws them.
+fn scenario_affected_layers() -> Vec<Value> {
+    const AFFECTED: &str = "#5b1a8f";
+    vec![
+        json!({"id": "ring", "type": "circle", "filter": ["==", ["geometry-type"], "Point"],
+            "paint": {"circle-radius": zoom_radius(5.0, 10.0), "circle-opacity": 0,
+                "circle-stroke-color": AFFECTED, "circle-stroke-width": 3}}),
+        json!({"id": "outline", "type": "line", "filter": ["==", ["geometry-type"], "Polygon"],
+            "paint": {"line-color": AFFECTED, "line-width": 2.5, "line-dasharray": [2, 1]}}),
+    ]
 }
