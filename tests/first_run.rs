@@ -54,6 +54,11 @@ fn without_a_data_folder_the_demo_is_generated_once_outside_the_checkout() {
     assert!(second.status.success());
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(!stderr.contains("generating"), "generated twice: {stderr}");
+    // The demo starts clean: nothing a new user would read as a fault.
+    assert!(
+        !stderr.contains(" WARN ") && !stderr.contains(" ERROR "),
+        "warnings on a clean demo: {stderr}"
+    );
     assert_eq!(
         second.stdout, first.stdout,
         "the same demo gives the same report"

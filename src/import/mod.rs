@@ -102,9 +102,12 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
                     let at = report::position(&r.file, r.index);
                     tracing::warn!(layer = %spec.id, "feature rejected: {}{at}: {}", r.file, r.reason);
                 }
+                // A repaired feature is kept (and in the report): news, not a warning, so
+                // a clean start of the demo, whose fire zones include self-crossing
+                // rings, prints no warning.
                 for r in &layer_report.repairs {
                     let at = report::position(&r.file, r.index);
-                    tracing::warn!(layer = %spec.id, "feature repaired: {}{at}: {}", r.file, r.repair);
+                    tracing::info!(layer = %spec.id, "feature repaired: {}{at}: {}", r.file, r.repair);
                 }
                 layers.push(layer);
                 report.layers.push(layer_report);
