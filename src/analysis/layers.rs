@@ -89,8 +89,8 @@ pub fn impact_layers(impact: &Impact, atlas: &Atlas) -> Vec<Layer> {
 /// Id of the layer of a plan's routes.
 pub const ROUTES_LAYER: &str = "routes";
 
-/// An evacuation plan's routes as a layer: one line per assignment, with who goes
-/// where, how many and how long.
+/// An evacuation plan's routes as a layer: one line per assignment (an assignment with
+/// no route at all is left out), with who goes where, how many and how long.
 pub fn route_layer(plan: &super::evacuation::EvacuationPlan) -> Layer {
     let features = plan
         .assignments
@@ -102,9 +102,13 @@ pub fn route_layer(plan: &super::evacuation::EvacuationPlan) -> Layer {
                 .iter()
                 .filter_map(|c| Some(geo::coord! {x: c.get(0)?.as_f64()?, y: c.get(1)?.as_f64()?}))
                 .collect();
-            if coords.len() < 2 {
-                return None;
-            }
+            // A unit at its shelter's door has a one-point route: a line of zero length,
+            // so every assignment is in the layer.
+            let coords = match coords[..] {
+                [] => return None,
+                [only] => vec![only, only],
+                _ => coords,
+            };
             let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.into()));
             Some(Feature {
                 id: format!("{}→{}#{i}", a.unit_id, a.shelter_id).into(),

@@ -9,6 +9,33 @@ use riskatlas::tiles::mbtiles::write_mbtiles;
 use riskatlas::tiles::pack::{PackOptions, write_pack};
 use std::process::ExitCode;
 
+/// The layers `--layers` names (with the scenario's), or every layer of the atlas.
+fn chosen_layers<'a>(
+    atlas: &'a riskatlas::atlas::Atlas,
+    asked: &[String],
+    scenario_ids: &[String],
+    data: &std::path::Path,
+) -> anyhow::Result<Vec<&'a Layer>> {
+    Ok(if asked.is_empty() {
+        atlas.layers().iter().map(|l| l.as_ref()).collect()
+    } else {
+        asked
+            .iter()
+            .chain(scenario_ids)
+            .map(|id| {
+                atlas.layer(id).with_context(|| {
+                    let known: Vec<&str> = atlas.layers().iter().map(|l| l.id.as_str()).collect();
+                    format!(
+                        "--layers: no layer {id:?} in {} (it has {})",
+                        data.display(),
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    })
+}
+
 /// The atlas with the scenario's layers added (its hazard areas, affected units and
 /// routes, `analysis::layers::packed`), and their ids.
 fn with_scenario(
@@ -48,24 +75,7 @@ pub fn run(args: riskatlas::config::PackArgs) -> anyhow::Result<ExitCode> {
         None => (loaded.atlas, Vec::new()),
         Some(file) => with_scenario(loaded.atlas, file)?,
     };
-    let layers: Vec<&Layer> = if args.layers.is_empty() {
-        atlas.layers().iter().map(|l| l.as_ref()).collect()
-    } else {
-        args.layers
-            .iter()
-            .chain(&scenario_ids)
-            .map(|id| {
-                atlas.layer(id).with_context(|| {
-                    let known: Vec<&str> = atlas.layers().iter().map(|l| l.id.as_str()).collect();
-                    format!(
-                        "--layers: no layer {id:?} in {} (it has {})",
-                        args.data.display(),
-                        known.join(", ")
-                    )
-                })
-            })
-            .collect::<anyhow::Result<_>>()?
-    };
+    let layers = chosen_layers(&atlas, &args.layers, &scenario_ids, &args.data)?;
     let options = PackOptions {
         min_zoom: args.minzoom,
         max_zoom: args.maxzoom,

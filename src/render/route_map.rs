@@ -8,7 +8,7 @@ use super::palette::WarningLevel;
 use super::sketch::{Frame, MAX_HEIGHT, WIDTH};
 use crate::analysis::Impact;
 use crate::atlas::Atlas;
-use geo::{BoundingRect, Coord};
+use geo::{BoundingRect, Coord, Intersects};
 
 /// Room around the route: a fifth of its larger side, at least 500 m.
 const MARGIN_SHARE: f64 = 0.2;
@@ -75,12 +75,9 @@ pub fn route_map(
         .hazards
         .iter()
         .filter(|h| {
-            h.area.bounding_rect().is_some_and(|r| {
-                r.min().x <= shown.east
-                    && r.max().x >= shown.west
-                    && r.min().y <= shown.north
-                    && r.max().y >= shown.south
-            })
+            h.area
+                .bounding_rect()
+                .is_some_and(|r| r.intersects(&shown.to_rect()))
         })
         .map(|h| HazardPath {
             path: frame.path(&h.area),

@@ -182,6 +182,28 @@ pub async fn items(
         .into_iter()
         .map(|f| oriented(f, crs))
         .collect();
+    let links = paging_links(&base, &id, &query, limit, offset, page.len(), matched.len());
+    let body = json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched.len(),
+        "numberReturned": features.len(),
+        "features": features,
+        "links": links,
+    });
+    Ok(with_crs(answer(body, GEOJSON, encoding), crs))
+}
+
+/// A page's links: itself, its collection, and the pages after and before it.
+fn paging_links(
+    base: &str,
+    id: &str,
+    query: &BTreeMap<String, String>,
+    limit: usize,
+    offset: usize,
+    returned: usize,
+    matched: usize,
+) -> Vec<Value> {
+    // The same query at another offset.
     let page_url = |offset: usize| {
         let mut params: Vec<(&str, String)> = query
             .iter()
@@ -205,9 +227,9 @@ pub async fn items(
             "the collection",
         ),
     ];
-    if offset + page.len() < matched.len() {
+    if offset + returned < matched {
         links.push(link(
-            page_url(offset + page.len()),
+            page_url(offset + returned),
             "next",
             GEOJSON,
             "the next page",
@@ -221,14 +243,7 @@ pub async fn items(
             "the page before",
         ));
     }
-    let body = json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched.len(),
-        "numberReturned": features.len(),
-        "features": features,
-        "links": links,
-    });
-    Ok(with_crs(answer(body, GEOJSON, encoding), crs))
+    links
 }
 
 /// `bbox` read in `crs` as a lon/lat box.
