@@ -64,6 +64,43 @@ pub enum Command {
     /// tiles the server serves (low zooms generalised), gzipped, identical tiles stored
     /// once, with TileJSON metadata; any PMTiles reader opens it.
     Pack(PackArgs),
+    /// Print map sheets as PDF, one per township (or village): hazard zones, villages,
+    /// shelters, roads, a plan's routes with `--scenario`, legend, scale, grid and a
+    /// table of who goes where; for when the network and the power are down.
+    Sheets(SheetsArgs),
+}
+
+/// Which admin units get a sheet each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SheetsPer {
+    /// One sheet per township (乡镇).
+    Township,
+    /// One sheet per village (行政村).
+    Village,
+}
+
+/// `riskatlas sheets`: which folder, which units, what paper, and where to write.
+#[derive(Debug, clap::Args)]
+pub struct SheetsArgs {
+    /// The data folder (holding atlas.toml); its edit log is replayed first.
+    #[arg(long, default_value_os_t = demo_folder())]
+    pub data: PathBuf,
+    /// The folder the PDFs are written to (created if missing), one file per unit.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The paper: A4 (portrait) or A3 (landscape).
+    #[arg(long, value_enum, ignore_case = true, default_value = "a4")]
+    pub paper: crate::render::sheet::paper::Paper,
+    /// One sheet per township or per village.
+    #[arg(long, value_enum, default_value = "township")]
+    pub per: SheetsPer,
+    /// Only the units with these admin codes, comma-joined (any level).
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    pub only: Vec<String>,
+    /// An evacuation request (JSON, as POST /api/evacuation takes it): each sheet shows
+    /// its hazard areas and the plan's routes, and its table says who goes where.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 /// The archive formats `riskatlas pack` writes.

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::Drills(args) => commands::drills::run(args),
         Command::Compare(args) => commands::compare::run(args),
         Command::Pack(args) => commands::pack::run(args),
+        Command::Sheets(args) => commands::sheets::run(args),
         Command::Users(args) => commands::users::run(args),
         Command::Demo(args) => {
             riskatlas::demo::write_demo(&args.out, args.seed, args.scale).map(|_| ExitCode::SUCCESS)
@@ -69,6 +70,7 @@ fn demo_if_default(command: &Command) -> anyhow::Result<()> {
         Command::Impact(args) | Command::Evacuate(args) => &args.data,
         Command::Drills(args) => &args.data,
         Command::Pack(args) => &args.data,
+        Command::Sheets(args) => &args.data,
         Command::Users(args) if args.file.is_none() && args.postgis.is_none() => &args.data,
         _ => return Ok(()),
     };

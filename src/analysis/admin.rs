@@ -99,6 +99,26 @@ impl<'a> AdminIndex<'a> {
         None
     }
 
+    /// Whether the unit with `code` is `ancestor` or lies within it, by the
+    /// `parent_code` chain.
+    pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
+        let mut code = code;
+        // Ten hops is deeper than any real hierarchy; it also stops a parent_code cycle.
+        for _ in 0..10 {
+            if code == ancestor {
+                return true;
+            }
+            let Some(unit) = self.by_code(code) else {
+                return false;
+            };
+            match unit.layer.value(unit.fid, "parent_code").as_str() {
+                Some(parent) => code = parent,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The unit at `level` whose polygon contains `p`.
     pub fn locate(&self, p: Point<f64>, level: Level) -> Option<AdminRef<'a>> {
         let bbox = BboxWgs84 {

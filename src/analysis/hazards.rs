@@ -128,6 +128,12 @@ fn kind_code(kind: Kind) -> &'static str {
     }
 }
 
+/// A hazard feature's severity (1–4) as the analyses read it: its own, or derived
+/// from its return period or danger level; a printed map colours it by this.
+pub fn severity(layer: &Layer, fid: u32) -> u8 {
+    severity_of(layer, fid).0
+}
+
 /// Severity of a layer feature: its own, or derived from what it has.
 fn severity_of(layer: &Layer, fid: u32) -> (u8, SeverityFrom) {
     if let Some(s) = layer.value(fid, "severity").as_i64() {

@@ -176,6 +176,9 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ),
     // A call sheet is a printed list of duty contacts, as the evacuation cards are.
     ("GET", "/cards/calls", Need::Role(Role::Planner)),
+    // A map sheet prints what the map shows a viewer (no contacts), and with a request
+    // the plan any viewer may run.
+    ("GET", "/sheets/{file}", Need::Role(Role::Viewer)),
     ("POST", "/api/coverage", Need::Role(Role::Viewer)),
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];

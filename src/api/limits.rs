@@ -44,6 +44,7 @@ pub const HEAVY_ROUTES: &[(Method, &str)] = &[
     (Method::POST, "/api/evacuation"),
     (Method::GET, "/cards/evacuation"),
     (Method::GET, "/cards/drill"),
+    (Method::GET, "/sheets/{file}"),
     (Method::POST, "/api/warnings"),
     (Method::POST, "/api/warnings/{id}/update"),
     (Method::POST, "/api/compare"),

@@ -27,6 +27,7 @@ pub mod request_log;
 mod route;
 pub mod server;
 mod session;
+mod sheets;
 mod tiles;
 pub mod tls;
 mod warnings;
@@ -422,6 +423,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/warnings/{id}/cancel", post(warnings::cancel))
         .route("/api/warnings/{id}/update", post(warnings::update))
         .route("/cards/calls", get(warnings::call_sheets))
+        .route("/sheets/{file}", get(sheets::pdf))
         .route(
             "/api/coverage",
             post(coverage::coverage_handler)

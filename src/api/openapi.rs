@@ -186,6 +186,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     ("POST", "/api/warnings/{id}/update", "Update a warning"),
     ("GET", "/cards/calls", "Printable call sheets of a warning"),
     (
+        "GET",
+        "/sheets/{file}",
+        "A printed map sheet of an admin unit (PDF, A4 or A3), with a plan when a request is given",
+    ),
+    (
         "POST",
         "/api/coverage",
         "How far people are from shelter and rescue",

@@ -4,4 +4,5 @@ pub mod compare;
 pub mod drills;
 pub mod import;
 pub mod pack;
+pub mod sheets;
 pub mod users;

@@ -14,7 +14,7 @@ use super::sketch::Frame;
 use crate::atlas::{Atlas, Kind, Layer};
 use geo::{Coord, Geometry, LineString, MultiPolygon};
 
-/// The most names printed on one sketch.
+/// The most names printed on a village card's map.
 pub const MAX_NAMES: usize = 8;
 
 /// A line drawn on the sketch.
@@ -52,10 +52,25 @@ pub struct Basemap {
 
 const RIVER: &str = "#4a90d9";
 
-/// The basemap inside `frame`, naming the roads `route` follows.
-pub fn basemap(atlas: &Atlas, frame: &Frame, route: &[Coord<f64>]) -> Basemap {
+/// Which roads get their names.
+#[derive(Debug, Clone, Copy)]
+pub enum RoadNames<'a> {
+    /// Those the route follows (a village card's map).
+    FollowedBy(&'a [Coord<f64>]),
+    /// Every road in view (a printed map sheet).
+    All,
+}
+
+/// The basemap inside `frame` with at most `most_names` names, roads named as `names`
+/// says.
+pub fn basemap(atlas: &Atlas, frame: &Frame, names: RoadNames, most_names: usize) -> Basemap {
     let bbox = frame.bounds();
-    let on_route: std::collections::HashSet<(i64, i64)> = route.iter().map(|c| key(*c)).collect();
+    let route = match names {
+        RoadNames::FollowedBy(route) => Some(route),
+        RoadNames::All => None,
+    };
+    let on_route: std::collections::HashSet<(i64, i64)> =
+        route.into_iter().flatten().map(|c| key(*c)).collect();
     let mut out = Basemap::default();
     let mut named: Vec<(f64, String, Coord<f64>)> = Vec::new();
     let kinds = [Kind::Basemap, Kind::Road];
@@ -72,8 +87,8 @@ pub fn basemap(atlas: &Atlas, frame: &Frame, route: &[Coord<f64>]) -> Basemap {
                         width,
                         colour,
                     });
-                    let named_part = match layer.kind {
-                        Kind::Road => followed(&line, &on_route),
+                    let named_part = match (layer.kind, route) {
+                        (Kind::Road, Some(_)) => followed(&line, &on_route),
                         _ => line.clone(),
                     };
                     if let Some(name) = layer.value(fid, "name").as_str()
@@ -91,7 +106,7 @@ pub fn basemap(atlas: &Atlas, frame: &Frame, route: &[Coord<f64>]) -> Basemap {
     // The longest stretches get their names first; each name once.
     named.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (_, text, at) in named {
-        if out.names.len() == MAX_NAMES {
+        if out.names.len() == most_names {
             break;
         }
         if out.names.iter().any(|n| n.text == text) {

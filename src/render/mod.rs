@@ -26,6 +26,7 @@
 pub mod cap;
 pub mod labels;
 pub mod palette;
+pub mod sheet;
 pub mod spreadsheet;
 pub mod tidy;
 

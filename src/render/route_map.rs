@@ -3,7 +3,7 @@
 //! so a black-and-white copy still shows them), the village and the shelter named, a
 //! scale bar and a north arrow — something a village head can follow on the ground.
 
-use super::basemap::{Basemap, basemap};
+use super::basemap::{Basemap, MAX_NAMES, RoadNames, basemap};
 use super::palette::WarningLevel;
 use super::sketch::{Frame, MAX_HEIGHT, WIDTH};
 use crate::analysis::Impact;
@@ -88,7 +88,7 @@ pub fn route_map(
     Some(RouteMap {
         width: WIDTH,
         height: frame.height.min(MAX_HEIGHT),
-        base: basemap(atlas, &frame, &line),
+        base: basemap(atlas, &frame, RoadNames::FollowedBy(&line), MAX_NAMES),
         hazards,
         route: frame.points(&line),
         start: frame.xy(line[0]),

@@ -21,6 +21,9 @@ pub struct Frame {
     y1: f64,
     k: f64,
     scale: f64,
+    pad: f64,
+    /// Width of the sketch in pixels.
+    pub width: f64,
     /// Height of the sketch in pixels.
     pub height: f64,
     /// Metres per pixel.
@@ -47,17 +50,58 @@ impl Frame {
             y1,
             k,
             scale,
+            pad: PAD,
+            width: WIDTH,
             height: (h * scale + 2.0 * PAD).max(120.0),
             // One degree of latitude is 111.32 km.
             metres_per_px: 111_320.0 / scale,
         })
     }
 
+    /// A frame of exactly `width` × `height` pixels with `box_` in its middle, as large
+    /// as fits inside a margin of `pad`: a printed sheet's map panel.
+    pub fn centred(box_: BboxWgs84, width: f64, height: f64, pad: f64) -> Option<Frame> {
+        let finite = [box_.west, box_.south, box_.east, box_.north]
+            .iter()
+            .all(|v| v.is_finite());
+        if !finite || width <= 2.0 * pad || height <= 2.0 * pad {
+            return None;
+        }
+        let k = ((box_.south + box_.north) / 2.0).to_radians().cos();
+        let (w, h) = (
+            ((box_.east - box_.west) * k).max(1e-6),
+            (box_.north - box_.south).max(1e-6),
+        );
+        let scale = ((width - 2.0 * pad) / w).min((height - 2.0 * pad) / h);
+        let (mid_x, mid_y) = (
+            (box_.west + box_.east) / 2.0 * k,
+            (box_.south + box_.north) / 2.0,
+        );
+        Some(Frame {
+            x0: mid_x - (width / 2.0 - pad) / scale,
+            y1: mid_y + (height / 2.0 - pad) / scale,
+            k,
+            scale,
+            pad,
+            width,
+            height,
+            metres_per_px: 111_320.0 / scale,
+        })
+    }
+
+    /// The pixel position's lon/lat: the inverse of [`Frame::xy`].
+    pub fn lon_lat(&self, x: f64, y: f64) -> Coord<f64> {
+        Coord {
+            x: ((x - self.pad) / self.scale + self.x0) / self.k,
+            y: self.y1 - (y - self.pad) / self.scale,
+        }
+    }
+
     /// A point's pixel position.
     pub fn xy(&self, c: Coord<f64>) -> (f64, f64) {
         (
-            PAD + (c.x * self.k - self.x0) * self.scale,
-            PAD + (self.y1 - c.y) * self.scale,
+            self.pad + (c.x * self.k - self.x0) * self.scale,
+            self.pad + (self.y1 - c.y) * self.scale,
         )
     }
 
@@ -106,18 +150,22 @@ impl Frame {
 
     /// The lon/lat box the whole sketch shows, margins included.
     pub fn bounds(&self) -> BboxWgs84 {
+        let (nw, se) = (
+            self.lon_lat(0.0, 0.0),
+            self.lon_lat(self.width, self.height),
+        );
         BboxWgs84 {
-            west: (self.x0 - PAD / self.scale) / self.k,
-            east: (self.x0 + (WIDTH - PAD) / self.scale) / self.k,
-            north: self.y1 + PAD / self.scale,
-            south: self.y1 - (self.height - PAD) / self.scale,
+            west: nw.x,
+            east: se.x,
+            north: nw.y,
+            south: se.y,
         }
     }
 
     /// Whether `c` falls on the sketch.
     pub fn shows(&self, c: Coord<f64>) -> bool {
         let (x, y) = self.xy(c);
-        (0.0..=WIDTH).contains(&x) && (0.0..=self.height).contains(&y)
+        (0.0..=self.width).contains(&x) && (0.0..=self.height).contains(&y)
     }
 
     /// `x,y x,y …` for a line, one point per pixel at most.
@@ -159,7 +207,7 @@ impl Frame {
     /// A scale bar: a round length (1, 2 or 5 × 10ⁿ metres) near a quarter of the width,
     /// as (pixels, label).
     pub fn scale_bar(&self) -> (f64, String) {
-        let target = self.metres_per_px * WIDTH / 4.0;
+        let target = self.metres_per_px * self.width / 4.0;
         let magnitude = 10f64.powf(target.log10().floor());
         let nice = [1.0, 2.0, 5.0, 10.0]
             .into_iter()
@@ -223,6 +271,32 @@ mod tests {
         let b = m.bounds();
         assert!(b.west <= -0.002 + 1e-9 && b.east >= 0.022 - 1e-9, "{b:?}");
         assert!(b.south <= -0.002 + 1e-9 && b.north >= 0.012 - 1e-9, "{b:?}");
+    }
+
+    #[test]
+    fn a_centred_frame_fills_its_panel_and_inverts() {
+        let b = BboxWgs84 {
+            west: 0.0,
+            south: 0.0,
+            east: 0.02,
+            north: 0.01,
+        };
+        let f = Frame::centred(b, 400.0, 400.0, 20.0).unwrap();
+        // The wide box binds: 360 px across; 180 px (to cos 0.005°) tall, centred.
+        let (x0, y0) = f.xy(coord! {x: 0.0, y: 0.01});
+        let (x1, y1) = f.xy(coord! {x: 0.02, y: 0.0});
+        assert!(
+            (x0 - 20.0).abs() < 1e-6 && (x1 - 380.0).abs() < 1e-6,
+            "{x0} {x1}"
+        );
+        assert!(((y0 + y1) / 2.0 - 200.0).abs() < 1e-6, "{y0} {y1}");
+        assert!((y1 - y0 - 180.0).abs() < 1e-3, "{y0} {y1}");
+        let back = f.lon_lat(x1, y1);
+        assert!(
+            (back.x - 0.02).abs() < 1e-12 && back.y.abs() < 1e-12,
+            "{back:?}"
+        );
+        assert!(Frame::centred(b, 30.0, 400.0, 20.0).is_none());
     }
 
     #[test]
