@@ -161,6 +161,28 @@ fn one_a4_sheet_per_township_names_its_villages_and_shelters_with_fonts_embedded
         }
         assert!(fonts.contains("CJK"), "no CJK font: {fonts}");
     }
+
+    // One per village too, each naming its village in the title and its table.
+    let per_village = tempfile::tempdir().unwrap();
+    let pv = per_village.path().to_str().unwrap();
+    riskatlas(&["sheets", "--data", d, "--out", pv, "--per", "village"]);
+    let all = villages["features"].as_array().unwrap();
+    assert_eq!(
+        std::fs::read_dir(per_village.path()).unwrap().count(),
+        all.len()
+    );
+    for v in all.iter().step_by(37) {
+        let (code, name) = (
+            v["properties"]["code"].as_str().unwrap(),
+            v["properties"]["name"].as_str().unwrap(),
+        );
+        let text = squeezed_text_of(&sheet_file(per_village.path(), code));
+        assert!(
+            text.contains(&format!("{name}灾害风险图")),
+            "{code}: {text}"
+        );
+        assert!(text.contains("村Village网格Grid"), "{code}: {text}");
+    }
 }
 
 /// Pixels per point of the rendering: 2 (144 dpi), so the densest hatch (4 pt apart,

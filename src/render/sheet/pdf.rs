@@ -50,36 +50,73 @@ fn fonts() -> Result<Arc<fontdb::Database>, PdfError> {
         })
 }
 
+/// The font files a sheet uses, read into memory once: the families of
+/// [`FONT_FAMILIES`] that are installed (regular and bold), else any installed font
+/// that draws Chinese. (fontdb reads a font named by path afresh on every use: tens of
+/// megabytes per sheet for a CJK font.)
 fn find_fonts() -> Result<fontdb::Database, PdfError> {
+    let mut installed = fontdb::Database::new();
+    let named = std::env::var_os("RISKATLAS_FONT");
+    match &named {
+        Some(file) => installed.load_font_file(file).map_err(|e| {
+            PdfError::BadFontFile(file.to_string_lossy().into_owned(), e.to_string())
+        })?,
+        None => installed.load_system_fonts(),
+    }
+    let wanted: Vec<&str> = FONT_FAMILIES
+        .split(',')
+        .map(|f| f.trim().trim_matches('\''))
+        .collect();
+    let family_of = |face: &fontdb::FaceInfo| face.families.first().map(|(n, _)| n.clone());
+    let mut chosen: Vec<&fontdb::FaceInfo> = installed
+        .faces()
+        .filter(|face| {
+            face.families
+                .iter()
+                .any(|(n, _)| wanted.contains(&n.as_str()))
+        })
+        .collect();
+    if chosen.is_empty() {
+        chosen = installed
+            .faces()
+            .filter(|face| {
+                installed
+                    .with_face_data(face.id, |data, index| has_glyph(data, index, PROBE))
+                    .unwrap_or(false)
+            })
+            .collect();
+    }
+    let Some(first) = chosen.first().and_then(|f| family_of(f)) else {
+        return Err(match named {
+            Some(file) => PdfError::BadFontFile(
+                file.to_string_lossy().into_owned(),
+                "it has no Chinese characters".into(),
+            ),
+            None => PdfError::NoChineseFont,
+        });
+    };
+    let mut files: Vec<&std::path::Path> = chosen
+        .iter()
+        .filter_map(|face| match &face.source {
+            fontdb::Source::File(path) => Some(path.as_path()),
+            _ => None,
+        })
+        .collect();
+    files.sort();
+    files.dedup();
     let mut db = fontdb::Database::new();
-    match std::env::var_os("RISKATLAS_FONT") {
-        Some(file) => {
-            let shown = file.to_string_lossy().into_owned();
-            db.load_font_file(&file)
-                .map_err(|e| PdfError::BadFontFile(shown.clone(), e.to_string()))?;
-            let family = db
-                .faces()
-                .next()
-                .and_then(|f| f.families.first())
-                .map(|(name, _)| name.clone())
-                .ok_or_else(|| PdfError::BadFontFile(shown, "not a font file".into()))?;
-            // Whatever family the sheet asks for, this font answers.
-            db.set_sans_serif_family(family);
-        }
-        None => db.load_system_fonts(),
+    for file in files {
+        let data = std::fs::read(file)
+            .map_err(|e| PdfError::BadFontFile(file.display().to_string(), e.to_string()))?;
+        db.load_font_data(data);
     }
-    let draws_chinese = db.faces().any(|face| {
-        db.with_face_data(face.id, |data, index| ttf_parser_has(data, index, PROBE))
-            .unwrap_or(false)
-    });
-    if !draws_chinese {
-        return Err(PdfError::NoChineseFont);
-    }
+    // Whatever family the text asks for, a font that draws Chinese answers.
+    db.set_sans_serif_family(first);
     Ok(db)
 }
 
 /// Whether the face at `index` of `data` has a glyph for `c`.
-fn ttf_parser_has(data: &[u8], index: u32, c: char) -> bool {
+fn has_glyph(data: &[u8], index: u32, c: char) -> bool {
     ttf_parser::Face::parse(data, index).is_ok_and(|face| face.glyph_index(c).is_some())
 }
 
