@@ -201,6 +201,7 @@ function showFeature(popup, ctx, hits, index) {
     // The tile's number is a position, not the feature's id: the title waits for the id.
     el("p", { class: "feature-name" }, featureTitle(feature.properties, "")),
     tableHolder,
+    sheetLinks(ctx, layerId, feature.properties),
     others.length ? el("div", { class: "also-here" }, el("h4", {}, "此处还有 Also here"), el("ul", {}, others)) : null);
   popup.setDOMContent(content);
 
@@ -219,6 +220,17 @@ function showFeature(popup, ctx, hits, index) {
     }
     content.classList.add("enriched");
   }).catch((error) => console.warn(`feature details unavailable: ${error.message}`));
+}
+
+/** An admin unit's printed map sheets (GET /sheets/{code}.pdf), A4 and A3; none in a
+ *  map pack, which has no server to print them. */
+function sheetLinks(ctx, layerId, properties) {
+  if (ctx.layerKinds.get(layerId) !== "admin" || !properties.code) return null;
+  if (document.body.dataset.mode === "pack") return null;
+  const href = (paper) => `/sheets/${encodeURIComponent(properties.code)}.pdf?paper=${paper}`;
+  return el("p", { class: "sheet-links" }, "打印图幅 Print map sheet (PDF): ",
+    el("a", { class: "sheet-link", href: href("A4"), target: "_blank", rel: "noopener" }, "A4"), " · ",
+    el("a", { class: "sheet-link", href: href("A3"), target: "_blank", rel: "noopener" }, "A3"));
 }
 
 /** Opens the popup on the side of the click with the most room, so it never has to

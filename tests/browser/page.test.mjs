@@ -9,8 +9,10 @@
 // 2. The first view leaves drill history off and draws hazards, people and shelters.
 // 3. With drills ticked, a click on that spot opens the shelter (the drill listed under
 //    "also here"), its attributes labelled in Chinese and English, coded values too.
-// 4. Shelter names are placed beside their dots.
-// 5. At 390 × 844 the panel starts folded at the bottom, the zoom buttons are clear of
+// 4. A click where only admin units are drawn opens one, whose popup links its printed
+//    map sheet; the link answers a PDF.
+// 5. Shelter names are placed beside their dots.
+// 6. At 390 × 844 the panel starts folded at the bottom, the zoom buttons are clear of
 //    it, and it unfolds on request.
 
 import fs from "node:fs";
@@ -103,6 +105,48 @@ async function main() {
     assert(row("shelter_type")?.value === expected, `shelter_type reads ${JSON.stringify(row("shelter_type"))}`);
     const raw = rows.filter((r) => /^[a-z_]+$/.test(r.label));
     assert(raw.length === 0, `labels left raw: ${raw.map((r) => r.label).join(", ")}`);
+  });
+
+  await check("an admin unit's popup links its printed map sheet, which the server prints", async () => {
+    await page.keyboard.press("Escape");
+    // A spot where only admin units are drawn: a click there opens one of them.
+    const spot = await page.evaluate(async () => {
+      const map = window.map;
+      const idle = new Promise((resolve) => map.once("idle", resolve));
+      map.jumpTo({ zoom: 12 });
+      await idle;
+      const canvas = map.getCanvas();
+      const { width, height, left, top } = canvas.getBoundingClientRect();
+      for (let y = 40; y < height - 40; y += 23) {
+        for (let x = 40; x < width - 40; x += 23) {
+          // Not under the panel or a control: the click must reach the map.
+          if (document.elementFromPoint(left + x, top + y) !== canvas) continue;
+          const kinds = map.queryRenderedFeatures([x, y])
+            .map((f) => (f.layer.metadata || {})["riskatlas:layer"]).filter(Boolean);
+          if (kinds.length && kinds.every((k) => ["county", "townships", "villages"].includes(k))) {
+            return { x: left + x, y: top + y };
+          }
+        }
+      }
+      return null;
+    });
+    assert(spot, "no spot with only admin units under it at zoom 12");
+    await page.mouse.click(spot.x, spot.y);
+    const popup = page.locator(".maplibregl-popup .feature-popup");
+    await popup.waitFor({ timeout: 5000 });
+    const link = page.locator(".maplibregl-popup .feature-popup a.sheet-link").first();
+    await link.waitFor({ timeout: 5000 }).catch(async (e) => {
+      throw new Error(`${e.message}; the popup (${await popup.getAttribute("data-layer")}) reads ${await popup.textContent()}`);
+    });
+    const href = await link.getAttribute("href");
+    assert(/^\/sheets\/\d+\.pdf\?paper=A4$/.test(href), `the sheet link is ${href}`);
+    const answer = await page.evaluate(async (url) => {
+      const r = await fetch(url);
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get("content-type"), magic: String.fromCharCode(...bytes.slice(0, 5)) };
+    }, href);
+    assert(answer.status === 200 && answer.type === "application/pdf" && answer.magic === "%PDF-",
+      `the sheet answers ${JSON.stringify(answer)}`);
   });
 
   await check("shelter names are placed beside their dots, not across them", async () => {
