@@ -3,7 +3,8 @@
 #   benches/tiles_vs_martin.sh [--short] [--scale S]
 #
 # 1. builds riskatlas and examples/bare_tiles.rs (release; the dev profile with --short)
-#    and, once, Martin 1.14.0 with only its PostGIS backend into a cache folder (about
+#    and, once, Martin 1.14.0 with its PostGIS, PMTiles and MBTiles backends (the map-pack
+#    benchmark uses the same build) into a cache folder (about
 #    11 minutes on 2 cores; --short never builds it and says so when it is missing);
 # 2. generates the demo county at --scale S (default 200, with --short 2), imports
 #    every layer into a throwaway PostGIS (scripts/with-postgis) with `riskatlas
@@ -37,7 +38,7 @@
 #   RISKATLAS_BENCH_TILES        at most this many tiles per list (20000)
 #   RISKATLAS_BENCH_WARM_TILES   tiles in the caches-on subset (1000 / 100)
 #   RISKATLAS_BENCH_CHECK        tiles the equality check samples per band (200 / 20)
-#   MARTIN_ROOT                  Martin's install root (~/.cache/riskatlas-bench/martin)
+#   MARTIN_ROOT                  Martin's install root (~/.cache/riskatlas-bench/martin-full)
 #   RISKATLAS_BENCH_PROFILE      the cargo profile to build (release / dev)
 #   RISKATLAS_BIN                a riskatlas binary to run instead of the one built
 set -euo pipefail
@@ -73,11 +74,11 @@ if [ "${1:-}" != __in_postgis ]; then
   bin=$(realpath "${RISKATLAS_BIN:-$out/riskatlas}")
   bare=$(realpath "$out/examples/bare_tiles")
 
-  export MARTIN_ROOT=${MARTIN_ROOT:-$HOME/.cache/riskatlas-bench/martin}
+  export MARTIN_ROOT=${MARTIN_ROOT:-$HOME/.cache/riskatlas-bench/martin-full}
   martin=$MARTIN_ROOT/bin/martin
   if [ ! -x "$martin" ] && [ $short = 0 ]; then
-    echo "== installing Martin 1.14.0 (PostGIS backend only) into $MARTIN_ROOT, once: about 11 minutes on 2 cores"
-    cargo install martin@1.14.0 --locked --no-default-features --features postgres --root "$MARTIN_ROOT"
+    echo "== installing Martin 1.14.0 (PostGIS, PMTiles, MBTiles) into $MARTIN_ROOT, once: about 11 minutes on 2 cores"
+    cargo install martin@1.14.0 --locked --no-default-features --features postgres,pmtiles,mbtiles --root "$MARTIN_ROOT"
   fi
   if [ -x "$martin" ]; then
     export martin
@@ -86,7 +87,7 @@ if [ "${1:-}" != __in_postgis ]; then
     echo "== SKIPPING MARTIN: no Martin at $martin, and --short never builds it (about 11 minutes)."
     echo "   Only riskatlas's side runs: demo, import, tile lists, its check and a wrk round."
     echo "   To compare, install it once: run this script without --short, or"
-    echo "   cargo install martin@1.14.0 --locked --no-default-features --features postgres --root $MARTIN_ROOT"
+    echo "   cargo install martin@1.14.0 --locked --no-default-features --features postgres,pmtiles,mbtiles --root $MARTIN_ROOT"
     export martin=
   fi
 
@@ -173,35 +174,7 @@ echo "   imported in $(( $(date +%s) - t0 )) s"
 
 echo "== one typed table per layer for Martin (schema martin)"
 t0=$(date +%s)
-psql -q <<'SQL'
-CREATE SCHEMA martin;
-DO $$
-DECLARE
-  l record;
-  cols text;
-BEGIN
-  FOR l IN SELECT id FROM riskatlas_layers ORDER BY position LOOP
-    SELECT string_agg(format('(props ->> %L)::%s AS %I', key, ty, key), ', ' ORDER BY key)
-    INTO cols
-    FROM (
-      SELECT key,
-             CASE WHEN bool_and(jsonb_typeof(value) = 'number') THEN
-                    CASE WHEN bool_and(value::text ~ '^-?[0-9]{1,18}$')
-                         THEN 'bigint' ELSE 'double precision' END
-                  WHEN bool_and(jsonb_typeof(value) = 'boolean') THEN 'boolean'
-                  ELSE 'text' END AS ty
-      FROM riskatlas_features, jsonb_each(props)
-      WHERE layer = l.id AND jsonb_typeof(value) <> 'null'
-      GROUP BY key
-    ) k;
-    EXECUTE format('CREATE TABLE martin.%I AS SELECT %s geom::geometry(Geometry, 4326) AS geom
-                    FROM riskatlas_features WHERE layer = %L',
-                   l.id, coalesce(cols || ', ', ''), l.id);
-    EXECUTE format('CREATE INDEX ON martin.%I USING gist (geom)', l.id);
-    EXECUTE format('ANALYZE martin.%I', l.id);
-  END LOOP;
-END $$;
-SQL
+psql -q -f "$here/typed_tables.sql"
 layers=$(psql -tAc "SELECT string_agg(id, ',' ORDER BY position) FROM riskatlas_layers")
 psql -tAc "SELECT layer || ': ' || count(*) FROM riskatlas_features GROUP BY layer, (SELECT position FROM riskatlas_layers WHERE id = layer) ORDER BY 1" | paste -sd' ' | fold -s -w 100 | sed 's/^/   /'
 echo "   tables made in $(( $(date +%s) - t0 )) s; layers: $layers"
