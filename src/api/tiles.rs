@@ -161,6 +161,11 @@ async fn render_cached(
     unchanged: impl Fn(&TileKey, u64) -> bool + Send + 'static,
     render: impl Fn(&TileKey) -> Vec<u8> + Send + 'static,
 ) -> Result<(std::sync::Arc<TileBody>, CacheOutcome), ApiError> {
+    // A tile held and fresh is answered here: handing it to a worker thread would cost
+    // more than the lookup (a thread wake-up and two context switches per request).
+    if let Some(body) = state.tile_cache().fresh(&key, generation) {
+        return Ok((body, CacheOutcome::Hit));
+    }
     let worker = state.clone();
     tokio::task::spawn_blocking(move || {
         let k = key.clone();

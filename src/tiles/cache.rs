@@ -140,6 +140,19 @@ impl TileCache {
         }
     }
 
+    /// The cached tile for atlas `generation`, when one is held and known good through
+    /// that generation: the fast path, cheap enough for a request to take on its own
+    /// async thread before it hands a miss to a worker thread (`get_or_render`). An
+    /// entry older than `generation` is left to `get_or_render`, which asks whether an
+    /// edit since touched it.
+    pub fn fresh(&self, key: &TileKey, generation: u64) -> Option<Arc<TileBody>> {
+        if self.off {
+            return None;
+        }
+        let entry = self.cache.get(key)?;
+        (entry.good_through.load(Ordering::Acquire) >= generation).then(|| entry.body.clone())
+    }
+
     /// The tile for atlas `generation`: cached, or rendered (once, even under concurrent
     /// requests) and cached. `unchanged(since)` says whether no edit after generation
     /// `since`, up to `generation`, touched this tile.
@@ -267,6 +280,34 @@ mod tests {
         let (_, again) = cache.get_or_render(key(2), 1, |_| false, draw);
         assert_eq!(again, CacheOutcome::Hit);
         assert_eq!(draws.get(), 3);
+    }
+
+    #[test]
+    fn only_a_tile_known_good_through_the_generation_is_fresh() {
+        let cache = TileCache::new(1 << 20);
+        assert!(cache.fresh(&key(1), 0).is_none(), "nothing held yet");
+        cache.get_or_render(key(1), 3, |_| true, || vec![9]);
+        assert_eq!(
+            cache.fresh(&key(1), 3).map(|b| b.raw.to_vec()),
+            Some(vec![9])
+        );
+        assert!(
+            cache.fresh(&key(1), 2).is_some(),
+            "an older generation is covered too"
+        );
+        // After an edit (generation 4) the entry may be stale: get_or_render decides.
+        assert!(cache.fresh(&key(1), 4).is_none());
+        cache.get_or_render(key(1), 4, |_| true, || vec![0]);
+        assert!(
+            cache.fresh(&key(1), 4).is_some(),
+            "checked unchanged through 4"
+        );
+        let off = TileCache::new(0);
+        off.get_or_render(key(1), 0, |_| true, || vec![9]);
+        assert!(
+            off.fresh(&key(1), 0).is_none(),
+            "a cache switched off holds nothing"
+        );
     }
 
     #[test]
