@@ -7,25 +7,10 @@
 
 mod common;
 
-use common::cli::riskatlas;
+use common::cli::{output_of, riskatlas};
 use common::{demo_app, get, repo_path, tile_of};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// The standard output of `program args`, after asserting it succeeded (`install` says
-/// where the program comes from, for the failure message).
-fn output_of(program: &str, args: &[&str], install: &str) -> Vec<u8> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} does not run ({install}): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed ({install}): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// The archive as the reference reader sees it: header, metadata, tiles by `z/x/y`.
 fn read_back(archive: &std::path::Path) -> (Value, Value, BTreeMap<String, Vec<u8>>) {

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::cli::{riskatlas, scenario_file};
+use common::cli::{output_of, riskatlas, scenario_file};
 use common::folder::{collection, data_folder, square};
 use common::{demo_copy, get, served};
 use geo::{Contains, Coord, MultiPolygon, Point};
@@ -21,18 +21,9 @@ use std::path::Path;
 
 const INSTALL: &str = "poppler-utils: scripts/install-deps";
 
-/// The standard output of `program args`, after asserting it succeeded.
+/// The standard output of a poppler tool, after asserting it succeeded.
 fn run(program: &str, args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} does not run ({INSTALL}): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    output_of(program, args, INSTALL)
 }
 
 /// The text laid out as on the page: a table row is one line.

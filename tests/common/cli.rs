@@ -49,3 +49,18 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// The standard output of `program args`, after asserting it succeeded (`install` says
+/// where the program comes from, for the failure message).
+pub fn output_of(program: &str, args: &[&str], install: &str) -> Vec<u8> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} does not run ({install}): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed ({install}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
