@@ -27,6 +27,7 @@
 #   MARTIN_ROOT             Martin's install root (~/.cache/riskatlas-bench/martin-full)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 if [ "${1:-}" != __in_postgis ]; then
   short=0
@@ -55,20 +56,7 @@ if [ "${1:-}" != __in_postgis ]; then
   export bin
   bin=$(realpath "${CARGO_TARGET_DIR:-target}/$([ $profile = dev ] && echo debug || echo release)/riskatlas")
 
-  export MARTIN_ROOT=${MARTIN_ROOT:-$HOME/.cache/riskatlas-bench/martin-full}
-  if [ ! -x "$MARTIN_ROOT/bin/martin-cp" ] && [ $short = 0 ]; then
-    echo "== installing Martin 1.14.0 (PostGIS, PMTiles, MBTiles) into $MARTIN_ROOT, once: about 11 minutes on 2 cores"
-    cargo install martin@1.14.0 --locked --no-default-features --features postgres,pmtiles,mbtiles --root "$MARTIN_ROOT"
-  fi
-  export martin=
-  if [ -x "$MARTIN_ROOT/bin/martin-cp" ]; then
-    martin=$MARTIN_ROOT/bin/martin
-    echo "== Martin: $("$martin" --version)"
-  else
-    echo "== SKIPPING MARTIN: no martin-cp at $MARTIN_ROOT/bin, and --short never builds it (about 11 minutes)."
-    echo "   Only riskatlas's side runs. To compare, run this script without --short, or"
-    echo "   cargo install martin@1.14.0 --locked --no-default-features --features postgres,pmtiles,mbtiles --root $MARTIN_ROOT"
-  fi
+  find_martin $short "demo, import and its pack"
 
   export work
   work=$(mktemp -d)
@@ -83,24 +71,7 @@ fi
 # ---- inside scripts/with-postgis: DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE set ----
 psql() { command psql -v ON_ERROR_STOP=1 "$@"; }
 check_tiles=${RISKATLAS_BENCH_CHECK:-$([ $short = 1 ] && echo 50 || echo 300)}
-pids=()
-stop_servers() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  pids=()
-}
 trap stop_servers EXIT
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_for() { # URL PID NAME LOG
-  for _ in $(seq 1 600); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    kill -0 "$2" 2>/dev/null || { echo "pack_vs_martin: $3 exited while starting:" >&2; tail -n 20 "$4" >&2; exit 1; }
-    sleep 0.5
-  done
-  echo "pack_vs_martin: $3 did not answer $1" >&2; exit 1
-}
 # Runs a command under GNU time, its output to LOG; sets `secs` (wall clock) and
 # `peak_mb` (peak resident memory).
 timed() { # LOG COMMAND...

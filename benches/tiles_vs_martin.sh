@@ -43,6 +43,7 @@
 #   RISKATLAS_BIN                a riskatlas binary to run instead of the one built
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 here=benches/tiles
 
 if [ "${1:-}" != __in_postgis ]; then
@@ -74,22 +75,7 @@ if [ "${1:-}" != __in_postgis ]; then
   bin=$(realpath "${RISKATLAS_BIN:-$out/riskatlas}")
   bare=$(realpath "$out/examples/bare_tiles")
 
-  export MARTIN_ROOT=${MARTIN_ROOT:-$HOME/.cache/riskatlas-bench/martin-full}
-  martin=$MARTIN_ROOT/bin/martin
-  if [ ! -x "$martin" ] && [ $short = 0 ]; then
-    echo "== installing Martin 1.14.0 (PostGIS, PMTiles, MBTiles) into $MARTIN_ROOT, once: about 11 minutes on 2 cores"
-    cargo install martin@1.14.0 --locked --no-default-features --features postgres,pmtiles,mbtiles --root "$MARTIN_ROOT"
-  fi
-  if [ -x "$martin" ]; then
-    export martin
-    echo "== Martin: $("$martin" --version)"
-  else
-    echo "== SKIPPING MARTIN: no Martin at $martin, and --short never builds it (about 11 minutes)."
-    echo "   Only riskatlas's side runs: demo, import, tile lists, its check and a wrk round."
-    echo "   To compare, install it once: run this script without --short, or"
-    echo "   cargo install martin@1.14.0 --locked --no-default-features --features postgres,pmtiles,mbtiles --root $MARTIN_ROOT"
-    export martin=
-  fi
+  find_martin $short "demo, import, tile lists, its check and a wrk round"
 
   export work
   work=$(mktemp -d)
@@ -111,28 +97,9 @@ max_tiles=${RISKATLAS_BENCH_TILES:-20000}
 warm_tiles=${RISKATLAS_BENCH_WARM_TILES:-$([ $short = 1 ] && echo 100 || echo 1000)}
 check_tiles=${RISKATLAS_BENCH_CHECK:-$([ $short = 1 ] && echo 20 || echo 200)}
 
-pids=()
-stop_servers() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  pids=()
-}
 trap stop_servers EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-wait_for() { # URL PID NAME LOG
-  for _ in $(seq 1 1200); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$2" 2>/dev/null; then
-      echo "tiles_vs_martin: $3 exited while starting:" >&2; tail -n 20 "$4" >&2; exit 1
-    fi
-    sleep 0.5
-  done
-  echo "tiles_vs_martin: $3 did not answer $1 within 10 minutes" >&2; exit 1
-}
 
 echo "== importing every layer into PostGIS with riskatlas import"
 t0=$(date +%s)
