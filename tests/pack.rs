@@ -424,17 +424,21 @@ fn a_pack_carries_a_scenarios_routes_affected_units_and_hazards() {
         .iter()
         .map(|l| l["id"].as_str().unwrap())
         .collect();
-    for id in ["scenario_hazards", "scenario_affected", "scenario_routes"] {
+    for id in [
+        "scenario_hazards",
+        "scenario_affected",
+        "scenario_routes",
+        "scenario_shelter_fill",
+    ] {
         assert!(
             catalogue.contains(&id),
             "{id} not in the pack's catalogue: {catalogue:?}"
         );
     }
     let styled = metadata["riskatlas:style"]["layers"].as_array().unwrap();
-    assert!(
-        styled.iter().any(|l| l["id"] == "scenario_routes-line"),
-        "the routes are not styled"
-    );
+    for id in ["scenario_routes-line", "scenario_shelter_fill-fill"] {
+        assert!(styled.iter().any(|l| l["id"] == id), "{id} is not styled");
+    }
 
     // Every route of the plan is in the pack's tiles (a route crosses several tiles).
     let mut packed = std::collections::BTreeSet::new();
@@ -453,4 +457,50 @@ fn a_pack_carries_a_scenarios_routes_affected_units_and_hazards() {
         }
     }
     assert_eq!(packed, want, "the pack's routes at z13 against the plan's");
+
+    // Every shelter the plan uses, with the people it sends there and its share used.
+    let want_fill: BTreeMap<String, (i64, f64)> = plan["shelters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let share = s["assigned"].as_f64().unwrap() / s["capacity"].as_f64().unwrap();
+            (
+                s["id"].as_str().unwrap().into(),
+                (s["assigned"].as_i64().unwrap(), share),
+            )
+        })
+        .collect();
+    assert!(!want_fill.is_empty());
+    let mut fill = BTreeMap::new();
+    for (key, bytes) in tiles.iter().filter(|(k, _)| k.starts_with("13/")) {
+        for layer in common::mvt::decode(bytes)
+            .iter()
+            .filter(|l| l.name == "scenario_shelter_fill")
+        {
+            for f in &layer.features {
+                let id = f.props["shelter_id"].as_str().unwrap().to_string();
+                let got = (
+                    f.props["assigned"].as_i64().unwrap(),
+                    f.props["utilisation"].as_f64().unwrap(),
+                );
+                // (A shelter near a tile's edge is in its neighbour's buffer too.)
+                assert!(fill.insert(id, got).is_none_or(|seen| seen == got), "{key}");
+            }
+        }
+    }
+    assert_eq!(
+        fill.len(),
+        want_fill.len(),
+        "shelters in the pack: {fill:?}"
+    );
+    for (id, (assigned, share)) in &want_fill {
+        let (got_assigned, got_share) = fill[id];
+        assert_eq!(got_assigned, *assigned, "{id}");
+        // The plan rounds its share to three decimals.
+        assert!(
+            (got_share - share).abs() < 5e-4,
+            "{id}: {got_share} against {share}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! An impact as atlas layers, so the tile pipeline can draw a scenario like any data:
 //! `hazards` (the hazard areas) and `affected` (the affected units, with their people);
-//! and a plan's routes as `routes`.
+//! and a plan's routes as `routes` and the shelters it fills as `shelter_fill`.
 
 use super::impact::Impact;
 use crate::atlas::{Atlas, Feature, Field, FieldType, Kind, Layer, LayerId, Schema, Value};
@@ -144,8 +144,49 @@ pub fn route_layer(plan: &super::evacuation::EvacuationPlan) -> Layer {
     )
 }
 
+/// Id of the layer of the shelters a plan uses and how full it makes them.
+pub const SHELTER_FILL_LAYER: &str = "shelter_fill";
+
+/// The shelters a plan uses as points: their places, the people the plan sends and the
+/// share used (`assigned / capacity`), so a map can draw each filled as far as it fills.
+pub fn shelter_fill_layer(plan: &super::evacuation::EvacuationPlan) -> Layer {
+    let features = plan
+        .shelters
+        .iter()
+        .map(|s| Feature {
+            id: s.id.clone().into(),
+            geometry: Geometry::Point(geo::Point::new(s.lon, s.lat)),
+            attrs: vec![
+                Value::Text(s.id.as_str().into()),
+                s.name
+                    .as_deref()
+                    .map_or(Value::Null, |n| Value::Text(n.into())),
+                Value::Int(s.capacity),
+                Value::Int(s.assigned),
+                Value::Float(s.utilisation),
+            ]
+            .into(),
+        })
+        .collect();
+    let schema = Schema::new(vec![
+        field("shelter_id", FieldType::String),
+        field("name", FieldType::String),
+        field("capacity", FieldType::Integer),
+        field("assigned", FieldType::Integer),
+        field("utilisation", FieldType::Number),
+    ]);
+    Layer::new(
+        LayerId::parse(SHELTER_FILL_LAYER).expect("a valid id"),
+        "Shelters used".into(),
+        Kind::Shelter,
+        schema,
+        features,
+    )
+}
+
 /// The prefix of a scenario's layers packed beside the data (`riskatlas pack
-/// --scenario`): `scenario_hazards`, `scenario_affected`, `scenario_routes`.
+/// --scenario`): `scenario_hazards`, `scenario_affected`, `scenario_routes`,
+/// `scenario_shelter_fill`.
 pub const PACKED_PREFIX: &str = "scenario_";
 
 /// A scenario's layers under the ids a pack gives them (see [`PACKED_PREFIX`]).

@@ -78,7 +78,8 @@ pub struct PackArgs {
     pub with_contacts: bool,
     /// An evacuation request (JSON, as POST /api/evacuation takes it): its hazard
     /// areas, affected units and routes are packed beside the layers, as
-    /// `scenario_hazards`, `scenario_affected` and `scenario_routes`.
+    /// `scenario_hazards`, `scenario_affected`, `scenario_routes` and
+    /// `scenario_shelter_fill` (the shelters used, with their share filled).
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 }

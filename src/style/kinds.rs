@@ -19,6 +19,7 @@ pub(super) fn layers_for(layer: &Layer) -> Vec<Value> {
     {
         Some(crate::analysis::layers::ROUTES_LAYER) => return scenario_route_layers(),
         Some(crate::analysis::layers::AFFECTED_LAYER) => return scenario_affected_layers(),
+        Some(crate::analysis::layers::SHELTER_FILL_LAYER) => return scenario_shelter_fill_layers(),
         _ => {}
     }
     match layer.kind {
@@ -328,5 +329,34 @@ fn scenario_affected_layers() -> Vec<Value> {
                 "circle-stroke-color": AFFECTED, "circle-stroke-width": 3}}),
         json!({"id": "outline", "type": "line", "filter": ["==", ["geometry-type"], "Polygon"],
             "paint": {"line-color": AFFECTED, "line-width": 2.5, "line-dasharray": [2, 1]}}),
+    ]
+}
+
+/// A packed plan's shelters, as the page draws them: a white disc in a green ring,
+/// filled from the middle as far as the plan fills the shelter (the green area is the
+/// share used).
+fn scenario_shelter_fill_layers() -> Vec<Value> {
+    const SHELTER: &str = "#1a9850";
+    let filled = |r: f64| {
+        json!([
+            "*",
+            r,
+            [
+                "sqrt",
+                [
+                    "min",
+                    1,
+                    ["max", 0, ["coalesce", ["get", "utilisation"], 0]]
+                ]
+            ]
+        ])
+    };
+    vec![
+        json!({"id": "ring", "type": "circle",
+            "paint": {"circle-radius": zoom_radius(7.0, 12.0), "circle-color": "#ffffff",
+                "circle-opacity": 0.9, "circle-stroke-color": SHELTER, "circle-stroke-width": 2.5}}),
+        json!({"id": "fill", "type": "circle",
+            "paint": {"circle-color": SHELTER,
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, filled(7.0), 15, filled(12.0)]}}),
     ]
 }
