@@ -278,6 +278,48 @@ async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
         "the API's archive differs from the command line's"
     );
 
+    // With a plan: the same archive as `pack --scenario`, byte for byte.
+    let request =
+        r#"{"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 20}}}]}"#;
+    let file = dir.path().join("request.json");
+    std::fs::write(&file, request).unwrap();
+    let encoded: String = request
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let planned = get(
+        &app,
+        &format!("/api/pack?maxzoom=12&layers=shelters,roads&request={encoded}"),
+    )
+    .await;
+    assert_eq!(
+        planned.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&planned.body)
+    );
+    let with_plan = dir.path().join("cli-plan.pmtiles");
+    riskatlas(&[
+        "pack",
+        "--out",
+        with_plan.to_str().unwrap(),
+        "--layers",
+        "shelters,roads",
+        "--maxzoom",
+        "12",
+        "--with-contacts",
+        "--scenario",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        std::fs::read(&with_plan).unwrap() == planned.body,
+        "the API's archive with a plan differs from the command line's"
+    );
+    assert!(planned.body.len() > reply.body.len());
+
     for (query, status, says) in [
         (
             "maxzoom=17",
@@ -288,6 +330,12 @@ async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
         ("bbox=1,2,3", 400, "bbox \"1,2,3\": 3 values"),
         ("zoom=3", 400, "unknown field `zoom`"),
         ("layers=nope", 404, "unknown layer \"nope\""),
+        ("request=nope", 400, "request is not JSON"),
+        (
+            "request=%7B%22hazards%22%3A%5B%7B%22layer%22%3A%22nope%22%7D%5D%7D",
+            400,
+            "nope",
+        ),
         ("bbox=-180,-85,180,85&maxzoom=10", 422, "more than 200000"),
     ] {
         let r = get(&app, &format!("/api/pack?{query}")).await;

@@ -200,3 +200,16 @@ pub fn packed(layers: Vec<Layer>) -> Vec<Layer> {
         })
         .collect()
 }
+
+/// A plan's layers as a pack carries them beside the data: its hazard areas, affected
+/// units, routes and shelter fill, under [`PACKED_PREFIX`]ed ids.
+pub fn plan_layers(
+    impact: &Impact,
+    plan: &super::evacuation::EvacuationPlan,
+    atlas: &Atlas,
+) -> Vec<Layer> {
+    let mut layers = impact_layers(impact, atlas);
+    layers.push(route_layer(plan));
+    layers.push(shelter_fill_layer(plan));
+    packed(layers)
+}

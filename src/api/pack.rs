@@ -35,6 +35,7 @@ pub struct PackQuery {
     minzoom: Option<String>,
     maxzoom: Option<String>,
     bbox: Option<String>,
+    request: Option<String>,
 }
 
 fn zoom(name: &str, text: Option<&str>, default: u8) -> Result<u8, ApiError> {
@@ -53,7 +54,9 @@ fn zoom(name: &str, text: Option<&str>, default: u8) -> Result<u8, ApiError> {
     }
 }
 
-/// `GET /api/pack?layers=&minzoom=&maxzoom=&bbox=`: a PMTiles archive.
+/// `GET /api/pack?layers=&minzoom=&maxzoom=&bbox=[&request=<JSON>]`: a PMTiles archive,
+/// with a plan's layers beside the data when an evacuation request is given (as
+/// `riskatlas pack --scenario` packs them).
 pub async fn pack(
     State(state): State<AppState>,
     Extension(who): Extension<Identity>,
@@ -72,11 +75,20 @@ pub async fn pack(
         .as_deref()
         .map(super::features::parse_bbox)
         .transpose()?;
-    let atlas = state.snapshot_for(&who).await?;
-    let ids: Vec<String> = match &q.layers {
+    let request = q
+        .request
+        .map(|r| super::json_param(Some(r), "request"))
+        .transpose()?;
+    let (atlas, plan_ids) = with_plan(&state, &who, request).await?;
+    let mut ids: Vec<String> = match &q.layers {
         Some(list) => list.split(',').map(str::to_string).collect(),
         None => atlas.layers().iter().map(|l| l.id.to_string()).collect(),
     };
+    for id in plan_ids {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
     for id in &ids {
         atlas
             .layer(id)
@@ -138,4 +150,31 @@ pub async fn pack(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// The asker's atlas, with a plan's layers added when an evacuation request is given
+/// (planned in their view, within the analysis budget), and those layers' ids.
+async fn with_plan(
+    state: &AppState,
+    who: &Identity,
+    request: Option<serde_json::Value>,
+) -> Result<(std::sync::Arc<crate::atlas::Atlas>, Vec<String>), ApiError> {
+    let snapshot = state.snapshot_for(who).await?;
+    let Some(body) = request else {
+        return Ok((std::sync::Arc::new(snapshot.atlas.clone()), Vec::new()));
+    };
+    let budget = state.budget();
+    super::blocking(move || {
+        let (snapshot, body) = super::impact::within(snapshot, body)?;
+        let graph = snapshot.road_graph();
+        let (impact, plan) =
+            crate::service::analyses::evacuate_within(&snapshot, graph, body, &budget)?;
+        let layers = crate::analysis::layers::plan_layers(&impact, &plan, &snapshot);
+        let ids = layers.iter().map(|l| l.id.to_string()).collect();
+        let atlas = snapshot
+            .with_added(layers)
+            .map_err(crate::service::ServiceError::Unprocessable)?;
+        Ok((std::sync::Arc::new(atlas), ids))
+    })
+    .await
 }

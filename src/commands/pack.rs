@@ -42,7 +42,6 @@ fn with_scenario(
     atlas: riskatlas::atlas::Atlas,
     file: &std::path::Path,
 ) -> anyhow::Result<(riskatlas::atlas::Atlas, Vec<String>)> {
-    use riskatlas::analysis::layers::{impact_layers, packed, route_layer, shelter_fill_layer};
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let request: serde_json::Value = serde_json::from_str(&text)
@@ -50,10 +49,7 @@ fn with_scenario(
     let graph = riskatlas::routing::RoadGraph::from_atlas(&atlas);
     let (impact, plan) = riskatlas::service::analyses::evacuate(&atlas, graph.as_ref(), request)
         .with_context(|| format!("--scenario {}", file.display()))?;
-    let mut layers = impact_layers(&impact, &atlas);
-    layers.push(route_layer(&plan));
-    layers.push(shelter_fill_layer(&plan));
-    let layers = packed(layers);
+    let layers = riskatlas::analysis::layers::plan_layers(&impact, &plan, &atlas);
     let ids = layers.iter().map(|l| l.id.to_string()).collect();
     eprintln!(
         "scenario {}: {} affected units, {} routes, {} shelters used packed beside the layers",
