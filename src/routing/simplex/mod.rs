@@ -82,7 +82,7 @@ enum Basis {
 impl Basis {
     fn potential(&self, node: usize) -> i64 {
         match self {
-            Basis::Narrow(t) => t.pi[node].widen(),
+            Basis::Narrow(t) => t.pi[node].as_wide(),
             Basis::Wide(t) => t.pi[node],
         }
     }
@@ -99,7 +99,9 @@ impl Basis {
 trait Potential: Copy + Default {
     /// The artificial arcs' cost at most: it must fit, with room for real costs.
     const ART_COST_CAP: i64;
-    fn widen(self) -> i64;
+    /// The potential as `i64`. (Not `widen`: the standard library is adding an integer
+    /// method of that name, which would take the call over.)
+    fn as_wide(self) -> i64;
     /// `v` at this width, and whether it fits.
     fn narrow(v: i64) -> (Self, bool);
 }
@@ -107,7 +109,7 @@ trait Potential: Copy + Default {
 impl Potential for i32 {
     // As LEMON's integer instantiation: half the range, leaving the other half for paths.
     const ART_COST_CAP: i64 = i32::MAX as i64 / 2 + 1;
-    fn widen(self) -> i64 {
+    fn as_wide(self) -> i64 {
         i64::from(self)
     }
     fn narrow(v: i64) -> (i32, bool) {
@@ -117,7 +119,7 @@ impl Potential for i32 {
 
 impl Potential for i64 {
     const ART_COST_CAP: i64 = i64::MAX;
-    fn widen(self) -> i64 {
+    fn as_wide(self) -> i64 {
         self
     }
     fn narrow(v: i64) -> (i64, bool) {

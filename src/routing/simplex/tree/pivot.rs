@@ -31,8 +31,8 @@ impl<P: Potential> Tree<P> {
 
     pub(super) fn reduced(&self, e: usize) -> i64 {
         i64::from(self.state[e])
-            * (i64::from(self.cost[e]) + self.pi[self.src(e)].widen()
-                - self.pi[self.dst(e)].widen())
+            * (i64::from(self.cost[e]) + self.pi[self.src(e)].as_wide()
+                - self.pi[self.dst(e)].as_wide())
     }
 
     /// Block search: scan arcs from where the last search stopped, a block at a time, and
@@ -79,7 +79,7 @@ impl<P: Potential> Tree<P> {
             // two bounds checks here, the hottest loop, measurably speeds the search.
             let (ps, pt) =
                 unsafe { (*pi.get_unchecked(s as usize), *pi.get_unchecked(t as usize)) };
-            let r = i64::from(st) * (i64::from(c) + ps.widen() - pt.widen());
+            let r = i64::from(st) * (i64::from(c) + ps.as_wide() - pt.as_wide());
             if r < best.0 {
                 best = (r, a + k);
             }
@@ -323,14 +323,14 @@ impl<P: Potential> Tree<P> {
     /// Shifts the potentials of the moved subtree so its new tree arc has zero reduced
     /// cost.
     fn update_potential(&mut self) {
-        let sigma = self.pi[self.v_in].widen()
-            - self.pi[self.u_in].widen()
+        let sigma = self.pi[self.v_in].as_wide()
+            - self.pi[self.u_in].as_wide()
             - i64::from(self.pred_dir[self.u_in]) * i64::from(self.cost[self.in_arc]);
         let end = self.thread.at(self.last_succ.at(self.u_in));
         let mut u = self.u_in;
         let mut fits = true;
         while u != end {
-            let (v, ok) = P::narrow(self.pi[u].widen() + sigma);
+            let (v, ok) = P::narrow(self.pi[u].as_wide() + sigma);
             self.pi[u] = v;
             fits &= ok;
             u = self.thread.at(u);
