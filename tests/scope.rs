@@ -545,3 +545,24 @@ async fn the_load_report_is_not_for_a_scoped_user() {
     assert_eq!(reply.status, 403);
     assert!(reply.error().contains("whole atlas"), "{}", reply.error());
 }
+
+#[tokio::test]
+async fn a_map_sheet_is_printed_only_for_a_unit_in_the_askers_jurisdiction() {
+    let (_dir, app) = app();
+    let ((a, _), (b, _)) = a_and_b();
+    let mine = get(&app, &format!("/sheets/{a}.pdf"), "a").await;
+    assert_eq!(mine.status, 200, "{}", String::from_utf8_lossy(&mine.body));
+    assert!(mine.body.starts_with(b"%PDF-"));
+    let theirs = get(&app, &format!("/sheets/{b}.pdf"), "a").await;
+    assert_eq!(theirs.status, 404, "another township's sheet");
+    assert!(
+        theirs.error().contains("no admin unit has the code"),
+        "{}",
+        theirs.error()
+    );
+    // The county's user prints both.
+    for code in [&a, &b] {
+        let r = get(&app, &format!("/sheets/{code}.pdf"), "county").await;
+        assert_eq!(r.status, 200, "{code}");
+    }
+}
