@@ -8,7 +8,7 @@ use super::super::palette::WarningLevel;
 use super::super::sketch::Frame;
 use crate::analysis::hazards::{self, HazardArea};
 use crate::atlas::{Atlas, BboxWgs84, Kind, Layer};
-use geo::{BoundingRect, Contains, Coord, Geometry, Intersects, MultiPolygon};
+use geo::{BoundingRect, Coord, Geometry, Intersects, MultiPolygon};
 
 /// Room around the area: a twentieth of its larger side.
 const MARGIN_SHARE: f64 = 0.05;
@@ -166,7 +166,8 @@ pub struct SheetMap {
     pub villages: Vec<Mark>,
     /// Population points.
     pub people: Vec<(f64, f64)>,
-    /// Shelters, labelled with name and capacity.
+    /// Shelters on the map (inside the unit and around it), labelled with name and
+    /// capacity.
     pub shelters: Vec<Mark>,
     /// The reference grid.
     pub grid: Grid,
@@ -256,9 +257,11 @@ pub fn sheet_map(
                         people.push(frame.xy(p.0));
                     }
                 }
+                // Every shelter on the map, the neighbours' too: evacuation crosses
+                // township lines, and a route must end at a named shelter.
                 Kind::Shelter => {
                     if let Some(p) = hazards::anchor(g)
-                        && area.contains(&p)
+                        && frame.shows(p.0)
                     {
                         let (x, y) = frame.xy(p.0);
                         shelters.push(Mark {
