@@ -45,3 +45,17 @@ wait_for() { # URL PID NAME LOG
   done
   echo "${0##*/}: $3 did not answer $1 within 10 minutes" >&2; exit 1
 }
+
+# Generates the demo at $scale into a fresh $work (removed on exit) and runs SCRIPT
+# again inside a throwaway PostGIS (scripts/with-postgis) as `SCRIPT __in_postgis`;
+# says how long it all took ($started) and exits with its status.
+run_in_postgis() { # SCRIPT
+  export work
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  "$bin" demo --out "$work/demo" --scale "$scale" 2>&1 | tail -n 1
+  local status=0
+  scripts/with-postgis "$1" __in_postgis || status=$?
+  echo "== finished in $(( $(date +%s) - started )) s"
+  exit $status
+}

@@ -77,14 +77,7 @@ if [ "${1:-}" != __in_postgis ]; then
 
   find_martin $short "demo, import, tile lists, its check and a wrk round"
 
-  export work
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  "$bin" demo --out "$work/demo" --scale "$scale" 2>&1 | tail -n 1
-  status=0
-  scripts/with-postgis "$0" __in_postgis || status=$?
-  echo "== finished in $(( $(date +%s) - started )) s"
-  exit $status
+  run_in_postgis "$0"
 fi
 
 # ---- inside scripts/with-postgis: DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE set ----

@@ -283,13 +283,7 @@ async fn the_api_serves_the_same_archive_and_refuses_what_it_cannot_draw() {
         r#"{"hazards": [{"layer": "floods", "where": {"return_period_years": {"lte": 20}}}]}"#;
     let file = dir.path().join("request.json");
     std::fs::write(&file, request).unwrap();
-    let encoded: String = request
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = common::url_encode(request);
     let planned = get(
         &app,
         &format!("/api/pack?maxzoom=12&layers=shelters,roads&request={encoded}"),

@@ -12,7 +12,7 @@ mod common;
 
 use common::cli::{output_of, riskatlas, scenario_file};
 use common::folder::{collection, data_folder, square};
-use common::{demo_copy, get, served};
+use common::{demo_copy, get, served, url_encode};
 use geo::{Contains, Coord, MultiPolygon, Point};
 use riskatlas::render::palette::PALETTE;
 use riskatlas::render::sheet::paper::{Panel, Paper};
@@ -478,15 +478,6 @@ async fn the_server_answers_a_sheet_as_pdf_and_refuses_what_it_cannot_print() {
         );
         assert!(reply.error().contains(says), "{uri}: {}", reply.error());
     }
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[test]

@@ -229,3 +229,13 @@ pub fn by_id(
         .map(|f| (f.id.to_string(), f.clone()))
         .collect()
 }
+
+/// `text` percent-encoded for a query parameter (unreserved characters kept).
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
