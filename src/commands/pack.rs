@@ -36,19 +36,13 @@ fn chosen_layers<'a>(
     })
 }
 
-/// The atlas with the scenario's layers added (its hazard areas, affected units and
-/// routes, `analysis::layers::packed`), and their ids.
+/// The atlas with the scenario's layers added (its hazard areas, affected units,
+/// routes and shelter fill, `analysis::layers::plan_layers`), and their ids.
 fn with_scenario(
     atlas: riskatlas::atlas::Atlas,
     file: &std::path::Path,
 ) -> anyhow::Result<(riskatlas::atlas::Atlas, Vec<String>)> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let request: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("--scenario {}: not JSON", file.display()))?;
-    let graph = riskatlas::routing::RoadGraph::from_atlas(&atlas);
-    let (impact, plan) = riskatlas::service::analyses::evacuate(&atlas, graph.as_ref(), request)
-        .with_context(|| format!("--scenario {}", file.display()))?;
+    let (impact, plan) = super::plan_from_file(&atlas, file)?;
     let layers = riskatlas::analysis::layers::plan_layers(&impact, &plan, &atlas);
     let ids = layers.iter().map(|l| l.id.to_string()).collect();
     eprintln!(

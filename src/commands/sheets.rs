@@ -15,33 +15,9 @@ pub fn run(args: SheetsArgs) -> anyhow::Result<ExitCode> {
     let atlas = FolderStore::read(&args.data)?.atlas;
     let planned = match &args.scenario {
         None => None,
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let request: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("--scenario {}: not JSON", file.display()))?;
-            let graph = riskatlas::routing::RoadGraph::from_atlas(&atlas);
-            let planned = riskatlas::service::analyses::evacuate(&atlas, graph.as_ref(), request)
-                .with_context(|| format!("--scenario {}", file.display()))?;
-            Some(planned)
-        }
+        Some(file) => Some(super::plan_from_file(&atlas, file)?),
     };
-    let codes = if args.only.is_empty() {
-        let level = match args.per {
-            SheetsPer::Township => Level::Township,
-            SheetsPer::Village => Level::Village,
-        };
-        let codes = units_at(&atlas, level);
-        anyhow::ensure!(
-            !codes.is_empty(),
-            "{} has no admin unit at level {:?}: nothing to print (name units with --only)",
-            args.data.display(),
-            level.code()
-        );
-        codes
-    } else {
-        args.only.clone()
-    };
+    let codes = codes_to_print(&args, &atlas)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let options = SheetOptions {
@@ -102,6 +78,28 @@ pub fn run(args: SheetsArgs) -> anyhow::Result<ExitCode> {
         bytes as f64 / 1e6
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The units `--only` names, or every unit at the `--per` level.
+fn codes_to_print(
+    args: &SheetsArgs,
+    atlas: &riskatlas::atlas::Atlas,
+) -> anyhow::Result<Vec<String>> {
+    if !args.only.is_empty() {
+        return Ok(args.only.clone());
+    }
+    let level = match args.per {
+        SheetsPer::Township => Level::Township,
+        SheetsPer::Village => Level::Village,
+    };
+    let codes = units_at(atlas, level);
+    anyhow::ensure!(
+        !codes.is_empty(),
+        "{} has no admin unit at level {:?}: nothing to print (name units with --only)",
+        args.data.display(),
+        level.code()
+    );
+    Ok(codes)
 }
 
 /// Today's date (UTC), `2026-06-01`.
