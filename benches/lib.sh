@@ -59,3 +59,21 @@ run_in_postgis() { # SCRIPT
   echo "== finished in $(( $(date +%s) - started )) s"
   exit $status
 }
+
+# Martin's `postgres:` configuration for the typed tables (benches/tiles/typed_tables.sql):
+# every table of schema `martin` as a source named after it, with buffer 64 and extent
+# 4096, as riskatlas draws.
+martin_postgres_yaml() {
+  cat <<YAML
+postgres:
+  connection_string: $DATABASE_URL
+  auto_bounds: skip
+  auto_publish:
+    from_schemas: [martin]
+    tables:
+      source_id_format: "{table}"
+      buffer: 64
+      extent: 4096
+      clip_geom: true
+YAML
+}

@@ -92,18 +92,7 @@ python3 benches/pack/archive_stats.py pmtiles "$work/riskatlas.pmtiles" "$secs" 
 
 if [ -n "$martin" ]; then
   echo "== martin-cp, the same layers as one composite source, z0–z$maxzoom, gzip, concurrency 2"
-  cat > "$work/martin-cp.yaml" <<YAML
-postgres:
-  connection_string: $DATABASE_URL
-  auto_bounds: skip
-  auto_publish:
-    from_schemas: [martin]
-    tables:
-      source_id_format: "{table}"
-      buffer: 64
-      extent: 4096
-      clip_geom: true
-YAML
+  martin_postgres_yaml > "$work/martin-cp.yaml"
   timed "$work/martin-cp.log" "$MARTIN_ROOT/bin/martin-cp" --config "$work/martin-cp.yaml" \
     --source "$layers" --output-file "$work/martin.mbtiles" --mbtiles-type flat \
     --min-zoom 0 --max-zoom "$maxzoom" --bbox "$bounds" --encoding gzip --concurrency 2 --skip-agg-tiles-hash

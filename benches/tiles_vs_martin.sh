@@ -181,21 +181,10 @@ start_martin() { # cold|warm
   mt_port=$(free_port)
   local cache
   if [ "$1" = cold ]; then cache="size_mb: 0"; else cache="size_mb: 512"; fi
-  cat > "$work/martin-$1.yaml" <<YAML
-listen_addresses: 127.0.0.1:$mt_port
-cache:
-  $cache
-postgres:
-  connection_string: $DATABASE_URL
-  auto_bounds: skip
-  auto_publish:
-    from_schemas: [martin]
-    tables:
-      source_id_format: "{table}"
-      buffer: 64
-      extent: 4096
-      clip_geom: true
-YAML
+  {
+    printf 'listen_addresses: 127.0.0.1:%s\ncache:\n  %s\n' "$mt_port" "$cache"
+    martin_postgres_yaml
+  } > "$work/martin-$1.yaml"
   "$martin" --config "$work/martin-$1.yaml" > "$work/martin-$1.log" 2>&1 &
   mt_pid=$!
   pids+=("$mt_pid")
