@@ -33,6 +33,7 @@ pub mod demo;
 pub mod edits;
 pub mod import;
 pub mod log;
+pub mod parallel;
 pub mod render;
 pub mod routing;
 pub mod service;

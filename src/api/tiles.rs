@@ -15,6 +15,11 @@ use axum::response::{IntoResponse, Response};
 
 /// At most this many layers in one composite tile request (bounds work per request).
 pub const MAX_LAYERS_PER_TILE: usize = 64;
+/// A tile drawn exactly from at most this many candidate features is drawn on the
+/// request's own thread: tens of microseconds, less than handing it to a worker thread
+/// costs (a wake-up and two context switches). Larger tiles go to a worker, so no
+/// request holds an async thread for long.
+const INLINE_MAX_CANDIDATES: usize = 64;
 const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 const CACHE_CONTROL: &str = "public, max-age=60";
 /// Says whether the tile came from the server's cache (`hit`) or was drawn (`miss`).
@@ -89,11 +94,18 @@ pub async fn tile(
     let options = *state.tile_options();
     let generation = atlas.generation;
     let service = state.service().clone();
-    let bounds = coord.bounds_wgs84(options.extent, options.buffer).to_rect();
+    let bounds = coord.bounds_wgs84(options.extent, options.buffer);
+    let counted = atlas.clone();
+    let cheap = move || is_cheap(&counted, &names, coord, bounds);
+    let bounds = bounds.to_rect();
     let (body, outcome) = render_cached(
         &state,
         key,
         generation,
+        Work {
+            gzip: accepts_gzip(&headers),
+            cheap,
+        },
         move |key, since| service.tile_unchanged(since, &key.layers, !key.scope.is_empty(), bounds),
         move |key| {
             let layers: Vec<&Layer> = key
@@ -106,6 +118,28 @@ pub async fn tile(
     )
     .await?;
     Ok(respond(&body, outcome, &headers))
+}
+
+/// Whether drawing the tile is cheap enough for the request's own thread: every layer
+/// exact at this zoom, and few candidates in all (see [`INLINE_MAX_CANDIDATES`]).
+fn is_cheap(
+    atlas: &crate::atlas::Atlas,
+    names: &[&str],
+    coord: TileCoord,
+    bounds: crate::atlas::BboxWgs84,
+) -> bool {
+    let mut left = INLINE_MAX_CANDIDATES;
+    for layer in names.iter().filter_map(|id| atlas.layer(id)) {
+        if coord.z() < layer.generalised().detail_zoom() {
+            return false;
+        }
+        let n = layer.count_candidates_up_to(bounds, left);
+        if n > left {
+            return false;
+        }
+        left -= n;
+    }
+    true
 }
 
 /// `GET /tiles/impact/{key}/{z}/{x}/{y}`: a scenario's `hazards` and `affected` layers,
@@ -138,10 +172,15 @@ pub async fn impact_tile(
     };
     let options = *state.tile_options();
     // A scenario's key names the atlas generation it ran on: its tiles never change.
+    let work = Work {
+        gzip: accepts_gzip(&headers),
+        cheap: || false,
+    };
     let (body, outcome) = render_cached(
         &state,
         key,
         0,
+        work,
         |_, _| true,
         move |key| {
             let refs: Vec<&Layer> = layers.iter().collect();
@@ -152,32 +191,55 @@ pub async fn impact_tile(
     Ok(respond(&body, outcome, &headers))
 }
 
-/// Renders through the tile cache on a blocking thread, for atlas `generation`;
-/// `unchanged(key, since)` says whether no edit after generation `since` touched it.
+/// What a tile request asks of [`render_cached`].
+struct Work<C: FnOnce() -> bool> {
+    /// The client accepts gzip: the body's gzip is made before answering (off the
+    /// async thread, unless the tile is cheap).
+    gzip: bool,
+    /// Whether the tile is small enough to draw on the request's own thread; asked
+    /// only on a miss (a cached tile costs no count).
+    cheap: C,
+}
+
+/// Renders through the tile cache, on a blocking thread unless `work` is cheap, for
+/// atlas `generation`; `unchanged(key, since)` says whether no edit after generation
+/// `since` touched it.
 async fn render_cached(
     state: &AppState,
     key: TileKey,
     generation: u64,
+    work: Work<impl FnOnce() -> bool>,
     unchanged: impl Fn(&TileKey, u64) -> bool + Send + 'static,
     render: impl Fn(&TileKey) -> Vec<u8> + Send + 'static,
 ) -> Result<(std::sync::Arc<TileBody>, CacheOutcome), ApiError> {
     // A tile held and fresh is answered here: handing it to a worker thread would cost
     // more than the lookup (a thread wake-up and two context switches per request).
-    if let Some(body) = state.tile_cache().fresh(&key, generation) {
+    if let Some(body) = state.tile_cache().fresh(&key, generation)
+        && (!work.gzip || body.has_gzip())
+    {
         return Ok((body, CacheOutcome::Hit));
     }
+    let gzip = work.gzip;
     let worker = state.clone();
-    tokio::task::spawn_blocking(move || {
+    let draw = move || {
         let k = key.clone();
-        worker.tile_cache().get_or_render(
+        let (body, outcome) = worker.tile_cache().get_or_render(
             key,
             generation,
             |since| unchanged(&k, since),
             || render(&k),
-        )
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("tile worker failed: {e}")))
+        );
+        if gzip {
+            body.gzip();
+        }
+        (body, outcome)
+    };
+    if (work.cheap)() {
+        return Ok(draw());
+    }
+    tokio::task::spawn_blocking(draw)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("tile worker failed: {e}")))
 }
 
 /// The HTTP response for a cached tile: 204 when empty, 304 on a matching ETag, gzip
@@ -192,7 +254,7 @@ fn respond(body: &TileBody, outcome: CacheOutcome, headers: &HeaderMap) -> Respo
     } else if none_match(headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if gzip {
-        let mut r = Response::new(Body::from(body.gzip.clone()));
+        let mut r = Response::new(Body::from(body.gzip().clone()));
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r

@@ -307,6 +307,15 @@ impl Layer {
         fids
     }
 
+    /// How many features' bounding rectangles meet `bbox`, counting no further than
+    /// `limit + 1`: a bound on a tile's work without collecting its candidates.
+    pub fn count_candidates_up_to(&self, bbox: BboxWgs84, limit: usize) -> usize {
+        self.index
+            .locate_in_envelope_intersecting(&bbox.envelope())
+            .take(limit + 1)
+            .count()
+    }
+
     /// The layer's fields with their TileJSON types (`vector_layers[].fields`).
     pub fn tilejson_fields(&self) -> serde_json::Map<String, serde_json::Value> {
         self.schema

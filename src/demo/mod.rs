@@ -578,8 +578,8 @@ impl Demo {
 /// `riskatlas demo`: generate and write.
 pub fn write_demo(out: &Path, seed: u64, scale: f64) -> anyhow::Result<()> {
     anyhow::ensure!(
-        scale.is_finite() && scale > 0.0 && scale <= 5_000.0,
-        "--scale must be in (0, 5000], got {scale}"
+        scale.is_finite() && scale > 0.0 && scale <= 10_000.0,
+        "--scale must be in (0, 10000], got {scale}"
     );
     let started = std::time::Instant::now();
     let demo = generate(seed, scale);

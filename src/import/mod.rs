@@ -25,7 +25,7 @@ pub mod validate;
 pub use manifest::{LayerSpec, Manifest, ManifestError};
 pub use report::{LayerReport, LoadReport, Rejection, Repaired, with_causes};
 
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, Layer};
 use source::CsvOptions;
 use std::path::Path;
 use std::time::Instant;
@@ -52,6 +52,31 @@ pub fn log_loaded(loaded: &Loaded, started: Instant) {
     );
 }
 
+/// One layer read and validated: its file as shown to people, the layer and its report
+/// (or why it could not be read), and the milliseconds it took.
+type ReadLayer = (String, Result<(Layer, LayerReport), String>, f64);
+
+fn read_layer(spec: &LayerSpec, dir: &Path) -> ReadLayer {
+    let started = Instant::now();
+    let label = spec
+        .file
+        .strip_prefix(dir)
+        .unwrap_or(&spec.file)
+        .display()
+        .to_string();
+    let csv = CsvOptions {
+        lon: spec.lon.clone(),
+        lat: spec.lat.clone(),
+        delimiter: spec.delimiter,
+        encoding: spec.encoding,
+    };
+    let outcome = match source::read_file(&spec.file, &csv, spec.kind) {
+        Err(e) => Err(with_causes(&e)),
+        Ok(read) => Ok(validate::build_layer(spec, read, &label)),
+    };
+    (label, outcome, crate::log::millis(started.elapsed()))
+}
+
 /// Loads every layer named in `dir/atlas.toml`.
 pub fn load_folder(dir: &Path) -> Result<Loaded, ManifestError> {
     let manifest = Manifest::read(dir)?;
@@ -59,26 +84,15 @@ pub fn load_folder(dir: &Path) -> Result<Loaded, ManifestError> {
 }
 
 /// Loads the layers of an already-parsed manifest; layer files resolve under `dir`.
+/// Layers are read and validated on all cores (each on one), and reported in the
+/// manifest's order.
 pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
     let mut layers = Vec::with_capacity(manifest.layers.len());
     let mut report = LoadReport::default();
-    for spec in &manifest.layers {
-        let started = Instant::now();
-        let label = spec
-            .file
-            .strip_prefix(dir)
-            .unwrap_or(&spec.file)
-            .display()
-            .to_string();
-        let csv = CsvOptions {
-            lon: spec.lon.clone(),
-            lat: spec.lat.clone(),
-            delimiter: spec.delimiter,
-            encoding: spec.encoding,
-        };
-        match source::read_file(&spec.file, &csv, spec.kind) {
-            Err(e) => {
-                let error = with_causes(&e);
+    let read = crate::parallel::map_in_order(&manifest.layers, |spec| read_layer(spec, dir));
+    for (spec, (label, outcome, ms)) in manifest.layers.iter().zip(read) {
+        match outcome {
+            Err(error) => {
                 tracing::error!(layer = %spec.id, "layer not loaded: {error}");
                 report.layers.push(LayerReport {
                     layer: spec.id.to_string(),
@@ -87,14 +101,13 @@ pub fn load_manifest(manifest: &Manifest, dir: &Path) -> Loaded {
                     ..Default::default()
                 });
             }
-            Ok(read) => {
-                let (layer, layer_report) = validate::build_layer(spec, read, &label);
+            Ok((layer, layer_report)) => {
                 tracing::info!(
                     layer = %spec.id,
                     kind = %spec.kind,
                     loaded = layer_report.loaded,
                     rejected = layer_report.rejected,
-                    ms = crate::log::millis(started.elapsed()),
+                    ms,
                     "layer loaded"
                 );
                 // Positions as a person finds them in the file (`line 3`, `feature 2`).

@@ -19,8 +19,8 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// An encoded tile as served: raw MVT bytes, their gzip, and a strong ETag.
 /// An empty body means "no features" (HTTP 204).
@@ -28,29 +28,42 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct TileBody {
     /// The encoded tile.
     pub raw: Bytes,
-    /// `raw` gzipped, for clients that accept it (empty when `raw` is).
-    pub gzip: Bytes,
+    /// `raw` gzipped, made by the first request that accepts gzip: a tile drawn for a
+    /// client that does not (or with the cache off, for one that does not) is never
+    /// compressed for nothing.
+    gzip: OnceLock<Bytes>,
     /// A strong ETag, quoted: a hash of `raw` and its length.
     pub etag: String,
 }
 
 impl TileBody {
-    /// The body of the encoded tile `raw`, its gzip and ETag made once.
+    /// The body of the encoded tile `raw`, its ETag made once.
     pub fn new(raw: Vec<u8>) -> TileBody {
-        let gzip = if raw.is_empty() {
-            Bytes::new()
-        } else {
-            Bytes::from(gzip(&raw))
-        };
         // SipHash with fixed keys: the same tile bytes give the same ETag on every server.
         let mut h = std::hash::DefaultHasher::new();
         raw.hash(&mut h);
         let etag = format!("\"{:016x}-{:x}\"", h.finish(), raw.len());
         TileBody {
             raw: Bytes::from(raw),
-            gzip,
+            gzip: OnceLock::new(),
             etag,
         }
+    }
+
+    /// `raw` gzipped (empty when `raw` is), made on first use and kept.
+    pub fn gzip(&self) -> &Bytes {
+        self.gzip.get_or_init(|| {
+            if self.raw.is_empty() {
+                Bytes::new()
+            } else {
+                Bytes::from(gzip(&self.raw))
+            }
+        })
+    }
+
+    /// Whether [`Self::gzip`] would answer without compressing.
+    pub fn has_gzip(&self) -> bool {
+        self.gzip.get().is_some()
     }
 
     /// Whether the tile has no feature (served as 204 No Content).
@@ -97,8 +110,9 @@ struct ByteWeighter;
 impl Weighter<TileKey, Arc<Entry>> for ByteWeighter {
     fn weight(&self, key: &TileKey, entry: &Arc<Entry>) -> u64 {
         let body = &entry.body;
-        // Count the key and bookkeeping too, so empty tiles are not free.
-        (body.raw.len() + body.gzip.len() + key.layers.len() + key.scope.len() + 112) as u64
+        // The gzip is counted as half the raw bytes, made or not (a weight cannot change
+        // once the entry is in); the key and bookkeeping too, so empty tiles are not free.
+        (body.raw.len() * 3 / 2 + key.layers.len() + key.scope.len() + 112) as u64
     }
 }
 
@@ -315,7 +329,7 @@ mod tests {
         use std::io::Read;
         let body = TileBody::new(b"hello tiles hello tiles".to_vec());
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&body.gzip[..])
+        flate2::read::GzDecoder::new(&body.gzip()[..])
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, b"hello tiles hello tiles");

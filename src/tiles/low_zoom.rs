@@ -11,6 +11,7 @@ use super::render::{
 use crate::atlas::{Field, FieldType, Layer, Value};
 use geo::{BoundingRect, Geometry};
 use geozero::mvt::tile;
+use std::borrow::Cow;
 
 /// The MVT layer name of a layer's clusters. `:` cannot occur in a layer id, so it never
 /// collides with another layer.
@@ -69,9 +70,9 @@ pub(super) fn draw(
     for &fid in &drawn {
         let feature = &layer.features()[fid as usize];
         let geometry = if coarsening == MAX_COARSENING {
-            bounding_box(&feature.geometry)
+            Cow::Owned(bounding_box(&feature.geometry))
         } else {
-            feature.geometry.clone()
+            Cow::Borrowed(&feature.geometry)
         };
         let shape = to_tile_geometry(&geometry, coord, &opts);
         let attrs = shown(layer, &feature.attrs, masking);

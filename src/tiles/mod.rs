@@ -12,6 +12,7 @@ pub mod mbtiles;
 pub mod mvt;
 pub mod pack;
 pub mod render;
+mod simplify;
 
 pub use cache::{TileBody, TileCache};
 pub use coord::{TileCoord, TileCoordError};

@@ -122,6 +122,11 @@ pub struct TileLayerBuilder {
     key_index: FastMap<String, u32>,
     value_index: FastMap<ValueKey, u32>,
     text_index: FastMap<Box<str>, u32>,
+    /// The key index of each field by position, for the `fields` slice last passed to
+    /// [`Self::add`] (identified by address and length; a builder is always given the
+    /// same one): no field name is hashed per feature. `u32::MAX`: not yet used.
+    keys_by_position: Vec<u32>,
+    keys_for: (usize, usize),
 }
 
 impl TileLayerBuilder {
@@ -137,6 +142,8 @@ impl TileLayerBuilder {
             key_index: FastMap::default(),
             value_index: FastMap::default(),
             text_index: FastMap::default(),
+            keys_by_position: Vec::new(),
+            keys_for: (0, 0),
         }
     }
 
@@ -210,10 +217,20 @@ impl TileLayerBuilder {
     /// Adds a feature with its id and non-null attributes.
     pub fn add(&mut self, id: u64, geometry: &TileGeometry, fields: &[Field], attrs: &[Value]) {
         let (geom_type, data) = encode_geometry(geometry);
+        let fields_id = (fields.as_ptr() as usize, fields.len());
+        if self.keys_for != fields_id {
+            self.keys_for = fields_id;
+            self.keys_by_position = vec![u32::MAX; fields.len()];
+        }
         let mut tags = Vec::with_capacity(attrs.len() * 2);
-        for (field, value) in fields.iter().zip(attrs) {
+        for (position, (field, value)) in fields.iter().zip(attrs).enumerate() {
             if let Some(v) = self.value(value) {
-                tags.push(self.key(&field.name));
+                let mut k = self.keys_by_position[position];
+                if k == u32::MAX {
+                    k = self.key(&field.name);
+                    self.keys_by_position[position] = k;
+                }
+                tags.push(k);
                 tags.push(v);
             }
         }

@@ -10,9 +10,9 @@
 //! added in tile-id (Hilbert) order, as readers fetch them best.
 
 use super::coord::{TileCoord, lonlat_to_world};
-use super::generalise::in_halves;
 use super::render::{TileOptions, label_layer_name, render_tile};
 use crate::atlas::{Atlas, BboxWgs84, Disclosure, Layer};
+use crate::parallel::in_halves;
 use anyhow::Context;
 use pmtiles::{PmTilesWriter, TileId, TileType};
 use serde_json::{Value, json};

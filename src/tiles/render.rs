@@ -12,7 +12,7 @@ use super::coord::TileCoord;
 use super::generalise::TILE_BUDGET;
 use super::mvt::{TileGeometry, TileLayerBuilder, ring_area2};
 use crate::atlas::{Disclosure, Layer, Value};
-use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Rect, Simplify};
+use geo::{BoundingRect, Geometry, Intersects, LineString, Rect};
 use geozero::mvt::{Message, Tile};
 use std::borrow::Cow;
 
@@ -50,11 +50,23 @@ impl Default for TileOptions {
 pub fn features_in_tile(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> Vec<u32> {
     let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
     let rect = bounds.to_rect();
-    layer
-        .candidates_in(bounds)
-        .into_iter()
-        .filter(|&fid| meets_tile(&layer.features()[fid as usize].geometry, &rect))
-        .collect()
+    let mut fids: Vec<u32> = layer
+        .index()
+        .locate_in_envelope_intersecting(&bounds.envelope())
+        .filter(|entry| {
+            // The index holds each feature's box: one inside the tile needs no test of
+            // the geometry (most of a tile's features).
+            let boxed = entry.geom();
+            let inside = Rect::new(boxed.lower(), boxed.upper());
+            contains_rect(&rect, &inside)
+                || layer.features()[entry.data as usize]
+                    .geometry
+                    .intersects(&rect)
+        })
+        .map(|entry| entry.data)
+        .collect();
+    fids.sort_unstable();
+    fids
 }
 
 /// Whether `g` meets the (buffered) tile rectangle `rect`: the exact selection test.
@@ -75,7 +87,10 @@ fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
 ///
 /// A layer is drawn exactly at and above its detail zoom and generalised below it (see
 /// [`super::generalise`]). A tile that would exceed [`TILE_BUDGET`] is drawn again one
-/// step coarser, every layer generalised, until it fits.
+/// step coarser, every layer generalised, until it fits. A drawing is abandoned as soon
+/// as its layers so far are over the budget, so a tile that will not fit costs part of
+/// a drawing and no encoding (at z9 of a large county most composite tiles need one
+/// step).
 pub fn render_tile(
     layers: &[&Layer],
     coord: TileCoord,
@@ -83,12 +98,16 @@ pub fn render_tile(
     disclosure: Disclosure,
 ) -> Option<Vec<u8>> {
     for coarsening in 0..=MAX_COARSENING {
-        let tile = draw_tile(layers, coord, opts, disclosure, coarsening);
+        let coarsest = coarsening == MAX_COARSENING;
+        let budget = (!coarsest).then_some(TILE_BUDGET);
+        let Some(tile) = draw_tile(layers, coord, opts, disclosure, coarsening, budget) else {
+            continue;
+        };
         if tile.layers.is_empty() {
             return None;
         }
         let bytes = tile.encode_to_vec();
-        if bytes.len() <= TILE_BUDGET || coarsening == MAX_COARSENING {
+        if bytes.len() <= TILE_BUDGET || coarsest {
             if bytes.len() > TILE_BUDGET {
                 tracing::warn!(
                     z = coord.z(),
@@ -105,49 +124,73 @@ pub fn render_tile(
 }
 
 /// Draws every layer for `coord`, `coarsening` steps coarser than the rule says (0: as
-/// the rule says).
+/// the rule says); `None` as soon as the layers drawn so far encode to more than
+/// `budget` bytes.
 fn draw_tile(
     layers: &[&Layer],
     coord: TileCoord,
     opts: &TileOptions,
     disclosure: Disclosure,
     coarsening: u8,
-) -> Tile {
+    budget: Option<usize>,
+) -> Option<Tile> {
     let mut tile = Tile::default();
+    // The layers' encoded sizes without their framing: a lower bound of the tile's.
+    let mut bytes = 0;
     for layer in layers {
-        let masking = Masking::of(layer, disclosure);
-        let generalised = layer.generalised();
-        let exact = coarsening == 0 && coord.z() >= generalised.detail_zoom();
-        if !exact {
-            let level = coord.z().saturating_sub(coarsening);
-            let drawn = super::low_zoom::draw(layer, coord, opts, masking, level, coarsening);
-            tile.layers.extend(drawn);
-            continue;
-        }
-        let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
-        for fid in features_in_tile(layer, coord, opts) {
-            let feature = &layer.features()[fid as usize];
-            let geometry = to_tile_geometry(&feature.geometry, coord, opts);
-            let attrs = shown(layer, &feature.attrs, masking);
-            builder.add(u64::from(fid), &geometry, layer.schema.fields(), &attrs);
-        }
-        if !builder.is_empty() {
-            tile.layers.push(builder.finish());
-        }
-        if layer.has_label_points() {
-            let labels = label_layer(
-                layer,
-                coord,
-                opts,
-                masking,
-                &layer.candidates_in(coord.bounds_wgs84(opts.extent, opts.buffer)),
-            );
-            if !labels.is_empty() {
-                tile.layers.push(labels.finish());
-            }
+        let before = tile.layers.len();
+        draw_layer(&mut tile, layer, coord, opts, disclosure, coarsening);
+        bytes += tile.layers[before..]
+            .iter()
+            .map(|l| l.encoded_len())
+            .sum::<usize>();
+        if budget.is_some_and(|b| bytes > b) {
+            return None;
         }
     }
-    tile
+    Some(tile)
+}
+
+/// Draws one layer (and its clusters and labels) into `tile`.
+fn draw_layer(
+    tile: &mut Tile,
+    layer: &Layer,
+    coord: TileCoord,
+    opts: &TileOptions,
+    disclosure: Disclosure,
+    coarsening: u8,
+) {
+    let masking = Masking::of(layer, disclosure);
+    let generalised = layer.generalised();
+    let exact = coarsening == 0 && coord.z() >= generalised.detail_zoom();
+    if !exact {
+        let level = coord.z().saturating_sub(coarsening);
+        let drawn = super::low_zoom::draw(layer, coord, opts, masking, level, coarsening);
+        tile.layers.extend(drawn);
+        return;
+    }
+    let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
+    for fid in features_in_tile(layer, coord, opts) {
+        let feature = &layer.features()[fid as usize];
+        let geometry = to_tile_geometry(&feature.geometry, coord, opts);
+        let attrs = shown(layer, &feature.attrs, masking);
+        builder.add(u64::from(fid), &geometry, layer.schema.fields(), &attrs);
+    }
+    if !builder.is_empty() {
+        tile.layers.push(builder.finish());
+    }
+    if layer.has_label_points() {
+        let labels = label_layer(
+            layer,
+            coord,
+            opts,
+            masking,
+            &layer.candidates_in(coord.bounds_wgs84(opts.extent, opts.buffer)),
+        );
+        if !labels.is_empty() {
+            tile.layers.push(labels.finish());
+        }
+    }
 }
 
 /// The MVT layer name of a layer's label anchors. `:` cannot occur in a layer id, so
@@ -232,15 +275,7 @@ impl Projector {
         if self.tolerance <= 0.0 || pts.len() < 4 {
             return pts;
         }
-        let line: LineString<f64> = pts
-            .into_iter()
-            .map(|p| Coord { x: p[0], y: p[1] })
-            .collect();
-        line.simplify(self.tolerance)
-            .0
-            .into_iter()
-            .map(|c| [c.x, c.y])
-            .collect()
+        super::simplify::rdp(&pts, self.tolerance)
     }
 
     fn quantise(&self, pts: &[[f64; 2]]) -> Vec<[i32; 2]> {

@@ -45,6 +45,7 @@ use geo::{BoundingRect, Geometry};
 use rstar::RTree;
 
 mod fold;
+use crate::parallel::in_halves;
 use fold::{Accumulator, build_level};
 use rstar::primitives::{GeomWithData, Rectangle};
 
@@ -408,21 +409,6 @@ fn detail_zoom(order: &[(u64, u32)], rule: &Rule) -> u8 {
                 .all(|run| run.len() <= rule.exact_max_features)
         })
         .unwrap_or(rule.top_zoom)
-}
-
-/// `f` over `items` on two threads, results in order.
-pub(super) fn in_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < 2 {
-        return items.iter().map(&f).collect();
-    }
-    let mid = items.len() / 2;
-    let (a, b) = items.split_at(mid);
-    std::thread::scope(|s| {
-        let second = s.spawn(|| b.iter().map(&f).collect::<Vec<R>>());
-        let mut out: Vec<R> = a.iter().map(&f).collect();
-        out.extend(second.join().expect("a generalisation thread panicked"));
-        out
-    })
 }
 
 #[cfg(test)]
