@@ -319,6 +319,52 @@ async fn gzip_and_plain_tiles_each_have_their_own_etag() {
     assert_eq!(fetch(false, Some(gz_tag)).await.status, 200);
 }
 
+#[tokio::test]
+async fn head_is_answered_as_get_is_without_the_body() {
+    // A HEAD on a GET route had no access rule of its own and was answered 500.
+    let app = demo_app();
+    let (x, y) = common::tile_of(105.74, 34.53, 11);
+    for uri in [
+        format!("/tiles/villages,roads/11/{x}/{y}"),
+        "/api/layers".to_string(),
+        "/api/health".to_string(),
+        "/".to_string(),
+    ] {
+        let got = get(&app, &uri).await;
+        let head = request(
+            &app,
+            Request::head(&uri)
+                .header("host", "127.0.0.1:8080")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(got.status, 200, "GET {uri}");
+        assert_eq!(
+            head.status,
+            200,
+            "HEAD {uri}: {}",
+            String::from_utf8_lossy(&head.body)
+        );
+        assert_eq!(
+            head.headers.get("content-type"),
+            got.headers.get("content-type"),
+            "HEAD {uri}"
+        );
+        assert!(head.body.is_empty(), "HEAD {uri} sent a body");
+    }
+    // An unknown layer is as unknown to HEAD.
+    let missing = request(
+        &app,
+        Request::head("/tiles/nope/11/0/0")
+            .header("host", "127.0.0.1:8080")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+}
+
 async fn send(app: &axum::Router, method: &str, uri: &str, body: Value) -> common::Reply {
     let req = Request::builder()
         .method(method)

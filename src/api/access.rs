@@ -183,11 +183,18 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/api/route", Need::Role(Role::Viewer)),
 ];
 
-/// The rule for a method on a route pattern.
+/// The rule for a method on a route pattern. `HEAD` is asked as `GET`: the router
+/// answers it with the `GET` handler (the same headers, no body), so it needs what
+/// `GET` needs.
 pub fn rule(method: &Method, path: &str) -> Option<Need> {
+    let method = if *method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     RULES
         .iter()
-        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .find(|(m, p, _)| *m == method && *p == path)
         .map(|r| r.2)
 }
 
