@@ -17,9 +17,14 @@ short=0
 if [ $short = 1 ]; then SCALE=${SCALE:-2}; ROUNDS=${ROUNDS:-1}; else SCALE=${SCALE:-8000}; ROUNDS=${ROUNDS:-2}; fi
 [ -x /usr/bin/time ] || { echo "load_vs_parse: needs /usr/bin/time (Debian package time; scripts/install-deps installs it)" >&2; exit 1; }
 
-cargo build --quiet --release --locked --bin riskatlas --example load_floor
-bin=target/release/riskatlas
-floor=target/release/examples/load_floor
+# One command for both (built apart, the example's dev-dependencies would change the
+# features of shared crates and each build would undo the other); the dev profile in
+# short mode, which only checks that the benchmark still runs.
+profile=$([ $short = 1 ] && echo dev || echo release)
+cargo build --quiet --profile $profile --locked --bin riskatlas --example load_floor
+out=${CARGO_TARGET_DIR:-target}/$([ $profile = dev ] && echo debug || echo release)
+bin=$out/riskatlas
+floor=$out/examples/load_floor
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
