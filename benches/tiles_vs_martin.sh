@@ -25,7 +25,8 @@
 #    off (riskatlas --tile-cache-mb 0, Martin cache size 0), then caches on (256 MB of
 #    tiles each) over a subset of the list fetched once beforehand, with a third
 #    server beside them: a bare axum handler answering the same bytes from a hash map
-#    (examples/bare_tiles.rs). No compression is asked for, so all send plain MVT;
+#    (examples/bare_tiles.rs), and a fourth: the same handler sending riskatlas's
+#    headers too. No compression is asked for, so all send plain MVT;
 # 7. prints p50, p99 and requests/s per case, the ratios riskatlas / Martin and
 #    riskatlas / bare handler, and whether each target of the issue is met.
 #
@@ -205,7 +206,7 @@ results=$work/results.tsv
 : > "$results"
 servers="riskatlas martin"
 url_of() {
-  case $1 in riskatlas) echo "$ra_url" ;; martin) echo "$mt_url" ;; bare) echo "$bare_url" ;; esac
+  case $1 in riskatlas) echo "$ra_url" ;; martin) echo "$mt_url" ;; bare) echo "$bare_url" ;; bare+headers) echo "$bare_headers_url" ;; esac
 }
 bench() { # PHASE CASE LIST LAYERS
   local phase=$1 case=$2 list=$3 ids=$4 r server out present=()
@@ -255,17 +256,29 @@ start_riskatlas 256
 start_martin warm
 prefetch "$work/warm-high.txt" "$layers"
 prefetch "$work/warm-low.txt" "$layers"
-# The bare handler: the same bytes riskatlas sends, from a hash map, no middleware.
+# The bare handler: the same bytes riskatlas sends, from a hash map, no middleware; and
+# a second one sending riskatlas's headers with them (ETag, cache and security headers:
+# the same response byte for byte, but its date), as wrk's Lua reads every header.
 cat "$work/warm-high.txt" "$work/warm-low.txt" | sed "s|^|/tiles/$layers/|" > "$work/bare-paths"
-mkdir "$work/bare"
+mkdir "$work/bare" "$work/bare-headers"
 i=0
-while read -r p; do curl -fsS -o "$work/bare/$i" "$ra_url$p"; : >> "$work/bare/$i"; i=$((i + 1)); done < "$work/bare-paths"
+while read -r p; do
+  curl -fsS -o "$work/bare/$i" -D "$work/bare-headers/$i.headers" "$ra_url$p"
+  : >> "$work/bare/$i"
+  ln "$work/bare/$i" "$work/bare-headers/$i"
+  i=$((i + 1))
+done < "$work/bare-paths"
 bare_port=$(free_port)
 "$bare" "$work/bare-paths" "$work/bare" "127.0.0.1:$bare_port" > "$work/bare.log" 2>&1 &
 pids+=("$!")
 bare_url=http://127.0.0.1:$bare_port
 wait_for "$bare_url/tiles/$layers/$(head -n 1 "$work/warm-high.txt")" "$!" "the bare handler" "$work/bare.log"
-servers="riskatlas martin bare"
+bare_headers_port=$(free_port)
+"$bare" "$work/bare-paths" "$work/bare-headers" "127.0.0.1:$bare_headers_port" > "$work/bare-headers.log" 2>&1 &
+pids+=("$!")
+bare_headers_url=http://127.0.0.1:$bare_headers_port
+wait_for "$bare_headers_url/tiles/$layers/$(head -n 1 "$work/warm-high.txt")" "$!" "the bare handler with headers" "$work/bare-headers.log"
+servers="riskatlas martin bare bare+headers"
 bench warm "z10–z15 composite" "$work/warm-high.txt" "$layers"
 bench warm "z6–z9 composite" "$work/warm-low.txt" "$layers"
 stop_servers
