@@ -331,14 +331,7 @@ async fn head_is_answered_as_get_is_without_the_body() {
         "/".to_string(),
     ] {
         let got = get(&app, &uri).await;
-        let head = request(
-            &app,
-            Request::head(&uri)
-                .header("host", "127.0.0.1:8080")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+        let head = head(&app, &uri).await;
         assert_eq!(got.status, 200, "GET {uri}");
         assert_eq!(
             head.status,
@@ -354,15 +347,15 @@ async fn head_is_answered_as_get_is_without_the_body() {
         assert!(head.body.is_empty(), "HEAD {uri} sent a body");
     }
     // An unknown layer is as unknown to HEAD.
-    let missing = request(
-        &app,
-        Request::head("/tiles/nope/11/0/0")
-            .header("host", "127.0.0.1:8080")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(missing.status, 404);
+    assert_eq!(head(&app, "/tiles/nope/11/0/0").await.status, 404);
+}
+
+async fn head(app: &axum::Router, uri: &str) -> common::Reply {
+    let req = Request::head(uri)
+        .header("host", "127.0.0.1:8080")
+        .body(Body::empty())
+        .unwrap();
+    request(app, req).await
 }
 
 async fn send(app: &axum::Router, method: &str, uri: &str, body: Value) -> common::Reply {

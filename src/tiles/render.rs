@@ -54,14 +54,10 @@ pub fn features_in_tile(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> 
         .index()
         .locate_in_envelope_intersecting(&bounds.envelope())
         .filter(|entry| {
-            // The index holds each feature's box: one inside the tile needs no test of
-            // the geometry (most of a tile's features).
-            let boxed = entry.geom();
-            let inside = Rect::new(boxed.lower(), boxed.upper());
-            contains_rect(&rect, &inside)
-                || layer.features()[entry.data as usize]
-                    .geometry
-                    .intersects(&rect)
+            // The index holds each feature's box, so it is not computed again.
+            let boxed = Rect::new(entry.geom().lower(), entry.geom().upper());
+            let geometry = &layer.features()[entry.data as usize].geometry;
+            meets_tile_boxed(geometry, &boxed, &rect)
         })
         .map(|entry| entry.data)
         .collect();
@@ -71,8 +67,16 @@ pub fn features_in_tile(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> 
 
 /// Whether `g` meets the (buffered) tile rectangle `rect`: the exact selection test.
 pub(super) fn meets_tile(g: &Geometry<f64>, rect: &Rect<f64>) -> bool {
-    let inside = g.bounding_rect().is_some_and(|b| contains_rect(rect, &b));
-    inside || g.intersects(rect)
+    match g.bounding_rect() {
+        Some(boxed) => meets_tile_boxed(g, &boxed, rect),
+        None => g.intersects(rect),
+    }
+}
+
+/// [`meets_tile`] for a geometry whose bounding box `boxed` is known: a geometry boxed
+/// inside the tile needs no test of its own (most of a tile's features).
+fn meets_tile_boxed(g: &Geometry<f64>, boxed: &Rect<f64>, rect: &Rect<f64>) -> bool {
+    contains_rect(rect, boxed) || g.intersects(rect)
 }
 
 fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
