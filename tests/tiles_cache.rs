@@ -146,3 +146,60 @@ async fn an_edit_redraws_the_tiles_it_touches_and_serves_the_rest_from_the_cache
         .expect("the moved shelter left its old tile");
     assert!(ids(&new_place).contains(&fid), "and is in its new one");
 }
+
+#[tokio::test]
+async fn an_edit_that_changes_what_a_feature_costs_in_a_tile_redraws_the_whole_layer() {
+    // Three shelters far apart: one tile holds them all at zoom 0, so every edit to a
+    // shelter's bytes there changes the layer's measured cost per feature (see
+    // `tiles::estimate`), which may change whether any tile of the layer is drawn
+    // exactly: every tile of the layer is drawn again. An edit that leaves the bytes
+    // as they were leaves the rest cached.
+    let places = [(100.0, 30.0), (101.0, 31.0), (102.0, 32.0)];
+    let shelters: Vec<serde_json::Value> = places
+        .iter()
+        .enumerate()
+        .map(|(i, &(lon, lat))| {
+            common::folder::point(
+                &format!("S{i}"),
+                lon,
+                lat,
+                json!({"name": format!("shelter {i}"), "capacity": 10 * (i + 1)}),
+            )
+        })
+        .collect();
+    let dir = common::folder::data_folder(
+        "name = \"three\"\n[[layer]]\nid = \"shelters\"\nkind = \"shelter\"\nfile = \"shelters.geojson\"\n",
+        &[("shelters.geojson", common::folder::collection(shelters))],
+    );
+    let app = served(dir.path());
+    let far = tile_of(102.0, 32.0, 12);
+    assert_eq!(tile(&app, "shelters", 12, far).await.0, "miss");
+    assert_eq!(tile(&app, "shelters", 12, far).await.0, "hit");
+
+    // Capacity 10 to 11: distinct values both, the same bytes, the same costs; the far
+    // tile stays cached.
+    patch(
+        &app,
+        "/api/layers/shelters/features/S0",
+        json!({"properties": {"capacity": 11}}),
+    )
+    .await;
+    assert_eq!(
+        tile(&app, "shelters", 12, far).await.0,
+        "hit",
+        "an edit elsewhere that costs no byte"
+    );
+
+    // A long name: a shelter costs hundreds of bytes more, so the layer is redrawn.
+    patch(
+        &app,
+        "/api/layers/shelters/features/S0",
+        json!({"properties": {"name": "避难场所".repeat(100)}}),
+    )
+    .await;
+    assert_eq!(
+        tile(&app, "shelters", 12, far).await.0,
+        "miss",
+        "the layer's cost per feature changed"
+    );
+}

@@ -290,6 +290,51 @@ fn the_whole_province_in_one_tile_stays_under_budget_with_every_layer() {
 }
 
 #[test]
+fn a_tile_served_coarser_by_the_size_estimate_was_near_the_budget_drawn_as_the_rule_says() {
+    // The estimate (`tiles::estimate`) lets a tile skip an exact drawing it predicts is
+    // over budget. Compared here with the reference, which always draws as the rule
+    // says first and coarsens only when that is over: wherever the two differ, the
+    // reference's tile (the finest that fits) must have been close to the budget, so
+    // the estimate only ever gives up detail that was nearly too big anyway.
+    let atlas = province();
+    let layers: Vec<&Layer> = atlas.layers().iter().map(|l| l.as_ref()).collect();
+    let estimating = TileOptions::default();
+    let reference = TileOptions {
+        estimate_size: false,
+        ..TileOptions::default()
+    };
+    let (mut tiles, mut coarser, mut over_budget) = (0, 0, 0);
+    for z in 6..=9u8 {
+        let with_data: BTreeSet<(u32, u32)> =
+            layers.iter().flat_map(|l| tiles_with_data(l, z)).collect();
+        for (x, y) in with_data {
+            let coord = TileCoord::new(z.into(), x.into(), y.into()).unwrap();
+            let fast = render_tile(&layers, coord, &estimating, Disclosure::Full).unwrap();
+            let finest = render_tile(&layers, coord, &reference, Disclosure::Full).unwrap();
+            assert!(fast.len() <= BUDGET, "{z}/{x}/{y}: {} bytes", fast.len());
+            tiles += 1;
+            if finest.len() > 9 * BUDGET / 10 {
+                over_budget += 1;
+            }
+            if fast != finest {
+                coarser += 1;
+                assert!(
+                    finest.len() >= 3 * BUDGET / 4,
+                    "{z}/{x}/{y} was served coarser than needed though its finest drawing \
+                     is {} bytes, far under the budget",
+                    finest.len()
+                );
+            }
+        }
+    }
+    println!("{tiles} tiles at z6–z9: {coarser} served coarser than the finest that fits");
+    assert!(
+        over_budget > 0,
+        "the scale-20 demo should have tiles near the budget at z6–z9, or this checks nothing"
+    );
+}
+
+#[test]
 fn a_tile_over_budget_is_drawn_coarser_until_it_fits_and_still_counts_everyone() {
     // 1,000 shelters with long names in a few hundred metres: too few to be generalised
     // by count, but 1,000 × 960 bytes of name is over the budget in any one tile.

@@ -107,9 +107,12 @@ impl Touch {
         for (layer_id, id) in edited {
             let (old, new) = (before.layer(layer_id), after.layer(layer_id));
             let admin = old.or(new).is_some_and(|l| l.kind == Kind::Admin);
+            // A new detail zoom or a new size model (see `tiles::estimate`) may change
+            // tiles anywhere in the layer, not only where the feature was.
             let moved = match (old, new) {
                 (Some(o), Some(n)) => {
-                    o.generalised().detail_zoom() != n.generalised().detail_zoom()
+                    let (o, n) = (o.generalised(), n.generalised());
+                    o.detail_zoom() != n.detail_zoom() || o.size_model() != n.size_model()
                 }
                 _ => true,
             };

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod clip;
 pub mod coord;
+pub mod estimate;
 pub mod generalise;
 mod low_zoom;
 pub mod mbtiles;

@@ -33,6 +33,11 @@ pub struct TileOptions {
     pub simplify_units: f64,
     /// The zoom from which geometry is drawn unsimplified.
     pub full_detail_zoom: u8,
+    /// Whether a tile whose exact layers are estimated over the budget skips its exact
+    /// drawing (see [`super::estimate`]). Off, every tile is first drawn as the rule
+    /// says, and served coarser only when that drawing is over the budget: the finest
+    /// drawing that fits, always, at about twice the time at z8–z9.
+    pub estimate_size: bool,
 }
 
 impl Default for TileOptions {
@@ -42,6 +47,7 @@ impl Default for TileOptions {
             buffer: 64,
             simplify_units: 1.0,
             full_detail_zoom: 16,
+            estimate_size: true,
         }
     }
 }
@@ -93,15 +99,17 @@ fn contains_rect(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
 /// [`super::generalise`]). A tile that would exceed [`TILE_BUDGET`] is drawn again one
 /// step coarser, every layer generalised, until it fits. A drawing is abandoned as soon
 /// as its layers so far are over the budget, so a tile that will not fit costs part of
-/// a drawing and no encoding (at z9 of a large county most composite tiles need one
-/// step).
+/// a drawing and no encoding; and a tile whose exact layers are estimated over the
+/// budget (see [`super::estimate`]) is not drawn as the rule says at all but one step
+/// coarser straight away (at z9 of a large county most composite tiles are).
 pub fn render_tile(
     layers: &[&Layer],
     coord: TileCoord,
     opts: &TileOptions,
     disclosure: Disclosure,
 ) -> Option<Vec<u8>> {
-    for coarsening in 0..=MAX_COARSENING {
+    let first = u8::from(opts.estimate_size && estimated_over_budget(layers, coord, opts));
+    for coarsening in first..=MAX_COARSENING {
         let coarsest = coarsening == MAX_COARSENING;
         let budget = (!coarsest).then_some(TILE_BUDGET);
         let Some(tile) = draw_tile(layers, coord, opts, disclosure, coarsening, budget) else {
@@ -173,6 +181,57 @@ fn draw_layer(
         tile.layers.extend(drawn);
         return;
     }
+    draw_exact(tile, layer, coord, opts, masking);
+}
+
+/// Whether the layers drawn exactly at `coord` (at and above their detail zoom) are
+/// estimated to take more than [`TILE_BUDGET`] bytes: their features in the tile, as
+/// the R-tree counts them, times what a feature of each costs (see [`super::estimate`]).
+fn estimated_over_budget(layers: &[&Layer], coord: TileCoord, opts: &TileOptions) -> bool {
+    let envelope = coord.bounds_wgs84(opts.extent, opts.buffer).envelope();
+    let mut bytes = 0;
+    for layer in layers {
+        let generalised = layer.generalised();
+        if coord.z() < generalised.detail_zoom() {
+            continue;
+        }
+        let features = layer
+            .index()
+            .locate_in_envelope_intersecting(&envelope)
+            .count();
+        bytes += generalised.size_model().estimate(coord.z(), features);
+        if bytes > TILE_BUDGET {
+            return true;
+        }
+    }
+    false
+}
+
+/// The features of `layer` drawn exactly at `coord` (with label anchors, nothing
+/// masked) and the bytes they encode to: what [`super::estimate`] measures.
+pub(super) fn exact_layer_size(
+    layer: &Layer,
+    coord: TileCoord,
+    opts: &TileOptions,
+) -> (usize, usize) {
+    let mut tile = Tile::default();
+    draw_exact(&mut tile, layer, coord, opts, Masking(None));
+    let features = tile
+        .layers
+        .iter()
+        .find(|l| l.name == layer.id.as_str())
+        .map_or(0, |l| l.features.len());
+    (features, tile.encoded_len())
+}
+
+/// Draws every feature of `layer` that meets the tile, and its label anchors.
+fn draw_exact(
+    tile: &mut Tile,
+    layer: &Layer,
+    coord: TileCoord,
+    opts: &TileOptions,
+    masking: Masking,
+) {
     let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
     for fid in features_in_tile(layer, coord, opts) {
         let feature = &layer.features()[fid as usize];

@@ -30,6 +30,7 @@
 //! A tile is never more than [`TILE_BUDGET`] bytes before gzip: when one would be, it is
 //! drawn again one step coarser — cells twice the size (the level one zoom up), only
 //! features twice as large drawn, simplification four times stronger — until it fits.
+//! A tile estimated over the budget starts a step coarser (see [`super::estimate`]).
 //! See [`super::render::render_tile`].
 //!
 //! # The pyramid
@@ -41,6 +42,7 @@
 use crate::atlas::kind::Rule as AttrRule;
 use crate::atlas::{IndexEntry, Layer};
 use crate::tiles::coord::lonlat_to_world;
+use crate::tiles::estimate::SizeModel;
 use geo::{BoundingRect, Geometry};
 use rstar::RTree;
 
@@ -183,6 +185,8 @@ pub struct Generalised {
     levels: Vec<Level>,
     sum_fields: Vec<usize>,
     rank_field: Option<usize>,
+    /// What a feature costs drawn exactly, for the tile budget.
+    size_model: SizeModel,
 }
 
 /// The count fields of a layer's kind some feature has a value for: what clusters sum.
@@ -216,18 +220,6 @@ impl Generalised {
         });
         let sum_fields = sum_fields(layer);
         let rank_field = rank_field(layer, &sum_fields);
-        if features.len() <= rule.exact_max_features {
-            // Exact at every zoom: nothing to sort or summarise.
-            return Generalised {
-                rule,
-                detail_zoom: 0,
-                first_drawn: keyed.into_iter().map(|(_, z)| z).collect(),
-                drawn: RTree::new(),
-                levels: Vec::new(),
-                sum_fields,
-                rank_field,
-            };
-        }
         let mut order: Vec<(u64, u32)> = keyed
             .iter()
             .enumerate()
@@ -236,6 +228,20 @@ impl Generalised {
         order.sort_unstable();
         let first_drawn: Vec<u8> = keyed.into_iter().map(|(_, z)| z).collect();
         let detail_zoom = detail_zoom(&order, &rule);
+        let size_model = SizeModel::measure(layer, &order, finest, detail_zoom, rule.top_zoom);
+        if detail_zoom == 0 {
+            // Exact at every zoom: nothing to summarise.
+            return Generalised {
+                rule,
+                detail_zoom,
+                first_drawn,
+                drawn: RTree::new(),
+                levels: Vec::new(),
+                sum_fields,
+                rank_field,
+                size_model,
+            };
+        }
         let zooms: Vec<u8> = (0..detail_zoom).collect();
         let levels = in_halves(&zooms, |&z| {
             build_level(
@@ -270,6 +276,7 @@ impl Generalised {
             levels,
             sum_fields,
             rank_field,
+            size_model,
         }
     }
 
@@ -296,6 +303,11 @@ impl Generalised {
     /// Schema position of the field that ranks features within a cell.
     pub fn rank_field(&self) -> Option<usize> {
         self.rank_field
+    }
+
+    /// What a feature costs drawn exactly, by zoom (see [`crate::tiles::estimate`]).
+    pub fn size_model(&self) -> &SizeModel {
+        &self.size_model
     }
 
     /// The R-tree of features drawn at some zoom below the detail zoom.
