@@ -63,16 +63,24 @@ impl Edge {
 }
 
 /// Clips a ring (open or closed) to the rectangle; returns an open ring, possibly empty.
-pub fn clip_ring(ring: &[[f64; 2]], rect: &ClipRect) -> Vec<[f64; 2]> {
-    let mut output: Vec<[f64; 2]> = ring.to_vec();
+///
+/// A ring wholly inside comes back as it is, less its closing point, without a pass
+/// per edge (most of a tile's rings); the passes reuse two buffers.
+pub fn clip_ring(ring: Vec<[f64; 2]>, rect: &ClipRect) -> Vec<[f64; 2]> {
+    let mut output = ring;
     if output.len() > 1 && output.first() == output.last() {
         output.pop();
     }
+    if output.iter().all(|&p| rect.contains(p)) {
+        return output;
+    }
+    let mut input = Vec::with_capacity(output.len() + 8);
     for edge in [Edge::Left, Edge::Right, Edge::Top, Edge::Bottom] {
         if output.is_empty() {
             break;
         }
-        let input = std::mem::take(&mut output);
+        std::mem::swap(&mut input, &mut output);
+        output.clear();
         let mut prev = *input.last().expect("checked non-empty above");
         for &cur in &input {
             match (edge.inside(cur, rect), edge.inside(prev, rect)) {
@@ -181,7 +189,7 @@ mod tests {
             [5.0, 15.0],
             [5.0, 5.0],
         ];
-        let out = clip_ring(&ring, &R);
+        let out = clip_ring(ring.to_vec(), &R);
         let mut sorted = out.clone();
         sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
         assert_eq!(
@@ -191,9 +199,22 @@ mod tests {
     }
 
     #[test]
+    fn a_ring_inside_comes_back_open_and_unchanged_edges_included() {
+        let ring = [
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 10.0],
+            [2.0, 7.0],
+            [0.0, 0.0],
+        ];
+        assert_eq!(clip_ring(ring.to_vec(), &R), ring[..4].to_vec());
+        assert_eq!(clip_ring(ring[..4].to_vec(), &R), ring[..4].to_vec());
+    }
+
+    #[test]
     fn a_ring_enclosing_the_tile_becomes_the_tile() {
         let ring = [[-5.0, -5.0], [20.0, -5.0], [20.0, 20.0], [-5.0, 20.0]];
-        assert_eq!(clip_ring(&ring, &R).len(), 4);
+        assert_eq!(clip_ring(ring.to_vec(), &R).len(), 4);
     }
 
     #[test]
@@ -228,7 +249,7 @@ mod tests {
     proptest! {
         #[test]
         fn clipped_rings_stay_inside_the_rectangle(ring in prop::collection::vec(pt(), 3..20)) {
-            for p in clip_ring(&ring, &R) {
+            for p in clip_ring(ring.to_vec(), &R) {
                 prop_assert!(R.contains(p), "{p:?}");
             }
         }

@@ -31,7 +31,6 @@ fn zigzag(n: i32) -> u32 {
     ((n << 1) ^ (n >> 31)) as u32
 }
 
-#[derive(Default)]
 struct Cursor {
     data: Vec<u32>,
     at: [i32; 2],
@@ -70,7 +69,20 @@ pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
 
 /// Encodes a geometry as an MVT command stream and its geometry type.
 pub fn encode_geometry(g: &TileGeometry) -> (tile::GeomType, Vec<u32>) {
-    let mut c = Cursor::default();
+    // Two integers a vertex, and a MoveTo, a LineTo and a ClosePath a path: sized once.
+    let capacity = match g {
+        TileGeometry::Points(points) => 1 + 2 * points.len(),
+        TileGeometry::Lines(lines) => lines.iter().map(|l| 2 + 2 * l.len()).sum(),
+        TileGeometry::Polygons(polygons) => polygons
+            .iter()
+            .flatten()
+            .map(|ring| 3 + 2 * ring.len())
+            .sum(),
+    };
+    let mut c = Cursor {
+        data: Vec::with_capacity(capacity),
+        at: [0, 0],
+    };
     match g {
         TileGeometry::Points(points) => {
             c.data.push(command(MOVE_TO, points.len()));

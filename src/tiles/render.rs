@@ -353,7 +353,7 @@ impl Projector {
     }
 
     fn ring(&self, ring: &LineString<f64>) -> Option<Vec<[i32; 2]>> {
-        let clipped = clip_ring(&self.path(ring), &self.clip);
+        let clipped = clip_ring(self.path(ring), &self.clip);
         if clipped.len() < 3 {
             return None;
         }
