@@ -4,13 +4,12 @@
 
 use super::coord::TileCoord;
 use super::generalise::{Cluster, Generalised, anchor};
-use super::mvt::{TileGeometry, TileLayerBuilder};
+use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder};
 use super::render::{
     MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile, shown, to_tile_geometry,
 };
 use crate::atlas::{Field, FieldType, Layer, Value};
 use geo::{BoundingRect, Geometry};
-use geozero::mvt::tile;
 use std::borrow::Cow;
 
 /// The MVT layer name of a layer's clusters. `:` cannot occur in a layer id, so it never
@@ -61,7 +60,7 @@ pub(super) fn draw(
     masking: Masking,
     level: u8,
     coarsening: u8,
-) -> Vec<tile::Layer> {
+) -> Vec<EncodedLayer> {
     let generalised = layer.generalised();
     let mut opts = *opts;
     opts.simplify_units *= 4f64.powi(i32::from(coarsening));

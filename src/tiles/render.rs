@@ -10,10 +10,9 @@
 use super::clip::{ClipRect, clip_line, clip_ring};
 use super::coord::TileCoord;
 use super::generalise::TILE_BUDGET;
-use super::mvt::{TileGeometry, TileLayerBuilder, ring_area2};
+use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder, encode_tile, ring_area2};
 use crate::atlas::{Disclosure, Layer, Value};
 use geo::{BoundingRect, Geometry, Intersects, LineString, Rect};
-use geozero::mvt::{Message, Tile};
 use std::borrow::Cow;
 
 /// How many times a tile over budget is drawn coarser before it is served as it is: as
@@ -115,10 +114,10 @@ pub fn render_tile(
         let Some(tile) = draw_tile(layers, coord, opts, disclosure, coarsening, budget) else {
             continue;
         };
-        if tile.layers.is_empty() {
+        if tile.is_empty() {
             return None;
         }
-        let bytes = tile.encode_to_vec();
+        let bytes = encode_tile(&tile);
         if bytes.len() <= TILE_BUDGET || coarsest {
             if bytes.len() > TILE_BUDGET {
                 tracing::warn!(
@@ -145,17 +144,14 @@ fn draw_tile(
     disclosure: Disclosure,
     coarsening: u8,
     budget: Option<usize>,
-) -> Option<Tile> {
-    let mut tile = Tile::default();
+) -> Option<Vec<EncodedLayer>> {
+    let mut tile = Vec::new();
     // The layers' encoded sizes without their framing: a lower bound of the tile's.
     let mut bytes = 0;
     for layer in layers {
-        let before = tile.layers.len();
+        let before = tile.len();
         draw_layer(&mut tile, layer, coord, opts, disclosure, coarsening);
-        bytes += tile.layers[before..]
-            .iter()
-            .map(|l| l.encoded_len())
-            .sum::<usize>();
+        bytes += tile[before..].iter().map(|l| l.bytes.len()).sum::<usize>();
         if budget.is_some_and(|b| bytes > b) {
             return None;
         }
@@ -165,7 +161,7 @@ fn draw_tile(
 
 /// Draws one layer (and its clusters and labels) into `tile`.
 fn draw_layer(
-    tile: &mut Tile,
+    tile: &mut Vec<EncodedLayer>,
     layer: &Layer,
     coord: TileCoord,
     opts: &TileOptions,
@@ -178,7 +174,7 @@ fn draw_layer(
     if !exact {
         let level = coord.z().saturating_sub(coarsening);
         let drawn = super::low_zoom::draw(layer, coord, opts, masking, level, coarsening);
-        tile.layers.extend(drawn);
+        tile.extend(drawn);
         return;
     }
     draw_exact(tile, layer, coord, opts, masking);
@@ -214,19 +210,18 @@ pub(super) fn exact_layer_size(
     coord: TileCoord,
     opts: &TileOptions,
 ) -> (usize, usize) {
-    let mut tile = Tile::default();
+    let mut tile = Vec::new();
     draw_exact(&mut tile, layer, coord, opts, Masking(None));
     let features = tile
-        .layers
         .iter()
         .find(|l| l.name == layer.id.as_str())
-        .map_or(0, |l| l.features.len());
-    (features, tile.encoded_len())
+        .map_or(0, |l| l.features);
+    (features, encode_tile(&tile).len())
 }
 
 /// Draws every feature of `layer` that meets the tile, and its label anchors.
 fn draw_exact(
-    tile: &mut Tile,
+    tile: &mut Vec<EncodedLayer>,
     layer: &Layer,
     coord: TileCoord,
     opts: &TileOptions,
@@ -240,7 +235,7 @@ fn draw_exact(
         builder.add(u64::from(fid), &geometry, layer.schema.fields(), &attrs);
     }
     if !builder.is_empty() {
-        tile.layers.push(builder.finish());
+        tile.push(builder.finish());
     }
     if layer.has_label_points() {
         let labels = label_layer(
@@ -251,7 +246,7 @@ fn draw_exact(
             &layer.candidates_in(coord.bounds_wgs84(opts.extent, opts.buffer)),
         );
         if !labels.is_empty() {
-            tile.layers.push(labels.finish());
+            tile.push(labels.finish());
         }
     }
 }
