@@ -24,6 +24,7 @@
 //! [`TILE_BUDGET`]: super::generalise::TILE_BUDGET
 
 use super::coord::TileCoord;
+use super::generalise::TILE_BUDGET;
 use super::render::{TileOptions, exact_layer_size};
 use crate::atlas::Layer;
 
@@ -79,15 +80,45 @@ impl SizeModel {
         }
     }
 
-    /// The estimated bytes of `features` features of the layer drawn exactly at zoom
-    /// `z` (the nearest zoom measured; 0 when none was).
-    pub fn estimate(&self, z: u8, features: usize) -> usize {
+    /// The bytes a feature of the layer costs drawn exactly at zoom `z` (the nearest
+    /// zoom measured; 0 when none was).
+    pub fn bytes_per_feature(&self, z: u8) -> usize {
         let Some(last) = self.bytes_per_feature.len().checked_sub(1) else {
             return 0;
         };
         let i = usize::from(z.saturating_sub(self.first)).min(last);
-        self.bytes_per_feature[i] as usize * features
+        self.bytes_per_feature[i] as usize
     }
+}
+
+/// Whether the layers drawn exactly at `coord` (at and above their detail zoom) are
+/// estimated to take more than [`TILE_BUDGET`] bytes: their features in the tile, as
+/// the R-tree counts them, times what a feature of each costs. Counting stops as soon
+/// as the estimate is over.
+pub(super) fn estimated_over_budget(
+    layers: &[&Layer],
+    coord: TileCoord,
+    opts: &TileOptions,
+) -> bool {
+    let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
+    let mut bytes = 0;
+    for layer in layers {
+        let generalised = layer.generalised();
+        if coord.z() < generalised.detail_zoom() {
+            continue;
+        }
+        let cost = generalised.size_model().bytes_per_feature(coord.z());
+        if cost == 0 {
+            continue;
+        }
+        // More features than still fit put the tile over; counting stops there.
+        let fitting = (TILE_BUDGET - bytes) / cost;
+        bytes += cost * layer.count_candidates_up_to(bounds, fitting);
+        if bytes > TILE_BUDGET {
+            return true;
+        }
+    }
+    false
 }
 
 /// The inverse of [`super::generalise::morton`].
@@ -122,10 +153,10 @@ mod tests {
             first: 9,
             bytes_per_feature: vec![100, 150],
         };
-        assert_eq!(model.estimate(9, 10), 1_000);
-        assert_eq!(model.estimate(10, 10), 1_500);
-        assert_eq!(model.estimate(14, 10), 1_500);
-        assert_eq!(model.estimate(6, 10), 1_000);
-        assert_eq!(SizeModel::default().estimate(9, 1_000), 0);
+        assert_eq!(model.bytes_per_feature(9), 100);
+        assert_eq!(model.bytes_per_feature(10), 150);
+        assert_eq!(model.bytes_per_feature(14), 150);
+        assert_eq!(model.bytes_per_feature(6), 100);
+        assert_eq!(SizeModel::default().bytes_per_feature(9), 0);
     }
 }

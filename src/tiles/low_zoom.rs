@@ -5,9 +5,8 @@
 use super::coord::TileCoord;
 use super::generalise::{Cluster, Generalised, anchor};
 use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder};
-use super::render::{
-    MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile, shown, to_tile_geometry,
-};
+use super::project::to_tile_geometry;
+use super::render::{MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile, shown};
 use crate::atlas::{Field, FieldType, Layer, Value};
 use geo::{BoundingRect, Geometry};
 use std::borrow::Cow;

@@ -12,6 +12,7 @@ mod low_zoom;
 pub mod mbtiles;
 pub mod mvt;
 pub mod pack;
+mod project;
 pub mod render;
 mod simplify;
 

@@ -1,8 +1,5 @@
-//! Mapbox Vector Tile 2.1 encoding: command streams, winding, keys and values.
-//!
-//! Geometry command integers (MoveTo/LineTo/ClosePath with zig-zag deltas), exterior
-//! rings with positive surveyor's area in tile coordinates (clockwise on screen), and
-//! per-layer key/value tables with each distinct key or value stored once.
+//! Mapbox Vector Tile 2.1 encoding: command streams and winding ([`encode_geometry`]), and
+//! layers with their key/value tables, each distinct key or value stored once (here).
 //!
 //! Layers are written as protobuf bytes as features are added, not built as geozero's
 //! prost `vector_tile` messages and encoded at the end: prost computes a nested
@@ -11,121 +8,14 @@
 //! a z6–z9 tile. The bytes are the ones prost writes for the same messages (fields in
 //! tag order, packed integers), which the tests check against prost itself.
 
+mod geometry;
+mod wire;
+
+pub use geometry::{TileGeometry, encode_geometry, ring_area2};
+
 use crate::atlas::{Field, Value};
-use geozero::mvt::tile;
-
-/// A geometry in integer tile units, ready to encode.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TileGeometry {
-    /// One or more points.
-    Points(Vec<[i32; 2]>),
-    /// One or more lines, each of two points or more.
-    Lines(Vec<Vec<[i32; 2]>>),
-    /// Each polygon: exterior ring then holes; rings open (no repeated closing point).
-    Polygons(Vec<Vec<Vec<[i32; 2]>>>),
-}
-
-const MOVE_TO: u32 = 1;
-const LINE_TO: u32 = 2;
-const CLOSE_PATH: u32 = 7;
-
-fn command(id: u32, count: usize) -> u32 {
-    (id & 0x7) | ((count as u32) << 3)
-}
-
-fn zigzag(n: i32) -> u32 {
-    ((n << 1) ^ (n >> 31)) as u32
-}
-
-struct Cursor<'a> {
-    data: &'a mut Vec<u32>,
-    at: [i32; 2],
-}
-
-impl Cursor<'_> {
-    fn push(&mut self, p: [i32; 2]) {
-        self.data.push(zigzag(p[0] - self.at[0]));
-        self.data.push(zigzag(p[1] - self.at[1]));
-        self.at = p;
-    }
-
-    fn path(&mut self, points: &[[i32; 2]], close: bool) {
-        self.data.push(command(MOVE_TO, 1));
-        self.push(points[0]);
-        self.data.push(command(LINE_TO, points.len() - 1));
-        for &p in &points[1..] {
-            self.push(p);
-        }
-        if close {
-            self.data.push(command(CLOSE_PATH, 1));
-        }
-    }
-}
-
-/// Twice the signed area by the surveyor's formula, in tile coordinates (y down).
-pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
-        })
-        .sum()
-}
-
-/// Encodes a geometry as an MVT command stream and its geometry type.
-pub fn encode_geometry(g: &TileGeometry) -> (tile::GeomType, Vec<u32>) {
-    let mut data = Vec::new();
-    let geom_type = encode_geometry_into(g, &mut data);
-    (geom_type, data)
-}
-
-/// [`encode_geometry`] into `data`, which is cleared first (a builder reuses one).
-fn encode_geometry_into(g: &TileGeometry, data: &mut Vec<u32>) -> tile::GeomType {
-    // Two integers a vertex, and a MoveTo, a LineTo and a ClosePath a path: sized once.
-    let capacity = match g {
-        TileGeometry::Points(points) => 1 + 2 * points.len(),
-        TileGeometry::Lines(lines) => lines.iter().map(|l| 2 + 2 * l.len()).sum(),
-        TileGeometry::Polygons(polygons) => polygons
-            .iter()
-            .flatten()
-            .map(|ring| 3 + 2 * ring.len())
-            .sum(),
-    };
-    data.clear();
-    data.reserve(capacity);
-    let mut c = Cursor { data, at: [0, 0] };
-    match g {
-        TileGeometry::Points(points) => {
-            c.data.push(command(MOVE_TO, points.len()));
-            for &p in points {
-                c.push(p);
-            }
-            tile::GeomType::Point
-        }
-        TileGeometry::Lines(lines) => {
-            for line in lines {
-                c.path(line, false);
-            }
-            tile::GeomType::Linestring
-        }
-        TileGeometry::Polygons(polygons) => {
-            for polygon in polygons {
-                for (i, ring) in polygon.iter().enumerate() {
-                    let exterior = i == 0;
-                    let area = ring_area2(ring);
-                    if (exterior && area < 0) || (!exterior && area > 0) {
-                        let reversed: Vec<[i32; 2]> = ring.iter().rev().copied().collect();
-                        c.path(&reversed, true);
-                    } else {
-                        c.path(ring, true);
-                    }
-                }
-            }
-            tile::GeomType::Polygon
-        }
-    }
-}
+use geometry::encode_geometry_into;
+use wire::{FIXED64, VARINT, field, put_bytes, put_packed, put_varint, varint_len};
 
 /// A hashable stand-in for a non-text value, so equal values share one table entry.
 #[derive(Hash, PartialEq, Eq)]
@@ -136,49 +26,6 @@ enum ValueKey {
 }
 
 type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-
-/// Protobuf wire types.
-const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
-const BYTES: u8 = 2;
-
-fn field(number: u8, wire: u8) -> u8 {
-    (number << 3) | wire
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn varint_len(v: u64) -> usize {
-    // 7 bits a byte; zero still takes one.
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-/// A length-delimited field: its key, the length, the bytes.
-fn put_bytes(out: &mut Vec<u8>, number: u8, bytes: &[u8]) {
-    out.push(field(number, BYTES));
-    put_varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-/// A packed repeated `uint32` field (left out when empty, as prost does).
-fn put_packed(out: &mut Vec<u8>, number: u8, values: &[u32]) {
-    if values.is_empty() {
-        return;
-    }
-    out.push(field(number, BYTES));
-    let len: usize = values.iter().map(|&v| varint_len(u64::from(v))).sum();
-    put_varint(out, len as u64);
-    for &v in values {
-        put_varint(out, u64::from(v));
-    }
-}
-
 /// One MVT layer, encoded: the `Layer` message without the tile's key and length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedLayer {
@@ -190,13 +37,17 @@ pub struct EncodedLayer {
     pub bytes: Vec<u8>,
 }
 
-/// The tile of `layers`, in order: each as field 3 of `Tile`.
-pub fn encode_tile(layers: &[EncodedLayer]) -> Vec<u8> {
-    let len = layers
+/// The bytes of the tile of `layers`, as [`encode_tile`] writes it.
+pub fn encoded_tile_len(layers: &[EncodedLayer]) -> usize {
+    layers
         .iter()
         .map(|l| 1 + varint_len(l.bytes.len() as u64) + l.bytes.len())
-        .sum();
-    let mut out = Vec::with_capacity(len);
+        .sum()
+}
+
+/// The tile of `layers`, in order: each as field 3 of `Tile`.
+pub fn encode_tile(layers: &[EncodedLayer]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(encoded_tile_len(layers));
     for layer in layers {
         put_bytes(&mut out, 3, &layer.bytes);
     }
@@ -384,46 +235,8 @@ impl TileLayerBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geozero::mvt::Message;
+    use geozero::mvt::{Message, tile};
     use proptest::prelude::*;
-
-    #[test]
-    fn spec_example_point_encodes_as_in_the_mvt_spec() {
-        // MVT 2.1 spec §4.3.5.1: a point at (25, 17) is [9, 50, 34].
-        let (_, data) = encode_geometry(&TileGeometry::Points(vec![[25, 17]]));
-        assert_eq!(data, vec![9, 50, 34]);
-    }
-
-    #[test]
-    fn spec_example_linestring_encodes_as_in_the_mvt_spec() {
-        // §4.3.5.3: (2,2) (2,10) (10,10) → [9, 4, 4, 18, 0, 16, 16, 0].
-        let (_, data) =
-            encode_geometry(&TileGeometry::Lines(vec![vec![[2, 2], [2, 10], [10, 10]]]));
-        assert_eq!(data, vec![9, 4, 4, 18, 0, 16, 16, 0]);
-    }
-
-    #[test]
-    fn spec_example_polygon_encodes_as_in_the_mvt_spec() {
-        // §4.3.5.6: (3,6) (8,12) (20,34) → [9, 6, 12, 18, 10, 12, 24, 44, 15].
-        let (_, data) = encode_geometry(&TileGeometry::Polygons(vec![vec![vec![
-            [3, 6],
-            [8, 12],
-            [20, 34],
-        ]]]));
-        assert_eq!(data, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
-    }
-
-    #[test]
-    fn exterior_rings_are_rewound_clockwise_and_holes_anticlockwise() {
-        let counter = vec![[0, 0], [0, 10], [10, 10], [10, 0]];
-        assert!(ring_area2(&counter) < 0);
-        let poly = TileGeometry::Polygons(vec![vec![counter.clone(), counter]]);
-        let (_, data) = encode_geometry(&poly);
-        // Decode the first LineTo delta of each ring to see the direction taken.
-        let first_step_exterior = (data[4], data[5]);
-        // Reversed, the ring starts at (10,0) and steps south to (10,10): clockwise on screen.
-        assert_eq!(first_step_exterior, (zigzag(0), zigzag(10)));
-    }
 
     #[test]
     fn equal_values_share_one_table_entry() {
@@ -547,6 +360,7 @@ mod tests {
             })
             .collect();
         let bytes = encode_tile(&layers);
+        assert_eq!(encoded_tile_len(&layers), bytes.len());
         let tile = geozero::mvt::Tile::decode(&bytes[..]).unwrap();
         assert_eq!(tile.encode_to_vec(), bytes);
         let names: Vec<&str> = tile.layers.iter().map(|l| l.name.as_str()).collect();
