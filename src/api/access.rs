@@ -206,43 +206,16 @@ pub async fn require(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let headers = req.headers();
-    check_host(headers, state.allowed_hosts())?;
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        check_origin(headers)?;
-    }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
     let path = matched.as_ref().map_or("", |m| m.as_str());
-    let need = rule(req.method(), path).ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "no access rule for {} {path}: add it to api::access::RULES",
-            req.method()
-        ))
-    })?;
-    let needed = match need {
-        Need::Public => None,
-        Need::Role(role) => Some(role),
-        Need::RoleOrPlannerToExport(role) => Some(if asks_export(req.uri().query()) {
-            role.max(Role::Planner)
-        } else {
-            role
-        }),
-        Need::RoleOrEditorToIssue(role) => Some(if asks_issue(req.uri().query()) {
-            role.max(Role::Editor)
-        } else {
-            role
-        }),
-    };
-    let cookie = session_cookie(headers);
-    let identified = if state.access().needs_hashing(authorization) {
+    let (method, headers) = (req.method(), req.headers());
+    let asked = checked(&state, method, path, req.uri().query(), headers)?;
+    let identified = if state.access().needs_hashing(asked.authorization) {
         // A token seen for the first time is checked against its argon2 hash: slow by
         // design, so off the async threads, where tiles keep flowing meanwhile.
         let (worker, authorization, cookie) = (
             state.clone(),
-            authorization.map(str::to_string),
-            cookie.map(str::to_string),
+            asked.authorization.map(str::to_string),
+            asked.cookie.map(str::to_string),
         );
         tokio::task::spawn_blocking(move || {
             worker
@@ -252,8 +225,77 @@ pub async fn require(
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("identifying a request failed: {e}")))?
     } else {
-        state.access().identify(authorization, cookie)
+        state.access().identify(asked.authorization, asked.cookie)
     };
+    let proof = admitted(asked.needed, identified, method, path, headers)?;
+    req.extensions_mut().insert(proof.identity);
+    req.extensions_mut().insert(proof.session);
+    Ok(next.run(req).await)
+}
+
+/// A request that passed the checks made before knowing who asks: what it needs, and
+/// the credentials it carries.
+pub(super) struct Asked<'a> {
+    /// The role the route needs (None: anyone).
+    pub needed: Option<Role>,
+    /// The `Authorization` header (not text: a value no token matches).
+    pub authorization: Option<&'a str>,
+    /// The session cookie's value.
+    pub cookie: Option<&'a str>,
+}
+
+/// Steps 1, 2 and 4 of the module doc for a request to the route `path` (a pattern of
+/// `api::router`): the host, the origin of a state-changing request, and the role its
+/// rule needs.
+pub(super) fn checked<'a>(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &'a HeaderMap,
+) -> Result<Asked<'a>, ApiError> {
+    check_host(headers, state.allowed_hosts())?;
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        check_origin(headers)?;
+    }
+    let need = rule(method, path).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "no access rule for {method} {path}: add it to api::access::RULES"
+        ))
+    })?;
+    let needed = match need {
+        Need::Public => None,
+        Need::Role(role) => Some(role),
+        Need::RoleOrPlannerToExport(role) => Some(if asks_export(query) {
+            role.max(Role::Planner)
+        } else {
+            role
+        }),
+        Need::RoleOrEditorToIssue(role) => Some(if asks_issue(query) {
+            role.max(Role::Editor)
+        } else {
+            role
+        }),
+    };
+    Ok(Asked {
+        needed,
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or("\u{fffd}")),
+        cookie: session_cookie(headers),
+    })
+}
+
+/// Step 3 of the module doc, once the request's credentials are checked: the proof, or
+/// why it is refused (no proof where one is needed, a role below `needed`, a signed-in
+/// page's change without its CSRF token).
+pub(super) fn admitted(
+    needed: Option<Role>,
+    identified: Result<Proof, AccessError>,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Proof, ApiError> {
     let proof = match (needed, identified) {
         (None, Ok(proof)) => proof,
         (None, Err(_)) => Proof {
@@ -276,11 +318,9 @@ pub async fn require(
         (Some(_), Ok(proof)) => proof,
     };
     if let Some(session) = &proof.session {
-        check_csrf(req.method(), path, headers, session)?;
+        check_csrf(method, path, headers, session)?;
     }
-    req.extensions_mut().insert(proof.identity);
-    req.extensions_mut().insert(proof.session);
-    Ok(next.run(req).await)
+    Ok(proof)
 }
 
 /// The value of the session cookie, if the request carries one.

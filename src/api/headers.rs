@@ -22,7 +22,7 @@
 //! site cannot read answers; `access::require` refuses its state-changing requests.
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The page's content security policy (see the module doc for each source).
@@ -56,4 +56,15 @@ pub fn secure(router: Router, tls: bool) -> Router {
                 HeaderValue::from_static(value),
             ))
         })
+}
+
+/// What [`secure`] adds to a response, for one answered before the router
+/// (`warm_tiles`): each header the response does not already carry.
+pub fn add_security(headers: &mut HeaderMap, tls: bool) {
+    let hsts = tls.then_some((header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY));
+    for (name, value) in SECURITY_HEADERS.into_iter().chain(hsts) {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    }
 }

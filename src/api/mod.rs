@@ -30,12 +30,14 @@ mod session;
 mod sheets;
 mod tiles;
 pub mod tls;
+mod warm_tiles;
 mod warnings;
 mod web;
 
 pub use error::{ApiError, json_param};
 pub use extract::ApiJson;
 pub use limits::{LimitOptions, MAX_BODY_BYTES};
+pub use warm_tiles::WarmTiles;
 
 use crate::atlas::Atlas;
 use crate::import::LoadReport;
@@ -380,11 +382,18 @@ fn tidy<T: serde::Serialize>(answer: &T) -> Result<serde_json::Value, ApiError> 
     Ok(value)
 }
 
+/// The server's service: [`routes`], behind the warm tile path (a tile the cache holds
+/// is answered before routing, as the router would answer it: see `warm_tiles`).
+pub fn router(state: AppState) -> Router {
+    let warm = WarmTiles::new(state.clone(), routes(state));
+    Router::new().fallback_service(warm)
+}
+
 /// All routes. Each request passes, outermost first: tracing, the security headers
 /// (and HSTS when the server speaks TLS), the body limit of its route,
 /// `access::require` (who is asking, may they), then `limits::heavy` (rates, slots and
 /// answer size of the analyses).
-pub fn router(state: AppState) -> Router {
+pub fn routes(state: AppState) -> Router {
     use axum::extract::DefaultBodyLimit;
     let tls = state.tls();
     let routes = Router::new()

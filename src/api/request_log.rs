@@ -13,7 +13,7 @@
 //! (`crate::log::millis`).
 
 use axum::body::Body;
-use axum::http::Request;
+use axum::http::{Method, Request, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
@@ -40,4 +40,14 @@ pub async fn log(request: Request<Body>, next: Next) -> Response {
         tracing::info!(%method, %uri, status, ms, "answered");
     }
     response
+}
+
+/// The line [`log`] writes for a tile answered well, for one answered before the
+/// router (`warm_tiles`).
+pub fn tile_answered(method: &Method, uri: &Uri, status: StatusCode, started: Instant) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let ms = crate::log::millis(started.elapsed());
+        let span = tracing::debug_span!("request", %method, %uri);
+        span.in_scope(|| tracing::debug!(status = status.as_u16(), ms, "answered"));
+    }
 }

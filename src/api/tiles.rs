@@ -5,7 +5,7 @@ use super::{ApiError, AppState};
 use crate::atlas::{Disclosure, Layer};
 use crate::service::access::Identity;
 use crate::tiles::TileBody;
-use crate::tiles::cache::{CacheOutcome, TileKey};
+use crate::tiles::cache::{CacheOutcome, TileKey, TileKeyRef};
 use crate::tiles::{TileCoord, render_tile};
 use axum::Extension;
 use axum::body::Body;
@@ -67,30 +67,13 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &y)?;
-    let mut names: Vec<&str> = Vec::new();
-    for id in ids.split(',') {
-        if !names.contains(&id) {
-            names.push(id);
-        }
-        if names.len() > MAX_LAYERS_PER_TILE {
-            return Err(ApiError::bad_request(format!(
-                "at most {MAX_LAYERS_PER_TILE} layers per tile"
-            )));
-        }
-    }
+    let names = distinct_layers(&ids)?;
     // Resolve every id before any work, so an unknown layer is a 404 and nothing else.
     let atlas = state.snapshot_for(&who).await?;
     for id in &names {
         atlas.layer(id).ok_or_else(|| unknown_layer(id))?;
     }
-    let key = TileKey {
-        layers: names.join(",").into(),
-        z: coord.z(),
-        x: coord.x(),
-        y: coord.y(),
-        disclosure: who.disclosure(),
-        scope: who.scope.join(",").into(),
-    };
+    let key = tile_key(&names, coord, &who);
     let options = *state.tile_options();
     let generation = atlas.generation;
     let service = state.service().clone();
@@ -118,6 +101,70 @@ pub async fn tile(
     )
     .await?;
     Ok(respond(&body, outcome, &headers))
+}
+
+/// What [`tile`] answers, when the cache alone can answer it: `who`'s tile of the
+/// layers `ids` at `z/x/y` (path segments as the router passes them) held fresh for
+/// the atlas `who` reads, in the encoding `headers` accept. None whenever `tile` would
+/// do anything else: draw, refuse, or wait for `who`'s view to be cut.
+pub(super) fn from_cache(
+    state: &AppState,
+    who: &Identity,
+    [ids, z, x, y]: [&str; 4],
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let coord = parse_coord(z, x, y).ok()?;
+    let names = distinct_layers(ids).ok()?;
+    let atlas = state.service().ready_view(&who.scope)?.snapshot.clone();
+    if names.iter().any(|id| atlas.layer(id).is_none()) {
+        return None;
+    }
+    // The key's layers are `ids` itself unless an id repeats (the common case is
+    // looked up without building a key: see `TileKeyRef`).
+    let repeated = ids.bytes().filter(|&b| b == b',').count() + 1 != names.len();
+    let joined = repeated.then(|| names.join(","));
+    let scope = who.scope.join(",");
+    let key = TileKeyRef {
+        layers: joined.as_deref().unwrap_or(ids),
+        z: coord.z(),
+        x: coord.x(),
+        y: coord.y(),
+        disclosure: who.disclosure(),
+        scope: &scope,
+    };
+    let body = state
+        .tile_cache()
+        .fresh(key, atlas.generation)
+        .filter(|body| !accepts_gzip(headers) || body.has_gzip())?;
+    Some(respond(&body, CacheOutcome::Hit, headers))
+}
+
+/// The layer ids of a tile request (`a,b,c`), each once, in the order first named.
+fn distinct_layers(ids: &str) -> Result<Vec<&str>, ApiError> {
+    let mut names: Vec<&str> = Vec::new();
+    for id in ids.split(',') {
+        if !names.contains(&id) {
+            names.push(id);
+        }
+        if names.len() > MAX_LAYERS_PER_TILE {
+            return Err(ApiError::bad_request(format!(
+                "at most {MAX_LAYERS_PER_TILE} layers per tile"
+            )));
+        }
+    }
+    Ok(names)
+}
+
+/// The cache key of `who`'s tile of `names` at `coord`.
+fn tile_key(names: &[&str], coord: TileCoord, who: &Identity) -> TileKey {
+    TileKey {
+        layers: names.join(",").into(),
+        z: coord.z(),
+        x: coord.x(),
+        y: coord.y(),
+        disclosure: who.disclosure(),
+        scope: who.scope.join(",").into(),
+    }
 }
 
 /// Whether drawing the tile is cheap enough for the request's own thread: every layer
@@ -214,7 +261,7 @@ async fn render_cached(
 ) -> Result<(std::sync::Arc<TileBody>, CacheOutcome), ApiError> {
     // A tile held and fresh is answered here: handing it to a worker thread would cost
     // more than the lookup (a thread wake-up and two context switches per request).
-    if let Some(body) = state.tile_cache().fresh(&key, generation)
+    if let Some(body) = state.tile_cache().fresh(key.borrowed(), generation)
         && (!work.gzip || body.has_gzip())
     {
         return Ok((body, CacheOutcome::Hit));

@@ -108,10 +108,8 @@ impl Atlas {
 
     /// The layer `id`; None for an unknown or invalid id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
-        LayerId::parse(id)
-            .ok()
-            .and_then(|id| self.by_id.get(&id))
-            .map(|&i| &*self.layers[i])
+        // Only valid ids are keys, so an invalid one is simply not found.
+        self.by_id.get(id).map(|&i| &*self.layers[i])
     }
 
     /// The features of every layer.

@@ -63,6 +63,14 @@ impl LayerId {
     }
 }
 
+/// A layer is found by its id as text (`Atlas::layer`) without making a `LayerId`:
+/// both hash as the same `str`.
+impl std::borrow::Borrow<str> for LayerId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for LayerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

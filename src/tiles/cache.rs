@@ -97,6 +97,48 @@ pub struct TileKey {
     pub scope: Arc<str>,
 }
 
+/// A [`TileKey`] of borrowed parts: a tile looked up without building its key (the
+/// warm tile path, `TileCache::fresh`). Its fields hash in the key's order and as the
+/// key's, so it finds the entry the key would.
+#[derive(Debug, Clone, Copy, Hash)]
+pub struct TileKeyRef<'a> {
+    /// Normalised comma-joined layer ids.
+    pub layers: &'a str,
+    /// Zoom.
+    pub z: u8,
+    /// Column.
+    pub x: u32,
+    /// Row, from the north.
+    pub y: u32,
+    /// How personal fields are drawn.
+    pub disclosure: crate::atlas::Disclosure,
+    /// The jurisdiction's admin codes joined (empty: everything).
+    pub scope: &'a str,
+}
+
+impl quick_cache::Equivalent<TileKey> for TileKeyRef<'_> {
+    fn equivalent(&self, key: &TileKey) -> bool {
+        *self.layers == *key.layers
+            && (self.z, self.x, self.y) == (key.z, key.x, key.y)
+            && self.disclosure == key.disclosure
+            && *self.scope == *key.scope
+    }
+}
+
+impl TileKey {
+    /// The key as borrowed parts.
+    pub fn borrowed(&self) -> TileKeyRef<'_> {
+        TileKeyRef {
+            layers: &self.layers,
+            z: self.z,
+            x: self.x,
+            y: self.y,
+            disclosure: self.disclosure,
+            scope: &self.scope,
+        }
+    }
+}
+
 /// A cached tile and the generations it is good for.
 struct Entry {
     body: Arc<TileBody>,
@@ -159,11 +201,11 @@ impl TileCache {
     /// async thread before it hands a miss to a worker thread (`get_or_render`). An
     /// entry older than `generation` is left to `get_or_render`, which asks whether an
     /// edit since touched it.
-    pub fn fresh(&self, key: &TileKey, generation: u64) -> Option<Arc<TileBody>> {
+    pub fn fresh(&self, key: TileKeyRef<'_>, generation: u64) -> Option<Arc<TileBody>> {
         if self.off {
             return None;
         }
-        let entry = self.cache.get(key)?;
+        let entry = self.cache.get(&key)?;
         (entry.good_through.load(Ordering::Acquire) >= generation).then(|| entry.body.clone())
     }
 
@@ -247,6 +289,46 @@ mod tests {
     }
 
     #[test]
+    fn a_borrowed_key_hashes_and_compares_as_its_key() {
+        use quick_cache::Equivalent;
+        use std::hash::BuildHasher;
+        let hasher = std::collections::hash_map::RandomState::new();
+        let key = TileKey {
+            layers: "villages,roads".into(),
+            scope: "620521,620522".into(),
+            disclosure: crate::atlas::Disclosure::Masked,
+            ..key(7)
+        };
+        let borrowed = TileKeyRef {
+            layers: "villages,roads",
+            z: 10,
+            x: 7,
+            y: 0,
+            disclosure: crate::atlas::Disclosure::Masked,
+            scope: "620521,620522",
+        };
+        assert_eq!(hasher.hash_one(&key), hasher.hash_one(borrowed));
+        assert!(borrowed.equivalent(&key));
+        for other in [
+            TileKeyRef {
+                layers: "villages",
+                ..borrowed
+            },
+            TileKeyRef { y: 1, ..borrowed },
+            TileKeyRef {
+                disclosure: crate::atlas::Disclosure::Full,
+                ..borrowed
+            },
+            TileKeyRef {
+                scope: "",
+                ..borrowed
+            },
+        ] {
+            assert!(!other.equivalent(&key), "{other:?}");
+        }
+    }
+
+    #[test]
     fn a_cached_tile_is_rendered_once() {
         let cache = TileCache::new(1 << 20);
         let renders = std::cell::Cell::new(0);
@@ -299,27 +381,30 @@ mod tests {
     #[test]
     fn only_a_tile_known_good_through_the_generation_is_fresh() {
         let cache = TileCache::new(1 << 20);
-        assert!(cache.fresh(&key(1), 0).is_none(), "nothing held yet");
+        assert!(
+            cache.fresh(key(1).borrowed(), 0).is_none(),
+            "nothing held yet"
+        );
         cache.get_or_render(key(1), 3, |_| true, || vec![9]);
         assert_eq!(
-            cache.fresh(&key(1), 3).map(|b| b.raw.to_vec()),
+            cache.fresh(key(1).borrowed(), 3).map(|b| b.raw.to_vec()),
             Some(vec![9])
         );
         assert!(
-            cache.fresh(&key(1), 2).is_some(),
+            cache.fresh(key(1).borrowed(), 2).is_some(),
             "an older generation is covered too"
         );
         // After an edit (generation 4) the entry may be stale: get_or_render decides.
-        assert!(cache.fresh(&key(1), 4).is_none());
+        assert!(cache.fresh(key(1).borrowed(), 4).is_none());
         cache.get_or_render(key(1), 4, |_| true, || vec![0]);
         assert!(
-            cache.fresh(&key(1), 4).is_some(),
+            cache.fresh(key(1).borrowed(), 4).is_some(),
             "checked unchanged through 4"
         );
         let off = TileCache::new(0);
         off.get_or_render(key(1), 0, |_| true, || vec![9]);
         assert!(
-            off.fresh(&key(1), 0).is_none(),
+            off.fresh(key(1).borrowed(), 0).is_none(),
             "a cache switched off holds nothing"
         );
     }
