@@ -6,9 +6,9 @@ use super::coord::TileCoord;
 use super::generalise::{Cluster, Generalised, anchor};
 use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder};
 use super::project::to_tile_geometry;
-use super::render::{MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile, shown};
+use super::render::{MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile_boxed, shown};
 use crate::atlas::{Field, FieldType, Layer, Value};
-use geo::{BoundingRect, Geometry};
+use geo::{BoundingRect, Geometry, Rect};
 use std::borrow::Cow;
 
 /// The MVT layer name of a layer's clusters. `:` cannot occur in a layer id, so it never
@@ -129,19 +129,23 @@ fn drawn_in_tile(
     level: u8,
 ) -> Vec<u32> {
     let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
-    let mut fids: Vec<u32> = if level < generalised.detail_zoom() {
-        generalised
-            .drawn_index()
-            .locate_in_envelope_intersecting(&bounds.envelope())
-            .map(|e| e.data)
-            .collect()
+    let index = if level < generalised.detail_zoom() {
+        generalised.drawn_index()
     } else {
-        layer.candidates_in(bounds)
+        layer.index()
     };
-    fids.retain(|&fid| {
-        generalised.first_drawn(fid) <= level
-            && meets_tile(&layer.features()[fid as usize].geometry, &bounds.to_rect())
-    });
+    let rect = bounds.to_rect();
+    let mut fids: Vec<u32> = index
+        .locate_in_envelope_intersecting(&bounds.envelope())
+        .filter(|entry| {
+            // Both indexes hold each feature's box, so it is not computed again.
+            let fid = entry.data;
+            let boxed = Rect::new(entry.geom().lower(), entry.geom().upper());
+            generalised.first_drawn(fid) <= level
+                && meets_tile_boxed(&layer.features()[fid as usize].geometry, &boxed, &rect)
+        })
+        .map(|entry| entry.data)
+        .collect();
     fids.sort_unstable();
     fids
 }

@@ -13,7 +13,7 @@ use super::generalise::TILE_BUDGET;
 use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder, encode_tile, encoded_tile_len};
 pub use super::project::to_tile_geometry;
 use crate::atlas::{Disclosure, Layer, Value};
-use geo::{BoundingRect, Geometry, Intersects, Rect};
+use geo::{Geometry, Intersects, Rect};
 use std::borrow::Cow;
 
 /// How many times a tile over budget is drawn coarser before it is served as it is: as
@@ -71,17 +71,10 @@ pub fn features_in_tile(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> 
     fids
 }
 
-/// Whether `g` meets the (buffered) tile rectangle `rect`: the exact selection test.
-pub(super) fn meets_tile(g: &Geometry<f64>, rect: &Rect<f64>) -> bool {
-    match g.bounding_rect() {
-        Some(boxed) => meets_tile_boxed(g, &boxed, rect),
-        None => g.intersects(rect),
-    }
-}
-
-/// [`meets_tile`] for a geometry whose bounding box `boxed` is known: a geometry boxed
+/// Whether `g`, whose bounding box is `boxed`, meets the (buffered) tile rectangle
+/// `rect`: the exact selection test. The box comes from the index: a geometry boxed
 /// inside the tile needs no test of its own (most of a tile's features).
-fn meets_tile_boxed(g: &Geometry<f64>, boxed: &Rect<f64>, rect: &Rect<f64>) -> bool {
+pub(super) fn meets_tile_boxed(g: &Geometry<f64>, boxed: &Rect<f64>, rect: &Rect<f64>) -> bool {
     contains_rect(rect, boxed) || g.intersects(rect)
 }
 
