@@ -12,7 +12,7 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Reply, request};
+use common::{Reply, reply_of, request};
 use riskatlas::api::{AppState, HttpOptions, WarmTiles, routes};
 use riskatlas::service::Service;
 use riskatlas::service::access::{Access, Role, Sessions, Users, admin};
@@ -97,18 +97,7 @@ fn get(uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
 }
 
 async fn warm(apps: &Apps, req: Request<Body>) -> Reply {
-    let resp = apps.warm.clone().oneshot(req).await.unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    let body = http_body_util::BodyExt::collect(resp.into_body())
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    reply_of(apps.warm.clone().oneshot(req).await.unwrap()).await
 }
 
 /// Every header, sorted, as text.

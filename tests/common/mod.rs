@@ -150,6 +150,11 @@ pub async fn request(app: &Router, req: Request<Body>) -> Reply {
         .oneshot(req)
         .await
         .expect("the router never fails");
+    reply_of(resp).await
+}
+
+/// A response, its body read whole.
+pub async fn reply_of(resp: axum::response::Response) -> Reply {
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp
