@@ -46,23 +46,24 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 /// `router` with the security headers on every response, and HSTS when `tls` (a
 /// handler's own value of one wins: none sets any today).
 pub fn secure(router: Router, tls: bool) -> Router {
+    security_headers(tls).fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
+/// Every security header a response carries: [`SECURITY_HEADERS`], and HSTS when `tls`.
+fn security_headers(tls: bool) -> impl Iterator<Item = (HeaderName, &'static str)> {
     let hsts = tls.then_some((header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY));
-    SECURITY_HEADERS
-        .into_iter()
-        .chain(hsts)
-        .fold(router, |router, (name, value)| {
-            router.layer(SetResponseHeaderLayer::if_not_present(
-                name,
-                HeaderValue::from_static(value),
-            ))
-        })
+    SECURITY_HEADERS.into_iter().chain(hsts)
 }
 
 /// What [`secure`] adds to a response, for one answered before the router
 /// (`warm_tiles`): each header the response does not already carry.
 pub fn add_security(headers: &mut HeaderMap, tls: bool) {
-    let hsts = tls.then_some((header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY));
-    for (name, value) in SECURITY_HEADERS.into_iter().chain(hsts) {
+    for (name, value) in security_headers(tls) {
         headers
             .entry(name)
             .or_insert_with(|| HeaderValue::from_static(value));

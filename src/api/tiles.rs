@@ -115,23 +115,17 @@ pub(super) fn from_cache(
 ) -> Option<Response> {
     let coord = parse_coord(z, x, y).ok()?;
     let names = distinct_layers(ids).ok()?;
-    let atlas = state.service().ready_view(&who.scope)?.snapshot.clone();
+    let view = state.service().ready_view(&who.scope)?;
+    let atlas = &view.snapshot;
     if names.iter().any(|id| atlas.layer(id).is_none()) {
         return None;
     }
-    // The key's layers are `ids` itself unless an id repeats (the common case is
-    // looked up without building a key: see `TileKeyRef`).
+    // The key's layers are `ids` itself unless an id repeats: the common case is looked
+    // up without building a key.
     let repeated = ids.bytes().filter(|&b| b == b',').count() + 1 != names.len();
     let joined = repeated.then(|| names.join(","));
     let scope = who.scope.join(",");
-    let key = TileKeyRef {
-        layers: joined.as_deref().unwrap_or(ids),
-        z: coord.z(),
-        x: coord.x(),
-        y: coord.y(),
-        disclosure: who.disclosure(),
-        scope: &scope,
-    };
+    let key = tile_key_parts(joined.as_deref().unwrap_or(ids), &scope, coord, who);
     let body = state
         .tile_cache()
         .fresh(key, atlas.generation)
@@ -157,13 +151,24 @@ fn distinct_layers(ids: &str) -> Result<Vec<&str>, ApiError> {
 
 /// The cache key of `who`'s tile of `names` at `coord`.
 fn tile_key(names: &[&str], coord: TileCoord, who: &Identity) -> TileKey {
-    TileKey {
-        layers: names.join(",").into(),
+    tile_key_parts(&names.join(","), &who.scope.join(","), coord, who).owned()
+}
+
+/// The cache key of `who`'s tile at `coord` of `layers` (ids comma-joined, each once),
+/// `scope` being `who`'s admin codes comma-joined.
+fn tile_key_parts<'a>(
+    layers: &'a str,
+    scope: &'a str,
+    coord: TileCoord,
+    who: &Identity,
+) -> TileKeyRef<'a> {
+    TileKeyRef {
+        layers,
         z: coord.z(),
         x: coord.x(),
         y: coord.y(),
         disclosure: who.disclosure(),
-        scope: who.scope.join(",").into(),
+        scope,
     }
 }
 

@@ -125,6 +125,20 @@ impl quick_cache::Equivalent<TileKey> for TileKeyRef<'_> {
     }
 }
 
+impl TileKeyRef<'_> {
+    /// The key these parts make.
+    pub fn owned(self) -> TileKey {
+        TileKey {
+            layers: self.layers.into(),
+            z: self.z,
+            x: self.x,
+            y: self.y,
+            disclosure: self.disclosure,
+            scope: self.scope.into(),
+        }
+    }
+}
+
 impl TileKey {
     /// The key as borrowed parts.
     pub fn borrowed(&self) -> TileKeyRef<'_> {
