@@ -3,7 +3,8 @@
 //! other cell in `{layer}:clusters`.
 
 use super::coord::TileCoord;
-use super::generalise::{Cluster, Generalised, anchor};
+use super::frame::TileFrame;
+use super::generalise::{Cluster, Generalised, anchor_lonlat};
 use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder};
 use super::project::to_tile_geometry;
 use super::render::{MAX_COARSENING, Masking, TileOptions, label_layer, meets_tile_boxed, shown};
@@ -49,17 +50,18 @@ pub fn cluster_vector_layer(layer: &Layer) -> Option<serde_json::Value> {
     }))
 }
 
-/// `layer` for `coord` as zoom `level` generalises it, `coarsening` steps coarser than
+/// `layer` for `frame`'s tile as zoom `level` generalises it, `coarsening` steps coarser than
 /// the rule (simplification four times stronger per step; at the last step drawn
 /// features are drawn as their bounding boxes).
 pub(super) fn draw(
     layer: &Layer,
-    coord: TileCoord,
+    frame: &TileFrame,
     opts: &TileOptions,
     masking: Masking,
     level: u8,
     coarsening: u8,
 ) -> Vec<EncodedLayer> {
+    let coord = frame.coord();
     let generalised = layer.generalised();
     let mut opts = *opts;
     opts.simplify_units *= 4f64.powi(i32::from(coarsening));
@@ -72,7 +74,7 @@ pub(super) fn draw(
         } else {
             Cow::Borrowed(&feature.geometry)
         };
-        let shape = to_tile_geometry(&geometry, coord, &opts);
+        let shape = to_tile_geometry(&geometry, frame, &opts);
         let attrs = shown(layer, &feature.attrs, masking);
         main.add(u64::from(fid), &shape, layer.schema.fields(), &attrs);
     }
@@ -92,7 +94,7 @@ pub(super) fn draw(
         let rep = &layer.features()[cell.summary.rep as usize];
         if cell.summary.count == 1 && matches!(rep.geometry, Geometry::Point(_)) {
             // A point alone in its cell is drawn as itself, as at full detail.
-            let shape = to_tile_geometry(&rep.geometry, coord, &opts);
+            let shape = to_tile_geometry(&rep.geometry, frame, &opts);
             let attrs = shown(layer, &rep.attrs, masking);
             main.add(
                 u64::from(cell.summary.rep),
@@ -101,7 +103,7 @@ pub(super) fn draw(
                 &attrs,
             );
         } else {
-            clusters.add(cell, &rep.geometry, coord);
+            clusters.add(cell, &rep.geometry, frame);
         }
     }
     let mut out = Vec::new();
@@ -112,7 +114,7 @@ pub(super) fn draw(
         out.push(clusters.builder.finish());
     }
     if layer.has_label_points() {
-        let labels = label_layer(layer, coord, &opts, masking, &drawn);
+        let labels = label_layer(layer, frame, &opts, masking, &drawn);
         if !labels.is_empty() {
             out.push(labels.finish());
         }
@@ -168,7 +170,6 @@ struct ClusterLayer {
     /// Whether a sum field is whole numbers (drawn as integers).
     integral: Vec<bool>,
     with_rank: bool,
-    extent: u32,
 }
 
 impl ClusterLayer {
@@ -191,19 +192,14 @@ impl ClusterLayer {
             fields,
             integral,
             with_rank: rank.is_some(),
-            extent,
         }
     }
 
     /// A cluster at its representative's anchor.
-    fn add(&mut self, cell: &Cluster<'_>, rep: &Geometry<f64>, coord: TileCoord) {
-        let (wx, wy) = anchor(rep).unwrap_or_default();
-        let n = f64::from(1u32 << coord.z());
-        let e = f64::from(self.extent);
-        let at = [
-            ((wx * n - f64::from(coord.x())) * e).round() as i32,
-            ((wy * n - f64::from(coord.y())) * e).round() as i32,
-        ];
+    fn add(&mut self, cell: &Cluster<'_>, rep: &Geometry<f64>, frame: &TileFrame) {
+        let c = anchor_lonlat(rep).unwrap_or_default();
+        let [x, y] = frame.project(c.x, c.y);
+        let at = [x.round() as i32, y.round() as i32];
         let mut values = vec![Value::Int(i64::from(cell.summary.count))];
         for (&sum, &whole) in cell.sums.iter().zip(&self.integral) {
             values.push(if whole {

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod clip;
 pub mod coord;
 pub mod estimate;
+mod frame;
 pub mod generalise;
 mod low_zoom;
 pub mod mbtiles;

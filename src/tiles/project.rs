@@ -2,23 +2,22 @@
 //! square, simplify, quantise to whole units (see [`to_tile_geometry`]).
 
 use super::clip::{ClipRect, clip_line, clip_ring};
-use super::coord::TileCoord;
+use super::frame::TileFrame;
 use super::mvt::{TileGeometry, ring_area2};
 use super::render::TileOptions;
 use geo::{Geometry, LineString};
 
-struct Projector {
-    coord: TileCoord,
-    extent: u32,
+struct Projector<'f> {
+    frame: &'f TileFrame,
     clip: ClipRect,
     tolerance: f64,
 }
 
-impl Projector {
+impl Projector<'_> {
     fn path(&self, line: &LineString<f64>) -> Vec<[f64; 2]> {
         line.0
             .iter()
-            .map(|c| self.coord.project(self.extent, c.x, c.y))
+            .map(|c| self.frame.project(c.x, c.y))
             .collect()
     }
 
@@ -74,24 +73,22 @@ impl Projector {
             _ => None,
         }
         .unwrap_or_default();
-        let p = self
-            .clip
-            .clamp(self.coord.project(self.extent, first.x, first.y));
+        let p = self.clip.clamp(self.frame.project(first.x, first.y));
         [p[0].round() as i32, p[1].round() as i32]
     }
 }
 
-/// Projects, clips, simplifies and quantises one geometry for `coord`.
-pub fn to_tile_geometry(g: &Geometry<f64>, coord: TileCoord, opts: &TileOptions) -> TileGeometry {
+/// Projects, clips, simplifies and quantises one geometry for `frame`'s tile, of
+/// `opts.extent` units.
+pub fn to_tile_geometry(g: &Geometry<f64>, frame: &TileFrame, opts: &TileOptions) -> TileGeometry {
     let buffer = f64::from(opts.buffer);
     let p = Projector {
-        coord,
-        extent: opts.extent,
+        frame,
         clip: ClipRect {
             min: -buffer,
             max: f64::from(opts.extent) + buffer,
         },
-        tolerance: if coord.z() >= opts.full_detail_zoom {
+        tolerance: if frame.coord().z() >= opts.full_detail_zoom {
             0.0
         } else {
             opts.simplify_units
@@ -155,7 +152,7 @@ fn points_inside<'a>(
     p: &Projector,
     pts: impl Iterator<Item = &'a geo::Point<f64>>,
 ) -> Vec<[i32; 2]> {
-    pts.map(|pt| p.coord.project(p.extent, pt.x(), pt.y()))
+    pts.map(|pt| p.frame.project(pt.x(), pt.y()))
         .filter(|q| p.clip.contains(*q))
         .map(|q| [q[0].round() as i32, q[1].round() as i32])
         .collect()
@@ -164,6 +161,7 @@ fn points_inside<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tiles::TileCoord;
     use geo::{LineString, Polygon};
     use proptest::prelude::*;
 
@@ -205,7 +203,7 @@ mod tests {
                 Geometry::LineString(line)
             };
             let opts = TileOptions::default();
-            let out = to_tile_geometry(&geometry, coord, &opts);
+            let out = to_tile_geometry(&geometry, &TileFrame::new(coord, 4096, 64), &opts);
             for [x, y] in coords_of(&out) {
                 prop_assert!((-64..=4160).contains(&x) && (-64..=4160).contains(&y), "({x}, {y}) escapes the buffer");
             }
@@ -222,7 +220,8 @@ mod tests {
             LineString::from(vec![(x, y), (x + 1e-6, y), (x + 1e-6, y + 1e-6), (x, y)]),
             vec![],
         );
-        let out = to_tile_geometry(&Geometry::Polygon(tiny), coord, &TileOptions::default());
+        let frame = TileFrame::new(coord, 4096, 64);
+        let out = to_tile_geometry(&Geometry::Polygon(tiny), &frame, &TileOptions::default());
         let TileGeometry::Polygons(polys) = out else {
             panic!("still a polygon")
         };

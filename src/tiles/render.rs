@@ -9,6 +9,7 @@
 
 use super::coord::TileCoord;
 use super::estimate::estimated_over_budget;
+use super::frame::TileFrame;
 use super::generalise::TILE_BUDGET;
 use super::mvt::{EncodedLayer, TileGeometry, TileLayerBuilder, encode_tile, encoded_tile_len};
 pub use super::project::to_tile_geometry;
@@ -102,10 +103,11 @@ pub fn render_tile(
     disclosure: Disclosure,
 ) -> Option<Vec<u8>> {
     let first = u8::from(opts.estimate_size && estimated_over_budget(layers, coord, opts));
+    let frame = TileFrame::new(coord, opts.extent, opts.buffer);
     for coarsening in first..=MAX_COARSENING {
         let coarsest = coarsening == MAX_COARSENING;
         let budget = (!coarsest).then_some(TILE_BUDGET);
-        let Some(tile) = draw_tile(layers, coord, opts, disclosure, coarsening, budget) else {
+        let Some(tile) = draw_tile(layers, &frame, opts, disclosure, coarsening, budget) else {
             continue;
         };
         if tile.is_empty() {
@@ -128,12 +130,12 @@ pub fn render_tile(
     unreachable!("the last coarsening returns")
 }
 
-/// Draws every layer for `coord`, `coarsening` steps coarser than the rule says (0: as
-/// the rule says); `None` as soon as the layers drawn so far encode to more than
+/// Draws every layer for `frame`'s tile, `coarsening` steps coarser than the rule says
+/// (0: as the rule says); `None` as soon as the layers drawn so far encode to more than
 /// `budget` bytes.
 fn draw_tile(
     layers: &[&Layer],
-    coord: TileCoord,
+    frame: &TileFrame,
     opts: &TileOptions,
     disclosure: Disclosure,
     coarsening: u8,
@@ -144,7 +146,7 @@ fn draw_tile(
     let mut bytes = 0;
     for layer in layers {
         let before = tile.len();
-        draw_layer(&mut tile, layer, coord, opts, disclosure, coarsening);
+        draw_layer(&mut tile, layer, frame, opts, disclosure, coarsening);
         bytes += tile[before..].iter().map(|l| l.bytes.len()).sum::<usize>();
         if budget.is_some_and(|b| bytes > b) {
             return None;
@@ -157,21 +159,22 @@ fn draw_tile(
 fn draw_layer(
     tile: &mut Vec<EncodedLayer>,
     layer: &Layer,
-    coord: TileCoord,
+    frame: &TileFrame,
     opts: &TileOptions,
     disclosure: Disclosure,
     coarsening: u8,
 ) {
     let masking = Masking::of(layer, disclosure);
+    let coord = frame.coord();
     let generalised = layer.generalised();
     let exact = coarsening == 0 && coord.z() >= generalised.detail_zoom();
     if !exact {
         let level = coord.z().saturating_sub(coarsening);
-        let drawn = super::low_zoom::draw(layer, coord, opts, masking, level, coarsening);
+        let drawn = super::low_zoom::draw(layer, frame, opts, masking, level, coarsening);
         tile.extend(drawn);
         return;
     }
-    draw_exact(tile, layer, coord, opts, masking);
+    draw_exact(tile, layer, frame, opts, masking);
 }
 
 /// The features of `layer` drawn exactly at `coord` (with label anchors, nothing
@@ -182,7 +185,8 @@ pub(super) fn exact_layer_size(
     opts: &TileOptions,
 ) -> (usize, usize) {
     let mut tile = Vec::new();
-    draw_exact(&mut tile, layer, coord, opts, Masking(None));
+    let frame = TileFrame::new(coord, opts.extent, opts.buffer);
+    draw_exact(&mut tile, layer, &frame, opts, Masking(None));
     let features = tile
         .iter()
         .find(|l| l.name == layer.id.as_str())
@@ -194,14 +198,15 @@ pub(super) fn exact_layer_size(
 fn draw_exact(
     tile: &mut Vec<EncodedLayer>,
     layer: &Layer,
-    coord: TileCoord,
+    frame: &TileFrame,
     opts: &TileOptions,
     masking: Masking,
 ) {
+    let coord = frame.coord();
     let mut builder = TileLayerBuilder::new(layer.id.as_str(), opts.extent);
     for fid in features_in_tile(layer, coord, opts) {
         let feature = &layer.features()[fid as usize];
-        let geometry = to_tile_geometry(&feature.geometry, coord, opts);
+        let geometry = to_tile_geometry(&feature.geometry, frame, opts);
         let attrs = shown(layer, &feature.attrs, masking);
         builder.add(u64::from(fid), &geometry, layer.schema.fields(), &attrs);
     }
@@ -211,7 +216,7 @@ fn draw_exact(
     if layer.has_label_points() {
         let labels = label_layer(
             layer,
-            coord,
+            frame,
             opts,
             masking,
             &layer.candidates_in(coord.bounds_wgs84(opts.extent, opts.buffer)),
@@ -232,12 +237,12 @@ pub fn label_layer_name(layer: &Layer) -> String {
 /// drops the duplicate a neighbouring tile's buffer may carry.
 pub(super) fn label_layer(
     layer: &Layer,
-    coord: TileCoord,
+    frame: &TileFrame,
     opts: &TileOptions,
     masking: Masking,
     candidates: &[u32],
 ) -> TileLayerBuilder {
-    let bounds = coord.bounds_wgs84(opts.extent, opts.buffer);
+    let bounds = frame.coord().bounds_wgs84(opts.extent, opts.buffer);
     let mut builder = TileLayerBuilder::new(&label_layer_name(layer), opts.extent);
     for &fid in candidates {
         let Some(p) = layer.label_point(fid) else {
@@ -246,7 +251,7 @@ pub(super) fn label_layer(
         if (bounds.west..=bounds.east).contains(&p.x())
             && (bounds.south..=bounds.north).contains(&p.y())
         {
-            let [x, y] = coord.project(opts.extent, p.x(), p.y());
+            let [x, y] = frame.project(p.x(), p.y());
             let point = TileGeometry::Points(vec![[x.round() as i32, y.round() as i32]]);
             let attrs = shown(layer, &layer.features()[fid as usize].attrs, masking);
             builder.add(u64::from(fid), &point, layer.schema.fields(), &attrs);

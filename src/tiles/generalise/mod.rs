@@ -91,13 +91,14 @@ impl Rule {
 
 /// A feature's anchor in world coordinates (see the module doc).
 pub fn anchor(g: &Geometry<f64>) -> Option<(f64, f64)> {
+    anchor_lonlat(g).map(|c| lonlat_to_world(c.x, c.y))
+}
+
+/// A feature's anchor in lon/lat: a point itself, anything else its box's centre.
+pub fn anchor_lonlat(g: &Geometry<f64>) -> Option<geo::Coord<f64>> {
     match g {
-        Geometry::Point(p) => Some(lonlat_to_world(p.x(), p.y())),
-        other => {
-            let r = other.bounding_rect()?;
-            let c = r.center();
-            Some(lonlat_to_world(c.x, c.y))
-        }
+        Geometry::Point(p) => Some(p.0),
+        other => Some(other.bounding_rect()?.center()),
     }
 }
 
