@@ -32,6 +32,10 @@ impl<'a> Accumulator<'a> {
             .and_then(Value::as_f64)
     }
 
+    fn id(&self, fid: u32) -> &str {
+        &self.layer.features()[fid as usize].id
+    }
+
     /// The summary, sums and rank of a non-empty run of fids.
     pub(super) fn cell(
         &mut self,
@@ -49,9 +53,12 @@ impl<'a> Accumulator<'a> {
                 .rank_field
                 .and_then(|f| self.value(fid, f))
                 .unwrap_or(f64::NEG_INFINITY);
+            // Ties go to the lowest id, not the lowest fid: a fid is the position a
+            // feature was read at, which differs between a folder and a database (and
+            // between two scans of one), and a tile must not.
             let better = match best {
                 None => true,
-                Some((r, f)) => rank > r || (rank == r && fid < f),
+                Some((r, f)) => rank > r || (rank == r && self.id(fid) < self.id(f)),
             };
             if better {
                 best = Some((rank, fid));

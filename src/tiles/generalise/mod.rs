@@ -19,7 +19,9 @@
 //!   the anchors of every other feature (points, and lines and polygons too small to
 //!   draw): `count`, the sum of each count field of the layer's kind (people, households,
 //!   capacity, occupants, stock, …), `{rank}_max` for a rank that is not a sum
-//!   (severity), drawn at the anchor of its highest-ranked feature (lowest fid on ties).
+//!   (severity), drawn at the anchor of its highest-ranked feature (lowest id on ties:
+//!   ids, not the order features were read in, so that a layer read from a folder and
+//!   from PostGIS draws the same tiles).
 //!
 //! Cells partition the tile (no buffer), so a tile's clusters and single points count
 //! every summarised anchor in it exactly once: per tile, people, capacity and risk
@@ -147,7 +149,7 @@ fn cell(wx: f64, wy: f64, bits: u32) -> (u32, u32) {
 pub struct Summary {
     /// Features whose anchor is in the cell.
     pub count: u32,
-    /// The highest-ranked of them (lowest fid on ties).
+    /// The highest-ranked of them (lowest id on ties).
     pub rep: u32,
 }
 
