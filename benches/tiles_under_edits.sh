@@ -21,7 +21,7 @@ command -v wrk >/dev/null || {
   "${sudo_cmd[@]}" apt-get install -y -qq wrk >/dev/null
 }
 cargo build --release --locked --bin riskatlas
-bin=target/release/riskatlas
+bin=${CARGO_TARGET_DIR:-target}/release/riskatlas
 
 tmp=$(mktemp -d)
 server=""

@@ -9,7 +9,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SERVER_BIN = path.resolve(REPO, process.env.RISKATLAS_BIN || "target/debug/riskatlas");
+// Where `cargo build` put it: CARGO_TARGET_DIR when set (a target dir shared between
+// checkouts), else the repository's own target/.
+export const SERVER_BIN = path.resolve(
+  REPO,
+  process.env.RISKATLAS_BIN || path.join(process.env.CARGO_TARGET_DIR || "target", "debug/riskatlas"),
+);
 export const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 /** When set, the server serves the page from this folder instead of its embedded copy. */
 export const WEB_DIR = process.env.RISKATLAS_TEST_WEB_DIR || "";

@@ -2,9 +2,10 @@
 //
 // Run from the repository root, after `npm ci` in tests/browser and a server build:
 //     node tests/browser/map.test.mjs
-// Environment: RISKATLAS_BIN (default target/debug/riskatlas), CHROMIUM_BIN (default
-// /usr/bin/chromium), RISKATLAS_TEST_WEB_DIR (serve the page from this folder, e.g. `web`,
-// instead of the copy embedded in the binary: for working on the page without a rebuild),
+// Environment: RISKATLAS_BIN (default debug/riskatlas under $CARGO_TARGET_DIR, else
+// target), CHROMIUM_BIN (default /usr/bin/chromium), RISKATLAS_TEST_WEB_DIR (serve the
+// page from this folder, e.g. `web`, instead of the copy embedded in the binary: for
+// working on the page without a rebuild),
 // SCREENSHOT (default target/browser/screenshot.png; README uses docs/screenshot.png),
 // IMPACT_SCREENSHOT (default target/browser/impact.png; README uses docs/impact.png),
 // EVACUATION_SCREENSHOT (default target/browser/evacuation.png, copied to
