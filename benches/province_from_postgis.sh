@@ -51,7 +51,10 @@ if [ "${1:-}" != __in_postgis ]; then
     "$bin" demo --out "$demo" --scale "$SCALE" 2>&1 | tail -n 1
   fi
   echo "== $(du -sh "$demo" | cut -f1) of layer files in $demo"
-  exec scripts/with-postgis "$0" __in_postgis
+  # Not exec: this shell's EXIT trap removes $work once the database is gone.
+  status=0
+  scripts/with-postgis "$0" __in_postgis || status=$?
+  exit $status
 fi
 
 trap stop_servers EXIT
