@@ -32,6 +32,9 @@ if [ "${1:-}" != __in_postgis ]; then
   [ "${1:-}" = --short ] && short=1
   if [ $short = 1 ]; then SCALE=${SCALE:-2}; else SCALE=${SCALE:-8000}; fi
   [ -x /usr/bin/time ] || { echo "province_from_postgis: needs /usr/bin/time (Debian package time; scripts/install-deps installs it)" >&2; exit 1; }
+  for tool in wrk curl python3; do
+    command -v $tool >/dev/null || { echo "province_from_postgis: needs $tool (scripts/install-deps installs it)" >&2; exit 1; }
+  done
   profile=$([ $short = 1 ] && echo dev || echo release)
   if [ -n "${RISKATLAS_BIN:-}" ]; then
     export bin=$RISKATLAS_BIN
@@ -69,42 +72,54 @@ scenario='{"hazards": [{"layer": "floods", "where": {"return_period_years": {"lt
 
 now() { date +%s.%N; }
 
-# Every zoom, cold: a list of tiles over the atlas's bbox (z6–z9: every tile, or 1,000
-# drawn at random a zoom; z10–z15: the tiles of 1,000 random points a zoom), walked by
-# wrk for $walk_seconds (benches/tiles/walk.lua) with the tile cache off, 2 threads and
-# 2 connections: one request a core, so the latency is a tile's own and not a queue's
-# (with 8 connections on 2 cores each request also waits for about 3 others); then each
-# z6–z9 tile of the list fetched once, for the largest size.
-walk_seconds=${WALK_SECONDS:-20}
-walk_tiles() { # URL LAYERS NAME
-  curl -fsS "$1/api/layers" | python3 -c '
-import json, math, random, sys
-layers = sys.argv[1]
-w, s, e, n = json.load(sys.stdin)["bbox"]
-rng = random.Random(7)
+# The tiles asked for, from the atlas's layers and bbox (`/api/layers`, read once):
+# $work/$NAME-middle.txt, the tile of every layer at the middle of the atlas at z7 and z9
+# (generalised) and z12 (exact); and $work/tiles-$NAME.txt, every zoom, cold: z6–z9 every
+# tile over the bbox, or 1,000 drawn at random a zoom; z10–z15 the tiles of 1,000 random
+# points a zoom.
+plan_tiles() { # URL NAME
+  python3 - "$1" "$work/$2-middle.txt" "$work/tiles-$2.txt" <<'PY'
+import json, math, random, sys, urllib.request
+url, middle_out, walk_out = sys.argv[1:]
+with urllib.request.urlopen(url + "/api/layers") as r:
+    catalogue = json.load(r)
+layers = ",".join(l["id"] for l in catalogue["layers"])
+w, s, e, n = catalogue["bbox"]
 def tile(z, lon, lat):
     return (int((lon + 180) / 360 * 2**z),
             int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z))
+def path(z, x, y):
+    return f"/tiles/{layers}/{z}/{x}/{y}"
+with open(middle_out, "w") as f:
+    for z in (7, 9, 12):
+        f.write(f"{z} {path(z, *tile(z, (w + e) / 2, (s + n) / 2))}\n")
+rng = random.Random(7)
 paths = []
 for z in range(6, 10):
     (x0, y0), (x1, y1) = tile(z, w, n), tile(z, e, s)
     every = [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-    paths += [f"/tiles/{layers}/{z}/{x}/{y}" for x, y in rng.sample(every, min(1000, len(every)))]
+    paths += [path(z, x, y) for x, y in rng.sample(every, min(1000, len(every)))]
 low = len(paths)
 for z in range(10, 16):
-    for _ in range(1000):
-        x, y = tile(z, rng.uniform(w, e), rng.uniform(s, n))
-        paths.append(f"/tiles/{layers}/{z}/{x}/{y}")
+    paths += [path(z, *tile(z, rng.uniform(w, e), rng.uniform(s, n))) for _ in range(1000)]
 rng.shuffle(paths)
-with open(sys.argv[2], "w") as f:
+with open(walk_out, "w") as f:
     f.write("\n".join(paths) + "\n")
 print(f"   {len(paths)} tiles listed: {low} at z6–z9, {len(paths) - low} at z10–z15", file=sys.stderr)
-' "$2" "$work/tiles-$3.txt"
+PY
+}
+
+# The list walked by wrk for $walk_seconds (benches/tiles/walk.lua) with the tile cache
+# off, 2 threads and 2 connections: one request a core, so the latency is a tile's own
+# and not a queue's (with 8 connections on 2 cores each request also waits for about 3
+# others); then each z6–z9 tile of the list fetched once, for the largest size.
+walk_seconds=${WALK_SECONDS:-20}
+walk_tiles() { # URL NAME
   local out
-  out=$(wrk -t2 -c2 -d"${walk_seconds}s" --timeout 60s -s benches/tiles/walk.lua "$1" -- "$work/tiles-$3.txt" | grep '^RESULT')
+  out=$(wrk -t2 -c2 -d"${walk_seconds}s" --timeout 60s -s benches/tiles/walk.lua "$1" -- "$work/tiles-$2.txt" | grep '^RESULT')
   echo "   wrk: ${out#RESULT }"
   walk=$(sed -E 's/.*p50_ms=([0-9.]+) p99_ms=([0-9.]+).*non200=([0-9]+).*/walk_p50_ms=\1 walk_p99_ms=\2 walk_non200=\3/' <<<"$out")
-  largest=$(grep -E '/[6-9]/[0-9]+/[0-9]+$' "$work/tiles-$3.txt" | python3 -c '
+  largest=$(grep -E '/[6-9]/[0-9]+/[0-9]+$' "$work/tiles-$2.txt" | python3 -c '
 import sys, urllib.request
 largest = 0
 for path in sys.stdin.read().split():
@@ -133,24 +148,13 @@ measure_server() { # NAME SERVE-ARGS...
   # Resident memory once loaded, indexed and generalised, before any request.
   loaded=$(awk '/^VmRSS/ {print "loaded_kb=" $2}' "/proc/$pid/status")
   local url=http://127.0.0.1:$port
-  local layers
-  layers=$(curl -fsS "$url/api/layers" | python3 -c 'import json, sys; print(",".join(l["id"] for l in json.load(sys.stdin)["layers"]))')
-  # Tiles at the middle of the atlas: z7 and z9 generalised, z12 exact.
-  local tiles=""
-  for z in 7 9 12; do
-    local path
-    path=$(curl -fsS "$url/api/layers" | python3 -c '
-import json, math, sys
-z = int(sys.argv[1]); w, s, e, n = json.load(sys.stdin)["bbox"]
-lon, lat = (w + e) / 2, (s + n) / 2
-x = int((lon + 180) / 360 * 2**z)
-y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
-print(f"{z}/{x}/{y}")' "$z")
-    local out
-    out=$(curl -fsS -o "$work/$name-z$z.mvt" -w '%{http_code} %{time_total}' "$url/tiles/$layers/$path")
+  plan_tiles "$url" "$name"
+  local tiles="" z path out
+  while read -r z path; do
+    out=$(curl -fsS -o "$work/$name-z$z.mvt" -w '%{http_code} %{time_total}' "$url$path")
     tiles="$tiles z$z ${out#* }s $(stat -c %s "$work/$name-z$z.mvt")B;"
-  done
-  walk_tiles "$url" "$layers" "$name"
+  done < "$work/$name-middle.txt"
+  walk_tiles "$url" "$name"
   local impact
   impact=$(curl -sS -o "$work/$name-impact.csv" -w '%{http_code} %{time_total}' -X POST "$url/api/impact?format=csv" \
     -H 'content-type: application/json' -d "$scenario" --max-time 1800)
